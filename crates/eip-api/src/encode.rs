@@ -1,0 +1,162 @@
+//! Response bodies. JSON is what every SDK parses; XML is served when a
+//! caller asks `Format=XML`. Lists are always wrapped (`{"EipAddresses":
+//! {"EipAddress": [...]}}`), so in XML an array under key `K` becomes
+//! repeated `<K>` elements inside the wrapper.
+
+use crate::errors::WireError;
+use serde_json::{Map, Value};
+
+/// Requested body format.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    /// `application/json;charset=utf-8` (the default).
+    Json,
+    /// `text/xml;charset=utf-8`.
+    Xml,
+}
+
+impl Format {
+    /// From the `Format` parameter (any case); JSON unless XML is asked for.
+    pub fn from_param(v: Option<&str>) -> Format {
+        match v {
+            Some(v) if v.eq_ignore_ascii_case("xml") => Format::Xml,
+            _ => Format::Json,
+        }
+    }
+
+    /// The Content-Type header value.
+    pub fn content_type(self) -> &'static str {
+        match self {
+            Format::Json => "application/json;charset=utf-8",
+            Format::Xml => "text/xml;charset=utf-8",
+        }
+    }
+}
+
+/// Renders a success body. `body` must be a JSON object; `RequestId` is put first.
+pub fn success(format: Format, action: &str, request_id: &str, body: Map<String, Value>) -> Vec<u8> {
+    let mut obj = Map::with_capacity(body.len() + 1);
+    obj.insert("RequestId".into(), Value::String(request_id.into()));
+    obj.extend(body);
+    match format {
+        Format::Json => serde_json::to_vec(&Value::Object(obj)).unwrap_or_default(),
+        Format::Xml => {
+            let mut s = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>");
+            let root = format!("{action}Response");
+            xml_element(&mut s, &root, &Value::Object(obj));
+            s.into_bytes()
+        }
+    }
+}
+
+/// Renders an error body with `RequestId`, `HostId`, `Code`, `Message`, `Recommend`.
+pub fn error(format: Format, request_id: &str, host_id: &str, e: &WireError) -> Vec<u8> {
+    let mut obj = Map::new();
+    obj.insert("RequestId".into(), request_id.into());
+    obj.insert("HostId".into(), host_id.into());
+    obj.insert("Code".into(), e.code.clone().into());
+    obj.insert("Message".into(), e.message.clone().into());
+    obj.insert(
+        "Recommend".into(),
+        format!("https://api.aliyun.com/troubleshoot?q={}&product=openeip&requestId={request_id}", e.code).into(),
+    );
+    match format {
+        Format::Json => serde_json::to_vec(&Value::Object(obj)).unwrap_or_default(),
+        Format::Xml => {
+            let mut s = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>");
+            xml_element(&mut s, "Error", &Value::Object(obj));
+            s.into_bytes()
+        }
+    }
+}
+
+fn xml_escape(out: &mut String, s: &str) {
+    for c in s.chars() {
+        match c {
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '&' => out.push_str("&amp;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&apos;"),
+            c => out.push(c),
+        }
+    }
+}
+
+fn xml_element(out: &mut String, name: &str, v: &Value) {
+    match v {
+        Value::Array(items) => {
+            for item in items {
+                xml_element(out, name, item);
+            }
+        }
+        Value::Object(map) => {
+            out.push('<');
+            out.push_str(name);
+            out.push('>');
+            for (k, v) in map {
+                xml_element(out, k, v);
+            }
+            out.push_str("</");
+            out.push_str(name);
+            out.push('>');
+        }
+        Value::Null => {
+            out.push('<');
+            out.push_str(name);
+            out.push_str("/>");
+        }
+        Value::String(s) => {
+            out.push('<');
+            out.push_str(name);
+            out.push('>');
+            xml_escape(out, s);
+            out.push_str("</");
+            out.push_str(name);
+            out.push('>');
+        }
+        Value::Bool(_) | Value::Number(_) => {
+            out.push('<');
+            out.push_str(name);
+            out.push('>');
+            out.push_str(&v.to_string());
+            out.push_str("</");
+            out.push_str(name);
+            out.push('>');
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn json_puts_request_id_first() {
+        let body = json!({"TotalCount": 1, "EipAddresses": {"EipAddress": []}});
+        let out = success(Format::Json, "DescribeEipAddresses", "R1", body.as_object().unwrap().clone());
+        let s = String::from_utf8(out).unwrap();
+        assert!(s.starts_with("{\"RequestId\":\"R1\""), "{s}");
+        assert!(s.contains("\"EipAddress\":[]"));
+    }
+
+    #[test]
+    fn xml_repeats_list_elements() {
+        let body = json!({"EipAddresses": {"EipAddress": [{"IpAddress": "198.18.0.1"}, {"IpAddress": "a<b"}]}});
+        let out = success(Format::Xml, "DescribeEipAddresses", "R1", body.as_object().unwrap().clone());
+        let s = String::from_utf8(out).unwrap();
+        assert!(s.contains("<DescribeEipAddressesResponse><RequestId>R1</RequestId><EipAddresses><EipAddress><IpAddress>198.18.0.1</IpAddress></EipAddress><EipAddress><IpAddress>a&lt;b</IpAddress></EipAddress></EipAddresses></DescribeEipAddressesResponse>"), "{s}");
+    }
+
+    #[test]
+    fn error_envelope_has_every_field() {
+        let e = WireError::new(404, "InvalidAllocationId.NotFound", "nope");
+        let v: Value = serde_json::from_slice(&error(Format::Json, "R", "H", &e)).unwrap();
+        for k in ["RequestId", "HostId", "Code", "Message", "Recommend"] {
+            assert!(v.get(k).is_some(), "{k}");
+        }
+        let x = String::from_utf8(error(Format::Xml, "R", "H", &e)).unwrap();
+        assert!(x.contains("<Error><RequestId>R</RequestId><HostId>H</HostId><Code>InvalidAllocationId.NotFound</Code>"));
+    }
+}

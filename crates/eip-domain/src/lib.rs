@@ -1,0 +1,8 @@
+//! Pure rules of openeip: the region catalogue, address arithmetic, and the
+//! state machines and association checks of rules.md. No I/O, no clock, no
+//! database: the controller gathers facts, these functions decide.
+
+pub mod catalogue;
+pub mod cidr;
+pub mod pool;
+pub mod rules;

@@ -1,0 +1,239 @@
+//! Persistence for openeip. The invariant logic lives once, in the
+//! controller, written against the [`Tx`] handle of row primitives; a backend
+//! only stores rows, serialises writers and makes commits durable.
+//!
+//! Writes go through [`Store::write`]: the closure runs inside one
+//! serialised transaction and its result is handed back only after the
+//! commit is on disk, so nothing acknowledged can be lost. Reads run on
+//! snapshot connections and never block writers.
+//!
+//! SQL stays in the subset SQLite and PostgreSQL share (partial unique
+//! indexes, CHECK constraints, `BIGINT` epoch milliseconds, text ids).
+
+pub mod rows;
+pub mod sqlite;
+
+pub use rows::*;
+
+use eip_types::{Error, Result};
+use std::future::Future;
+use std::pin::Pin;
+
+/// A failure inside the store, before the controller gives it meaning.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StoreError {
+    /// A UNIQUE or PRIMARY KEY constraint refused the row; carries the index or column names.
+    UniqueViolation(String),
+    /// A CHECK or FOREIGN KEY constraint refused the row.
+    ConstraintViolation(String),
+    /// Anything else (I/O, corruption, SQL bug).
+    Other(String),
+}
+
+impl std::fmt::Display for StoreError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            StoreError::UniqueViolation(s) => write!(f, "unique violation: {s}"),
+            StoreError::ConstraintViolation(s) => write!(f, "constraint violation: {s}"),
+            StoreError::Other(s) => write!(f, "store error: {s}"),
+        }
+    }
+}
+
+impl std::error::Error for StoreError {}
+
+impl From<StoreError> for Error {
+    fn from(e: StoreError) -> Self {
+        Error::Internal(e.to_string())
+    }
+}
+
+/// Result of a row primitive.
+pub type StoreResult<T> = std::result::Result<T, StoreError>;
+
+/// A unit of work run on the writer: it gets the transaction and returns
+/// whether it succeeded plus a callback that delivers its result once the
+/// commit's outcome is known.
+pub type WriteJob = Box<dyn FnOnce(&mut dyn Tx) -> (bool, Deliver) + Send>;
+/// Delivers a job's result given the commit outcome.
+pub type Deliver = Box<dyn FnOnce(Result<()>) + Send>;
+
+/// A backend.
+pub trait Store: Send + Sync + 'static {
+    /// Queues a write job; the backend runs it in a serialised transaction
+    /// and calls its deliver callback after the durable commit (or failure).
+    fn submit(&self, job: WriteJob);
+
+    /// Runs `f` on a read snapshot.
+    fn read_dyn(&self, f: &mut dyn FnMut(&mut dyn Tx) -> Result<()>) -> Result<()>;
+
+    /// Backend name for logs and metrics.
+    fn backend(&self) -> &'static str;
+}
+
+/// Typed helpers over any [`Store`].
+pub trait StoreExt: Store {
+    /// Runs `f` in a serialised write transaction. `Ok` is returned only after
+    /// the commit is durable; an `Err` from `f` rolls back everything `f` did.
+    fn write<T, F>(&self, f: F) -> Pin<Box<dyn Future<Output = Result<T>> + Send + '_>>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut dyn Tx) -> Result<T> + Send + 'static,
+    {
+        let (send, recv) = tokio::sync::oneshot::channel::<Result<T>>();
+        let job: WriteJob = Box::new(move |tx: &mut dyn Tx| {
+            let r = f(tx);
+            let ok = r.is_ok();
+            let deliver: Deliver = Box::new(move |commit: Result<()>| {
+                let _ = send.send(commit.and(r));
+            });
+            (ok, deliver)
+        });
+        self.submit(job);
+        Box::pin(async move {
+            recv.await.unwrap_or_else(|_| Err(Error::Internal("store writer stopped".into())))
+        })
+    }
+
+    /// Runs `f` on a read snapshot and returns its value.
+    fn read<T>(&self, f: impl FnOnce(&mut dyn Tx) -> Result<T>) -> Result<T> {
+        let mut f = Some(f);
+        let mut out = None;
+        self.read_dyn(&mut |tx| {
+            let f = f.take().ok_or_else(|| Error::Internal("read closure reused".into()))?;
+            out = Some(f(tx)?);
+            Ok(())
+        })?;
+        out.ok_or_else(|| Error::Internal("read produced nothing".into()))
+    }
+}
+
+impl<S: Store + ?Sized> StoreExt for S {}
+
+/// Row primitives. Every method is one statement or a small fixed group;
+/// none of them checks a business rule.
+pub trait Tx {
+    // --- accounts and keys
+    /// Inserts an account.
+    fn account_insert(&mut self, row: &AccountRow) -> StoreResult<()>;
+    /// All accounts.
+    fn account_list(&mut self) -> StoreResult<Vec<AccountRow>>;
+    /// Inserts an access key.
+    fn access_key_insert(&mut self, row: &AccessKeyRow) -> StoreResult<()>;
+    /// Looks an access key up.
+    fn access_key_get(&mut self, id: &str) -> StoreResult<Option<AccessKeyRow>>;
+    /// Replaces the secret (and activity) of a key.
+    fn access_key_update(&mut self, row: &AccessKeyRow) -> StoreResult<()>;
+    /// Keys of an account.
+    fn access_key_list(&mut self, account: &str) -> StoreResult<Vec<AccessKeyRow>>;
+
+    // --- settings (small key/value facts such as the schema's data-plane generation)
+    /// Reads a setting.
+    fn setting_get(&mut self, key: &str) -> StoreResult<Option<String>>;
+    /// Writes a setting.
+    fn setting_set(&mut self, key: &str, value: &str) -> StoreResult<()>;
+
+    // --- public address pools
+    /// Pools of a region, in insertion order.
+    fn pool_list(&mut self, region: &str) -> StoreResult<Vec<PoolRow>>;
+    /// All pools.
+    fn pool_list_all(&mut self) -> StoreResult<Vec<PoolRow>>;
+    /// Adds a pool.
+    fn pool_insert(&mut self, row: &PoolRow) -> StoreResult<()>;
+    /// Moves a pool's cursor.
+    fn pool_set_cursor(&mut self, region: &str, cidr: &str, cursor: i64) -> StoreResult<()>;
+    /// Reads an address's history.
+    fn address_get(&mut self, ip: &str) -> StoreResult<Option<AddressRow>>;
+    /// Inserts or replaces an address's history.
+    fn address_put(&mut self, row: &AddressRow) -> StoreResult<()>;
+    /// The free address of a region released longest ago (reuse after the cursor is exhausted).
+    fn address_oldest_free(&mut self, region: &str) -> StoreResult<Option<AddressRow>>;
+
+    // --- VPCs, vSwitches, security groups
+    /// Inserts a VPC.
+    fn vpc_insert(&mut self, row: &VpcRow) -> StoreResult<()>;
+    /// A VPC of an account.
+    fn vpc_get(&mut self, account: &str, id: &str) -> StoreResult<Option<VpcRow>>;
+    /// VPCs of an account in a region.
+    fn vpc_list(&mut self, account: &str, region: &str) -> StoreResult<Vec<VpcRow>>;
+    /// Deletes a VPC.
+    fn vpc_delete(&mut self, id: &str) -> StoreResult<()>;
+    /// Inserts a vSwitch.
+    fn vswitch_insert(&mut self, row: &VSwitchRow) -> StoreResult<()>;
+    /// A vSwitch of an account.
+    fn vswitch_get(&mut self, account: &str, id: &str) -> StoreResult<Option<VSwitchRow>>;
+    /// vSwitches of an account in a region.
+    fn vswitch_list(&mut self, account: &str, region: &str) -> StoreResult<Vec<VSwitchRow>>;
+    /// Deletes a vSwitch.
+    fn vswitch_delete(&mut self, id: &str) -> StoreResult<()>;
+    /// Inserts a security group.
+    fn sg_insert(&mut self, row: &SecurityGroupRow) -> StoreResult<()>;
+    /// A security group of an account.
+    fn sg_get(&mut self, account: &str, id: &str) -> StoreResult<Option<SecurityGroupRow>>;
+    /// Security groups of an account in a region.
+    fn sg_list(&mut self, account: &str, region: &str) -> StoreResult<Vec<SecurityGroupRow>>;
+
+    // --- instances, ENIs, private IPs
+    /// Inserts an instance.
+    fn instance_insert(&mut self, row: &InstanceRow) -> StoreResult<()>;
+    /// An instance by id (any account; the caller checks ownership).
+    fn instance_get(&mut self, id: &str) -> StoreResult<Option<InstanceRow>>;
+    /// Instances of an account in a region, oldest first.
+    fn instance_list(&mut self, account: &str, region: &str) -> StoreResult<Vec<InstanceRow>>;
+    /// Replaces an instance row.
+    fn instance_update(&mut self, row: &InstanceRow) -> StoreResult<()>;
+    /// Deletes an instance.
+    fn instance_delete(&mut self, id: &str) -> StoreResult<()>;
+    /// Counts instances using a vSwitch or security group.
+    fn instance_count_using(&mut self, vswitch_or_sg: &str) -> StoreResult<i64>;
+    /// Inserts an ENI.
+    fn eni_insert(&mut self, row: &EniRow) -> StoreResult<()>;
+    /// ENIs attached to an instance.
+    fn eni_list_by_instance(&mut self, instance: &str) -> StoreResult<Vec<EniRow>>;
+    /// Counts ENIs in a vSwitch.
+    fn eni_count_in_vswitch(&mut self, vswitch: &str) -> StoreResult<i64>;
+    /// Deletes an ENI and its private IPs.
+    fn eni_delete(&mut self, id: &str) -> StoreResult<()>;
+    /// Private IPs taken in a vSwitch.
+    fn private_ip_list_vswitch(&mut self, vswitch: &str) -> StoreResult<Vec<PrivateIpRow>>;
+    /// Private IPs of an ENI.
+    fn private_ip_list_eni(&mut self, eni: &str) -> StoreResult<Vec<PrivateIpRow>>;
+    /// Takes a private IP.
+    fn private_ip_insert(&mut self, row: &PrivateIpRow) -> StoreResult<()>;
+
+    // --- EIPs
+    /// Inserts an EIP with its tags.
+    fn eip_insert(&mut self, row: &EipRow) -> StoreResult<()>;
+    /// An EIP by id (any account).
+    fn eip_get(&mut self, id: &str) -> StoreResult<Option<EipRow>>;
+    /// Replaces an EIP row (tags included).
+    fn eip_update(&mut self, row: &EipRow) -> StoreResult<()>;
+    /// Deletes an EIP.
+    fn eip_delete(&mut self, id: &str) -> StoreResult<()>;
+    /// EIPs associated with an instance-like target.
+    fn eip_list_by_target(&mut self, target_id: &str) -> StoreResult<Vec<EipRow>>;
+    /// A filtered page of EIPs and the total count.
+    fn eip_query(&mut self, q: &EipQuery) -> StoreResult<(i64, Vec<EipRow>)>;
+    /// Number of EIPs an account holds in a region.
+    fn eip_count(&mut self, account: &str, region: &str) -> StoreResult<i64>;
+
+    // --- tasks (asynchronous transitions)
+    /// Schedules a task.
+    fn task_insert(&mut self, row: &TaskRow) -> StoreResult<()>;
+    /// Tasks due at or before `now`, earliest first.
+    fn task_due(&mut self, now: i64, limit: i64) -> StoreResult<Vec<TaskRow>>;
+    /// Removes a task.
+    fn task_delete(&mut self, id: &str) -> StoreResult<()>;
+    /// Earliest due time of any task.
+    fn task_next_due(&mut self) -> StoreResult<Option<i64>>;
+    /// Number of scheduled tasks.
+    fn task_count(&mut self) -> StoreResult<i64>;
+
+    // --- idempotency
+    /// A stored ClientToken result.
+    fn token_get(&mut self, account: &str, action: &str, token: &str) -> StoreResult<Option<TokenRow>>;
+    /// Stores a ClientToken result.
+    fn token_insert(&mut self, row: &TokenRow) -> StoreResult<()>;
+    /// Forgets tokens older than `before`.
+    fn token_expire(&mut self, before: i64) -> StoreResult<i64>;
+}

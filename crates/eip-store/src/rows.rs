@@ -1,0 +1,343 @@
+//! Row types: what each table holds, typed. `New` rows and stored rows are
+//! the same structs; the controller builds them and the backend maps columns.
+
+use eip_types::{
+    AssociatedInstanceType, ChargeType, EipMode, EipStatus, InstanceNetworkType, InstanceStatus,
+    InternetChargeType,
+};
+
+/// An account.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AccountRow {
+    /// `acc-…`
+    pub id: String,
+    /// Unique display name (`root` for the first account).
+    pub name: String,
+    /// Creation time (epoch ms).
+    pub created_at: i64,
+}
+
+/// An AccessKey pair.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AccessKeyRow {
+    /// The AccessKeyId.
+    pub id: String,
+    /// Owning account.
+    pub account_id: String,
+    /// The AccessKeySecret.
+    pub secret: String,
+    /// Disabled keys are refused.
+    pub active: bool,
+    /// Creation time.
+    pub created_at: i64,
+}
+
+/// A public address pool of a region.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PoolRow {
+    /// Region.
+    pub region_id: String,
+    /// Block, `a.b.c.d/n`.
+    pub cidr: String,
+    /// Position in the block's permutation of the next never-used address.
+    pub cursor: i64,
+}
+
+/// The history of one public address that has been handed out at least once.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AddressRow {
+    /// The address.
+    pub ip: String,
+    /// Region of its pool.
+    pub region_id: String,
+    /// `eip` or `instance` while held.
+    pub holder_kind: Option<String>,
+    /// The holding EIP or instance id while held.
+    pub holder_id: Option<String>,
+    /// The account whose EIP held it last (GEN-03).
+    pub last_account_id: Option<String>,
+    /// When it was last released.
+    pub released_at: Option<i64>,
+}
+
+/// A VPC.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct VpcRow {
+    /// `vpc-…`
+    pub id: String,
+    /// Owner.
+    pub account_id: String,
+    /// Region.
+    pub region_id: String,
+    /// IPv4 block.
+    pub cidr: String,
+    /// Name.
+    pub name: String,
+    /// Description.
+    pub description: String,
+    /// Whether it is the region's default VPC.
+    pub is_default: bool,
+    /// `vrt-…`
+    pub vrouter_id: String,
+    /// `vtb-…`
+    pub route_table_id: String,
+    /// Creation time.
+    pub created_at: i64,
+}
+
+/// A vSwitch.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct VSwitchRow {
+    /// `vsw-…`
+    pub id: String,
+    /// Owner.
+    pub account_id: String,
+    /// Region.
+    pub region_id: String,
+    /// VPC.
+    pub vpc_id: String,
+    /// Zone.
+    pub zone_id: String,
+    /// IPv4 block inside the VPC's.
+    pub cidr: String,
+    /// Name.
+    pub name: String,
+    /// Description.
+    pub description: String,
+    /// Creation time.
+    pub created_at: i64,
+}
+
+/// A security group.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SecurityGroupRow {
+    /// `sg-…`
+    pub id: String,
+    /// Owner.
+    pub account_id: String,
+    /// Region.
+    pub region_id: String,
+    /// VPC.
+    pub vpc_id: Option<String>,
+    /// Name.
+    pub name: String,
+    /// Description.
+    pub description: String,
+    /// Creation time.
+    pub created_at: i64,
+}
+
+/// An ECS instance.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct InstanceRow {
+    /// `i-…`
+    pub id: String,
+    /// Owner.
+    pub account_id: String,
+    /// Region.
+    pub region_id: String,
+    /// Zone.
+    pub zone_id: String,
+    /// VPC or classic (ECS-01).
+    pub network_type: InstanceNetworkType,
+    /// VPC (VPC instances).
+    pub vpc_id: Option<String>,
+    /// vSwitch (VPC instances).
+    pub vswitch_id: Option<String>,
+    /// Security group.
+    pub security_group_id: Option<String>,
+    /// Instance type, e.g. `ecs.g7.large`.
+    pub instance_type: String,
+    /// Image.
+    pub image_id: String,
+    /// Name.
+    pub name: String,
+    /// Host name.
+    pub hostname: String,
+    /// Description.
+    pub description: String,
+    /// Lifecycle status.
+    pub status: InstanceStatus,
+    /// Where the current task chain is heading.
+    pub want_running: bool,
+    /// Billing of the static public IP's traffic.
+    pub internet_charge_type: InternetChargeType,
+    /// Outbound bandwidth of the static public IP (0 = none possible).
+    pub internet_max_bandwidth_out: i64,
+    /// Static public IP (ECS-04).
+    pub public_ip: Option<String>,
+    /// Billing of the instance.
+    pub charge_type: ChargeType,
+    /// vCPUs.
+    pub cpu: i64,
+    /// Memory in MiB.
+    pub memory_mb: i64,
+    /// Creation time.
+    pub created_at: i64,
+    /// Last start time.
+    pub started_at: Option<i64>,
+}
+
+/// An elastic network interface.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct EniRow {
+    /// `eni-…`
+    pub id: String,
+    /// Owner.
+    pub account_id: String,
+    /// Region.
+    pub region_id: String,
+    /// Zone.
+    pub zone_id: String,
+    /// VPC.
+    pub vpc_id: String,
+    /// vSwitch.
+    pub vswitch_id: String,
+    /// Attached instance.
+    pub instance_id: Option<String>,
+    /// `Primary` or `Secondary`.
+    pub kind: String,
+    /// MAC address.
+    pub mac: String,
+    /// `Available` or `InUse`.
+    pub status: String,
+    /// Name.
+    pub name: String,
+    /// Security group.
+    pub security_group_id: Option<String>,
+    /// Creation time.
+    pub created_at: i64,
+}
+
+/// A private IP taken in a vSwitch.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PrivateIpRow {
+    /// vSwitch.
+    pub vswitch_id: String,
+    /// Address.
+    pub ip: String,
+    /// Holder.
+    pub eni_id: String,
+    /// Whether it is the ENI's primary address.
+    pub is_primary: bool,
+}
+
+/// An Elastic IP address.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct EipRow {
+    /// `eip-…` (AllocationId).
+    pub id: String,
+    /// Owner.
+    pub account_id: String,
+    /// Region.
+    pub region_id: String,
+    /// The address; never changes while the EIP exists (GEN-02).
+    pub ip: String,
+    /// Lifecycle status.
+    pub status: EipStatus,
+    /// Name.
+    pub name: String,
+    /// Description.
+    pub description: String,
+    /// Mbit/s.
+    pub bandwidth: i64,
+    /// PostPaid or PrePaid.
+    pub charge_type: ChargeType,
+    /// PayByBandwidth or PayByTraffic.
+    pub internet_charge_type: InternetChargeType,
+    /// Line type, e.g. `BGP`.
+    pub isp: String,
+    /// Always `public`.
+    pub netmode: String,
+    /// Resource group.
+    pub resource_group_id: String,
+    /// Allocation time.
+    pub allocated_at: i64,
+    /// Subscription expiry.
+    pub expired_at: Option<i64>,
+    /// Deletion protection.
+    pub deletion_protection: bool,
+    /// Target kind while associated (or associating/unassociating).
+    pub instance_type: Option<AssociatedInstanceType>,
+    /// Target id.
+    pub instance_id: Option<String>,
+    /// Private IP of the target the EIP maps to.
+    pub private_ip: Option<String>,
+    /// Association mode.
+    pub mode: Option<EipMode>,
+    /// Target's region.
+    pub instance_region_id: Option<String>,
+    /// Tags, sorted by key.
+    pub tags: Vec<(String, String)>,
+    /// Bumped on every update.
+    pub version: i64,
+}
+
+/// DescribeEipAddresses filters; every `Some`/non-empty field must match.
+#[derive(Clone, Debug, Default)]
+pub struct EipQuery {
+    /// Owner.
+    pub account_id: String,
+    /// Region.
+    pub region_id: String,
+    /// AllocationId in this list.
+    pub ids: Vec<String>,
+    /// Address in this list.
+    pub ips: Vec<String>,
+    /// Status.
+    pub status: Option<EipStatus>,
+    /// Associated target kind.
+    pub instance_type: Option<AssociatedInstanceType>,
+    /// Associated target id.
+    pub instance_id: Option<String>,
+    /// Billing.
+    pub charge_type: Option<ChargeType>,
+    /// Line type.
+    pub isp: Option<String>,
+    /// Exact name.
+    pub name: Option<String>,
+    /// Resource group.
+    pub resource_group_id: Option<String>,
+    /// Tags that must all be present (key, value).
+    pub tags: Vec<(String, String)>,
+    /// Allocated at or after.
+    pub created_from: Option<i64>,
+    /// Allocated at or before.
+    pub created_to: Option<i64>,
+    /// Rows to skip.
+    pub offset: i64,
+    /// Rows to return.
+    pub limit: i64,
+}
+
+/// A scheduled asynchronous transition.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TaskRow {
+    /// Unique id.
+    pub id: String,
+    /// What to do, e.g. `eip.associate`.
+    pub kind: String,
+    /// The resource it concerns.
+    pub resource_id: String,
+    /// When it is due (epoch ms).
+    pub due_at: i64,
+    /// When it was scheduled.
+    pub created_at: i64,
+}
+
+/// A remembered ClientToken.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TokenRow {
+    /// Account.
+    pub account_id: String,
+    /// Action name.
+    pub action: String,
+    /// The token.
+    pub token: String,
+    /// Hash of the request's business parameters.
+    pub params_hash: String,
+    /// The JSON response body (without RequestId) first returned.
+    pub response: String,
+    /// When stored.
+    pub created_at: i64,
+}

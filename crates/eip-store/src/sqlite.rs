@@ -1,0 +1,1040 @@
+//! The embedded backend: one SQLite file in WAL mode.
+//!
+//! One writer thread owns the only writable connection. It takes queued jobs,
+//! runs each inside its own SAVEPOINT (so a refused request rolls back alone),
+//! and commits a whole batch with one fsync (`synchronous=FULL`): group commit.
+//! Results are delivered only after that commit returns, so every reply the
+//! server sends describes durable state. Readers use a small pool of
+//! `query_only` connections and see the last committed snapshot.
+
+use crate::*;
+use eip_types::{
+    AssociatedInstanceType, ChargeType, EipMode, EipStatus, InstanceNetworkType, InstanceStatus,
+    InternetChargeType,
+};
+use parking_lot::Mutex;
+use rusqlite::{Connection, OptionalExtension, Row, params};
+use std::path::{Path, PathBuf};
+use std::sync::mpsc;
+
+/// Migrations, in order. Each runs once, inside a transaction.
+const MIGRATIONS: &[(i64, &str)] = &[(1, include_str!("../migrations/sqlite/0001_init.sql"))];
+
+/// Most jobs committed by one fsync.
+const MAX_BATCH: usize = 128;
+
+/// The SQLite store.
+pub struct SqliteStore {
+    jobs: mpsc::Sender<WriteJob>,
+    readers: Mutex<Vec<Connection>>,
+    path: PathBuf,
+}
+
+fn open_conn(path: &Path) -> rusqlite::Result<Connection> {
+    let conn = Connection::open(path)?;
+    conn.busy_timeout(std::time::Duration::from_secs(10))?;
+    conn.pragma_update(None, "foreign_keys", "ON")?;
+    conn.set_prepared_statement_cache_capacity(128);
+    Ok(conn)
+}
+
+fn map_err(e: rusqlite::Error) -> StoreError {
+    if let rusqlite::Error::SqliteFailure(f, msg) = &e {
+        let msg = msg.clone().unwrap_or_default();
+        return match f.extended_code {
+            rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE | rusqlite::ffi::SQLITE_CONSTRAINT_PRIMARYKEY => {
+                StoreError::UniqueViolation(msg)
+            }
+            rusqlite::ffi::SQLITE_CONSTRAINT_CHECK
+            | rusqlite::ffi::SQLITE_CONSTRAINT_FOREIGNKEY
+            | rusqlite::ffi::SQLITE_CONSTRAINT_NOTNULL => StoreError::ConstraintViolation(msg),
+            _ => StoreError::Other(format!("{e}")),
+        };
+    }
+    StoreError::Other(e.to_string())
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) the database at `path`, applies migrations
+    /// and starts the writer thread.
+    pub fn open(path: &Path) -> Result<SqliteStore, StoreError> {
+        let writer = open_conn(path).map_err(map_err)?;
+        let mode: String = writer.query_row("PRAGMA journal_mode=WAL", [], |r| r.get(0)).map_err(map_err)?;
+        if !mode.eq_ignore_ascii_case("wal") {
+            return Err(StoreError::Other(format!("journal_mode is {mode}, WAL required")));
+        }
+        // Durability: fsync the WAL on every commit.
+        writer.pragma_update(None, "synchronous", "FULL").map_err(map_err)?;
+        migrate(&writer)?;
+        let mut readers = Vec::new();
+        for _ in 0..4 {
+            let c = open_conn(path).map_err(map_err)?;
+            c.pragma_update(None, "query_only", "ON").map_err(map_err)?;
+            readers.push(c);
+        }
+        let (send, recv) = mpsc::channel::<WriteJob>();
+        std::thread::Builder::new()
+            .name("eip-store-writer".into())
+            .spawn(move || writer_loop(writer, recv))
+            .map_err(|e| StoreError::Other(e.to_string()))?;
+        Ok(SqliteStore { jobs: send, readers: Mutex::new(readers), path: path.to_owned() })
+    }
+
+    /// The database file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+}
+
+fn migrate(conn: &Connection) -> Result<(), StoreError> {
+    conn.execute_batch("CREATE TABLE IF NOT EXISTS schema_migration (version BIGINT PRIMARY KEY, applied_at BIGINT NOT NULL)")
+        .map_err(map_err)?;
+    for (version, sql) in MIGRATIONS {
+        let done: Option<i64> = conn
+            .query_row("SELECT version FROM schema_migration WHERE version = ?1", [version], |r| r.get(0))
+            .optional()
+            .map_err(map_err)?;
+        if done.is_some() {
+            continue;
+        }
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_millis() as i64)
+            .unwrap_or(0);
+        conn.execute_batch("BEGIN IMMEDIATE").map_err(map_err)?;
+        let r = conn.execute_batch(sql).and_then(|_| {
+            conn.execute("INSERT INTO schema_migration (version, applied_at) VALUES (?1, ?2)", params![version, now])
+        });
+        match r {
+            Ok(_) => conn.execute_batch("COMMIT").map_err(map_err)?,
+            Err(e) => {
+                let _ = conn.execute_batch("ROLLBACK");
+                return Err(map_err(e));
+            }
+        }
+    }
+    Ok(())
+}
+
+fn writer_loop(conn: Connection, jobs: mpsc::Receiver<WriteJob>) {
+    let mut tx = SqliteTx { conn: &conn };
+    while let Ok(first) = jobs.recv() {
+        let mut batch = vec![first];
+        while batch.len() < MAX_BATCH {
+            match jobs.try_recv() {
+                Ok(j) => batch.push(j),
+                Err(_) => break,
+            }
+        }
+        if let Err(e) = conn.execute_batch("BEGIN IMMEDIATE") {
+            let err = eip_types::Error::Internal(format!("begin: {e}"));
+            for job in batch {
+                // Run nothing; report the failure through a no-op transaction view.
+                let (_, deliver) = run_refused(job);
+                deliver(Err(err.clone()));
+            }
+            continue;
+        }
+        let mut delivers = Vec::with_capacity(batch.len());
+        for job in batch {
+            if conn.execute_batch("SAVEPOINT job").is_err() {
+                let (_, d) = run_refused(job);
+                delivers.push((d, Some(eip_types::Error::Internal("savepoint".into()))));
+                continue;
+            }
+            let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| job(&mut tx)));
+            match outcome {
+                Ok((true, d)) => {
+                    let _ = conn.execute_batch("RELEASE job");
+                    delivers.push((d, None));
+                }
+                Ok((false, d)) => {
+                    let _ = conn.execute_batch("ROLLBACK TO job; RELEASE job");
+                    delivers.push((d, None));
+                }
+                Err(_) => {
+                    let _ = conn.execute_batch("ROLLBACK TO job; RELEASE job");
+                    tracing::error!("write job panicked; rolled back");
+                }
+            }
+        }
+        let commit = conn.execute_batch("COMMIT").map_err(|e| {
+            let _ = conn.execute_batch("ROLLBACK");
+            eip_types::Error::Internal(format!("commit: {e}"))
+        });
+        for (deliver, own_err) in delivers {
+            match (&commit, own_err) {
+                (_, Some(e)) => deliver(Err(e)),
+                (Ok(()), None) => deliver(Ok(())),
+                (Err(e), None) => deliver(Err(e.clone())),
+            }
+        }
+    }
+}
+
+/// Gets a job's deliver callback without letting it touch the database:
+/// the job runs against a transaction whose every call fails, and its
+/// result is then replaced by the caller's error anyway.
+fn run_refused(job: WriteJob) -> (bool, Deliver) {
+    let mut dead = DeadTx;
+    job(&mut dead)
+}
+
+impl Store for SqliteStore {
+    fn submit(&self, job: WriteJob) {
+        if let Err(mpsc::SendError(job)) = self.jobs.send(job) {
+            let (_, d) = run_refused(job);
+            d(Err(eip_types::Error::Internal("store writer stopped".into())));
+        }
+    }
+
+    fn read_dyn(&self, f: &mut dyn FnMut(&mut dyn Tx) -> eip_types::Result<()>) -> eip_types::Result<()> {
+        let conn = {
+            let mut pool = self.readers.lock();
+            pool.pop()
+        };
+        let conn = match conn {
+            Some(c) => c,
+            None => open_conn(&self.path).map_err(map_err)?,
+        };
+        // A read transaction pins one snapshot for the whole closure.
+        conn.execute_batch("BEGIN").map_err(map_err)?;
+        let r = f(&mut SqliteTx { conn: &conn });
+        let _ = conn.execute_batch("COMMIT");
+        let mut pool = self.readers.lock();
+        if pool.len() < 8 {
+            pool.push(conn);
+        }
+        r
+    }
+
+    fn backend(&self) -> &'static str {
+        "sqlite"
+    }
+}
+
+struct SqliteTx<'c> {
+    conn: &'c Connection,
+}
+
+fn b(v: bool) -> i64 {
+    i64::from(v)
+}
+
+fn bad(col: &str, v: &str) -> rusqlite::Error {
+    rusqlite::Error::InvalidColumnType(0, format!("{col}={v}"), rusqlite::types::Type::Text)
+}
+
+fn parse_enum<T>(col: &str, v: String, f: fn(&str) -> Option<T>) -> rusqlite::Result<T> {
+    f(&v).ok_or_else(|| bad(col, &v))
+}
+
+fn parse_opt<T>(col: &str, v: Option<String>, f: fn(&str) -> Option<T>) -> rusqlite::Result<Option<T>> {
+    v.map(|v| parse_enum(col, v, f)).transpose()
+}
+
+fn network_type(s: &str) -> Option<InstanceNetworkType> {
+    InstanceNetworkType::parse(s)
+}
+
+const EIP_COLS: &str = "id, account_id, region_id, ip, status, name, description, bandwidth, charge_type, \
+    internet_charge_type, isp, netmode, resource_group_id, allocated_at, expired_at, deletion_protection, \
+    instance_type, instance_id, private_ip, mode, instance_region_id, version";
+
+fn eip_from_row(r: &Row<'_>) -> rusqlite::Result<EipRow> {
+    Ok(EipRow {
+        id: r.get(0)?,
+        account_id: r.get(1)?,
+        region_id: r.get(2)?,
+        ip: r.get(3)?,
+        status: parse_enum("status", r.get(4)?, EipStatus::parse)?,
+        name: r.get(5)?,
+        description: r.get(6)?,
+        bandwidth: r.get(7)?,
+        charge_type: parse_enum("charge_type", r.get(8)?, ChargeType::parse)?,
+        internet_charge_type: parse_enum("internet_charge_type", r.get(9)?, InternetChargeType::parse)?,
+        isp: r.get(10)?,
+        netmode: r.get(11)?,
+        resource_group_id: r.get(12)?,
+        allocated_at: r.get(13)?,
+        expired_at: r.get(14)?,
+        deletion_protection: r.get::<_, i64>(15)? != 0,
+        instance_type: parse_opt("instance_type", r.get(16)?, AssociatedInstanceType::parse)?,
+        instance_id: r.get(17)?,
+        private_ip: r.get(18)?,
+        mode: parse_opt("mode", r.get(19)?, EipMode::parse)?,
+        instance_region_id: r.get(20)?,
+        tags: Vec::new(),
+        version: r.get(21)?,
+    })
+}
+
+const INSTANCE_COLS: &str = "id, account_id, region_id, zone_id, network_type, vpc_id, vswitch_id, \
+    security_group_id, instance_type, image_id, name, hostname, description, status, want_running, \
+    internet_charge_type, internet_max_bandwidth_out, public_ip, charge_type, cpu, memory_mb, created_at, started_at";
+
+fn instance_from_row(r: &Row<'_>) -> rusqlite::Result<InstanceRow> {
+    Ok(InstanceRow {
+        id: r.get(0)?,
+        account_id: r.get(1)?,
+        region_id: r.get(2)?,
+        zone_id: r.get(3)?,
+        network_type: parse_enum("network_type", r.get(4)?, network_type)?,
+        vpc_id: r.get(5)?,
+        vswitch_id: r.get(6)?,
+        security_group_id: r.get(7)?,
+        instance_type: r.get(8)?,
+        image_id: r.get(9)?,
+        name: r.get(10)?,
+        hostname: r.get(11)?,
+        description: r.get(12)?,
+        status: parse_enum("status", r.get(13)?, InstanceStatus::parse)?,
+        want_running: r.get::<_, i64>(14)? != 0,
+        internet_charge_type: parse_enum("internet_charge_type", r.get(15)?, InternetChargeType::parse)?,
+        internet_max_bandwidth_out: r.get(16)?,
+        public_ip: r.get(17)?,
+        charge_type: parse_enum("charge_type", r.get(18)?, ChargeType::parse)?,
+        cpu: r.get(19)?,
+        memory_mb: r.get(20)?,
+        created_at: r.get(21)?,
+        started_at: r.get(22)?,
+    })
+}
+
+const VPC_COLS: &str = "id, account_id, region_id, cidr, name, description, is_default, vrouter_id, route_table_id, created_at";
+
+fn vpc_from_row(r: &Row<'_>) -> rusqlite::Result<VpcRow> {
+    Ok(VpcRow {
+        id: r.get(0)?,
+        account_id: r.get(1)?,
+        region_id: r.get(2)?,
+        cidr: r.get(3)?,
+        name: r.get(4)?,
+        description: r.get(5)?,
+        is_default: r.get::<_, i64>(6)? != 0,
+        vrouter_id: r.get(7)?,
+        route_table_id: r.get(8)?,
+        created_at: r.get(9)?,
+    })
+}
+
+const VSW_COLS: &str = "id, account_id, region_id, vpc_id, zone_id, cidr, name, description, created_at";
+
+fn vsw_from_row(r: &Row<'_>) -> rusqlite::Result<VSwitchRow> {
+    Ok(VSwitchRow {
+        id: r.get(0)?,
+        account_id: r.get(1)?,
+        region_id: r.get(2)?,
+        vpc_id: r.get(3)?,
+        zone_id: r.get(4)?,
+        cidr: r.get(5)?,
+        name: r.get(6)?,
+        description: r.get(7)?,
+        created_at: r.get(8)?,
+    })
+}
+
+const SG_COLS: &str = "id, account_id, region_id, vpc_id, name, description, created_at";
+
+fn sg_from_row(r: &Row<'_>) -> rusqlite::Result<SecurityGroupRow> {
+    Ok(SecurityGroupRow {
+        id: r.get(0)?,
+        account_id: r.get(1)?,
+        region_id: r.get(2)?,
+        vpc_id: r.get(3)?,
+        name: r.get(4)?,
+        description: r.get(5)?,
+        created_at: r.get(6)?,
+    })
+}
+
+const ENI_COLS: &str =
+    "id, account_id, region_id, zone_id, vpc_id, vswitch_id, instance_id, kind, mac, status, name, security_group_id, created_at";
+
+fn eni_from_row(r: &Row<'_>) -> rusqlite::Result<EniRow> {
+    Ok(EniRow {
+        id: r.get(0)?,
+        account_id: r.get(1)?,
+        region_id: r.get(2)?,
+        zone_id: r.get(3)?,
+        vpc_id: r.get(4)?,
+        vswitch_id: r.get(5)?,
+        instance_id: r.get(6)?,
+        kind: r.get(7)?,
+        mac: r.get(8)?,
+        status: r.get(9)?,
+        name: r.get(10)?,
+        security_group_id: r.get(11)?,
+        created_at: r.get(12)?,
+    })
+}
+
+fn pip_from_row(r: &Row<'_>) -> rusqlite::Result<PrivateIpRow> {
+    Ok(PrivateIpRow { vswitch_id: r.get(0)?, ip: r.get(1)?, eni_id: r.get(2)?, is_primary: r.get::<_, i64>(3)? != 0 })
+}
+
+fn address_from_row(r: &Row<'_>) -> rusqlite::Result<AddressRow> {
+    Ok(AddressRow {
+        ip: r.get(0)?,
+        region_id: r.get(1)?,
+        holder_kind: r.get(2)?,
+        holder_id: r.get(3)?,
+        last_account_id: r.get(4)?,
+        released_at: r.get(5)?,
+    })
+}
+
+fn task_from_row(r: &Row<'_>) -> rusqlite::Result<TaskRow> {
+    Ok(TaskRow { id: r.get(0)?, kind: r.get(1)?, resource_id: r.get(2)?, due_at: r.get(3)?, created_at: r.get(4)? })
+}
+
+impl SqliteTx<'_> {
+    fn list<T>(
+        &self,
+        sql: &str,
+        p: impl rusqlite::Params,
+        f: fn(&Row<'_>) -> rusqlite::Result<T>,
+    ) -> StoreResult<Vec<T>> {
+        let mut st = self.conn.prepare_cached(sql).map_err(map_err)?;
+        let rows = st.query_map(p, f).map_err(map_err)?;
+        rows.collect::<rusqlite::Result<Vec<T>>>().map_err(map_err)
+    }
+
+    fn one<T>(&self, sql: &str, p: impl rusqlite::Params, f: fn(&Row<'_>) -> rusqlite::Result<T>) -> StoreResult<Option<T>> {
+        let mut st = self.conn.prepare_cached(sql).map_err(map_err)?;
+        st.query_row(p, f).optional().map_err(map_err)
+    }
+
+    fn exec(&self, sql: &str, p: impl rusqlite::Params) -> StoreResult<usize> {
+        let mut st = self.conn.prepare_cached(sql).map_err(map_err)?;
+        st.execute(p).map_err(map_err)
+    }
+
+    fn count(&self, sql: &str, p: impl rusqlite::Params) -> StoreResult<i64> {
+        let mut st = self.conn.prepare_cached(sql).map_err(map_err)?;
+        st.query_row(p, |r| r.get(0)).map_err(map_err)
+    }
+
+    fn load_tags(&self, rows: &mut [EipRow]) -> StoreResult<()> {
+        for row in rows.iter_mut() {
+            row.tags = self.list("SELECT key, value FROM eip_tag WHERE eip_id = ?1 ORDER BY key", [&row.id], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })?;
+        }
+        Ok(())
+    }
+
+    fn write_tags(&self, row: &EipRow) -> StoreResult<()> {
+        self.exec("DELETE FROM eip_tag WHERE eip_id = ?1", [&row.id])?;
+        for (k, v) in &row.tags {
+            self.exec("INSERT INTO eip_tag (eip_id, key, value) VALUES (?1, ?2, ?3)", params![row.id, k, v])?;
+        }
+        Ok(())
+    }
+}
+
+impl Tx for SqliteTx<'_> {
+    fn account_insert(&mut self, row: &AccountRow) -> StoreResult<()> {
+        self.exec("INSERT INTO account (id, name, created_at) VALUES (?1, ?2, ?3)", params![row.id, row.name, row.created_at])
+            .map(drop)
+    }
+
+    fn account_list(&mut self) -> StoreResult<Vec<AccountRow>> {
+        self.list("SELECT id, name, created_at FROM account ORDER BY created_at, id", [], |r| {
+            Ok(AccountRow { id: r.get(0)?, name: r.get(1)?, created_at: r.get(2)? })
+        })
+    }
+
+    fn access_key_insert(&mut self, row: &AccessKeyRow) -> StoreResult<()> {
+        self.exec(
+            "INSERT INTO access_key (id, account_id, secret, active, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![row.id, row.account_id, row.secret, b(row.active), row.created_at],
+        )
+        .map(drop)
+    }
+
+    fn access_key_get(&mut self, id: &str) -> StoreResult<Option<AccessKeyRow>> {
+        self.one("SELECT id, account_id, secret, active, created_at FROM access_key WHERE id = ?1", [id], |r| {
+            Ok(AccessKeyRow {
+                id: r.get(0)?,
+                account_id: r.get(1)?,
+                secret: r.get(2)?,
+                active: r.get::<_, i64>(3)? != 0,
+                created_at: r.get(4)?,
+            })
+        })
+    }
+
+    fn access_key_update(&mut self, row: &AccessKeyRow) -> StoreResult<()> {
+        self.exec("UPDATE access_key SET secret = ?2, active = ?3 WHERE id = ?1", params![row.id, row.secret, b(row.active)])
+            .map(drop)
+    }
+
+    fn access_key_list(&mut self, account: &str) -> StoreResult<Vec<AccessKeyRow>> {
+        self.list(
+            "SELECT id, account_id, secret, active, created_at FROM access_key WHERE account_id = ?1 ORDER BY created_at",
+            [account],
+            |r| {
+                Ok(AccessKeyRow {
+                    id: r.get(0)?,
+                    account_id: r.get(1)?,
+                    secret: r.get(2)?,
+                    active: r.get::<_, i64>(3)? != 0,
+                    created_at: r.get(4)?,
+                })
+            },
+        )
+    }
+
+    fn setting_get(&mut self, key: &str) -> StoreResult<Option<String>> {
+        self.one("SELECT value FROM setting WHERE key = ?1", [key], |r| r.get(0))
+    }
+
+    fn setting_set(&mut self, key: &str, value: &str) -> StoreResult<()> {
+        self.exec(
+            "INSERT INTO setting (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            [key, value],
+        )
+        .map(drop)
+    }
+
+    fn pool_list(&mut self, region: &str) -> StoreResult<Vec<PoolRow>> {
+        self.list("SELECT region_id, cidr, cursor FROM address_pool WHERE region_id = ?1 ORDER BY position", [region], |r| {
+            Ok(PoolRow { region_id: r.get(0)?, cidr: r.get(1)?, cursor: r.get(2)? })
+        })
+    }
+
+    fn pool_list_all(&mut self) -> StoreResult<Vec<PoolRow>> {
+        self.list("SELECT region_id, cidr, cursor FROM address_pool ORDER BY region_id, position", [], |r| {
+            Ok(PoolRow { region_id: r.get(0)?, cidr: r.get(1)?, cursor: r.get(2)? })
+        })
+    }
+
+    fn pool_insert(&mut self, row: &PoolRow) -> StoreResult<()> {
+        self.exec(
+            "INSERT INTO address_pool (region_id, cidr, cursor, position) \
+             VALUES (?1, ?2, ?3, (SELECT COUNT(*) FROM address_pool WHERE region_id = ?1))",
+            params![row.region_id, row.cidr, row.cursor],
+        )
+        .map(drop)
+    }
+
+    fn pool_set_cursor(&mut self, region: &str, cidr: &str, cursor: i64) -> StoreResult<()> {
+        self.exec("UPDATE address_pool SET cursor = ?3 WHERE region_id = ?1 AND cidr = ?2", params![region, cidr, cursor])
+            .map(drop)
+    }
+
+    fn address_get(&mut self, ip: &str) -> StoreResult<Option<AddressRow>> {
+        self.one(
+            "SELECT ip, region_id, holder_kind, holder_id, last_account_id, released_at FROM public_address WHERE ip = ?1",
+            [ip],
+            address_from_row,
+        )
+    }
+
+    fn address_put(&mut self, row: &AddressRow) -> StoreResult<()> {
+        self.exec(
+            "INSERT INTO public_address (ip, region_id, holder_kind, holder_id, last_account_id, released_at) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (ip) DO UPDATE SET region_id = excluded.region_id, \
+             holder_kind = excluded.holder_kind, holder_id = excluded.holder_id, \
+             last_account_id = excluded.last_account_id, released_at = excluded.released_at",
+            params![row.ip, row.region_id, row.holder_kind, row.holder_id, row.last_account_id, row.released_at],
+        )
+        .map(drop)
+    }
+
+    fn address_oldest_free(&mut self, region: &str) -> StoreResult<Option<AddressRow>> {
+        self.one(
+            "SELECT ip, region_id, holder_kind, holder_id, last_account_id, released_at FROM public_address \
+             WHERE region_id = ?1 AND holder_id IS NULL ORDER BY released_at, ip LIMIT 1",
+            [region],
+            address_from_row,
+        )
+    }
+
+    fn vpc_insert(&mut self, r: &VpcRow) -> StoreResult<()> {
+        self.exec(
+            &format!("INSERT INTO vpc ({VPC_COLS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"),
+            params![
+                r.id,
+                r.account_id,
+                r.region_id,
+                r.cidr,
+                r.name,
+                r.description,
+                b(r.is_default),
+                r.vrouter_id,
+                r.route_table_id,
+                r.created_at
+            ],
+        )
+        .map(drop)
+    }
+
+    fn vpc_get(&mut self, account: &str, id: &str) -> StoreResult<Option<VpcRow>> {
+        self.one(&format!("SELECT {VPC_COLS} FROM vpc WHERE id = ?1 AND account_id = ?2"), [id, account], vpc_from_row)
+    }
+
+    fn vpc_list(&mut self, account: &str, region: &str) -> StoreResult<Vec<VpcRow>> {
+        self.list(
+            &format!("SELECT {VPC_COLS} FROM vpc WHERE account_id = ?1 AND region_id = ?2 ORDER BY created_at, id"),
+            [account, region],
+            vpc_from_row,
+        )
+    }
+
+    fn vpc_delete(&mut self, id: &str) -> StoreResult<()> {
+        self.exec("DELETE FROM vpc WHERE id = ?1", [id]).map(drop)
+    }
+
+    fn vswitch_insert(&mut self, r: &VSwitchRow) -> StoreResult<()> {
+        self.exec(
+            &format!("INSERT INTO vswitch ({VSW_COLS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"),
+            params![r.id, r.account_id, r.region_id, r.vpc_id, r.zone_id, r.cidr, r.name, r.description, r.created_at],
+        )
+        .map(drop)
+    }
+
+    fn vswitch_get(&mut self, account: &str, id: &str) -> StoreResult<Option<VSwitchRow>> {
+        self.one(&format!("SELECT {VSW_COLS} FROM vswitch WHERE id = ?1 AND account_id = ?2"), [id, account], vsw_from_row)
+    }
+
+    fn vswitch_list(&mut self, account: &str, region: &str) -> StoreResult<Vec<VSwitchRow>> {
+        self.list(
+            &format!("SELECT {VSW_COLS} FROM vswitch WHERE account_id = ?1 AND region_id = ?2 ORDER BY created_at, id"),
+            [account, region],
+            vsw_from_row,
+        )
+    }
+
+    fn vswitch_delete(&mut self, id: &str) -> StoreResult<()> {
+        self.exec("DELETE FROM vswitch WHERE id = ?1", [id]).map(drop)
+    }
+
+    fn sg_insert(&mut self, r: &SecurityGroupRow) -> StoreResult<()> {
+        self.exec(
+            &format!("INSERT INTO security_group ({SG_COLS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"),
+            params![r.id, r.account_id, r.region_id, r.vpc_id, r.name, r.description, r.created_at],
+        )
+        .map(drop)
+    }
+
+    fn sg_get(&mut self, account: &str, id: &str) -> StoreResult<Option<SecurityGroupRow>> {
+        self.one(&format!("SELECT {SG_COLS} FROM security_group WHERE id = ?1 AND account_id = ?2"), [id, account], sg_from_row)
+    }
+
+    fn sg_list(&mut self, account: &str, region: &str) -> StoreResult<Vec<SecurityGroupRow>> {
+        self.list(
+            &format!("SELECT {SG_COLS} FROM security_group WHERE account_id = ?1 AND region_id = ?2 ORDER BY created_at, id"),
+            [account, region],
+            sg_from_row,
+        )
+    }
+
+    fn instance_insert(&mut self, r: &InstanceRow) -> StoreResult<()> {
+        self.exec(
+            &format!(
+                "INSERT INTO instance ({INSTANCE_COLS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, \
+                 ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23)"
+            ),
+            params![
+                r.id,
+                r.account_id,
+                r.region_id,
+                r.zone_id,
+                r.network_type.as_str(),
+                r.vpc_id,
+                r.vswitch_id,
+                r.security_group_id,
+                r.instance_type,
+                r.image_id,
+                r.name,
+                r.hostname,
+                r.description,
+                r.status.as_str(),
+                b(r.want_running),
+                r.internet_charge_type.as_str(),
+                r.internet_max_bandwidth_out,
+                r.public_ip,
+                r.charge_type.as_str(),
+                r.cpu,
+                r.memory_mb,
+                r.created_at,
+                r.started_at
+            ],
+        )
+        .map(drop)
+    }
+
+    fn instance_get(&mut self, id: &str) -> StoreResult<Option<InstanceRow>> {
+        self.one(&format!("SELECT {INSTANCE_COLS} FROM instance WHERE id = ?1"), [id], instance_from_row)
+    }
+
+    fn instance_list(&mut self, account: &str, region: &str) -> StoreResult<Vec<InstanceRow>> {
+        self.list(
+            &format!("SELECT {INSTANCE_COLS} FROM instance WHERE account_id = ?1 AND region_id = ?2 ORDER BY created_at, id"),
+            [account, region],
+            instance_from_row,
+        )
+    }
+
+    fn instance_update(&mut self, r: &InstanceRow) -> StoreResult<()> {
+        self.exec(
+            "UPDATE instance SET name = ?2, hostname = ?3, description = ?4, status = ?5, want_running = ?6, \
+             internet_charge_type = ?7, internet_max_bandwidth_out = ?8, public_ip = ?9, started_at = ?10 WHERE id = ?1",
+            params![
+                r.id,
+                r.name,
+                r.hostname,
+                r.description,
+                r.status.as_str(),
+                b(r.want_running),
+                r.internet_charge_type.as_str(),
+                r.internet_max_bandwidth_out,
+                r.public_ip,
+                r.started_at
+            ],
+        )
+        .map(drop)
+    }
+
+    fn instance_delete(&mut self, id: &str) -> StoreResult<()> {
+        self.exec("DELETE FROM instance WHERE id = ?1", [id]).map(drop)
+    }
+
+    fn instance_count_using(&mut self, id: &str) -> StoreResult<i64> {
+        self.count("SELECT COUNT(*) FROM instance WHERE vswitch_id = ?1 OR security_group_id = ?1", [id])
+    }
+
+    fn eni_insert(&mut self, r: &EniRow) -> StoreResult<()> {
+        self.exec(
+            &format!("INSERT INTO eni ({ENI_COLS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)"),
+            params![
+                r.id,
+                r.account_id,
+                r.region_id,
+                r.zone_id,
+                r.vpc_id,
+                r.vswitch_id,
+                r.instance_id,
+                r.kind,
+                r.mac,
+                r.status,
+                r.name,
+                r.security_group_id,
+                r.created_at
+            ],
+        )
+        .map(drop)
+    }
+
+    fn eni_list_by_instance(&mut self, instance: &str) -> StoreResult<Vec<EniRow>> {
+        self.list(
+            &format!("SELECT {ENI_COLS} FROM eni WHERE instance_id = ?1 ORDER BY kind DESC, created_at, id"),
+            [instance],
+            eni_from_row,
+        )
+    }
+
+    fn eni_count_in_vswitch(&mut self, vswitch: &str) -> StoreResult<i64> {
+        self.count("SELECT COUNT(*) FROM eni WHERE vswitch_id = ?1", [vswitch])
+    }
+
+    fn eni_delete(&mut self, id: &str) -> StoreResult<()> {
+        self.exec("DELETE FROM private_ip WHERE eni_id = ?1", [id])?;
+        self.exec("DELETE FROM eni WHERE id = ?1", [id]).map(drop)
+    }
+
+    fn private_ip_list_vswitch(&mut self, vswitch: &str) -> StoreResult<Vec<PrivateIpRow>> {
+        self.list("SELECT vswitch_id, ip, eni_id, is_primary FROM private_ip WHERE vswitch_id = ?1", [vswitch], pip_from_row)
+    }
+
+    fn private_ip_list_eni(&mut self, eni: &str) -> StoreResult<Vec<PrivateIpRow>> {
+        self.list(
+            "SELECT vswitch_id, ip, eni_id, is_primary FROM private_ip WHERE eni_id = ?1 ORDER BY is_primary DESC, ip",
+            [eni],
+            pip_from_row,
+        )
+    }
+
+    fn private_ip_insert(&mut self, r: &PrivateIpRow) -> StoreResult<()> {
+        self.exec(
+            "INSERT INTO private_ip (vswitch_id, ip, eni_id, is_primary) VALUES (?1, ?2, ?3, ?4)",
+            params![r.vswitch_id, r.ip, r.eni_id, b(r.is_primary)],
+        )
+        .map(drop)
+    }
+
+    fn eip_insert(&mut self, r: &EipRow) -> StoreResult<()> {
+        self.exec(
+            &format!(
+                "INSERT INTO eip ({EIP_COLS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, \
+                 ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22)"
+            ),
+            params![
+                r.id,
+                r.account_id,
+                r.region_id,
+                r.ip,
+                r.status.as_str(),
+                r.name,
+                r.description,
+                r.bandwidth,
+                r.charge_type.as_str(),
+                r.internet_charge_type.as_str(),
+                r.isp,
+                r.netmode,
+                r.resource_group_id,
+                r.allocated_at,
+                r.expired_at,
+                b(r.deletion_protection),
+                r.instance_type.map(|t| t.as_str()),
+                r.instance_id,
+                r.private_ip,
+                r.mode.map(|m| m.as_str()),
+                r.instance_region_id,
+                r.version
+            ],
+        )?;
+        if !r.tags.is_empty() {
+            self.write_tags(r)?;
+        }
+        Ok(())
+    }
+
+    fn eip_get(&mut self, id: &str) -> StoreResult<Option<EipRow>> {
+        let row = self.one(&format!("SELECT {EIP_COLS} FROM eip WHERE id = ?1"), [id], eip_from_row)?;
+        match row {
+            Some(r) => {
+                let mut v = [r];
+                self.load_tags(&mut v)?;
+                let [r] = v;
+                Ok(Some(r))
+            }
+            None => Ok(None),
+        }
+    }
+
+    fn eip_update(&mut self, r: &EipRow) -> StoreResult<()> {
+        let old_tags = self.list("SELECT key, value FROM eip_tag WHERE eip_id = ?1 ORDER BY key", [&r.id], |x| {
+            Ok((x.get::<_, String>(0)?, x.get::<_, String>(1)?))
+        })?;
+        self.exec(
+            "UPDATE eip SET status = ?2, name = ?3, description = ?4, bandwidth = ?5, internet_charge_type = ?6, \
+             expired_at = ?7, deletion_protection = ?8, instance_type = ?9, instance_id = ?10, private_ip = ?11, \
+             mode = ?12, instance_region_id = ?13, version = ?14 WHERE id = ?1",
+            params![
+                r.id,
+                r.status.as_str(),
+                r.name,
+                r.description,
+                r.bandwidth,
+                r.internet_charge_type.as_str(),
+                r.expired_at,
+                b(r.deletion_protection),
+                r.instance_type.map(|t| t.as_str()),
+                r.instance_id,
+                r.private_ip,
+                r.mode.map(|m| m.as_str()),
+                r.instance_region_id,
+                r.version
+            ],
+        )?;
+        if old_tags != r.tags {
+            self.write_tags(r)?;
+        }
+        Ok(())
+    }
+
+    fn eip_delete(&mut self, id: &str) -> StoreResult<()> {
+        self.exec("DELETE FROM eip_tag WHERE eip_id = ?1", [id])?;
+        self.exec("DELETE FROM eip WHERE id = ?1", [id]).map(drop)
+    }
+
+    fn eip_list_by_target(&mut self, target: &str) -> StoreResult<Vec<EipRow>> {
+        let mut rows =
+            self.list(&format!("SELECT {EIP_COLS} FROM eip WHERE instance_id = ?1 ORDER BY allocated_at, id"), [target], eip_from_row)?;
+        self.load_tags(&mut rows)?;
+        Ok(rows)
+    }
+
+    fn eip_query(&mut self, q: &EipQuery) -> StoreResult<(i64, Vec<EipRow>)> {
+        use rusqlite::types::Value;
+        let mut wh = String::from("account_id = ? AND region_id = ?");
+        let mut args: Vec<Value> = vec![q.account_id.clone().into(), q.region_id.clone().into()];
+        let in_list = |col: &str, vals: &[String], wh: &mut String, args: &mut Vec<Value>| {
+            if vals.is_empty() {
+                return;
+            }
+            wh.push_str(&format!(" AND {col} IN ({})", vec!["?"; vals.len()].join(", ")));
+            args.extend(vals.iter().cloned().map(Value::from));
+        };
+        in_list("id", &q.ids, &mut wh, &mut args);
+        in_list("ip", &q.ips, &mut wh, &mut args);
+        let mut eq = |col: &str, v: Option<String>| {
+            if let Some(v) = v {
+                wh.push_str(&format!(" AND {col} = ?"));
+                args.push(v.into());
+            }
+        };
+        eq("status", q.status.map(|s| s.as_str().to_owned()));
+        eq("instance_type", q.instance_type.map(|s| s.as_str().to_owned()));
+        eq("instance_id", q.instance_id.clone());
+        eq("charge_type", q.charge_type.map(|s| s.as_str().to_owned()));
+        eq("isp", q.isp.clone());
+        eq("name", q.name.clone());
+        eq("resource_group_id", q.resource_group_id.clone());
+        if let Some(t) = q.created_from {
+            wh.push_str(" AND allocated_at >= ?");
+            args.push(t.into());
+        }
+        if let Some(t) = q.created_to {
+            wh.push_str(" AND allocated_at <= ?");
+            args.push(t.into());
+        }
+        for (k, v) in &q.tags {
+            wh.push_str(" AND EXISTS (SELECT 1 FROM eip_tag t WHERE t.eip_id = eip.id AND t.key = ? AND t.value = ?)");
+            args.push(k.clone().into());
+            args.push(v.clone().into());
+        }
+        let total: i64 = self.count(&format!("SELECT COUNT(*) FROM eip WHERE {wh}"), rusqlite::params_from_iter(args.iter()))?;
+        let sql = format!("SELECT {EIP_COLS} FROM eip WHERE {wh} ORDER BY allocated_at DESC, id DESC LIMIT ? OFFSET ?");
+        args.push(q.limit.into());
+        args.push(q.offset.into());
+        let mut rows = self.list(&sql, rusqlite::params_from_iter(args.iter()), eip_from_row)?;
+        self.load_tags(&mut rows)?;
+        Ok((total, rows))
+    }
+
+    fn eip_count(&mut self, account: &str, region: &str) -> StoreResult<i64> {
+        self.count("SELECT COUNT(*) FROM eip WHERE account_id = ?1 AND region_id = ?2", [account, region])
+    }
+
+    fn task_insert(&mut self, r: &TaskRow) -> StoreResult<()> {
+        self.exec(
+            "INSERT INTO task (id, kind, resource_id, due_at, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![r.id, r.kind, r.resource_id, r.due_at, r.created_at],
+        )
+        .map(drop)
+    }
+
+    fn task_due(&mut self, now: i64, limit: i64) -> StoreResult<Vec<TaskRow>> {
+        self.list(
+            "SELECT id, kind, resource_id, due_at, created_at FROM task WHERE due_at <= ?1 ORDER BY due_at, id LIMIT ?2",
+            params![now, limit],
+            task_from_row,
+        )
+    }
+
+    fn task_delete(&mut self, id: &str) -> StoreResult<()> {
+        self.exec("DELETE FROM task WHERE id = ?1", [id]).map(drop)
+    }
+
+    fn task_next_due(&mut self) -> StoreResult<Option<i64>> {
+        self.one("SELECT MIN(due_at) FROM task", [], |r| r.get::<_, Option<i64>>(0)).map(Option::flatten)
+    }
+
+    fn task_count(&mut self) -> StoreResult<i64> {
+        self.count("SELECT COUNT(*) FROM task", [])
+    }
+
+    fn token_get(&mut self, account: &str, action: &str, token: &str) -> StoreResult<Option<TokenRow>> {
+        self.one(
+            "SELECT account_id, action, token, params_hash, response, created_at FROM client_token \
+             WHERE account_id = ?1 AND action = ?2 AND token = ?3",
+            [account, action, token],
+            |r| {
+                Ok(TokenRow {
+                    account_id: r.get(0)?,
+                    action: r.get(1)?,
+                    token: r.get(2)?,
+                    params_hash: r.get(3)?,
+                    response: r.get(4)?,
+                    created_at: r.get(5)?,
+                })
+            },
+        )
+    }
+
+    fn token_insert(&mut self, r: &TokenRow) -> StoreResult<()> {
+        self.exec(
+            "INSERT INTO client_token (account_id, action, token, params_hash, response, created_at) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            params![r.account_id, r.action, r.token, r.params_hash, r.response, r.created_at],
+        )
+        .map(drop)
+    }
+
+    fn token_expire(&mut self, before: i64) -> StoreResult<i64> {
+        self.exec("DELETE FROM client_token WHERE created_at < ?1", [before]).map(|n| n as i64)
+    }
+}
+
+/// A transaction that refuses everything; used to extract a job's deliver
+/// callback when the batch could not even begin.
+struct DeadTx;
+
+macro_rules! dead {
+    ($($name:ident($($arg:ident: $ty:ty),*) -> $ret:ty;)*) => {
+        $(fn $name(&mut self, $(_: $ty),*) -> StoreResult<$ret> { Err(StoreError::Other("transaction unavailable".into())) })*
+    };
+}
+
+impl Tx for DeadTx {
+    dead! {
+        account_insert(a: &AccountRow) -> ();
+        account_list() -> Vec<AccountRow>;
+        access_key_insert(a: &AccessKeyRow) -> ();
+        access_key_get(a: &str) -> Option<AccessKeyRow>;
+        access_key_update(a: &AccessKeyRow) -> ();
+        access_key_list(a: &str) -> Vec<AccessKeyRow>;
+        setting_get(a: &str) -> Option<String>;
+        setting_set(a: &str, b: &str) -> ();
+        pool_list(a: &str) -> Vec<PoolRow>;
+        pool_list_all() -> Vec<PoolRow>;
+        pool_insert(a: &PoolRow) -> ();
+        pool_set_cursor(a: &str, b: &str, c: i64) -> ();
+        address_get(a: &str) -> Option<AddressRow>;
+        address_put(a: &AddressRow) -> ();
+        address_oldest_free(a: &str) -> Option<AddressRow>;
+        vpc_insert(a: &VpcRow) -> ();
+        vpc_get(a: &str, b: &str) -> Option<VpcRow>;
+        vpc_list(a: &str, b: &str) -> Vec<VpcRow>;
+        vpc_delete(a: &str) -> ();
+        vswitch_insert(a: &VSwitchRow) -> ();
+        vswitch_get(a: &str, b: &str) -> Option<VSwitchRow>;
+        vswitch_list(a: &str, b: &str) -> Vec<VSwitchRow>;
+        vswitch_delete(a: &str) -> ();
+        sg_insert(a: &SecurityGroupRow) -> ();
+        sg_get(a: &str, b: &str) -> Option<SecurityGroupRow>;
+        sg_list(a: &str, b: &str) -> Vec<SecurityGroupRow>;
+        instance_insert(a: &InstanceRow) -> ();
+        instance_get(a: &str) -> Option<InstanceRow>;
+        instance_list(a: &str, b: &str) -> Vec<InstanceRow>;
+        instance_update(a: &InstanceRow) -> ();
+        instance_delete(a: &str) -> ();
+        instance_count_using(a: &str) -> i64;
+        eni_insert(a: &EniRow) -> ();
+        eni_list_by_instance(a: &str) -> Vec<EniRow>;
+        eni_count_in_vswitch(a: &str) -> i64;
+        eni_delete(a: &str) -> ();
+        private_ip_list_vswitch(a: &str) -> Vec<PrivateIpRow>;
+        private_ip_list_eni(a: &str) -> Vec<PrivateIpRow>;
+        private_ip_insert(a: &PrivateIpRow) -> ();
+        eip_insert(a: &EipRow) -> ();
+        eip_get(a: &str) -> Option<EipRow>;
+        eip_update(a: &EipRow) -> ();
+        eip_delete(a: &str) -> ();
+        eip_list_by_target(a: &str) -> Vec<EipRow>;
+        eip_query(a: &EipQuery) -> (i64, Vec<EipRow>);
+        eip_count(a: &str, b: &str) -> i64;
+        task_insert(a: &TaskRow) -> ();
+        task_due(a: i64, b: i64) -> Vec<TaskRow>;
+        task_delete(a: &str) -> ();
+        task_next_due() -> Option<i64>;
+        task_count() -> i64;
+        token_get(a: &str, b: &str, c: &str) -> Option<TokenRow>;
+        token_insert(a: &TokenRow) -> ();
+        token_expire(a: i64) -> i64;
+    }
+}

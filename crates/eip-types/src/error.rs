@@ -1,0 +1,154 @@
+//! The one domain error. Every failure a caller can see is a variant here;
+//! the wire crate maps each variant to Alibaba's `Code`, `Message` and HTTP
+//! status in a single function, so no handler invents codes of its own.
+
+use crate::{EipStatus, InstanceStatus};
+use std::fmt;
+
+/// Result alias used across the workspace.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Kinds of resources that can be missing.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ResourceKind {
+    /// An EIP (`AllocationId`).
+    Eip,
+    /// An ECS instance.
+    Instance,
+    /// A VPC.
+    Vpc,
+    /// A vSwitch.
+    VSwitch,
+    /// A security group.
+    SecurityGroup,
+    /// A zone of a region.
+    Zone,
+    /// An access key.
+    AccessKey,
+    /// An elastic network interface.
+    NetworkInterface,
+}
+
+/// What a delete would leave dangling.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DependencyKind {
+    /// A VPC still has vSwitches.
+    VpcHasVSwitch,
+    /// A VPC still has security groups.
+    VpcHasSecurityGroup,
+    /// A vSwitch still has instances or network interfaces.
+    VSwitchHasInstance,
+    /// A security group still has instances.
+    SecurityGroupHasInstance,
+}
+
+/// Every refusal the control plane can give.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Error {
+    /// A required parameter is absent.
+    MissingParameter(String),
+    /// A parameter is malformed or out of range.
+    InvalidParameter {
+        /// Wire name of the parameter.
+        name: String,
+        /// Why, for the message.
+        reason: String,
+    },
+    /// An enumerated parameter has a value outside its set; the wire code
+    /// depends on the parameter (e.g. `InvalidInstanceType.ValueNotSupported`).
+    ValueNotSupported {
+        /// Wire name of the parameter.
+        name: &'static str,
+        /// The value received.
+        value: String,
+    },
+    /// DescribeEipAddresses `Filter.N.Key` is not a known key.
+    InvalidFilterKey(String),
+    /// DescribeEipAddresses `Filter.N.Value` does not parse.
+    InvalidFilterValue(String),
+    /// `DryRun=true` and the request would have succeeded.
+    DryRunOperation,
+    /// The region id is not in the catalogue.
+    RegionNotFound(String),
+    /// A resource does not exist (for this account).
+    NotFound {
+        /// What was looked up.
+        kind: ResourceKind,
+        /// The id given.
+        id: String,
+    },
+    /// AssociateEipAddress: the target instance does not exist.
+    AssociateTargetNotFound(String),
+    /// The EIP is in a transitional status (GEN-04).
+    TaskConflict,
+    /// The EIP's status does not allow the operation.
+    IncorrectEipStatus(EipStatus),
+    /// The instance's status does not allow the operation (ECS-03).
+    IncorrectInstanceStatus(InstanceStatus),
+    /// UnassociateEipAddress from an instance in a transitional status.
+    EcsStatusNotSupport(InstanceStatus),
+    /// The instance already has an EIP (ECS-02, ECS-06).
+    AssociationDuplicated,
+    /// The instance has a static public IP (ECS-04).
+    InstanceHasPublicIp,
+    /// The instance is not in a VPC (ECS-01).
+    InstanceNotInVpc,
+    /// The EIP and the instance are in different regions (GEN-01).
+    RegionMismatch,
+    /// The EIP is not associated with the instance named.
+    InvalidBindingStatus,
+    /// The operation is not allowed on a subscription EIP.
+    ChargeTypeIsPrepaid,
+    /// Deletion protection is on.
+    DeletionProtection,
+    /// A ClientToken was reused with different parameters.
+    IdempotentParameterMismatch,
+    /// AllocateEipAddress `IpAddress`: the address is held by someone.
+    IpAllocated,
+    /// AllocateEipAddress `IpAddress`: not an address this account released within 7 days (GEN-03).
+    AllocateUnfamiliarIp,
+    /// AllocateEipAddress `IpAddress`: not in any pool of the region.
+    IpNotFound,
+    /// The region's pool has no free address.
+    InsufficientEip,
+    /// A delete would leave dependants behind.
+    DependencyViolation(DependencyKind),
+    /// A CIDR block is malformed or outside what is allowed.
+    InvalidCidrBlock(String),
+    /// A vSwitch CIDR overlaps another one in the VPC.
+    CidrOverlapped,
+    /// No free private IP in the vSwitch.
+    NoFreePrivateIp,
+    /// A requested private IP is taken or outside the vSwitch.
+    PrivateIpUnavailable(String),
+    /// AllocatePublicIpAddress on an instance whose bandwidth is zero.
+    InstanceBandwidthZero,
+    /// AllocatePublicIpAddress on an instance that has one (or an EIP).
+    InstanceAlreadyHasPublicIp,
+    /// The zone exists but is not in the region / VPC mismatch etc.
+    OperationDenied(String),
+    /// The store is busy; safe to retry.
+    ServiceUnavailable,
+    /// A bug or an I/O failure; the message is for logs.
+    Internal(String),
+}
+
+impl Error {
+    /// Shorthand for [`Error::InvalidParameter`].
+    pub fn invalid(name: impl Into<String>, reason: impl Into<String>) -> Self {
+        Error::InvalidParameter { name: name.into(), reason: reason.into() }
+    }
+
+    /// Shorthand for [`Error::NotFound`].
+    pub fn not_found(kind: ResourceKind, id: impl Into<String>) -> Self {
+        Error::NotFound { kind, id: id.into() }
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{self:?}")
+    }
+}
+
+impl std::error::Error for Error {}

@@ -1,0 +1,900 @@
+"""Fixtures and helpers for the SDK integration suite.
+
+The suite drives a real `eipd` process with Alibaba Cloud's official,
+unmodified Python SDKs:
+
+* the generated SDKs (``alibabacloud_vpc20160428`` / ``alibabacloud_ecs20140526``)
+  with their default V3 signer (ACS3-HMAC-SHA256) and with
+  ``signature_algorithm='v2'`` (the legacy RPC HMAC-SHA1 signer, "V1");
+* the legacy SDK (``aliyunsdkcore`` + ``aliyunsdkvpc`` / ``aliyunsdkecs``).
+
+Environment:
+  EIPD_BIN                   server binary (default target/debug/eipd, relative
+                             to the repository root)
+  EIPD_TEST_TASK_DELAY_MS    --task-delay-ms for the servers (default 200)
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import ipaddress
+import json
+import os
+import re
+import signal
+import socket
+import subprocess
+import tempfile
+import threading
+import time
+import urllib.error
+import urllib.request
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any, Callable
+
+import pytest
+
+from alibabacloud_ecs20140526 import models as ecs_models
+from alibabacloud_ecs20140526.client import Client as EcsClient
+from alibabacloud_tea_openapi import exceptions as tea_exceptions
+from alibabacloud_tea_openapi.models import Config
+from alibabacloud_vpc20160428 import models as vpc_models
+from alibabacloud_vpc20160428.client import Client as VpcClient
+from aliyunsdkcore.acs_exception.exceptions import ServerException as LegacyServerException
+from aliyunsdkcore.client import AcsClient
+from aliyunsdkecs.request.v20140526 import DescribeInstancesRequest as LDescribeInstances
+from aliyunsdkvpc.request.v20160428 import DescribeEipAddressesRequest as LDescribeEipAddresses
+from darabonba.runtime import ExtendsParameters, RuntimeOptions
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+REGION = "cn-hangzhou"
+DEMO_ZONE = "cn-hangzhou-h"
+AK_ID = "testid"
+AK_SECRET = "testsecret"
+TASK_DELAY_MS = int(os.environ.get("EIPD_TEST_TASK_DELAY_MS", "200"))
+# Generous bound for one asynchronous transition (a few task delays).
+WAIT_TIMEOUT = max(10.0, TASK_DELAY_MS * 20 / 1000.0)
+HEALTH_TIMEOUT = 20.0
+
+EIP_ID_RE = re.compile(r"^eip-[a-z0-9]{22}$")
+ADDRESS_SPACE = ipaddress.ip_network("198.18.0.0/15")
+TRANSITIONAL = {"Associating", "Unassociating", "Releasing"}
+
+# A plain-Python image/type pair; the emulator does not run guests.
+IMAGE_ID = "ubuntu_22_04_x64_20G_alibase_20240101.vhd"
+INSTANCE_TYPE = "ecs.g7.large"
+
+
+# --------------------------------------------------------------------------
+# Server process management
+# --------------------------------------------------------------------------
+
+
+def eipd_bin() -> Path:
+    p = Path(os.environ.get("EIPD_BIN", "target/debug/eipd"))
+    return p if p.is_absolute() else REPO_ROOT / p
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+_SERVERS: list["EipdServer"] = []  # every server started in this session
+
+
+class EipdServer:
+    """One `eipd serve` process, its data directory and its log file."""
+
+    def __init__(
+        self,
+        name: str,
+        data_dir: Path,
+        log_dir: Path,
+        task_delay_ms: int = TASK_DELAY_MS,
+        demo: bool = True,
+        env: dict[str, str] | None = None,
+        owner: str | None = None,
+    ):
+        self.name = name
+        self.data_dir = Path(data_dir)
+        self.log_dir = Path(log_dir)
+        self.task_delay_ms = task_delay_ms
+        self.demo = demo
+        self.extra_env = dict(env or {})
+        self.owner = owner  # nodeid of the test that owns it (None: session)
+        self.proc: subprocess.Popen | None = None
+        self.port: int | None = None
+        self.starts = 0
+        self.log_path: Path | None = None
+        self._log_file = None
+        _SERVERS.append(self)
+
+    # -- lifecycle -------------------------------------------------------
+    @property
+    def pid(self) -> int:
+        assert self.proc is not None
+        return self.proc.pid
+
+    @property
+    def endpoint(self) -> str:
+        return f"127.0.0.1:{self.port}"
+
+    @property
+    def base_url(self) -> str:
+        return f"http://{self.endpoint}"
+
+    def alive(self) -> bool:
+        return self.proc is not None and self.proc.poll() is None
+
+    def start(self, port: int | None = None) -> "EipdServer":
+        binary = eipd_bin()
+        if not binary.exists():
+            pytest.fail(
+                f"eipd binary not found at {binary} (build it with `cargo build -p eipd`"
+                " or set EIPD_BIN)",
+                pytrace=False,
+            )
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        self.log_dir.mkdir(parents=True, exist_ok=True)
+        last_err = None
+        for attempt in range(3):
+            use_port = port if (port is not None and attempt == 0) else free_port()
+            try:
+                self._spawn(binary, use_port)
+                return self
+            except _PortInUse as e:  # somebody took the port between probe and bind
+                last_err = e
+                continue
+        pytest.fail(f"eipd {self.name}: could not bind a port: {last_err}", pytrace=False)
+
+    def _spawn(self, binary: Path, port: int) -> None:
+        self.starts += 1
+        self.port = port
+        self.log_path = self.log_dir / f"eipd-{self.name}-{self.starts}.log"
+        self._log_file = open(self.log_path, "wb")
+        args = [
+            str(binary),
+            "serve",
+            "--listen",
+            f"127.0.0.1:{port}",
+            "--data-dir",
+            str(self.data_dir),
+            "--task-delay-ms",
+            str(self.task_delay_ms),
+        ]
+        if self.demo:
+            args.append("--demo")
+        env = dict(os.environ)
+        env.update(
+            {
+                "EIPD_ROOT_ACCESS_KEY_ID": AK_ID,
+                "EIPD_ROOT_ACCESS_KEY_SECRET": AK_SECRET,
+            }
+        )
+        env.setdefault("RUST_BACKTRACE", "1")
+        env.update(self.extra_env)
+        self.proc = subprocess.Popen(
+            args,
+            stdin=subprocess.DEVNULL,
+            stdout=self._log_file,
+            stderr=subprocess.STDOUT,
+            env=env,
+            cwd=str(REPO_ROOT),
+        )
+        deadline = time.monotonic() + HEALTH_TIMEOUT
+        while time.monotonic() < deadline:
+            rc = self.proc.poll()
+            if rc is not None:
+                tail = self.log_tail()
+                if re.search(r"(?i)address (already )?in use|AddrInUse", tail):
+                    raise _PortInUse(tail)
+                pytest.fail(
+                    f"eipd {self.name} exited with status {rc} during startup:\n{tail}",
+                    pytrace=False,
+                )
+            try:
+                with urllib.request.urlopen(f"{self.base_url}/healthz", timeout=1) as r:
+                    if r.status == 200:
+                        return
+            except (urllib.error.URLError, ConnectionError, OSError):
+                pass
+            time.sleep(0.05)
+        tail = self.log_tail()
+        self.stop()
+        pytest.fail(
+            f"eipd {self.name}: GET /healthz did not return 200 within {HEALTH_TIMEOUT}s:\n{tail}",
+            pytrace=False,
+        )
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            try:
+                os.kill(self.proc.pid, signal.SIGTERM)
+                self.proc.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                os.kill(self.proc.pid, signal.SIGKILL)
+                self.proc.wait(timeout=5)
+            except ProcessLookupError:
+                pass
+        self._close_log()
+
+    def kill9(self) -> None:
+        """Crash the server: SIGKILL by PID, no chance to flush anything."""
+        assert self.proc is not None
+        os.kill(self.proc.pid, signal.SIGKILL)
+        self.proc.wait(timeout=5)
+        self._close_log()
+
+    def restart(self) -> "EipdServer":
+        """Start again on the same data dir (same port when it is free)."""
+        if self.alive():
+            self.stop()
+        return self.start(port=self.port)
+
+    def _close_log(self) -> None:
+        if self._log_file is not None:
+            try:
+                self._log_file.close()
+            except Exception:
+                pass
+            self._log_file = None
+
+    def log_tail(self, lines: int = 60) -> str:
+        if not self.log_path or not self.log_path.exists():
+            return "(no log)"
+        data = self.log_path.read_bytes()[-65536:].decode("utf-8", "replace")
+        return "\n".join(data.splitlines()[-lines:])
+
+    # -- convenience -----------------------------------------------------
+    def vpc(self, v1: bool = False, **kw) -> VpcClient:
+        return vpc_client(self.endpoint, v1=v1, **kw)
+
+    def ecs(self, v1: bool = False, **kw) -> EcsClient:
+        return ecs_client(self.endpoint, v1=v1, **kw)
+
+    def legacy(self, **kw) -> "Legacy":
+        return Legacy(self.endpoint, **kw)
+
+    def http_get(self, path: str) -> tuple[int, bytes]:
+        try:
+            with urllib.request.urlopen(f"{self.base_url}{path}", timeout=5) as r:
+                return r.status, r.read()
+        except urllib.error.HTTPError as e:
+            return e.code, e.read()
+
+
+class _PortInUse(Exception):
+    pass
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    rep = outcome.get_result()
+    if not rep.failed:
+        return
+    for srv in _SERVERS:
+        if srv.owner in (None, item.nodeid) and srv.log_path is not None:
+            rep.sections.append(
+                (f"eipd {srv.name} (pid {srv.proc.pid if srv.proc else '-'}) log tail: {srv.log_path}",
+                 srv.log_tail()),
+            )
+
+
+def pytest_sessionfinish(session, exitstatus):
+    for srv in _SERVERS:
+        try:
+            srv.stop()
+        except Exception:
+            pass
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory) -> EipdServer:
+    """The shared server of the session (demo data seeded)."""
+    base = tmp_path_factory.mktemp("eipd-session")
+    srv = EipdServer("session", base / "data", base / "logs", demo=True)
+    srv.start()
+    yield srv
+    srv.stop()
+
+
+@pytest.fixture
+def eipd_factory(request, tmp_path) -> Callable[..., EipdServer]:
+    """Start SEPARATE servers (fresh data dir each) owned by this test.
+
+    ``eipd_factory(demo=True, task_delay_ms=None, env=None, data_dir=None)``
+    """
+    started: list[EipdServer] = []
+
+    def start(demo: bool = True, task_delay_ms: int | None = None,
+              env: dict[str, str] | None = None, data_dir: Path | None = None) -> EipdServer:
+        n = len(started) + 1
+        base = tmp_path / f"eipd-{n}"
+        srv = EipdServer(
+            f"{request.node.name}-{n}",
+            data_dir or base / "data",
+            base / "logs",
+            task_delay_ms=TASK_DELAY_MS if task_delay_ms is None else task_delay_ms,
+            demo=demo,
+            env=env,
+            owner=request.node.nodeid,
+        )
+        started.append(srv)
+        return srv.start()
+
+    yield start
+    for srv in started:
+        srv.stop()
+
+
+# --------------------------------------------------------------------------
+# Clients
+# --------------------------------------------------------------------------
+
+
+def _config(endpoint: str, v1: bool, ak: str, secret: str, region: str) -> Config:
+    cfg = Config(
+        access_key_id=ak,
+        access_key_secret=secret,
+        endpoint=endpoint,
+        protocol="http",
+        region_id=region,
+    )
+    if v1:
+        cfg.signature_algorithm = "v2"  # selects the legacy RPC HMAC-SHA1 signer
+    return cfg
+
+
+def vpc_client(endpoint: str, v1: bool = False, ak: str = AK_ID, secret: str = AK_SECRET,
+               region: str = REGION) -> VpcClient:
+    return VpcClient(_config(endpoint, v1, ak, secret, region))
+
+
+def ecs_client(endpoint: str, v1: bool = False, ak: str = AK_ID, secret: str = AK_SECRET,
+               region: str = REGION) -> EcsClient:
+    return EcsClient(_config(endpoint, v1, ak, secret, region))
+
+
+class Legacy:
+    """The legacy SDK (aliyunsdkcore AcsClient) pointed at the server."""
+
+    def __init__(self, endpoint: str, ak: str = AK_ID, secret: str = AK_SECRET,
+                 region: str = REGION):
+        self.endpoint = endpoint
+        self.client = AcsClient(ak, secret, region)
+
+    def prepare(self, request):
+        request.set_endpoint(self.endpoint)
+        return request
+
+    def call(self, request) -> dict:
+        """do_action_with_exception: forces Format=JSON, raises ServerException."""
+        body = self.client.do_action_with_exception(self.prepare(request))
+        return json.loads(body)
+
+    def raw(self, request) -> tuple[int, dict, bytes]:
+        """Status, headers, body; no exception, the request's own Format."""
+        import warnings
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)
+            status, headers, body = self.client.get_response(self.prepare(request))
+        return status, headers, body
+
+
+@pytest.fixture(scope="session")
+def vpc_v3(server) -> VpcClient:
+    return server.vpc()
+
+
+@pytest.fixture(scope="session")
+def ecs_v3(server) -> EcsClient:
+    return server.ecs()
+
+
+@pytest.fixture(scope="session")
+def vpc_v1(server) -> VpcClient:
+    return server.vpc(v1=True)
+
+
+@pytest.fixture(scope="session")
+def ecs_v1(server) -> EcsClient:
+    return server.ecs(v1=True)
+
+
+@pytest.fixture(scope="session")
+def legacy(server) -> Legacy:
+    return server.legacy()
+
+
+def runtime(headers: dict[str, str] | None = None,
+            queries: dict[str, str] | None = None) -> RuntimeOptions:
+    """RuntimeOptions whose extends_parameters override what the SDK would send
+    (e.g. ``x-acs-date`` / ``Timestamp`` / nonces). The SDK stays unmodified."""
+    return RuntimeOptions(extends_parameters=ExtendsParameters(headers=headers, queries=queries))
+
+
+def is_v1(client) -> bool:
+    return getattr(client, "_signature_algorithm", None) == "v2"
+
+
+def acs_time(offset_s: float = 0.0) -> str:
+    t = _dt.datetime.now(_dt.timezone.utc) + _dt.timedelta(seconds=offset_s)
+    return t.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def override_clock(client, offset_s: float) -> RuntimeOptions:
+    """Runtime options that make *client* sign with a clock shifted by offset_s."""
+    if is_v1(client):
+        return runtime(queries={"Timestamp": acs_time(offset_s)})
+    return runtime(headers={"x-acs-date": acs_time(offset_s)})
+
+
+def override_nonce(client, nonce: str) -> RuntimeOptions:
+    if is_v1(client):
+        return runtime(queries={"SignatureNonce": nonce})
+    return runtime(headers={"x-acs-signature-nonce": nonce})
+
+
+# --------------------------------------------------------------------------
+# Errors
+# --------------------------------------------------------------------------
+
+
+@dataclass
+class ApiError:
+    status: int | None
+    code: str | None
+    message: str | None  # the server's Message (raw, not the SDK's decorated text)
+    data: dict | None  # the parsed error body (new SDK only)
+    exc: BaseException = field(repr=False)
+
+    def __str__(self):
+        return f"HTTP {self.status} {self.code}: {self.message} body={self.data}"
+
+
+def capture_error(fn: Callable, *args, **kwargs) -> ApiError | None:
+    """Run fn; return ApiError if the SDK raised an API error, None on success."""
+    try:
+        fn(*args, **kwargs)
+    except tea_exceptions.AlibabaCloudException as e:
+        data = dict(e.data) if isinstance(getattr(e, "data", None), dict) else None
+        msg = (data or {}).get("Message", e.message)
+        return ApiError(e.status_code, e.code, msg, data, e)
+    except LegacyServerException as e:
+        return ApiError(e.get_http_status(), e.get_error_code(), e.get_error_msg(), None, e)
+    return None
+
+
+def expect_error(fn: Callable, status: int | None, code: str | tuple[str, ...], *args, **kwargs) -> ApiError:
+    """Call fn(*args, **kwargs) and assert it fails with HTTP status and code."""
+    err = capture_error(fn, *args, **kwargs)
+    codes = (code,) if isinstance(code, str) else tuple(code)
+    assert err is not None, f"expected HTTP {status} {codes}, but the call succeeded"
+    assert err.code in codes, f"expected code {codes}, got {err}"
+    if status is not None:
+        assert err.status == status, f"expected HTTP {status}, got {err}"
+    return err
+
+
+def check_error_body(err: ApiError) -> None:
+    """Every error body has RequestId, HostId, Code, Message, Recommend."""
+    assert err.data is not None, f"no parsed error body: {err}"
+    for k in ("RequestId", "HostId", "Code", "Message", "Recommend"):
+        assert k in err.data, f"error body lacks {k}: {err.data}"
+        assert isinstance(err.data[k], str), f"{k} is not a string: {err.data}"
+    assert err.data["RequestId"], err.data
+    assert err.data["Code"] == err.code
+
+
+# --------------------------------------------------------------------------
+# VPC / EIP helpers (new SDK clients, V3 or V1)
+# --------------------------------------------------------------------------
+
+
+def body(resp) -> dict:
+    """The response body as a dict with wire (PascalCase) keys."""
+    return resp.body.to_map()
+
+
+def allocate(vpc: VpcClient, region: str = REGION, rt: RuntimeOptions | None = None, **kw) -> dict:
+    req = vpc_models.AllocateEipAddressRequest(region_id=region, **kw)
+    if rt is not None:
+        return body(vpc.allocate_eip_address_with_options(req, rt))
+    return body(vpc.allocate_eip_address(req))
+
+
+def associate(vpc: VpcClient, allocation_id: str, instance_id: str, region: str = REGION,
+              instance_type: str | None = "EcsInstance", **kw) -> dict:
+    req = vpc_models.AssociateEipAddressRequest(
+        region_id=region, allocation_id=allocation_id, instance_id=instance_id,
+        instance_type=instance_type, **kw)
+    return body(vpc.associate_eip_address(req))
+
+
+def unassociate(vpc: VpcClient, allocation_id: str, instance_id: str | None = None,
+                region: str = REGION, instance_type: str | None = "EcsInstance", **kw) -> dict:
+    req = vpc_models.UnassociateEipAddressRequest(
+        region_id=region, allocation_id=allocation_id, instance_id=instance_id,
+        instance_type=instance_type, **kw)
+    return body(vpc.unassociate_eip_address(req))
+
+
+def release(vpc: VpcClient, allocation_id: str, region: str = REGION) -> dict:
+    req = vpc_models.ReleaseEipAddressRequest(region_id=region, allocation_id=allocation_id)
+    return body(vpc.release_eip_address(req))
+
+
+def modify(vpc: VpcClient, allocation_id: str, region: str = REGION, **kw) -> dict:
+    req = vpc_models.ModifyEipAddressAttributeRequest(region_id=region, allocation_id=allocation_id, **kw)
+    return body(vpc.modify_eip_address_attribute(req))
+
+
+def describe_eips(vpc: VpcClient, region: str = REGION, rt: RuntimeOptions | None = None, **kw) -> dict:
+    req = vpc_models.DescribeEipAddressesRequest(region_id=region, **kw)
+    if rt is not None:
+        return body(vpc.describe_eip_addresses_with_options(req, rt))
+    return body(vpc.describe_eip_addresses(req))
+
+
+def eip_list(desc: dict) -> list[dict]:
+    wrapper = desc.get("EipAddresses")
+    assert isinstance(wrapper, dict), f"EipAddresses wrapper missing: {desc}"
+    items = wrapper.get("EipAddress")
+    assert isinstance(items, list), f"EipAddresses.EipAddress is not a list: {desc}"
+    return items
+
+
+# -- legacy-client equivalents (json.loads of the raw bytes) --------------
+
+def _legacy_describe(leg: Legacy, allocation_id: str, region: str) -> dict:
+    req = LDescribeEipAddresses.DescribeEipAddressesRequest()
+    req.set_AllocationId(allocation_id)
+    req.set_accept_format("JSON")
+    req.add_query_param("RegionId", region)
+    return leg.call(req)
+
+
+def get_eip(client, allocation_id: str, region: str = REGION) -> dict | None:
+    """One EIP by id via DescribeEipAddresses, or None when it is absent."""
+    if isinstance(client, Legacy):
+        desc = _legacy_describe(client, allocation_id, region)
+    else:
+        desc = describe_eips(client, region=region, allocation_id=allocation_id)
+    items = [e for e in eip_list(desc) if e.get("AllocationId") == allocation_id]
+    assert len(items) <= 1, f"duplicate AllocationId in describe: {desc}"
+    return items[0] if items else None
+
+
+def wait_status(client, allocation_id: str, status: str | None, timeout: float = WAIT_TIMEOUT,
+                region: str = REGION) -> dict | None:
+    """Poll DescribeEipAddresses until the EIP has `status` (None: gone)."""
+    deadline = time.monotonic() + timeout
+    seen = []
+    while True:
+        eip = get_eip(client, allocation_id, region)
+        cur = eip.get("Status") if eip else None
+        if not seen or seen[-1] != cur:
+            seen.append(cur)
+        if cur == status:
+            return eip
+        if time.monotonic() > deadline:
+            pytest.fail(
+                f"{allocation_id}: status {status!r} not reached within {timeout}s; "
+                f"statuses seen: {seen}; last: {eip}"
+            )
+        time.sleep(0.05)
+
+
+# --------------------------------------------------------------------------
+# ECS / network helpers
+# --------------------------------------------------------------------------
+
+
+def describe_instances(ecs: EcsClient, instance_ids: list[str], region: str = REGION,
+                       **kw) -> list[dict]:
+    req = ecs_models.DescribeInstancesRequest(
+        region_id=region, instance_ids=json.dumps(instance_ids), page_size=100, **kw)
+    b = body(ecs.describe_instances(req))
+    inst = b.get("Instances", {}).get("Instance")
+    assert isinstance(inst, list), f"Instances.Instance is not a list: {b}"
+    return inst
+
+
+def get_instance(ecs: EcsClient, instance_id: str, region: str = REGION) -> dict | None:
+    items = [i for i in describe_instances(ecs, [instance_id], region) if i.get("InstanceId") == instance_id]
+    return items[0] if items else None
+
+
+def wait_instance(ecs: EcsClient, instance_id: str, status: str | None,
+                  timeout: float = WAIT_TIMEOUT, region: str = REGION) -> dict | None:
+    """Poll DescribeInstances until the instance has `status` (None: gone)."""
+    deadline = time.monotonic() + timeout
+    seen = []
+    while True:
+        inst = get_instance(ecs, instance_id, region)
+        cur = inst.get("Status") if inst else None
+        if not seen or seen[-1] != cur:
+            seen.append(cur)
+        if cur == status:
+            return inst
+        if time.monotonic() > deadline:
+            pytest.fail(f"{instance_id}: status {status!r} not reached within {timeout}s; seen {seen}")
+        time.sleep(0.05)
+
+
+def instance_public_ips(inst: dict) -> list[str]:
+    return [ip for ip in (inst.get("PublicIpAddress") or {}).get("IpAddress") or [] if ip]
+
+
+def instance_eip(inst: dict) -> dict:
+    return inst.get("EipAddress") or {}
+
+
+def run_instances(ecs: EcsClient, vsw_id: str | None, sg_id: str | None, amount: int = 1,
+                  region: str = REGION, rt: RuntimeOptions | None = None, **kw) -> list[str]:
+    req = ecs_models.RunInstancesRequest(
+        region_id=region, image_id=IMAGE_ID, instance_type=INSTANCE_TYPE, amount=amount,
+        v_switch_id=vsw_id, security_group_id=sg_id, **kw)
+    resp = ecs.run_instances_with_options(req, rt) if rt is not None else ecs.run_instances(req)
+    b = body(resp)
+    ids = (b.get("InstanceIdSets") or {}).get("InstanceIdSet")
+    assert isinstance(ids, list) and len(ids) == amount, f"RunInstances returned {b}"
+    return ids
+
+
+def create_instance(ecs: EcsClient, vsw_id: str, sg_id: str, region: str = REGION, **kw) -> str:
+    req = ecs_models.CreateInstanceRequest(
+        region_id=region, image_id=IMAGE_ID, instance_type=INSTANCE_TYPE,
+        v_switch_id=vsw_id, security_group_id=sg_id, **kw)
+    b = body(ecs.create_instance(req))
+    assert str(b.get("InstanceId", "")).startswith("i-"), f"CreateInstance returned {b}"
+    return b["InstanceId"]
+
+
+def delete_instance(ecs: EcsClient, instance_id: str, force: bool = True) -> None:
+    ecs.delete_instance(ecs_models.DeleteInstanceRequest(instance_id=instance_id, force=force))
+
+
+def create_vpc(vpc: VpcClient, region: str = REGION, cidr: str = "192.168.0.0/16",
+               name: str | None = None) -> str:
+    b = body(vpc.create_vpc(vpc_models.CreateVpcRequest(
+        region_id=region, cidr_block=cidr, vpc_name=name or f"t-{uuid.uuid4().hex[:8]}")))
+    vpc_id = b.get("VpcId", "")
+    assert vpc_id.startswith("vpc-"), f"CreateVpc returned {b}"
+    _wait_vpc_available(vpc, vpc_id, region)
+    return vpc_id
+
+
+def _wait_vpc_available(vpc: VpcClient, vpc_id: str, region: str) -> None:
+    # Real VPCs go Pending -> Available; tolerate both an immediate Available
+    # and a short Pending phase.
+    deadline = time.monotonic() + WAIT_TIMEOUT
+    while time.monotonic() < deadline:
+        b = body(vpc.describe_vpcs(vpc_models.DescribeVpcsRequest(region_id=region, vpc_id=vpc_id)))
+        vs = (b.get("Vpcs") or {}).get("Vpc") or []
+        if vs and vs[0].get("Status") in (None, "", "Available"):
+            return
+        time.sleep(0.05)
+    pytest.fail(f"VPC {vpc_id} did not become Available")
+
+
+def create_vswitch(vpc: VpcClient, vpc_id: str, zone: str, cidr: str, region: str = REGION) -> str:
+    b = body(vpc.create_vswitch(vpc_models.CreateVSwitchRequest(
+        region_id=region, vpc_id=vpc_id, zone_id=zone, cidr_block=cidr,
+        v_switch_name=f"t-{uuid.uuid4().hex[:8]}")))
+    vsw = b.get("VSwitchId", "")
+    assert vsw.startswith("vsw-"), f"CreateVSwitch returned {b}"
+    deadline = time.monotonic() + WAIT_TIMEOUT
+    while time.monotonic() < deadline:
+        d = body(vpc.describe_vswitches(vpc_models.DescribeVSwitchesRequest(
+            region_id=region, v_switch_id=vsw)))
+        vs = (d.get("VSwitches") or {}).get("VSwitch") or []
+        if vs and vs[0].get("Status") in (None, "", "Available"):
+            return vsw
+        time.sleep(0.05)
+    pytest.fail(f"vSwitch {vsw} did not become Available")
+
+
+def create_security_group(ecs: EcsClient, vpc_id: str, region: str = REGION) -> str:
+    b = body(ecs.create_security_group(ecs_models.CreateSecurityGroupRequest(
+        region_id=region, vpc_id=vpc_id, security_group_name=f"t-{uuid.uuid4().hex[:8]}")))
+    sg = b.get("SecurityGroupId", "")
+    assert sg.startswith("sg-"), f"CreateSecurityGroup returned {b}"
+    return sg
+
+
+def first_zone(vpc: VpcClient, region: str) -> str:
+    b = body(vpc.describe_zones(vpc_models.DescribeZonesRequest(region_id=region)))
+    zones = [z["ZoneId"] for z in (b.get("Zones") or {}).get("Zone") or []]
+    assert zones, f"DescribeZones({region}) returned no zone: {b}"
+    return sorted(zones)[0]
+
+
+@pytest.fixture(scope="session")
+def network(server, vpc_v3, ecs_v3) -> SimpleNamespace:
+    """A VPC + vSwitch + security group of the session, for fresh instances."""
+    vpc_id = create_vpc(vpc_v3, cidr="192.168.0.0/16", name="sdk-suite")
+    vsw_id = create_vswitch(vpc_v3, vpc_id, DEMO_ZONE, "192.168.0.0/18")
+    sg_id = create_security_group(ecs_v3, vpc_id)
+    return SimpleNamespace(vpc_id=vpc_id, vsw_id=vsw_id, sg_id=sg_id, region=REGION)
+
+
+@pytest.fixture(scope="session")
+def other_region(vpc_v3) -> str:
+    """A region other than cn-hangzhou (cn-shanghai when offered)."""
+    b = body(vpc_v3.describe_regions(vpc_models.DescribeRegionsRequest()))
+    regions = [r["RegionId"] for r in (b.get("Regions") or {}).get("Region") or []]
+    assert REGION in regions, f"{REGION} missing from DescribeRegions: {b}"
+    others = [r for r in regions if r != REGION]
+    assert others, f"only one region offered: {regions}"
+    return "cn-shanghai" if "cn-shanghai" in others else sorted(others)[0]
+
+
+class Resources:
+    """Per-test resource tracker with best-effort cleanup.
+
+    EIPs are unassociated then released; instances force-deleted; then
+    vSwitches and VPCs. Cleanup problems are reported as warnings, never as
+    test failures: the tests that check those actions assert on them.
+    """
+
+    def __init__(self, server: EipdServer):
+        self.server = server
+        self.vpc = server.vpc()
+        self.ecs = server.ecs()
+        self.eips: list[tuple[str, str]] = []  # (allocation_id, region)
+        self.instances: list[tuple[str, str]] = []
+        self.vswitches: list[tuple[str, str]] = []
+        self.vpcs: list[tuple[str, str]] = []
+        self.network: SimpleNamespace | None = None
+
+    # -- creation shortcuts ---------------------------------------------
+    def eip(self, client: VpcClient | None = None, region: str = REGION, **kw) -> dict:
+        b = allocate(client or self.vpc, region=region, **kw)
+        assert EIP_ID_RE.match(b.get("AllocationId", "")), f"bad AllocationId in {b}"
+        self.eips.append((b["AllocationId"], region))
+        return b
+
+    def track_eip(self, allocation_id: str, region: str = REGION) -> None:
+        self.eips.append((allocation_id, region))
+
+    def instance(self, wait: bool = True, vsw_id: str | None = None, sg_id: str | None = None,
+                 region: str = REGION, **kw) -> str:
+        """A fresh instance (RunInstances, Amount=1) in the session network."""
+        net = self.network
+        assert net is not None or (vsw_id and sg_id)
+        iid = run_instances(self.ecs, vsw_id or net.vsw_id, sg_id or net.sg_id, region=region, **kw)[0]
+        self.instances.append((iid, region))
+        if wait:
+            wait_instance(self.ecs, iid, "Running", region=region)
+        return iid
+
+    def track_instance(self, instance_id: str, region: str = REGION) -> None:
+        self.instances.append((instance_id, region))
+
+    def stack(self, region: str = REGION, zone: str | None = None) -> SimpleNamespace:
+        """A fresh VPC + vSwitch + security group + Running instance."""
+        zone = zone or (DEMO_ZONE if region == REGION else first_zone(self.vpc, region))
+        vpc_id = create_vpc(self.vpc, region=region, cidr="10.0.0.0/16")
+        self.vpcs.append((vpc_id, region))
+        vsw_id = create_vswitch(self.vpc, vpc_id, zone, "10.0.1.0/24", region=region)
+        self.vswitches.append((vsw_id, region))
+        sg_id = create_security_group(self.ecs, vpc_id, region=region)
+        iid = self.instance(vsw_id=vsw_id, sg_id=sg_id, region=region)
+        return SimpleNamespace(vpc_id=vpc_id, vsw_id=vsw_id, sg_id=sg_id, instance_id=iid,
+                               region=region, zone=zone)
+
+    # -- cleanup -------------------------------------------------------------
+    def cleanup(self) -> None:
+        import warnings
+
+        problems = []
+        pending = []
+        for aid, region in self.eips:
+            try:
+                eip = get_eip(self.vpc, aid, region)
+                if eip is None:
+                    continue
+                st = eip.get("Status")
+                if st in ("Associating", "Unassociating"):
+                    eip = _settle(self.vpc, aid, region)
+                    st = eip.get("Status") if eip else None
+                if st == "InUse":
+                    unassociate(self.vpc, aid, eip.get("InstanceId") or None, region=region,
+                                instance_type=eip.get("InstanceType") or "EcsInstance")
+                    pending.append((aid, region))
+                elif st == "Available":
+                    if eip.get("ChargeType") != "PrePaid":
+                        release(self.vpc, aid, region)
+            except Exception as e:  # pragma: no cover - best effort
+                problems.append(f"EIP {aid}: {e}")
+        for aid, region in pending:
+            try:
+                eip = _settle(self.vpc, aid, region)
+                if eip and eip.get("Status") == "Available" and eip.get("ChargeType") != "PrePaid":
+                    release(self.vpc, aid, region)
+            except Exception as e:  # pragma: no cover
+                problems.append(f"EIP {aid}: {e}")
+        for iid, region in self.instances:
+            try:
+                delete_instance(self.ecs, iid, force=True)
+            except Exception as e:
+                if "NotFound" not in str(e):
+                    problems.append(f"instance {iid}: {e}")
+        if self.vswitches or self.vpcs:
+            for iid, region in self.instances:
+                try:
+                    wait_instance(self.ecs, iid, None, region=region, timeout=5)
+                except BaseException:
+                    pass
+        for vsw, region in self.vswitches:
+            try:
+                self.vpc.delete_vswitch(vpc_models.DeleteVSwitchRequest(region_id=region, v_switch_id=vsw))
+            except Exception as e:
+                problems.append(f"vSwitch {vsw}: {e}")
+        for vpc_id, region in self.vpcs:
+            try:
+                self.vpc.delete_vpc(vpc_models.DeleteVpcRequest(region_id=region, vpc_id=vpc_id, force_delete=True))
+            except Exception as e:
+                problems.append(f"VPC {vpc_id}: {e}")
+        if problems:
+            warnings.warn("cleanup problems: " + "; ".join(problems))
+
+
+def _settle(vpc: VpcClient, aid: str, region: str, timeout: float = WAIT_TIMEOUT) -> dict | None:
+    deadline = time.monotonic() + timeout
+    while True:
+        eip = get_eip(vpc, aid, region)
+        if eip is None or eip.get("Status") not in TRANSITIONAL:
+            return eip
+        if time.monotonic() > deadline:
+            return eip
+        time.sleep(0.05)
+
+
+@pytest.fixture
+def res(server, network) -> Resources:
+    """Resource tracker on the session server (cleanup at teardown)."""
+    r = Resources(server)
+    r.network = network
+    yield r
+    if server.alive():
+        r.cleanup()
+
+
+# --------------------------------------------------------------------------
+# Small assertions
+# --------------------------------------------------------------------------
+
+
+def assert_pool_address(ip: str) -> None:
+    addr = ipaddress.ip_address(ip)
+    assert addr in ADDRESS_SPACE, f"{ip} is not in {ADDRESS_SPACE}"
+
+
+ISO_Z = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2})?Z$")
+
+
+def in_threads(n: int, fn: Callable[[int], Any]) -> list[Any]:
+    """Run fn(i) in n threads; return results (or the exceptions raised)."""
+    results: list[Any] = [None] * n
+
+    def run(i):
+        try:
+            results[i] = fn(i)
+        except BaseException as e:  # noqa: BLE001 - reported to the caller
+            results[i] = e
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    return results

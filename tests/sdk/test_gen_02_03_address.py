@@ -1,0 +1,147 @@
+"""GEN-02: an EIP's address never changes while it exists.
+GEN-03: an address released within the last 7 days can be retrieved
+(AllocateEipAddress IpAddress=...); after 7 days it cannot."""
+
+from __future__ import annotations
+
+import ipaddress
+import warnings
+
+import pytest
+from alibabacloud_ecs20140526 import models as ecs_models
+from alibabacloud_tea_openapi import exceptions as tea_exceptions
+
+from conftest import (
+    EIP_ID_RE,
+    allocate,
+    associate,
+    expect_error,
+    get_eip,
+    modify,
+    override_clock,
+    release,
+    unassociate,
+    wait_instance,
+    wait_status,
+)
+
+DAY = 24 * 3600
+
+
+def test_gen_02_address_never_changes(vpc_v3, ecs_v3, res):
+    a = res.eip()
+    aid, ip = a["AllocationId"], a["EipAddress"]
+    iid = res.instance()
+
+    def same():
+        e = get_eip(vpc_v3, aid)
+        assert e["AllocationId"] == aid and e["IpAddress"] == ip, f"GEN-02 broken: {e}"
+        return e
+
+    same()
+    modify(vpc_v3, aid, bandwidth="20", name="gen02")
+    assert same()["Bandwidth"] == "20"
+    associate(vpc_v3, aid, iid)
+    same()
+    wait_status(vpc_v3, aid, "InUse")
+    same()
+    ecs_v3.stop_instance(ecs_models.StopInstanceRequest(instance_id=iid))
+    wait_instance(ecs_v3, iid, "Stopped")
+    ecs_v3.start_instance(ecs_models.StartInstanceRequest(instance_id=iid))
+    wait_instance(ecs_v3, iid, "Running")
+    assert same()["Status"] == "InUse"
+    unassociate(vpc_v3, aid, iid)
+    wait_status(vpc_v3, aid, "Available")
+    same()
+
+
+def _release_and_forget(vpc, aid):
+    release(vpc, aid)
+    wait_status(vpc, aid, None)
+
+
+def test_gen_03_retrieve_released_within_7_days(vpc_v3, res):
+    a = allocate(vpc_v3)
+    aid, ip = a["AllocationId"], a["EipAddress"]
+    _release_and_forget(vpc_v3, aid)
+
+    b = res.eip(ip_address=ip)
+    assert b["EipAddress"] == ip, b
+    assert EIP_ID_RE.match(b["AllocationId"]), b
+    e = get_eip(vpc_v3, b["AllocationId"])
+    assert e["IpAddress"] == ip and e["Status"] == "Available", e
+
+    # now it is allocated again: a second retrieval is refused
+    expect_error(allocate, 400, "Ip.Allocated", vpc_v3, ip_address=ip)
+
+
+def test_gen_03_retrieve_currently_allocated_address_refused(vpc_v1, res):
+    a = res.eip(client=vpc_v1)
+    expect_error(allocate, 400, "Ip.Allocated", vpc_v1, ip_address=a["EipAddress"])
+    assert get_eip(vpc_v1, a["AllocationId"])["Status"] == "Available"
+
+
+def test_gen_03_retrieve_never_held_address_refused(eipd_factory):
+    srv = eipd_factory(demo=False)
+    vpc = srv.vpc()
+    ip = ipaddress.ip_address(allocate(vpc)["EipAddress"])
+    # a neighbour in the same pool that this account never held
+    neighbour = ip + 1 if int(ip) % 256 < 250 else ip - 1
+    expect_error(allocate, 400, "OperationFailed.AllocateUnfamiliarIp", vpc, ip_address=str(neighbour))
+
+
+def test_gen_03_retrieve_foreign_address_refused(vpc_v3):
+    """An address that no pool holds was never held either."""
+    expect_error(allocate, 400, "OperationFailed.AllocateUnfamiliarIp", vpc_v3, ip_address="8.8.8.8")
+
+
+@pytest.mark.skip(reason="no contract yet for a second account (eipctl accounts); "
+                         "needed for 'held by another account' and 'handed to anyone else since'")
+def test_gen_03_retrieve_address_held_by_other_account_refused():
+    pass
+
+
+def _allocate_shifted(vpc, offset_s: int, **kw) -> dict:
+    """Allocate under a server clock moved by offset_s.
+
+    If the server also moves the signature window with the offset, requests
+    signed with the real clock fail with InvalidTimeStamp.Expired; in that case
+    sign with a clock shifted by the same offset (warned, for the report).
+    """
+    try:
+        return allocate(vpc, **kw)
+    except tea_exceptions.ClientException as e:
+        if e.code != "InvalidTimeStamp.Expired":
+            raise
+    warnings.warn("EIPD_CLOCK_OFFSET_FILE also shifts the signature timestamp window; "
+                  "the test had to sign with a shifted clock")
+    return allocate(vpc, rt=override_clock(vpc, offset_s), **kw)
+
+
+def test_gen_03_retrieve_after_7_days_refused(eipd_factory, tmp_path):
+    offset_file = tmp_path / "clock-offset"
+    offset_file.write_text("0")
+    srv = eipd_factory(demo=False, env={"EIPD_CLOCK_OFFSET_FILE": str(offset_file)})
+    vpc = srv.vpc()
+
+    a = allocate(vpc)
+    b = allocate(vpc)
+    _release_and_forget(vpc, a["AllocationId"])
+    _release_and_forget(vpc, b["AllocationId"])
+
+    # 6 days later: still retrievable
+    offset_file.write_text(str(6 * DAY))
+    got = _allocate_shifted(vpc, 6 * DAY, ip_address=a["EipAddress"])
+    assert got["EipAddress"] == a["EipAddress"], got
+
+    # 7 days + 1 minute later: too late
+    late = 7 * DAY + 60
+    offset_file.write_text(str(late))
+    try:
+        expect_error(allocate, 400, "OperationFailed.AllocateUnfamiliarIp", vpc, ip_address=b["EipAddress"])
+    except AssertionError as e:
+        if "InvalidTimeStamp.Expired" not in str(e):
+            raise
+        warnings.warn("EIPD_CLOCK_OFFSET_FILE also shifts the signature timestamp window")
+        expect_error(allocate, 400, "OperationFailed.AllocateUnfamiliarIp", vpc,
+                     ip_address=b["EipAddress"], rt=override_clock(vpc, late))
