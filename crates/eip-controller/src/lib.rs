@@ -1,1 +1,198 @@
+//! The application layer: one module per resource, each turning a parsed
+//! request into reads and writes of the store under the rules of
+//! `eip-domain`. Every mutating action runs in one serialised, durable
+//! transaction together with its `ClientToken` bookkeeping and the tasks it
+//! schedules; the [`tasks`] runner later completes asynchronous transitions
+//! (`Associating` → `InUse`, `Pending` → `Running`, …).
 
+pub mod accounts;
+pub mod clock;
+pub mod demo;
+mod ecs;
+mod eip;
+pub mod idempotency;
+mod net;
+mod render;
+pub mod tasks;
+mod vpc;
+
+use clock::Clock;
+use eip_api::{Params, Product};
+use eip_store::{Store, StoreExt, Tx};
+use eip_types::{Error, Result};
+use serde_json::{Map, Value};
+use std::sync::Arc;
+
+/// Response body of an action (without `RequestId`).
+pub type Body = Map<String, Value>;
+
+/// Settings of the control plane.
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// How long asynchronous transitions take.
+    pub task_delay_ms: i64,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config { task_delay_ms: 500 }
+    }
+}
+
+/// Who is calling and what.
+#[derive(Clone, Debug)]
+pub struct Ctx {
+    /// The caller's account.
+    pub account: String,
+    /// Product of the action.
+    pub product: Product,
+    /// Action name (from the registry).
+    pub action: &'static str,
+    /// Request id, echoed in the response.
+    pub request_id: String,
+}
+
+/// Facts a write closure needs, captured before it moves to the writer.
+#[derive(Clone, Debug)]
+pub(crate) struct Env {
+    pub account: String,
+    pub now: i64,
+    pub task_delay_ms: i64,
+}
+
+/// The control plane.
+pub struct Controller {
+    store: Arc<dyn Store>,
+    clock: Arc<dyn Clock>,
+    config: Config,
+    tasks: Arc<tasks::Signal>,
+}
+
+impl Controller {
+    /// A controller over a store and a clock.
+    pub fn new(store: Arc<dyn Store>, clock: Arc<dyn Clock>, config: Config) -> Arc<Controller> {
+        Arc::new(Controller { store, clock, config, tasks: Arc::new(tasks::Signal::default()) })
+    }
+
+    /// The store.
+    pub fn store(&self) -> &Arc<dyn Store> {
+        &self.store
+    }
+
+    /// Now, on the control plane's clock.
+    pub fn now(&self) -> i64 {
+        self.clock.now_ms()
+    }
+
+    pub(crate) fn env(&self, ctx: &Ctx) -> Env {
+        Env { account: ctx.account.clone(), now: self.now(), task_delay_ms: self.config.task_delay_ms }
+    }
+
+    /// Runs one action.
+    pub async fn call(&self, ctx: &Ctx, p: &Params) -> Result<Body> {
+        use Product::{Ecs, Vpc};
+        match (ctx.product, ctx.action) {
+            (Vpc | Ecs, "DescribeRegions") => vpc::describe_regions(ctx, p),
+            (Vpc | Ecs, "DescribeZones") => vpc::describe_zones(ctx, p),
+            (Vpc, "CreateVpc") => vpc::create_vpc(self, ctx, p).await,
+            (Vpc, "DescribeVpcs") => vpc::describe_vpcs(self, ctx, p),
+            (Vpc, "DeleteVpc") => vpc::delete_vpc(self, ctx, p).await,
+            (Vpc, "CreateVSwitch") => vpc::create_vswitch(self, ctx, p).await,
+            (Vpc, "DescribeVSwitches") => vpc::describe_vswitches(self, ctx, p),
+            (Vpc, "DeleteVSwitch") => vpc::delete_vswitch(self, ctx, p).await,
+            (Vpc, "AllocateEipAddress") => eip::allocate(self, ctx, p).await,
+            (Vpc, "AssociateEipAddress") => eip::associate(self, ctx, p).await,
+            (Vpc, "UnassociateEipAddress") => eip::unassociate(self, ctx, p).await,
+            (Vpc, "ReleaseEipAddress") => eip::release(self, ctx, p).await,
+            (Vpc, "DescribeEipAddresses") => eip::describe(self, ctx, p),
+            (Vpc, "ModifyEipAddressAttribute") => eip::modify(self, ctx, p).await,
+            (Ecs, "CreateSecurityGroup") => ecs::create_security_group(self, ctx, p).await,
+            (Ecs, "DescribeSecurityGroups") => ecs::describe_security_groups(self, ctx, p),
+            (Ecs, "RunInstances") => ecs::run_instances(self, ctx, p, true).await,
+            (Ecs, "CreateInstance") => ecs::run_instances(self, ctx, p, false).await,
+            (Ecs, "DescribeInstances") => ecs::describe_instances(self, ctx, p),
+            (Ecs, "DescribeInstanceStatus") => ecs::describe_instance_status(self, ctx, p),
+            (Ecs, "StartInstance") => ecs::start_instance(self, ctx, p).await,
+            (Ecs, "StopInstance") => ecs::stop_instance(self, ctx, p).await,
+            (Ecs, "DeleteInstance") => ecs::delete_instance(self, ctx, p).await,
+            (Ecs, "AllocatePublicIpAddress") => ecs::allocate_public_ip(self, ctx, p).await,
+            (product, action) => {
+                Err(Error::Internal(format!("registered action {action} of {product:?} has no handler")))
+            }
+        }
+    }
+
+    /// Runs a mutating closure in one durable transaction, honouring
+    /// `ClientToken` when the action takes one, then wakes the task runner.
+    pub(crate) async fn write<F>(&self, ctx: &Ctx, p: &Params, f: F) -> Result<Body>
+    where
+        F: FnOnce(&mut dyn Tx, &Env) -> Result<Body> + Send + 'static,
+    {
+        let env = self.env(ctx);
+        let takes_token = eip_api::catalog::find(ctx.product, ctx.action).map(|a| a.token).unwrap_or(false);
+        let token = match p.opt("ClientToken") {
+            Some(t) if takes_token => {
+                idempotency::check_token(t)?;
+                Some((t.to_owned(), idempotency::fingerprint(p)))
+            }
+            _ => None,
+        };
+        let action = ctx.action;
+        let out = self
+            .store
+            .write(move |tx| {
+                if let Some((tok, fp)) = &token
+                    && let idempotency::Seen::Replay(body) = idempotency::lookup(tx, &env.account, action, tok, fp)?
+                {
+                    return Ok(body);
+                }
+                let body = f(tx, &env)?;
+                if let Some((tok, fp)) = &token {
+                    idempotency::remember(tx, &env.account, action, tok, fp, &body, env.now)?;
+                }
+                Ok(body)
+            })
+            .await;
+        self.tasks.wake();
+        out
+    }
+
+    /// Runs a read on a snapshot.
+    pub(crate) fn read<T>(&self, f: impl FnOnce(&mut dyn Tx) -> Result<T>) -> Result<T> {
+        self.store.read(f)
+    }
+
+    /// Number of scheduled asynchronous tasks (the backlog metric).
+    pub fn task_backlog(&self) -> Result<i64> {
+        self.read(|tx| Ok(tx.task_count()?))
+    }
+}
+
+/// The region of a request: `RegionId`, required and known.
+pub(crate) fn region_param(p: &Params) -> Result<&'static str> {
+    let r = p.req("RegionId")?;
+    eip_domain::catalogue::region(r).map(|r| r.id).ok_or_else(|| Error::RegionNotFound(r.to_owned()))
+}
+
+/// An optional `RegionId`, checked when present.
+pub(crate) fn region_opt(p: &Params) -> Result<Option<&'static str>> {
+    match p.opt("RegionId") {
+        None => Ok(None),
+        Some(r) => eip_domain::catalogue::region(r).map(|r| Some(r.id)).ok_or_else(|| Error::RegionNotFound(r.to_owned())),
+    }
+}
+
+/// Standard paging: `PageNumber` (from 1) and `PageSize` (1..=max, default `def`).
+pub(crate) fn paging(p: &Params, def: i64, max: i64) -> Result<(i64, i64)> {
+    let number = p.int("PageNumber", 1, 1_000_000)?.unwrap_or(1);
+    let size = p.int("PageSize", 1, max)?.unwrap_or(def);
+    Ok((number, size))
+}
+
+/// `DryRun=true`: the request is valid; say so instead of doing it.
+pub(crate) fn dry_run(p: &Params) -> Result<()> {
+    if p.bool("DryRun")?.unwrap_or(false) { Err(Error::DryRunOperation) } else { Ok(()) }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,1 +1,161 @@
-fn main() {}
+//! `eipd`: a self-hosted Elastic IP service that speaks Alibaba Cloud's RPC
+//! OpenAPI (VPC 2016-04-28, ECS 2014-05-26) on one port, so the official
+//! SDKs work against it by changing only the endpoint.
+
+mod metrics;
+mod server;
+
+use clap::{Parser, Subcommand};
+use eip_controller::clock::SystemClock;
+use eip_controller::{Config, Controller, accounts, demo, tasks};
+use eip_store::sqlite::SqliteStore;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+#[derive(Parser)]
+#[command(name = "eipd", version, about = "Self-hosted Elastic IP service with Alibaba Cloud's EIP API and semantics")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the API server (VPC and ECS products on one port) on an embedded SQLite store.
+    Serve(ServeArgs),
+    /// Print the API coverage document (the source of docs/api-coverage.md).
+    ApiCoverage,
+}
+
+#[derive(Parser)]
+struct ServeArgs {
+    /// Address to listen on. Point the SDK's endpoint here (protocol http).
+    #[arg(long, default_value = "127.0.0.1:8716", env = "EIPD_LISTEN")]
+    listen: SocketAddr,
+    /// Directory for the SQLite database (eipd.db) and the root credentials file.
+    #[arg(long, default_value = "./eipd-data", env = "EIPD_DATA_DIR")]
+    data_dir: PathBuf,
+    /// How long asynchronous transitions take (Associating, Unassociating, Releasing,
+    /// instance Pending/Starting/Stopping), in milliseconds. Must be at least 1.
+    #[arg(long, default_value_t = 500, env = "EIPD_TASK_DELAY_MS", value_parser = clap::value_parser!(i64).range(1..=3_600_000))]
+    task_delay_ms: i64,
+    /// Seed a demo estate for the root account in cn-hangzhou: a VPC, a vSwitch,
+    /// a security group and two running ECS instances (demo-1, demo-2). Idempotent.
+    #[arg(long)]
+    demo: bool,
+    /// Add a public address pool, REGION=CIDR (repeatable). Every region also has a
+    /// default /20 inside 198.18.0.0/15 (the benchmarking range).
+    #[arg(long = "pool", value_name = "REGION=CIDR")]
+    pools: Vec<String>,
+    /// Log format: text or json. The level comes from EIPD_LOG (default "info").
+    #[arg(long, default_value = "text", value_parser = ["text", "json"])]
+    log_format: String,
+    /// File holding a clock offset in seconds for the control plane (rules such as the
+    /// 7-day retrieval window see shifted time; signature checks do not).
+    #[arg(long, env = "EIPD_CLOCK_OFFSET_FILE")]
+    clock_offset_file: Option<PathBuf>,
+}
+
+fn init_logs(format: &str) {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("EIPD_LOG").unwrap_or_else(|_| "info".into());
+    use std::io::IsTerminal;
+    let b = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_ansi(std::io::stderr().is_terminal())
+        .with_writer(std::io::stderr);
+    if format == "json" { b.json().init() } else { b.init() }
+}
+
+fn write_credentials(dir: &Path, id: &str, secret: &str, listen: &SocketAddr) -> std::io::Result<PathBuf> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let path = dir.join("credentials");
+    let mut f = std::fs::OpenOptions::new().write(true).create(true).truncate(true).mode(0o600).open(&path)?;
+    writeln!(
+        f,
+        "# openeip root account (created by eipd)\n[default]\naccess_key_id = {id}\naccess_key_secret = {secret}\nregion_id = cn-hangzhou\nendpoint = {listen}\nprotocol = http"
+    )?;
+    f.sync_all()?;
+    Ok(path)
+}
+
+async fn serve(a: ServeArgs) -> Result<(), String> {
+    std::fs::create_dir_all(&a.data_dir).map_err(|e| format!("cannot create {}: {e}", a.data_dir.display()))?;
+    let db = a.data_dir.join("eipd.db");
+    let store = SqliteStore::open(&db).map_err(|e| format!("cannot open {}: {e}", db.display()))?;
+    let clock = Arc::new(SystemClock::new(a.clock_offset_file.clone()));
+    let ctl = Controller::new(Arc::new(store), clock, Config { task_delay_ms: a.task_delay_ms });
+    let fixed = match (std::env::var("EIPD_ROOT_ACCESS_KEY_ID"), std::env::var("EIPD_ROOT_ACCESS_KEY_SECRET")) {
+        (Ok(id), Ok(secret)) if !id.is_empty() && !secret.is_empty() => Some((id, secret)),
+        (Ok(_), Err(_)) | (Err(_), Ok(_)) => {
+            return Err("set both EIPD_ROOT_ACCESS_KEY_ID and EIPD_ROOT_ACCESS_KEY_SECRET, or neither".into());
+        }
+        _ => None,
+    };
+    let boot = accounts::bootstrap(&ctl, fixed).await.map_err(|e| format!("bootstrap: {e}"))?;
+    for spec in &a.pools {
+        let (region, cidr) = spec.split_once('=').ok_or_else(|| format!("--pool {spec}: expected REGION=CIDR"))?;
+        accounts::set_pool(&ctl, region, cidr).await.map_err(|e| format!("--pool {spec}: {e}"))?;
+    }
+    println!("openeip eipd {} listening on http://{}", env!("CARGO_PKG_VERSION"), a.listen);
+    println!("data directory: {}", a.data_dir.display());
+    match &boot.new_secret {
+        Some(secret) => {
+            let path = write_credentials(&a.data_dir, &boot.access_key_id, secret, &a.listen).map_err(|e| e.to_string())?;
+            println!("root AccessKeyId:     {}", boot.access_key_id);
+            println!("root AccessKeySecret: {secret}");
+            println!("(shown once; saved to {} with mode 0600)", path.display());
+        }
+        None => println!("root AccessKeyId: {} (secret in {}/credentials or your environment)", boot.access_key_id, a.data_dir.display()),
+    }
+    if a.demo {
+        let ids = demo::seed(&ctl, &boot.root_account).await.map_err(|e| format!("demo: {e}"))?;
+        println!("demo estate in {}: instances {}", demo::DEMO_REGION, ids.join(", "));
+    }
+    let state = Arc::new(server::AppState {
+        ctl: ctl.clone(),
+        keys: Default::default(),
+        nonces: Default::default(),
+        metrics: Default::default(),
+    });
+    tokio::spawn(tasks::run(ctl.clone()));
+    let janitor = ctl.clone();
+    tokio::spawn(async move {
+        loop {
+            tokio::time::sleep(std::time::Duration::from_secs(600)).await;
+            if let Err(e) = tasks::expire_tokens(&janitor).await {
+                tracing::warn!(error = %e, "token expiry failed");
+            }
+        }
+    });
+    let listener = tokio::net::TcpListener::bind(a.listen).await.map_err(|e| format!("cannot listen on {}: {e}", a.listen))?;
+    use std::io::Write;
+    let _ = std::io::stdout().flush();
+    axum::serve(listener, server::router(state))
+        .with_graceful_shutdown(async {
+            let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                _ = async { match term.as_mut() { Some(t) => { t.recv().await; } None => std::future::pending::<()>().await } } => {}
+            }
+            tracing::info!("shutting down");
+        })
+        .await
+        .map_err(|e| e.to_string())
+}
+
+fn main() {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::ApiCoverage => print!("{}", eip_api::catalog::coverage_markdown()),
+        Command::Serve(a) => {
+            init_logs(&a.log_format);
+            let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("tokio runtime");
+            if let Err(e) = rt.block_on(serve(a)) {
+                eprintln!("eipd: {e}");
+                std::process::exit(1);
+            }
+        }
+    }
+}

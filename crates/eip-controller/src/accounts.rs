@@ -1,0 +1,167 @@
+//! Accounts, AccessKeys and first-start bootstrap. The root account's key
+//! pair comes from the environment when given (as MinIO's root variables
+//! work) or is generated once; address pools get their defaults on first
+//! start and keep whatever the operator configured afterwards.
+
+use crate::Controller;
+use eip_domain::catalogue::REGIONS;
+use eip_domain::cidr::Cidr;
+use eip_domain::pool::default_pool;
+use eip_store::{AccessKeyRow, AccountRow, PoolRow, StoreExt};
+use eip_types::{AccountId, Error, Result};
+use parking_lot::RwLock;
+use rand::Rng;
+use std::collections::HashMap;
+
+/// Name of the first account.
+pub const ROOT: &str = "root";
+
+/// What bootstrap did.
+#[derive(Debug, Clone)]
+pub struct Bootstrap {
+    /// The root account id.
+    pub root_account: String,
+    /// The root key id.
+    pub access_key_id: String,
+    /// The root secret, only when it was created now (printed once).
+    pub new_secret: Option<String>,
+}
+
+fn random_alnum(n: usize, alphabet: &[u8]) -> String {
+    let mut r = rand::rng();
+    (0..n).map(|_| alphabet[r.random_range(0..alphabet.len())] as char).collect()
+}
+
+/// A new AccessKeyId in Alibaba's shape (`LTAI` + 20).
+pub fn new_key_id() -> String {
+    format!("LTAI{}", random_alnum(20, b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"))
+}
+
+/// A new secret (30 characters, as Alibaba's).
+pub fn new_secret() -> String {
+    random_alnum(30, b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789")
+}
+
+/// Ensures the root account, its key, and the default pools exist.
+/// `fixed` is the environment's key pair, which wins over a stored one.
+pub async fn bootstrap(ctl: &Controller, fixed: Option<(String, String)>) -> Result<Bootstrap> {
+    let now = ctl.now();
+    ctl.store()
+        .write(move |tx| {
+            // Default pools for regions that have none yet.
+            let have: std::collections::HashSet<String> = tx.pool_list_all()?.into_iter().map(|p| p.region_id).collect();
+            for r in REGIONS {
+                if !have.contains(r.id)
+                    && let Some(c) = default_pool(r.id)
+                {
+                    tx.pool_insert(&PoolRow { region_id: r.id.into(), cidr: c.to_string(), cursor: 0 })?;
+                }
+            }
+            let accounts = tx.account_list()?;
+            let root = match accounts.iter().find(|a| a.name == ROOT) {
+                Some(a) => a.clone(),
+                None => {
+                    let a = AccountRow { id: AccountId::generate().to_string(), name: ROOT.into(), created_at: now };
+                    tx.account_insert(&a)?;
+                    a
+                }
+            };
+            let keys = tx.access_key_list(&root.id)?;
+            match fixed {
+                Some((id, secret)) => {
+                    match tx.access_key_get(&id)? {
+                        Some(k) if k.account_id != root.id => {
+                            return Err(Error::Internal(format!("access key {id} belongs to another account")));
+                        }
+                        Some(mut k) => {
+                            k.secret = secret;
+                            k.active = true;
+                            tx.access_key_update(&k)?;
+                        }
+                        None => tx.access_key_insert(&AccessKeyRow {
+                            id: id.clone(),
+                            account_id: root.id.clone(),
+                            secret,
+                            active: true,
+                            created_at: now,
+                        })?,
+                    }
+                    Ok(Bootstrap { root_account: root.id, access_key_id: id, new_secret: None })
+                }
+                None => match keys.into_iter().find(|k| k.active) {
+                    Some(k) => Ok(Bootstrap { root_account: root.id, access_key_id: k.id, new_secret: None }),
+                    None => {
+                        let k = AccessKeyRow {
+                            id: new_key_id(),
+                            account_id: root.id.clone(),
+                            secret: new_secret(),
+                            active: true,
+                            created_at: now,
+                        };
+                        tx.access_key_insert(&k)?;
+                        Ok(Bootstrap { root_account: root.id, access_key_id: k.id, new_secret: Some(k.secret) })
+                    }
+                },
+            }
+        })
+        .await
+}
+
+/// Replaces a region's pools (operator configuration, `--pool`).
+pub async fn set_pool(ctl: &Controller, region: &str, cidr: &str) -> Result<()> {
+    let c = Cidr::parse(cidr).ok_or_else(|| Error::invalid("pool", format!("{cidr} is not a CIDR block")))?;
+    if eip_domain::catalogue::region(region).is_none() {
+        return Err(Error::RegionNotFound(region.to_owned()));
+    }
+    if c.len > 30 {
+        return Err(Error::invalid("pool", "must hold at least 4 addresses"));
+    }
+    let (region, cidr) = (region.to_owned(), c.to_string());
+    ctl.store()
+        .write(move |tx| {
+            if tx.pool_list(&region)?.iter().any(|p| p.cidr == cidr) {
+                return Ok(());
+            }
+            tx.pool_insert(&PoolRow { region_id: region, cidr, cursor: 0 })?;
+            Ok(())
+        })
+        .await
+}
+
+/// A key as the authenticator needs it.
+#[derive(Clone, Debug)]
+pub struct KeyInfo {
+    /// Owning account.
+    pub account: String,
+    /// Secret.
+    pub secret: String,
+    /// Whether it may sign requests.
+    pub active: bool,
+}
+
+/// A small read-through cache of AccessKeys (entries refresh after 5 s, so
+/// key changes made by `eipctl` take effect quickly).
+#[derive(Default)]
+pub struct KeyCache {
+    map: RwLock<HashMap<String, (i64, Option<KeyInfo>)>>,
+}
+
+impl KeyCache {
+    /// Looks a key up, from memory when fresh.
+    pub fn get(&self, ctl: &Controller, id: &str) -> Result<Option<KeyInfo>> {
+        let now = crate::clock::real_now_ms();
+        if let Some((at, v)) = self.map.read().get(id)
+            && now - at < 5000
+        {
+            return Ok(v.clone());
+        }
+        let row = ctl.read(|tx| Ok(tx.access_key_get(id)?))?;
+        let info = row.map(|k| KeyInfo { account: k.account_id, secret: k.secret, active: k.active });
+        let mut m = self.map.write();
+        if m.len() > 10_000 {
+            m.clear();
+        }
+        m.insert(id.to_owned(), (now, info.clone()));
+        Ok(info)
+    }
+}

@@ -1,0 +1,505 @@
+//! ECS 2014-05-26: security groups and instances with their real status
+//! sequence (Pending → Starting → Running, Running → Stopping → Stopped),
+//! each instance with a primary ENI holding a private IP of its vSwitch.
+
+use crate::tasks::{TaskKind, schedule};
+use crate::{Body, Controller, Ctx, Env, dry_run, paging, region_param, render};
+use eip_api::Params;
+use eip_domain::rules::{self, EipEvent, check_name};
+use eip_store::{EniRow, InstanceRow, SecurityGroupRow, Tx};
+use eip_types::{
+    ChargeType, EniId, Error, InstanceId, InstanceNetworkType, InstanceStatus, InternetChargeType,
+    ResourceKind, Result, SecurityGroupId,
+};
+use serde_json::{Value, json};
+
+/// Instance types known to the catalogue: (name, vCPUs, memory MiB).
+pub(crate) const INSTANCE_TYPES: &[(&str, i64, i64)] = &[
+    ("ecs.t5-lc1m1.small", 1, 1024),
+    ("ecs.t5-lc1m2.small", 1, 2048),
+    ("ecs.t6-c1m1.large", 2, 2048),
+    ("ecs.e-c1m1.large", 2, 2048),
+    ("ecs.u1-c1m2.large", 2, 4096),
+    ("ecs.c7.large", 2, 4096),
+    ("ecs.g7.large", 2, 8192),
+    ("ecs.r7.large", 2, 16384),
+    ("ecs.g7.xlarge", 4, 16384),
+    ("ecs.g7.2xlarge", 8, 32768),
+    ("ecs.c6.large", 2, 4096),
+    ("ecs.g6.large", 2, 8192),
+    ("ecs.g6.xlarge", 4, 16384),
+    ("ecs.g8i.large", 2, 8192),
+    ("ecs.c8i.large", 2, 4096),
+];
+
+/// Types outside the catalogue are accepted when they look like ECS types
+/// (`ecs.<family>.<size>`), with a nominal size.
+fn plausible_type(t: &str) -> bool {
+    let parts: Vec<&str> = t.split('.').collect();
+    parts.len() == 3
+        && parts[0] == "ecs"
+        && parts[1..].iter().all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-'))
+}
+
+fn body(v: Value) -> Body {
+    match v {
+        Value::Object(m) => m,
+        _ => Body::new(),
+    }
+}
+
+pub(crate) async fn create_security_group(ctl: &Controller, ctx: &Ctx, p: &Params) -> Result<Body> {
+    let region = region_param(p)?;
+    let vpc_id = p.opt("VpcId").map(str::to_owned);
+    let name = p.raw("SecurityGroupName").unwrap_or_default().to_owned();
+    let description = p.raw("Description").unwrap_or_default().to_owned();
+    check_name("SecurityGroupName", &name, 128)?;
+    check_name("Description", &description, 256)?;
+    dry_run(p)?;
+    ctl.write(ctx, p, move |tx, env| {
+        if let Some(v) = &vpc_id {
+            tx.vpc_get(&env.account, v)?
+                .filter(|x| x.region_id == region)
+                .ok_or_else(|| Error::not_found(ResourceKind::Vpc, v))?;
+        }
+        let row = SecurityGroupRow {
+            id: SecurityGroupId::generate().to_string(),
+            account_id: env.account.clone(),
+            region_id: region.to_owned(),
+            vpc_id,
+            name,
+            description,
+            created_at: env.now,
+        };
+        tx.sg_insert(&row)?;
+        Ok(body(json!({"SecurityGroupId": row.id})))
+    })
+    .await
+}
+
+pub(crate) fn describe_security_groups(ctl: &Controller, ctx: &Ctx, p: &Params) -> Result<Body> {
+    let region = region_param(p)?;
+    let vpc = p.opt("VpcId").map(str::to_owned);
+    let id = p.opt("SecurityGroupId").map(str::to_owned);
+    let ids = p.json_list("SecurityGroupIds", 100)?;
+    let name = p.opt("SecurityGroupName").map(str::to_owned);
+    let (page, size) = paging(p, 10, 50)?;
+    dry_run(p)?;
+    ctl.read(|tx| {
+        let all = tx.sg_list(&ctx.account, region)?;
+        let m: Vec<&SecurityGroupRow> = all
+            .iter()
+            .filter(|s| vpc.as_ref().is_none_or(|v| s.vpc_id.as_ref() == Some(v)))
+            .filter(|s| id.as_ref().is_none_or(|i| &s.id == i))
+            .filter(|s| ids.as_ref().is_none_or(|l| l.contains(&s.id)))
+            .filter(|s| name.as_ref().is_none_or(|n| &s.name == n))
+            .collect();
+        let items: Vec<Value> =
+            m.iter().skip(((page - 1) * size) as usize).take(size as usize).map(|s| render::security_group(s)).collect();
+        Ok(body(json!({
+            "RegionId": region,
+            "TotalCount": m.len(),
+            "PageNumber": page,
+            "PageSize": size,
+            "NextToken": "",
+            "SecurityGroups": {"SecurityGroup": items},
+        })))
+    })
+}
+
+/// Everything RunInstances/CreateInstance needs, validated before the write.
+struct Launch {
+    region: &'static str,
+    instance_type: String,
+    cpu: i64,
+    memory_mb: i64,
+    image_id: String,
+    classic_zone: Option<String>,
+    vswitch_id: Option<String>,
+    zone_id: Option<String>,
+    sg_id: Option<String>,
+    private_ip: Option<String>,
+    amount: i64,
+    name: String,
+    hostname: String,
+    description: String,
+    internet_charge_type: InternetChargeType,
+    bandwidth_out: i64,
+    charge_type: ChargeType,
+}
+
+fn launch_params(p: &Params, start: bool) -> Result<Launch> {
+    let region = region_param(p)?;
+    let instance_type = p.req("InstanceType")?.to_owned();
+    let (cpu, memory_mb) = INSTANCE_TYPES
+        .iter()
+        .find(|t| t.0 == instance_type)
+        .map(|t| (t.1, t.2))
+        .or_else(|| plausible_type(&instance_type).then_some((2, 4096)))
+        .ok_or_else(|| Error::ValueNotSupported { name: "InstanceType", value: instance_type.clone() })?;
+    let amount = if start { p.int("Amount", 1, 100)?.unwrap_or(1) } else { 1 };
+    let mut sg_id = p.opt("SecurityGroupId").map(str::to_owned);
+    if sg_id.is_none() {
+        sg_id = p.list("SecurityGroupIds")?.into_iter().next();
+    }
+    let classic = p.opt("InstanceNetworkType") == Some("classic");
+    let vswitch_id = p.opt("VSwitchId").map(str::to_owned);
+    let zone_id = p.opt("ZoneId").map(str::to_owned);
+    if let Some(z) = &zone_id
+        && eip_domain::catalogue::zone_region(z).map(|r| r.id) != Some(region)
+    {
+        return Err(Error::not_found(ResourceKind::Zone, z));
+    }
+    let classic_zone = if classic {
+        if vswitch_id.is_some() {
+            return Err(Error::invalid("InstanceNetworkType", "a classic instance takes no VSwitchId"));
+        }
+        Some(zone_id.clone().ok_or_else(|| Error::MissingParameter("ZoneId".into()))?)
+    } else {
+        if vswitch_id.is_none() {
+            return Err(Error::MissingParameter("VSwitchId".into()));
+        }
+        if sg_id.is_none() {
+            return Err(Error::MissingParameter("SecurityGroupId".into()));
+        }
+        None
+    };
+    let private_ip = p.opt("PrivateIpAddress").map(str::to_owned);
+    if private_ip.is_some() && amount > 1 {
+        return Err(Error::invalid("PrivateIpAddress", "can only be set when Amount is 1"));
+    }
+    let internet_charge_type = p
+        .enumerated("InternetChargeType", InternetChargeType::parse, |v| Error::invalid("InternetChargeType", format!("{v} is not supported")))?
+        .unwrap_or(InternetChargeType::PayByTraffic);
+    let bandwidth_out = p.int("InternetMaxBandwidthOut", 0, 100)?.unwrap_or(0);
+    let charge_type = p
+        .enumerated("InstanceChargeType", ChargeType::parse, |v| Error::invalid("InstanceChargeType", format!("{v} is not supported")))?
+        .unwrap_or(ChargeType::PostPaid);
+    let name = p.raw("InstanceName").unwrap_or_default().to_owned();
+    check_name("InstanceName", &name, 128)?;
+    let description = p.raw("Description").unwrap_or_default().to_owned();
+    check_name("Description", &description, 256)?;
+    Ok(Launch {
+        region,
+        instance_type,
+        cpu,
+        memory_mb,
+        image_id: p.opt("ImageId").unwrap_or("aliyun_3_x64_20G_alibase_20240819.vhd").to_owned(),
+        classic_zone,
+        vswitch_id,
+        zone_id,
+        sg_id,
+        private_ip,
+        amount,
+        hostname: p.opt("HostName").unwrap_or_default().to_owned(),
+        name,
+        description,
+        internet_charge_type,
+        bandwidth_out,
+        charge_type,
+    })
+}
+
+fn launch_one(tx: &mut dyn Tx, env: &Env, l: &Launch, start: bool) -> Result<String> {
+    let id = InstanceId::generate().to_string();
+    let hostname = if l.hostname.is_empty() { format!("iZ{}Z", &id[2..]) } else { l.hostname.clone() };
+    let mut row = InstanceRow {
+        id: id.clone(),
+        account_id: env.account.clone(),
+        region_id: l.region.to_owned(),
+        zone_id: String::new(),
+        network_type: InstanceNetworkType::Vpc,
+        vpc_id: None,
+        vswitch_id: None,
+        security_group_id: None,
+        instance_type: l.instance_type.clone(),
+        image_id: l.image_id.clone(),
+        name: if l.name.is_empty() { id.clone() } else { l.name.clone() },
+        hostname,
+        description: l.description.clone(),
+        status: InstanceStatus::Pending,
+        want_running: start,
+        internet_charge_type: l.internet_charge_type,
+        internet_max_bandwidth_out: l.bandwidth_out,
+        public_ip: None,
+        charge_type: l.charge_type,
+        cpu: l.cpu,
+        memory_mb: l.memory_mb,
+        created_at: env.now,
+        started_at: None,
+    };
+    if let Some(sg) = &l.sg_id {
+        let sg = tx.sg_get(&env.account, sg)?.filter(|s| s.region_id == l.region);
+        let sg = sg.ok_or_else(|| Error::not_found(ResourceKind::SecurityGroup, l.sg_id.clone().unwrap_or_default()))?;
+        row.security_group_id = Some(sg.id.clone());
+    }
+    match (&l.classic_zone, &l.vswitch_id) {
+        (Some(zone), _) => {
+            row.network_type = InstanceNetworkType::Classic;
+            row.zone_id = zone.clone();
+            tx.instance_insert(&row)?;
+        }
+        (None, Some(vsw_id)) => {
+            let vsw = tx.vswitch_get(&env.account, vsw_id)?.filter(|v| v.region_id == l.region);
+            let vsw = vsw.ok_or_else(|| Error::not_found(ResourceKind::VSwitch, vsw_id))?;
+            if let Some(z) = &l.zone_id
+                && z != &vsw.zone_id
+            {
+                return Err(Error::invalid("ZoneId", format!("the vSwitch is in {}", vsw.zone_id)));
+            }
+            if let Some(sg) = &row.security_group_id
+                && let Some(sg) = tx.sg_get(&env.account, sg)?
+                && sg.vpc_id.as_deref().is_some_and(|v| v != vsw.vpc_id)
+            {
+                return Err(Error::invalid("SecurityGroupId", "the security group is not in the vSwitch's VPC"));
+            }
+            row.zone_id = vsw.zone_id.clone();
+            row.vpc_id = Some(vsw.vpc_id.clone());
+            row.vswitch_id = Some(vsw.id.clone());
+            tx.instance_insert(&row)?;
+            let eni = EniRow {
+                id: EniId::generate().to_string(),
+                account_id: env.account.clone(),
+                region_id: l.region.to_owned(),
+                zone_id: vsw.zone_id.clone(),
+                vpc_id: vsw.vpc_id.clone(),
+                vswitch_id: vsw.id.clone(),
+                instance_id: Some(id.clone()),
+                kind: "Primary".into(),
+                mac: crate::net::mac(),
+                status: "InUse".into(),
+                name: String::new(),
+                security_group_id: row.security_group_id.clone(),
+                created_at: env.now,
+            };
+            tx.eni_insert(&eni)?;
+            crate::net::take_private(tx, &vsw, &eni.id, l.private_ip.as_deref(), true)?;
+        }
+        (None, None) => return Err(Error::MissingParameter("VSwitchId".into())),
+    }
+    // RunInstances with outbound bandwidth assigns a static public IP.
+    if start && l.bandwidth_out > 0 {
+        let ip = crate::net::take_public(tx, l.region, "instance", &id)?;
+        row.public_ip = Some(ip);
+        tx.instance_update(&row)?;
+    }
+    schedule(tx, TaskKind::InstanceStep, &id, env)?;
+    Ok(id)
+}
+
+pub(crate) async fn run_instances(ctl: &Controller, ctx: &Ctx, p: &Params, start: bool) -> Result<Body> {
+    let l = launch_params(p, start)?;
+    dry_run(p)?;
+    ctl.write(ctx, p, move |tx, env| {
+        let mut ids = Vec::new();
+        for _ in 0..l.amount {
+            ids.push(launch_one(tx, env, &l, start)?);
+        }
+        if start {
+            Ok(body(json!({"InstanceIdSets": {"InstanceIdSet": ids}, "TradePrice": 0.0, "OrderId": ""})))
+        } else {
+            Ok(body(json!({"InstanceId": ids[0], "TradePrice": 0.0, "OrderId": ""})))
+        }
+    })
+    .await
+}
+
+fn instance_of(tx: &mut dyn Tx, account: &str, id: &str, region: Option<&str>) -> Result<InstanceRow> {
+    tx.instance_get(id)?
+        .filter(|i| i.account_id == account && region.is_none_or(|r| r == i.region_id))
+        .ok_or_else(|| Error::not_found(ResourceKind::Instance, id))
+}
+
+pub(crate) fn describe_instances(ctl: &Controller, ctx: &Ctx, p: &Params) -> Result<Body> {
+    let region = region_param(p)?;
+    let ids = p.json_list("InstanceIds", 100)?;
+    let private_ips = p.json_list("PrivateIpAddresses", 100)?;
+    let public_ips = p.json_list("PublicIpAddresses", 100)?;
+    let eip_ips = p.json_list("EipAddresses", 100)?;
+    let vpc = p.opt("VpcId").map(str::to_owned);
+    let vsw = p.opt("VSwitchId").map(str::to_owned);
+    let zone = p.opt("ZoneId").map(str::to_owned);
+    let name = p.opt("InstanceName").map(str::to_owned);
+    let sg = p.opt("SecurityGroupId").map(str::to_owned);
+    let status = p.enumerated("Status", InstanceStatus::parse, |v| Error::invalid("Status", format!("{v} is not a status")))?;
+    let net = p.enumerated("InstanceNetworkType", InstanceNetworkType::parse, |v| {
+        Error::invalid("InstanceNetworkType", format!("{v} is not vpc or classic"))
+    })?;
+    let max_results = p.int("MaxResults", 1, 100)?;
+    let (page, size) = paging(p, 10, 100)?;
+    let (offset, limit) = match max_results {
+        Some(m) => {
+            let off = match p.opt("NextToken") {
+                Some(t) => t.parse::<i64>().map_err(|_| Error::invalid("NextToken", "is not a token this server issued"))?,
+                None => 0,
+            };
+            (off, m)
+        }
+        None => ((page - 1) * size, size),
+    };
+    dry_run(p)?;
+    ctl.read(|tx| {
+        let all = tx.instance_list(&ctx.account, region)?;
+        let mut rows = Vec::new();
+        for i in all {
+            if ids.as_ref().is_some_and(|l| !l.contains(&i.id))
+                || vpc.as_ref().is_some_and(|v| i.vpc_id.as_ref() != Some(v))
+                || vsw.as_ref().is_some_and(|v| i.vswitch_id.as_ref() != Some(v))
+                || zone.as_ref().is_some_and(|z| &i.zone_id != z)
+                || name.as_ref().is_some_and(|n| &i.name != n)
+                || sg.as_ref().is_some_and(|s| i.security_group_id.as_ref() != Some(s))
+                || status.is_some_and(|s| i.status != s)
+                || net.is_some_and(|n| i.network_type != n)
+                || public_ips.as_ref().is_some_and(|l| !i.public_ip.as_ref().is_some_and(|ip| l.contains(ip)))
+            {
+                continue;
+            }
+            let enis = tx.eni_list_by_instance(&i.id)?;
+            let mut with_ips = Vec::new();
+            for e in enis {
+                let ips = tx.private_ip_list_eni(&e.id)?;
+                with_ips.push((e, ips));
+            }
+            if private_ips.as_ref().is_some_and(|l| !with_ips.iter().any(|(_, ips)| ips.iter().any(|x| l.contains(&x.ip)))) {
+                continue;
+            }
+            let eips = tx.eip_list_by_target(&i.id)?;
+            let eip = eips.into_iter().find(|e| e.instance_type == Some(eip_types::AssociatedInstanceType::EcsInstance));
+            if eip_ips.as_ref().is_some_and(|l| !eip.as_ref().is_some_and(|e| l.contains(&e.ip))) {
+                continue;
+            }
+            rows.push((i, with_ips, eip));
+        }
+        let total = rows.len() as i64;
+        let items: Vec<Value> = rows
+            .iter()
+            .skip(offset.max(0) as usize)
+            .take(limit as usize)
+            .map(|(i, enis, eip)| render::instance(i, &render::InstanceExtras { enis, eip: eip.as_ref() }))
+            .collect();
+        let next = if max_results.is_some() && offset + limit < total { (offset + limit).to_string() } else { String::new() };
+        Ok(body(json!({
+            "TotalCount": total,
+            "PageNumber": page,
+            "PageSize": if max_results.is_some() { limit } else { size },
+            "NextToken": next,
+            "Instances": {"Instance": items},
+        })))
+    })
+}
+
+pub(crate) fn describe_instance_status(ctl: &Controller, ctx: &Ctx, p: &Params) -> Result<Body> {
+    let region = region_param(p)?;
+    let ids = p.list("InstanceId")?;
+    let zone = p.opt("ZoneId").map(str::to_owned);
+    let (page, size) = paging(p, 10, 50)?;
+    ctl.read(|tx| {
+        let all = tx.instance_list(&ctx.account, region)?;
+        let m: Vec<&InstanceRow> = all
+            .iter()
+            .filter(|i| ids.is_empty() || ids.contains(&i.id))
+            .filter(|i| zone.as_ref().is_none_or(|z| &i.zone_id == z))
+            .collect();
+        let items: Vec<Value> = m
+            .iter()
+            .skip(((page - 1) * size) as usize)
+            .take(size as usize)
+            .map(|i| json!({"InstanceId": i.id, "Status": i.status.as_str()}))
+            .collect();
+        Ok(body(json!({
+            "TotalCount": m.len(),
+            "PageNumber": page,
+            "PageSize": size,
+            "InstanceStatuses": {"InstanceStatus": items},
+        })))
+    })
+}
+
+pub(crate) async fn start_instance(ctl: &Controller, ctx: &Ctx, p: &Params) -> Result<Body> {
+    let region = crate::region_opt(p)?;
+    let id = p.req("InstanceId")?.to_owned();
+    dry_run(p)?;
+    ctl.write(ctx, p, move |tx, env| {
+        let mut i = instance_of(tx, &env.account, &id, region)?;
+        i.status = rules::check_start(i.status)?;
+        i.want_running = true;
+        tx.instance_update(&i)?;
+        schedule(tx, TaskKind::InstanceStep, &i.id, env)?;
+        Ok(Body::new())
+    })
+    .await
+}
+
+pub(crate) async fn stop_instance(ctl: &Controller, ctx: &Ctx, p: &Params) -> Result<Body> {
+    let region = crate::region_opt(p)?;
+    let id = p.req("InstanceId")?.to_owned();
+    p.bool("ForceStop")?;
+    dry_run(p)?;
+    ctl.write(ctx, p, move |tx, env| {
+        let mut i = instance_of(tx, &env.account, &id, region)?;
+        i.status = rules::check_stop(i.status)?;
+        i.want_running = false;
+        tx.instance_update(&i)?;
+        schedule(tx, TaskKind::InstanceStep, &i.id, env)?;
+        Ok(Body::new())
+    })
+    .await
+}
+
+pub(crate) async fn delete_instance(ctl: &Controller, ctx: &Ctx, p: &Params) -> Result<Body> {
+    let region = crate::region_opt(p)?;
+    let id = p.req("InstanceId")?.to_owned();
+    let force = p.bool("Force")?.unwrap_or(false);
+    dry_run(p)?;
+    ctl.write(ctx, p, move |tx, env| {
+        let i = instance_of(tx, &env.account, &id, region)?;
+        rules::check_delete_instance(i.status, force)?;
+        // The EIP outlives the instance: it is unbound at once and stays allocated.
+        for mut eip in tx.eip_list_by_target(&i.id)? {
+            eip.status = rules::eip_transition(eip.status, EipEvent::TargetGone)?;
+            eip.instance_type = None;
+            eip.instance_id = None;
+            eip.private_ip = None;
+            eip.mode = None;
+            eip.instance_region_id = None;
+            eip.version += 1;
+            tx.eip_update(&eip)?;
+        }
+        for eni in tx.eni_list_by_instance(&i.id)? {
+            tx.eni_delete(&eni.id)?;
+        }
+        if let Some(ip) = &i.public_ip {
+            crate::net::free_instance_public(tx, ip, &i.region_id, env.now)?;
+        }
+        tx.instance_delete(&i.id)?;
+        Ok(Body::new())
+    })
+    .await
+}
+
+pub(crate) async fn allocate_public_ip(ctl: &Controller, ctx: &Ctx, p: &Params) -> Result<Body> {
+    let region = crate::region_opt(p)?;
+    let id = p.req("InstanceId")?.to_owned();
+    dry_run(p)?;
+    ctl.write(ctx, p, move |tx, env| {
+        let mut i = instance_of(tx, &env.account, &id, region)?;
+        match i.status {
+            InstanceStatus::Running | InstanceStatus::Stopped => {}
+            s => return Err(Error::IncorrectInstanceStatus(s)),
+        }
+        if i.network_type == InstanceNetworkType::Classic {
+            return Err(Error::OperationDenied("Classic-network instances are not supported.".into()));
+        }
+        if i.public_ip.is_some() || !tx.eip_list_by_target(&i.id)?.is_empty() {
+            return Err(Error::InstanceAlreadyHasPublicIp);
+        }
+        if i.internet_max_bandwidth_out <= 0 {
+            return Err(Error::InstanceBandwidthZero);
+        }
+        let ip = crate::net::take_public(tx, &i.region_id, "instance", &i.id)?;
+        i.public_ip = Some(ip.clone());
+        tx.instance_update(&i)?;
+        Ok(body(json!({"IpAddress": ip})))
+    })
+    .await
+}

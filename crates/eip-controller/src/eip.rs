@@ -1,0 +1,400 @@
+//! Elastic IP addresses: allocation (and retrieval of a recently released
+//! address, GEN-03), association with ECS instances (ECS-01..06),
+//! unassociation, release, queries and attribute changes. Association,
+//! unassociation and release are asynchronous (GEN-04): the write records
+//! the transitional status and the target at once (so DescribeEipAddresses
+//! shows `InstanceId` immediately, as Terraform expects) and schedules the
+//! completion.
+
+use crate::tasks::{TaskKind, schedule};
+use crate::{Body, Controller, Ctx, dry_run, paging, region_opt, region_param, render};
+use eip_api::Params;
+use eip_domain::rules::{self, EipEvent, EipFacts, InstanceFacts, check_bandwidth, check_name, eip_transition};
+use eip_store::{EipQuery, EipRow, Tx};
+use eip_types::time::parse_iso;
+use eip_types::{
+    AssociatedInstanceType, ChargeType, EipId, EipMode, EipStatus, Error, InternetChargeType, PricingCycle,
+    ResourceKind, Result,
+};
+use serde_json::{Value, json};
+use std::net::Ipv4Addr;
+
+fn body(v: Value) -> Body {
+    match v {
+        Value::Object(m) => m,
+        _ => Body::new(),
+    }
+}
+
+const ISPS: &[&str] = &[
+    "BGP",
+    "BGP_PRO",
+    "ChinaTelecom",
+    "ChinaUnicom",
+    "ChinaMobile",
+    "ChinaTelecom_L2",
+    "ChinaUnicom_L2",
+    "ChinaMobile_L2",
+    "BGP_FinanceCloud",
+];
+
+/// Tags as sent (`Tag.N.Key`/`Tag.N.Value`), validated: at most 20, keys
+/// non-empty, at most 128 characters, not `aliyun`/`acs:`-prefixed.
+fn tags(p: &Params) -> Result<Vec<(String, String)>> {
+    let raw = p.struct_list("Tag")?;
+    if raw.len() > 20 {
+        return Err(Error::invalid("Tag", "at most 20 tags"));
+    }
+    let mut out: Vec<(String, String)> = Vec::new();
+    for t in raw {
+        let key = t.get("Key").cloned().unwrap_or_default();
+        let value = t.get("Value").cloned().unwrap_or_default();
+        if key.is_empty() || key.chars().count() > 128 || key.starts_with("aliyun") || key.starts_with("acs:") || key.contains("http://") || key.contains("https://") {
+            return Err(Error::invalid("Tag.N.Key", format!("tag key {key:?} is not valid")));
+        }
+        if value.chars().count() > 128 || value.contains("http://") || value.contains("https://") {
+            return Err(Error::invalid("Tag.N.Value", format!("tag value {value:?} is not valid")));
+        }
+        out.retain(|(k, _)| k != &key);
+        out.push((key, value));
+    }
+    out.sort();
+    Ok(out)
+}
+
+/// The EIP named by `AllocationId`, owned by the caller (and in `region` if given).
+fn eip_of(tx: &mut dyn Tx, account: &str, id: &str, region: Option<&str>) -> Result<EipRow> {
+    tx.eip_get(id)?
+        .filter(|e| e.account_id == account && region.is_none_or(|r| r == e.region_id))
+        .ok_or_else(|| Error::not_found(ResourceKind::Eip, id))
+}
+
+pub(crate) async fn allocate(ctl: &Controller, ctx: &Ctx, p: &Params) -> Result<Body> {
+    let region = region_param(p)?;
+    let charge = p
+        .enumerated("InstanceChargeType", ChargeType::parse, |v| Error::invalid("InstanceChargeType", format!("{v} is not PrePaid or PostPaid")))?
+        .unwrap_or(ChargeType::PostPaid);
+    let internet = p
+        .enumerated("InternetChargeType", InternetChargeType::parse, |v| {
+            Error::invalid("InternetChargeType", format!("{v} is not PayByBandwidth or PayByTraffic"))
+        })?
+        .unwrap_or(InternetChargeType::PayByBandwidth);
+    if charge == ChargeType::PrePaid && internet != InternetChargeType::PayByBandwidth {
+        return Err(Error::invalid("InternetChargeType", "a subscription EIP must be PayByBandwidth"));
+    }
+    let bandwidth = match p.opt("Bandwidth") {
+        None => 5,
+        Some(b) => b.trim().parse::<u32>().map_err(|_| Error::invalid("Bandwidth", "must be an integer"))?,
+    };
+    check_bandwidth(bandwidth, charge, internet)?;
+    let expired_at_months = match charge {
+        ChargeType::PostPaid => None,
+        ChargeType::PrePaid => {
+            let cycle = p
+                .enumerated("PricingCycle", PricingCycle::parse, |v| Error::invalid("PricingCycle", format!("{v} is not Month or Year")))?
+                .unwrap_or(PricingCycle::Month);
+            let period = p.opt("Period").ok_or_else(|| Error::MissingParameter("Period".into()))?;
+            let period: i64 = period.parse().map_err(|_| Error::invalid("Period", "must be an integer"))?;
+            let months = match cycle {
+                PricingCycle::Month if (1..=9).contains(&period) => period,
+                PricingCycle::Year if (1..=5).contains(&period) => period * 12,
+                _ => return Err(Error::invalid("Period", "Month: 1 to 9; Year: 1 to 5")),
+            };
+            Some(months)
+        }
+    };
+    p.bool("AutoPay")?;
+    let isp = p.opt("ISP").unwrap_or("BGP").to_owned();
+    if !ISPS.contains(&isp.as_str()) {
+        return Err(Error::invalid("ISP", format!("{isp} is not a line type")));
+    }
+    let netmode = p.opt("Netmode").unwrap_or("public").to_owned();
+    if netmode != "public" {
+        return Err(Error::invalid("Netmode", "only public is supported"));
+    }
+    let name = p.raw("Name").unwrap_or_default().to_owned();
+    let description = p.raw("Description").unwrap_or_default().to_owned();
+    check_name("Name", &name, 128)?;
+    check_name("Description", &description, 256)?;
+    let rg = p.opt("ResourceGroupId").map(str::to_owned);
+    if rg.as_ref().is_some_and(|r| !r.starts_with("rg-")) {
+        return Err(Error::invalid("ResourceGroupId", "must be a resource group id (rg-…)"));
+    }
+    if p.opt("PublicIpAddressPoolId").is_some() {
+        return Err(Error::invalid("PublicIpAddressPoolId", "custom IP address pools are not supported"));
+    }
+    let tags = tags(p)?;
+    let wanted_ip = match p.opt("IpAddress") {
+        None => None,
+        Some(s) => Some(s.parse::<Ipv4Addr>().map_err(|_| Error::invalid("IpAddress", "must be an IPv4 address"))?),
+    };
+    let retrieve_id = p.opt("InstanceId").map(str::to_owned);
+    dry_run(p)?;
+    ctl.write(ctx, p, move |tx, env| {
+        let id = EipId::generate().to_string();
+        let ip = match (wanted_ip, retrieve_id) {
+            (Some(ip), _) => {
+                if !crate::net::in_region_pool(tx, region, ip)? {
+                    return Err(Error::IpNotFound);
+                }
+                let text = ip.to_string();
+                let hist = tx.address_get(&text)?;
+                let held = hist.as_ref().is_some_and(|h| h.holder_id.is_some());
+                let last = hist.as_ref().and_then(|h| h.last_account_id.clone());
+                let released = hist.as_ref().and_then(|h| h.released_at);
+                rules::check_retrieve(&env.account, held, last.as_deref(), released, env.now)?;
+                crate::net::hold(tx, &text, region, "eip", &id, last, released)?;
+                text
+            }
+            // Retrieval by the released EIP's id: ids are not reused, so only
+            // the address can name what to retrieve here.
+            (None, Some(_)) => return Err(Error::AllocateUnfamiliarIp),
+            (None, None) => crate::net::take_public(tx, region, "eip", &id)?,
+        };
+        let rg = rg.unwrap_or_else(|| eip_types::default_resource_group(&eip_types::AccountId::from_trusted(env.account.clone())));
+        let row = EipRow {
+            id: id.clone(),
+            account_id: env.account.clone(),
+            region_id: region.to_owned(),
+            ip: ip.clone(),
+            status: EipStatus::Available,
+            name,
+            description,
+            bandwidth: i64::from(bandwidth),
+            charge_type: charge,
+            internet_charge_type: internet,
+            isp,
+            netmode,
+            resource_group_id: rg.clone(),
+            allocated_at: env.now,
+            expired_at: expired_at_months.map(|m| env.now + m * 30 * eip_types::time::DAY_MS),
+            deletion_protection: false,
+            instance_type: None,
+            instance_id: None,
+            private_ip: None,
+            mode: None,
+            instance_region_id: None,
+            tags,
+            version: 1,
+        };
+        tx.eip_insert(&row)?;
+        let mut out = json!({"AllocationId": id, "EipAddress": ip, "ResourceGroupId": rg});
+        if charge == ChargeType::PrePaid {
+            out["OrderId"] = json!(env.now);
+        }
+        Ok(body(out))
+    })
+    .await
+}
+
+fn instance_type_param(p: &Params, name: &'static str) -> Result<Option<AssociatedInstanceType>> {
+    if name == "AssociatedInstanceType" {
+        p.enumerated(name, AssociatedInstanceType::parse, |v| Error::ValueNotSupported {
+            name: "AssociatedInstanceType",
+            value: v.to_owned(),
+        })
+    } else {
+        p.enumerated(name, AssociatedInstanceType::parse, |v| Error::ValueNotSupported { name: "InstanceType", value: v.to_owned() })
+    }
+}
+
+pub(crate) async fn associate(ctl: &Controller, ctx: &Ctx, p: &Params) -> Result<Body> {
+    let region = region_opt(p)?;
+    let allocation = p.req("AllocationId")?.to_owned();
+    let instance_id = p.req("InstanceId")?.to_owned();
+    let kind = instance_type_param(p, "InstanceType")?.unwrap_or(AssociatedInstanceType::EcsInstance);
+    let mode = p.enumerated("Mode", EipMode::parse, |v| Error::ValueNotSupported { name: "Mode", value: v.to_owned() })?;
+    ctl.write(ctx, p, move |tx, env| {
+        let mut eip = eip_of(tx, &env.account, &allocation, region)?;
+        // GEN-04 / ECS-06: the EIP's own status is judged first.
+        eip_transition(eip.status, EipEvent::Associate)?;
+        if !rules::target_supported(kind) {
+            return Err(Error::AssociateTargetNotFound(instance_id.clone()));
+        }
+        match kind {
+            AssociatedInstanceType::EcsInstance => {
+                if mode.is_some_and(|m| m != EipMode::Nat) {
+                    return Err(Error::ValueNotSupported { name: "Mode", value: mode.map(|m| m.as_str()).unwrap_or_default().into() });
+                }
+                let inst = tx
+                    .instance_get(&instance_id)?
+                    .filter(|i| i.account_id == env.account)
+                    .ok_or_else(|| Error::AssociateTargetNotFound(instance_id.clone()))?;
+                let has_eip = tx
+                    .eip_list_by_target(&inst.id)?
+                    .iter()
+                    .any(|e| e.instance_type == Some(AssociatedInstanceType::EcsInstance));
+                let next = rules::check_associate_ecs(
+                    EipFacts { status: eip.status, region: &eip.region_id },
+                    InstanceFacts {
+                        region: &inst.region_id,
+                        status: inst.status,
+                        network_type: inst.network_type,
+                        has_public_ip: inst.public_ip.is_some(),
+                        has_eip,
+                    },
+                )?;
+                eip.status = next;
+                eip.instance_type = Some(AssociatedInstanceType::EcsInstance);
+                eip.instance_id = Some(inst.id.clone());
+                eip.private_ip = None;
+                eip.mode = Some(EipMode::Nat);
+                eip.instance_region_id = Some(inst.region_id.clone());
+            }
+            AssociatedInstanceType::SlbInstance
+            | AssociatedInstanceType::Nat
+            | AssociatedInstanceType::HaVip
+            | AssociatedInstanceType::NetworkInterface
+            | AssociatedInstanceType::IpAddress => return Err(Error::AssociateTargetNotFound(instance_id.clone())),
+        }
+        eip.version += 1;
+        tx.eip_update(&eip)?;
+        schedule(tx, TaskKind::EipAssociate, &eip.id, env)?;
+        Ok(Body::new())
+    })
+    .await
+}
+
+pub(crate) async fn unassociate(ctl: &Controller, ctx: &Ctx, p: &Params) -> Result<Body> {
+    let region = region_opt(p)?;
+    let allocation = p.req("AllocationId")?.to_owned();
+    let instance_id = p.opt("InstanceId").map(str::to_owned);
+    let kind = instance_type_param(p, "InstanceType")?;
+    let private_ip = p.opt("PrivateIpAddress").map(str::to_owned);
+    p.bool("Force")?;
+    ctl.write(ctx, p, move |tx, env| {
+        let mut eip = eip_of(tx, &env.account, &allocation, region)?;
+        let next = eip_transition(eip.status, EipEvent::Unassociate)?;
+        if let Some(want) = &instance_id
+            && eip.instance_id.as_ref() != Some(want)
+        {
+            let exists = tx.instance_get(want)?.is_some_and(|i| i.account_id == env.account);
+            return Err(if exists { Error::InvalidBindingStatus } else { Error::not_found(ResourceKind::Instance, want) });
+        }
+        if kind.is_some() && kind != eip.instance_type {
+            return Err(Error::InvalidBindingStatus);
+        }
+        if private_ip.is_some() && eip.private_ip.is_some() && private_ip != eip.private_ip {
+            return Err(Error::InvalidBindingStatus);
+        }
+        if eip.instance_type == Some(AssociatedInstanceType::EcsInstance)
+            && let Some(target) = &eip.instance_id
+            && let Some(inst) = tx.instance_get(target)?
+        {
+            rules::check_unassociate_ecs(inst.status)?;
+        }
+        eip.status = next;
+        eip.version += 1;
+        tx.eip_update(&eip)?;
+        schedule(tx, TaskKind::EipUnassociate, &eip.id, env)?;
+        Ok(Body::new())
+    })
+    .await
+}
+
+pub(crate) async fn release(ctl: &Controller, ctx: &Ctx, p: &Params) -> Result<Body> {
+    let region = region_opt(p)?;
+    let allocation = p.req("AllocationId")?.to_owned();
+    ctl.write(ctx, p, move |tx, env| {
+        let mut eip = eip_of(tx, &env.account, &allocation, region)?;
+        eip.status = rules::check_release(eip.status, eip.charge_type, eip.deletion_protection)?;
+        eip.version += 1;
+        tx.eip_update(&eip)?;
+        schedule(tx, TaskKind::EipRelease, &eip.id, env)?;
+        Ok(Body::new())
+    })
+    .await
+}
+
+pub(crate) fn describe(ctl: &Controller, ctx: &Ctx, p: &Params) -> Result<Body> {
+    let region = region_param(p)?;
+    let (page, size) = paging(p, 10, 100)?;
+    let mut q = EipQuery {
+        account_id: ctx.account.clone(),
+        region_id: region.to_owned(),
+        ids: p.comma_list("AllocationId", 50)?,
+        ips: p.comma_list("EipAddress", 50)?,
+        status: p.enumerated("Status", EipStatus::parse, |v| Error::invalid("Status", format!("{v} is not an EIP status")))?,
+        instance_type: instance_type_param(p, "AssociatedInstanceType")?,
+        instance_id: p.opt("AssociatedInstanceId").map(str::to_owned),
+        charge_type: p.enumerated("ChargeType", ChargeType::parse, |v| Error::ValueNotSupported { name: "ChargeType", value: v.to_owned() })?,
+        isp: p.opt("ISP").map(str::to_owned),
+        name: p.opt("EipName").map(str::to_owned),
+        resource_group_id: p.opt("ResourceGroupId").map(str::to_owned),
+        tags: tags(p)?,
+        created_from: None,
+        created_to: None,
+        offset: (page - 1) * size,
+        limit: size,
+    };
+    for f in p.struct_list("Filter")? {
+        let key = f.get("Key").map(String::as_str).unwrap_or_default();
+        let value = f.get("Value").map(String::as_str).unwrap_or_default();
+        let t = || parse_iso(value).ok_or_else(|| Error::InvalidFilterValue(value.to_owned()));
+        match key {
+            "CreationStartTime" => q.created_from = Some(t()?),
+            "CreationEndTime" => q.created_to = Some(t()?),
+            other => return Err(Error::InvalidFilterKey(other.to_owned())),
+        }
+    }
+    // Locks, custom pools, Anti-DDoS editions, managed instances and EIP
+    // groups do not exist here: filters for them match nothing.
+    let matches_nothing = match p.opt("LockReason") {
+        Some("financial" | "security") => true,
+        Some(v) => return Err(Error::ValueNotSupported { name: "LockReason", value: v.to_owned() }),
+        None => false,
+    } || p.opt("SegmentInstanceId").is_some()
+        || p.opt("PublicIpAddressPoolId").is_some()
+        || p.bool("SecurityProtectionEnabled")?.unwrap_or(false)
+        || p.bool("ServiceManaged")?.unwrap_or(false);
+    p.bool("IncludeReservationData")?;
+    dry_run(p)?;
+    let (total, rows) = if matches_nothing { (0, Vec::new()) } else { ctl.read(|tx| Ok(tx.eip_query(&q)?))? };
+    let items: Vec<Value> = rows.iter().map(render::eip).collect();
+    Ok(body(json!({
+        "TotalCount": total,
+        "PageNumber": page,
+        "PageSize": size,
+        "EipAddresses": {"EipAddress": items},
+    })))
+}
+
+pub(crate) async fn modify(ctl: &Controller, ctx: &Ctx, p: &Params) -> Result<Body> {
+    let region = region_opt(p)?;
+    let allocation = p.req("AllocationId")?.to_owned();
+    let bandwidth = match p.opt("Bandwidth") {
+        None => None,
+        Some(b) => Some(b.trim().parse::<u32>().map_err(|_| Error::invalid("Bandwidth", "must be an integer"))?),
+    };
+    let name = p.raw("Name").map(str::to_owned);
+    let description = p.raw("Description").map(str::to_owned);
+    if let Some(n) = &name {
+        check_name("Name", n, 128)?;
+    }
+    if let Some(d) = &description {
+        check_name("Description", d, 256)?;
+    }
+    ctl.write(ctx, p, move |tx, env| {
+        let mut eip = eip_of(tx, &env.account, &allocation, region)?;
+        if eip.charge_type == ChargeType::PrePaid {
+            return Err(Error::ChargeTypeIsPrepaid);
+        }
+        if eip.status.is_transitional() {
+            return Err(Error::IncorrectEipStatus(eip.status));
+        }
+        if let Some(b) = bandwidth {
+            check_bandwidth(b, eip.charge_type, eip.internet_charge_type)?;
+            eip.bandwidth = i64::from(b);
+        }
+        if let Some(n) = name {
+            eip.name = n;
+        }
+        if let Some(d) = description {
+            eip.description = d;
+        }
+        eip.version += 1;
+        tx.eip_update(&eip)?;
+        Ok(Body::new())
+    })
+    .await
+}

@@ -1,0 +1,189 @@
+//! The task runner: asynchronous transitions that the real cloud performs
+//! in the background. A task is a row (so it survives restarts) with a due
+//! time; the runner sleeps until the earliest one, completes every due task
+//! in one durable transaction, and is woken early whenever a write may have
+//! scheduled something sooner. A task whose resource moved on in the meantime
+//! is stale and completes as a no-op.
+
+use crate::{Controller, Env};
+use eip_domain::rules::{EipEvent, eip_transition, instance_task_step};
+use eip_store::{AddressRow, StoreExt, TaskRow, Tx};
+use eip_types::{EipStatus, Error, InstanceStatus, Result};
+use std::sync::Arc;
+use tokio::sync::Notify;
+
+/// Wakes the runner.
+#[derive(Default)]
+pub struct Signal(Notify);
+
+impl Signal {
+    /// Something may be due sooner than the runner thinks.
+    pub fn wake(&self) {
+        self.0.notify_one();
+    }
+}
+
+/// What a task does.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TaskKind {
+    /// `Associating` → `InUse`.
+    EipAssociate,
+    /// `Unassociating` → `Available`.
+    EipUnassociate,
+    /// `Releasing` → gone.
+    EipRelease,
+    /// One step of an instance's lifecycle.
+    InstanceStep,
+}
+
+impl TaskKind {
+    fn as_str(self) -> &'static str {
+        match self {
+            TaskKind::EipAssociate => "eip.associate",
+            TaskKind::EipUnassociate => "eip.unassociate",
+            TaskKind::EipRelease => "eip.release",
+            TaskKind::InstanceStep => "instance.step",
+        }
+    }
+
+    fn parse(s: &str) -> Option<TaskKind> {
+        match s {
+            "eip.associate" => Some(TaskKind::EipAssociate),
+            "eip.unassociate" => Some(TaskKind::EipUnassociate),
+            "eip.release" => Some(TaskKind::EipRelease),
+            "instance.step" => Some(TaskKind::InstanceStep),
+            _ => None,
+        }
+    }
+}
+
+/// Schedules a task `env.task_delay_ms` from now.
+pub(crate) fn schedule(tx: &mut dyn Tx, kind: TaskKind, resource: &str, env: &Env) -> Result<()> {
+    schedule_at(tx, kind, resource, env.now + env.task_delay_ms, env.now)
+}
+
+fn schedule_at(tx: &mut dyn Tx, kind: TaskKind, resource: &str, due: i64, now: i64) -> Result<()> {
+    tx.task_insert(&TaskRow {
+        id: format!("t-{}", eip_types::EipId::generate().as_str().trim_start_matches("eip-")),
+        kind: kind.as_str().to_owned(),
+        resource_id: resource.to_owned(),
+        due_at: due,
+        created_at: now,
+    })?;
+    Ok(())
+}
+
+/// Completes one task inside the caller's transaction.
+fn apply(tx: &mut dyn Tx, task: &TaskRow, now: i64, delay: i64) -> Result<()> {
+    let Some(kind) = TaskKind::parse(&task.kind) else {
+        tracing::warn!(kind = %task.kind, "unknown task kind dropped");
+        return Ok(());
+    };
+    match kind {
+        TaskKind::EipAssociate | TaskKind::EipUnassociate => {
+            let Some(mut eip) = tx.eip_get(&task.resource_id)? else { return Ok(()) };
+            let event = if kind == TaskKind::EipAssociate { EipEvent::AssociateDone } else { EipEvent::UnassociateDone };
+            let Ok(next) = eip_transition(eip.status, event) else { return Ok(()) }; // stale
+            eip.status = next;
+            if next == EipStatus::Available {
+                eip.instance_type = None;
+                eip.instance_id = None;
+                eip.private_ip = None;
+                eip.mode = None;
+                eip.instance_region_id = None;
+            }
+            eip.version += 1;
+            tx.eip_update(&eip)?;
+        }
+        TaskKind::EipRelease => {
+            let Some(eip) = tx.eip_get(&task.resource_id)? else { return Ok(()) };
+            if eip.status != EipStatus::Releasing {
+                return Ok(());
+            }
+            tx.eip_delete(&eip.id)?;
+            // GEN-03: remember who held the address and when it came back.
+            tx.address_put(&AddressRow {
+                ip: eip.ip.clone(),
+                region_id: eip.region_id.clone(),
+                holder_kind: None,
+                holder_id: None,
+                last_account_id: Some(eip.account_id.clone()),
+                released_at: Some(now),
+            })?;
+        }
+        TaskKind::InstanceStep => {
+            let Some(mut inst) = tx.instance_get(&task.resource_id)? else { return Ok(()) };
+            let (next, more) = instance_task_step(inst.status, inst.want_running);
+            if next != inst.status {
+                inst.status = next;
+                if next == InstanceStatus::Running {
+                    inst.started_at = Some(now);
+                }
+                tx.instance_update(&inst)?;
+            }
+            if more {
+                schedule_at(tx, TaskKind::InstanceStep, &inst.id, now + delay, now)?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Completes every task due now; returns how many ran.
+pub async fn run_due(ctl: &Controller) -> Result<usize> {
+    let now = ctl.now();
+    let delay = ctl.config.task_delay_ms;
+    ctl.store
+        .write(move |tx| {
+            let due = tx.task_due(now, 256)?;
+            for t in &due {
+                apply(tx, t, now, delay)?;
+                tx.task_delete(&t.id)?;
+            }
+            Ok(due.len())
+        })
+        .await
+}
+
+/// The runner loop; returns only if the store fails persistently.
+pub async fn run(ctl: Arc<Controller>) {
+    let mut failures = 0u32;
+    loop {
+        let next = ctl.read(|tx| Ok(tx.task_next_due()?));
+        let wait_ms = match next {
+            Ok(None) => None,
+            Ok(Some(due)) => Some((due - ctl.now()).max(0)),
+            Err(e) => {
+                tracing::error!(error = %e, "task runner cannot read the store");
+                Some(1000)
+            }
+        };
+        match wait_ms {
+            Some(0) => match run_due(&ctl).await {
+                Ok(n) => {
+                    failures = 0;
+                    tracing::debug!(completed = n, "tasks completed");
+                }
+                Err(e) => {
+                    failures += 1;
+                    tracing::error!(error = %e, failures, "task batch failed; will retry");
+                    tokio::time::sleep(std::time::Duration::from_millis(200 * u64::from(failures.min(25)))).await;
+                }
+            },
+            // Cancel-safety: both arms only wait; no state is held across them.
+            Some(ms) => {
+                tokio::select! {
+                    _ = tokio::time::sleep(std::time::Duration::from_millis(ms as u64)) => {}
+                    _ = ctl.tasks.0.notified() => {}
+                }
+            }
+            None => ctl.tasks.0.notified().await,
+        }
+    }
+}
+
+/// Drops ClientTokens past their lifetime (run periodically).
+pub async fn expire_tokens(ctl: &Controller) -> Result<i64> {
+    let before = ctl.now() - crate::idempotency::TOKEN_TTL_MS;
+    ctl.store.write(move |tx| tx.token_expire(before).map_err(Error::from)).await
+}

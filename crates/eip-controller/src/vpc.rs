@@ -1,0 +1,257 @@
+//! Regions, zones, VPCs and vSwitches (VPC 2016-04-28; regions and zones
+//! also under ECS 2014-05-26).
+
+use crate::{Body, Controller, Ctx, dry_run, paging, region_param, render};
+use eip_api::{Params, Product};
+use eip_domain::catalogue::{self, REGIONS};
+use eip_domain::cidr::Cidr;
+use eip_domain::rules::check_name;
+use eip_store::{VSwitchRow, VpcRow};
+use eip_types::{DependencyKind, Error, ResourceKind, Result, RouteTableId, VRouterId, VSwitchId, VpcId};
+use serde_json::{Value, json};
+
+fn body(v: Value) -> Body {
+    match v {
+        Value::Object(m) => m,
+        _ => Body::new(),
+    }
+}
+
+fn english(p: &Params) -> bool {
+    p.opt("AcceptLanguage").map(|l| l.starts_with("en")).unwrap_or(false)
+}
+
+pub(crate) fn describe_regions(ctx: &Ctx, p: &Params) -> Result<Body> {
+    let en = english(p);
+    let regions: Vec<Value> = REGIONS
+        .iter()
+        .map(|r| {
+            let endpoint = match ctx.product {
+                Product::Vpc => "vpc.aliyuncs.com".to_owned(),
+                Product::Ecs => format!("ecs.{}.aliyuncs.com", r.id),
+            };
+            let mut v = json!({
+                "RegionId": r.id,
+                "LocalName": if en { r.local_name_en } else { r.local_name_zh },
+                "RegionEndpoint": endpoint,
+            });
+            if ctx.product == Product::Ecs {
+                v["Status"] = json!("available");
+            }
+            v
+        })
+        .collect();
+    Ok(body(json!({"Regions": {"Region": regions}})))
+}
+
+pub(crate) fn describe_zones(ctx: &Ctx, p: &Params) -> Result<Body> {
+    let region = catalogue::region(region_param(p)?).ok_or_else(|| Error::Internal("region vanished".into()))?;
+    let en = english(p);
+    let zones: Vec<Value> = region
+        .zones
+        .iter()
+        .map(|z| {
+            let letter = z.rsplit('-').next().unwrap_or_default().to_uppercase();
+            let name = if en { format!("{} Zone {letter}", region.local_name_en) } else { format!("{} 可用区{letter}", region.local_name_zh) };
+            match ctx.product {
+                Product::Vpc => json!({"ZoneId": z, "LocalName": name, "ZoneType": "AvailabilityZone"}),
+                Product::Ecs => json!({
+                    "ZoneId": z,
+                    "LocalName": name,
+                    "ZoneType": "AvailabilityZone",
+                    "AvailableResourceCreation": {"ResourceTypes": ["Instance", "Disk", "VSwitch"]},
+                    "AvailableInstanceTypes": {"InstanceTypes": crate::ecs::INSTANCE_TYPES.iter().map(|t| t.0).collect::<Vec<_>>()},
+                    "AvailableVolumeCategories": {"VolumeCategories": ["cloud_essd"]},
+                    "AvailableDiskCategories": {"DiskCategories": ["cloud_essd"]},
+                    "AvailableResources": {"ResourcesInfo": []},
+                    "DedicatedHostGenerations": {"DedicatedHostGeneration": []},
+                    "AvailableDedicatedHostTypes": {"DedicatedHostType": []},
+                }),
+            }
+        })
+        .collect();
+    Ok(body(json!({"Zones": {"Zone": zones}})))
+}
+
+pub(crate) async fn create_vpc(ctl: &Controller, ctx: &Ctx, p: &Params) -> Result<Body> {
+    let region = region_param(p)?;
+    let cidr_text = p.opt("CidrBlock").unwrap_or("172.16.0.0/12");
+    let cidr = Cidr::parse(cidr_text).ok_or_else(|| Error::InvalidCidrBlock(cidr_text.to_owned()))?;
+    if !cidr.is_private() || !(8..=28).contains(&cidr.len) {
+        return Err(Error::InvalidCidrBlock(format!("{cidr_text} must be a private block with a mask of 8 to 28")));
+    }
+    let name = p.raw("VpcName").unwrap_or_default().to_owned();
+    let description = p.raw("Description").unwrap_or_default().to_owned();
+    check_name("VpcName", &name, 128)?;
+    check_name("Description", &description, 256)?;
+    dry_run(p)?;
+    ctl.write(ctx, p, move |tx, env| {
+        let row = VpcRow {
+            id: VpcId::generate().to_string(),
+            account_id: env.account.clone(),
+            region_id: region.to_owned(),
+            cidr: cidr.to_string(),
+            name,
+            description,
+            is_default: false,
+            vrouter_id: VRouterId::generate().to_string(),
+            route_table_id: RouteTableId::generate().to_string(),
+            created_at: env.now,
+        };
+        tx.vpc_insert(&row)?;
+        let rg = eip_types::default_resource_group(&eip_types::AccountId::from_trusted(env.account.clone()));
+        Ok(body(json!({
+            "VpcId": row.id,
+            "VRouterId": row.vrouter_id,
+            "RouteTableId": row.route_table_id,
+            "ResourceGroupId": rg,
+        })))
+    })
+    .await
+}
+
+pub(crate) fn describe_vpcs(ctl: &Controller, ctx: &Ctx, p: &Params) -> Result<Body> {
+    let region = region_param(p)?;
+    let ids = p.comma_list("VpcId", 20)?;
+    let name = p.opt("VpcName").map(str::to_owned);
+    let is_default = p.bool("IsDefault")?;
+    let (page, size) = paging(p, 10, 50)?;
+    dry_run(p)?;
+    ctl.read(|tx| {
+        let vpcs = tx.vpc_list(&ctx.account, region)?;
+        let vsws = tx.vswitch_list(&ctx.account, region)?;
+        let matching: Vec<&VpcRow> = vpcs
+            .iter()
+            .filter(|v| ids.is_empty() || ids.contains(&v.id))
+            .filter(|v| name.as_ref().is_none_or(|n| &v.name == n))
+            .filter(|v| is_default.is_none_or(|d| v.is_default == d))
+            .collect();
+        let items: Vec<Value> = matching
+            .iter()
+            .skip(((page - 1) * size) as usize)
+            .take(size as usize)
+            .map(|v| {
+                let ids: Vec<String> = vsws.iter().filter(|s| s.vpc_id == v.id).map(|s| s.id.clone()).collect();
+                render::vpc(v, &ids)
+            })
+            .collect();
+        Ok(body(json!({
+            "TotalCount": matching.len(),
+            "PageNumber": page,
+            "PageSize": size,
+            "Vpcs": {"Vpc": items},
+        })))
+    })
+}
+
+pub(crate) async fn delete_vpc(ctl: &Controller, ctx: &Ctx, p: &Params) -> Result<Body> {
+    let region = crate::region_opt(p)?;
+    let id = p.req("VpcId")?.to_owned();
+    dry_run(p)?;
+    ctl.write(ctx, p, move |tx, env| {
+        let vpc = tx.vpc_get(&env.account, &id)?.filter(|v| region.is_none_or(|r| r == v.region_id));
+        let vpc = vpc.ok_or_else(|| Error::not_found(ResourceKind::Vpc, &id))?;
+        if tx.vswitch_list(&env.account, &vpc.region_id)?.iter().any(|s| s.vpc_id == vpc.id) {
+            return Err(Error::DependencyViolation(DependencyKind::VpcHasVSwitch));
+        }
+        if tx.sg_list(&env.account, &vpc.region_id)?.iter().any(|s| s.vpc_id.as_deref() == Some(&vpc.id)) {
+            return Err(Error::DependencyViolation(DependencyKind::VpcHasSecurityGroup));
+        }
+        tx.vpc_delete(&vpc.id)?;
+        Ok(Body::new())
+    })
+    .await
+}
+
+pub(crate) async fn create_vswitch(ctl: &Controller, ctx: &Ctx, p: &Params) -> Result<Body> {
+    let region = crate::region_opt(p)?;
+    let vpc_id = p.req("VpcId")?.to_owned();
+    let zone = p.req("ZoneId")?.to_owned();
+    let cidr_text = p.req("CidrBlock")?.to_owned();
+    let cidr = Cidr::parse(&cidr_text).ok_or_else(|| Error::InvalidCidrBlock(cidr_text.clone()))?;
+    if !(16..=29).contains(&cidr.len) {
+        return Err(Error::InvalidCidrBlock(format!("{cidr_text}: the mask must be 16 to 29")));
+    }
+    let name = p.raw("VSwitchName").unwrap_or_default().to_owned();
+    let description = p.raw("Description").unwrap_or_default().to_owned();
+    check_name("VSwitchName", &name, 128)?;
+    check_name("Description", &description, 256)?;
+    dry_run(p)?;
+    ctl.write(ctx, p, move |tx, env| {
+        let vpc = tx.vpc_get(&env.account, &vpc_id)?.filter(|v| region.is_none_or(|r| r == v.region_id));
+        let vpc = vpc.ok_or_else(|| Error::not_found(ResourceKind::Vpc, &vpc_id))?;
+        if catalogue::zone_region(&zone).map(|r| r.id) != Some(vpc.region_id.as_str()) {
+            return Err(Error::not_found(ResourceKind::Zone, &zone));
+        }
+        let vpc_cidr = Cidr::parse(&vpc.cidr).ok_or_else(|| Error::Internal("stored VPC CIDR".into()))?;
+        if !vpc_cidr.contains_cidr(&cidr) {
+            return Err(Error::InvalidCidrBlock(format!("{cidr} is not inside the VPC's {vpc_cidr}")));
+        }
+        for other in tx.vswitch_list(&env.account, &vpc.region_id)?.iter().filter(|s| s.vpc_id == vpc.id) {
+            if Cidr::parse(&other.cidr).is_some_and(|o| o.overlaps(&cidr)) {
+                return Err(Error::CidrOverlapped);
+            }
+        }
+        let row = VSwitchRow {
+            id: VSwitchId::generate().to_string(),
+            account_id: env.account.clone(),
+            region_id: vpc.region_id.clone(),
+            vpc_id: vpc.id.clone(),
+            zone_id: zone,
+            cidr: cidr.to_string(),
+            name,
+            description,
+            created_at: env.now,
+        };
+        tx.vswitch_insert(&row)?;
+        Ok(body(json!({"VSwitchId": row.id})))
+    })
+    .await
+}
+
+pub(crate) fn describe_vswitches(ctl: &Controller, ctx: &Ctx, p: &Params) -> Result<Body> {
+    let region = region_param(p)?;
+    let vpc = p.opt("VpcId").map(str::to_owned);
+    let ids = p.comma_list("VSwitchId", 50)?;
+    let zone = p.opt("ZoneId").map(str::to_owned);
+    let name = p.opt("VSwitchName").map(str::to_owned);
+    let (page, size) = paging(p, 10, 50)?;
+    dry_run(p)?;
+    ctl.read(|tx| {
+        let all = tx.vswitch_list(&ctx.account, region)?;
+        let matching: Vec<&VSwitchRow> = all
+            .iter()
+            .filter(|s| vpc.as_ref().is_none_or(|v| &s.vpc_id == v))
+            .filter(|s| ids.is_empty() || ids.contains(&s.id))
+            .filter(|s| zone.as_ref().is_none_or(|z| &s.zone_id == z))
+            .filter(|s| name.as_ref().is_none_or(|n| &s.name == n))
+            .collect();
+        let mut items = Vec::new();
+        for s in matching.iter().skip(((page - 1) * size) as usize).take(size as usize) {
+            let avail = crate::net::vswitch_available(tx, s)?;
+            items.push(render::vswitch(s, avail));
+        }
+        Ok(body(json!({
+            "TotalCount": matching.len(),
+            "PageNumber": page,
+            "PageSize": size,
+            "VSwitches": {"VSwitch": items},
+        })))
+    })
+}
+
+pub(crate) async fn delete_vswitch(ctl: &Controller, ctx: &Ctx, p: &Params) -> Result<Body> {
+    let region = crate::region_opt(p)?;
+    let id = p.req("VSwitchId")?.to_owned();
+    dry_run(p)?;
+    ctl.write(ctx, p, move |tx, env| {
+        let vsw = tx.vswitch_get(&env.account, &id)?.filter(|v| region.is_none_or(|r| r == v.region_id));
+        let vsw = vsw.ok_or_else(|| Error::not_found(ResourceKind::VSwitch, &id))?;
+        if tx.instance_count_using(&vsw.id)? > 0 || tx.eni_count_in_vswitch(&vsw.id)? > 0 {
+            return Err(Error::DependencyViolation(DependencyKind::VSwitchHasInstance));
+        }
+        tx.vswitch_delete(&vsw.id)?;
+        Ok(Body::new())
+    })
+    .await
+}
