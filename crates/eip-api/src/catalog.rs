@@ -84,6 +84,7 @@ actions! {
     Ecs "DescribeZones" false false "Lists the zones of a region.";
     Ecs "CreateSecurityGroup" true true "Creates a security group.";
     Ecs "DescribeSecurityGroups" false false "Lists security groups.";
+    Ecs "DeleteSecurityGroup" true false "Deletes a security group no instance uses.";
     Ecs "RunInstances" true true "Creates and starts instances (Pending, Starting, Running).";
     Ecs "CreateInstance" true true "Creates a stopped instance (Pending, Stopped).";
     Ecs "DescribeInstances" false false "Lists instances with their addresses and EIP.";
@@ -96,7 +97,9 @@ actions! {
 
 /// Looks an action up.
 pub fn find(product: Product, name: &str) -> Option<&'static ActionSpec> {
-    ACTIONS.iter().find(|a| a.product == product && a.name == name)
+    ACTIONS
+        .iter()
+        .find(|a| a.product == product && a.name == name)
 }
 
 /// The coverage document, generated from [`ACTIONS`].
@@ -107,7 +110,11 @@ pub fn coverage_markdown() -> String {
          `eipd api-coverage > docs/api-coverage.md`.\n",
     );
     for p in Product::ALL {
-        s.push_str(&format!("\n## {} {}\n\n| Action | Writes | ClientToken | What it does |\n|---|---|---|---|\n", p.code(), p.version()));
+        s.push_str(&format!(
+            "\n## {} {}\n\n| Action | Writes | ClientToken | What it does |\n|---|---|---|---|\n",
+            p.code(),
+            p.version()
+        ));
         for a in ACTIONS.iter().filter(|a| a.product == *p) {
             s.push_str(&format!(
                 "| {} | {} | {} | {} |\n",

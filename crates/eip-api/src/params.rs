@@ -51,7 +51,10 @@ impl Params {
 
     /// The first value of `name`, as sent (possibly empty).
     pub fn raw(&self, name: &str) -> Option<&str> {
-        self.pairs.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+        self.pairs
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
     }
 
     /// A non-empty value of `name`.
@@ -61,22 +64,33 @@ impl Params {
 
     /// A required, non-empty value.
     pub fn req(&self, name: &str) -> Result<&str> {
-        self.opt(name).ok_or_else(|| Error::MissingParameter(name.to_owned()))
+        self.opt(name)
+            .ok_or_else(|| Error::MissingParameter(name.to_owned()))
     }
 
     /// An optional integer within `[min, max]`.
     pub fn int(&self, name: &str, min: i64, max: i64) -> Result<Option<i64>> {
-        let Some(v) = self.opt(name) else { return Ok(None) };
-        let n: i64 = v.trim().parse().map_err(|_| Error::invalid(name, "must be an integer"))?;
+        let Some(v) = self.opt(name) else {
+            return Ok(None);
+        };
+        let n: i64 = v
+            .trim()
+            .parse()
+            .map_err(|_| Error::invalid(name, "must be an integer"))?;
         if n < min || n > max {
-            return Err(Error::invalid(name, format!("must be between {min} and {max}")));
+            return Err(Error::invalid(
+                name,
+                format!("must be between {min} and {max}"),
+            ));
         }
         Ok(Some(n))
     }
 
     /// An optional boolean; `true`, `false` in any letter case.
     pub fn bool(&self, name: &str) -> Result<Option<bool>> {
-        let Some(v) = self.opt(name) else { return Ok(None) };
+        let Some(v) = self.opt(name) else {
+            return Ok(None);
+        };
         if v.eq_ignore_ascii_case("true") {
             Ok(Some(true))
         } else if v.eq_ignore_ascii_case("false") {
@@ -87,7 +101,12 @@ impl Params {
     }
 
     /// An optional enumerated value; unknown values give `err(value)`.
-    pub fn enumerated<T>(&self, name: &str, parse: fn(&str) -> Option<T>, err: fn(&str) -> Error) -> Result<Option<T>> {
+    pub fn enumerated<T>(
+        &self,
+        name: &str,
+        parse: fn(&str) -> Option<T>,
+        err: fn(&str) -> Error,
+    ) -> Result<Option<T>> {
         match self.opt(name) {
             None => Ok(None),
             Some(v) => parse(v).map(Some).ok_or_else(|| err(v)),
@@ -98,7 +117,9 @@ impl Params {
     pub fn list(&self, name: &str) -> Result<Vec<String>> {
         let mut items: BTreeMap<usize, String> = BTreeMap::new();
         for (k, v) in &self.pairs {
-            let Some(rest) = k.strip_prefix(name).and_then(|r| r.strip_prefix('.')) else { continue };
+            let Some(rest) = k.strip_prefix(name).and_then(|r| r.strip_prefix('.')) else {
+                continue;
+            };
             if rest.contains('.') {
                 continue;
             }
@@ -114,21 +135,33 @@ impl Params {
     pub fn struct_list(&self, name: &str) -> Result<Vec<BTreeMap<String, String>>> {
         let mut items: BTreeMap<usize, BTreeMap<String, String>> = BTreeMap::new();
         for (k, v) in &self.pairs {
-            let Some(rest) = k.strip_prefix(name).and_then(|r| r.strip_prefix('.')) else { continue };
-            let Some((n, field)) = rest.split_once('.') else { continue };
+            let Some(rest) = k.strip_prefix(name).and_then(|r| r.strip_prefix('.')) else {
+                continue;
+            };
+            let Some((n, field)) = rest.split_once('.') else {
+                continue;
+            };
             let idx = index(name, n)?;
-            items.entry(idx).or_default().insert(field.to_owned(), v.clone());
+            items
+                .entry(idx)
+                .or_default()
+                .insert(field.to_owned(), v.clone());
         }
         Ok(items.into_values().collect())
     }
 
     /// A JSON array of strings carried in one parameter (ECS `InstanceIds`).
     pub fn json_list(&self, name: &str, max: usize) -> Result<Option<Vec<String>>> {
-        let Some(v) = self.opt(name) else { return Ok(None) };
-        let parsed: Vec<serde_json::Value> =
-            serde_json::from_str(v).map_err(|_| Error::invalid(name, "must be a JSON array of strings"))?;
+        let Some(v) = self.opt(name) else {
+            return Ok(None);
+        };
+        let parsed: Vec<serde_json::Value> = serde_json::from_str(v)
+            .map_err(|_| Error::invalid(name, "must be a JSON array of strings"))?;
         if parsed.len() > max {
-            return Err(Error::invalid(name, format!("must hold at most {max} items")));
+            return Err(Error::invalid(
+                name,
+                format!("must hold at most {max} items"),
+            ));
         }
         parsed
             .into_iter()
@@ -142,10 +175,20 @@ impl Params {
 
     /// A comma-separated list (DescribeEipAddresses `AllocationId`).
     pub fn comma_list(&self, name: &str, max: usize) -> Result<Vec<String>> {
-        let Some(v) = self.opt(name) else { return Ok(Vec::new()) };
-        let items: Vec<String> = v.split(',').map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned).collect();
+        let Some(v) = self.opt(name) else {
+            return Ok(Vec::new());
+        };
+        let items: Vec<String> = v
+            .split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned)
+            .collect();
         if items.len() > max {
-            return Err(Error::invalid(name, format!("must list at most {max} values")));
+            return Err(Error::invalid(
+                name,
+                format!("must list at most {max} values"),
+            ));
         }
         Ok(items)
     }
@@ -181,14 +224,22 @@ mod tests {
     use super::*;
 
     fn p(pairs: &[(&str, &str)]) -> Params {
-        Params::new(pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect())
+        Params::new(
+            pairs
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+        )
     }
 
     #[test]
     fn required_and_optional() {
         let ps = p(&[("AllocationId", "eip-1"), ("Name", "")]);
         assert_eq!(ps.req("AllocationId"), Ok("eip-1"));
-        assert_eq!(ps.req("InstanceId"), Err(Error::MissingParameter("InstanceId".into())));
+        assert_eq!(
+            ps.req("InstanceId"),
+            Err(Error::MissingParameter("InstanceId".into()))
+        );
         assert_eq!(ps.req("Name"), Err(Error::MissingParameter("Name".into())));
         assert_eq!(ps.raw("Name"), Some(""));
     }
@@ -222,8 +273,15 @@ mod tests {
 
     #[test]
     fn json_lists() {
-        let ps = p(&[("InstanceIds", r#"["i-1","i-2"]"#), ("Bad", "[1]"), ("Worse", "i-1")]);
-        assert_eq!(ps.json_list("InstanceIds", 100).unwrap(), Some(vec!["i-1".into(), "i-2".into()]));
+        let ps = p(&[
+            ("InstanceIds", r#"["i-1","i-2"]"#),
+            ("Bad", "[1]"),
+            ("Worse", "i-1"),
+        ]);
+        assert_eq!(
+            ps.json_list("InstanceIds", 100).unwrap(),
+            Some(vec!["i-1".into(), "i-2".into()])
+        );
         assert!(ps.json_list("Bad", 100).is_err());
         assert!(ps.json_list("Worse", 100).is_err());
         assert!(ps.json_list("InstanceIds", 1).is_err());
@@ -239,7 +297,13 @@ mod tests {
 
     #[test]
     fn business_parameters_exclude_signing() {
-        let ps = p(&[("Signature", "x"), ("Timestamp", "t"), ("B", "2"), ("A", "1"), ("ClientToken", "c")]);
+        let ps = p(&[
+            ("Signature", "x"),
+            ("Timestamp", "t"),
+            ("B", "2"),
+            ("A", "1"),
+            ("ClientToken", "c"),
+        ]);
         assert_eq!(ps.business(), vec![("A", "1"), ("B", "2")]);
     }
 }

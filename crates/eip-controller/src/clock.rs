@@ -12,7 +12,10 @@ pub trait Clock: Send + Sync + 'static {
 }
 
 fn system_ms() -> i64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0)
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
 }
 
 /// The system clock, optionally shifted by an offset (seconds) read from a
@@ -27,11 +30,16 @@ pub struct SystemClock {
 impl SystemClock {
     /// A clock with an optional offset file (re-read at most every 200 ms).
     pub fn new(offset_file: Option<PathBuf>) -> SystemClock {
-        SystemClock { offset_file, cache: Mutex::new((i64::MIN, 0)) }
+        SystemClock {
+            offset_file,
+            cache: Mutex::new((i64::MIN, 0)),
+        }
     }
 
     fn offset_ms(&self, now: i64) -> i64 {
-        let Some(path) = &self.offset_file else { return 0 };
+        let Some(path) = &self.offset_file else {
+            return 0;
+        };
         let mut c = self.cache.lock();
         if now.saturating_sub(c.0) > 200 {
             let off = std::fs::read_to_string(path)

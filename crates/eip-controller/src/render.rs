@@ -15,7 +15,11 @@ fn opt_time(t: Option<i64>) -> String {
 /// One item of DescribeEipAddresses.
 pub(crate) fn eip(r: &EipRow) -> Value {
     let bw = r.bandwidth.to_string();
-    let tags: Vec<Value> = r.tags.iter().map(|(k, v)| json!({"Key": k, "Value": v})).collect();
+    let tags: Vec<Value> = r
+        .tags
+        .iter()
+        .map(|(k, v)| json!({"Key": k, "Value": v}))
+        .collect();
     json!({
         "AllocationId": r.id,
         "IpAddress": r.ip,
@@ -164,7 +168,9 @@ pub(crate) fn instance(r: &InstanceRow, x: &InstanceExtras<'_>) -> Value {
             "InternetChargeType": e.internet_charge_type.as_str(),
             "IsSupportUnassociate": true,
         }),
-        None => json!({"AllocationId": "", "IpAddress": "", "Bandwidth": 0, "InternetChargeType": "", "IsSupportUnassociate": false}),
+        None => {
+            json!({"AllocationId": "", "IpAddress": "", "Bandwidth": 0, "InternetChargeType": "", "IsSupportUnassociate": false})
+        }
     };
     let (vpc_attrs, inner) = match r.network_type {
         InstanceNetworkType::Vpc => (

@@ -91,7 +91,8 @@ pub trait StoreExt: Store {
         });
         self.submit(job);
         Box::pin(async move {
-            recv.await.unwrap_or_else(|_| Err(Error::Internal("store writer stopped".into())))
+            recv.await
+                .unwrap_or_else(|_| Err(Error::Internal("store writer stopped".into())))
         })
     }
 
@@ -100,7 +101,9 @@ pub trait StoreExt: Store {
         let mut f = Some(f);
         let mut out = None;
         self.read_dyn(&mut |tx| {
-            let f = f.take().ok_or_else(|| Error::Internal("read closure reused".into()))?;
+            let f = f
+                .take()
+                .ok_or_else(|| Error::Internal("read closure reused".into()))?;
             out = Some(f(tx)?);
             Ok(())
         })?;
@@ -170,6 +173,8 @@ pub trait Tx {
     fn sg_insert(&mut self, row: &SecurityGroupRow) -> StoreResult<()>;
     /// A security group of an account.
     fn sg_get(&mut self, account: &str, id: &str) -> StoreResult<Option<SecurityGroupRow>>;
+    /// Deletes a security group.
+    fn sg_delete(&mut self, id: &str) -> StoreResult<()>;
     /// Security groups of an account in a region.
     fn sg_list(&mut self, account: &str, region: &str) -> StoreResult<Vec<SecurityGroupRow>>;
 
@@ -231,7 +236,12 @@ pub trait Tx {
 
     // --- idempotency
     /// A stored ClientToken result.
-    fn token_get(&mut self, account: &str, action: &str, token: &str) -> StoreResult<Option<TokenRow>>;
+    fn token_get(
+        &mut self,
+        account: &str,
+        action: &str,
+        token: &str,
+    ) -> StoreResult<Option<TokenRow>>;
     /// Stores a ClientToken result.
     fn token_insert(&mut self, row: &TokenRow) -> StoreResult<()>;
     /// Forgets tokens older than `before`.

@@ -42,9 +42,8 @@ fn map_err(e: rusqlite::Error) -> StoreError {
     if let rusqlite::Error::SqliteFailure(f, msg) = &e {
         let msg = msg.clone().unwrap_or_default();
         return match f.extended_code {
-            rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE | rusqlite::ffi::SQLITE_CONSTRAINT_PRIMARYKEY => {
-                StoreError::UniqueViolation(msg)
-            }
+            rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE
+            | rusqlite::ffi::SQLITE_CONSTRAINT_PRIMARYKEY => StoreError::UniqueViolation(msg),
             rusqlite::ffi::SQLITE_CONSTRAINT_CHECK
             | rusqlite::ffi::SQLITE_CONSTRAINT_FOREIGNKEY
             | rusqlite::ffi::SQLITE_CONSTRAINT_NOTNULL => StoreError::ConstraintViolation(msg),
@@ -59,12 +58,18 @@ impl SqliteStore {
     /// and starts the writer thread.
     pub fn open(path: &Path) -> Result<SqliteStore, StoreError> {
         let writer = open_conn(path).map_err(map_err)?;
-        let mode: String = writer.query_row("PRAGMA journal_mode=WAL", [], |r| r.get(0)).map_err(map_err)?;
+        let mode: String = writer
+            .query_row("PRAGMA journal_mode=WAL", [], |r| r.get(0))
+            .map_err(map_err)?;
         if !mode.eq_ignore_ascii_case("wal") {
-            return Err(StoreError::Other(format!("journal_mode is {mode}, WAL required")));
+            return Err(StoreError::Other(format!(
+                "journal_mode is {mode}, WAL required"
+            )));
         }
         // Durability: fsync the WAL on every commit.
-        writer.pragma_update(None, "synchronous", "FULL").map_err(map_err)?;
+        writer
+            .pragma_update(None, "synchronous", "FULL")
+            .map_err(map_err)?;
         migrate(&writer)?;
         let mut readers = Vec::new();
         for _ in 0..4 {
@@ -77,7 +82,11 @@ impl SqliteStore {
             .name("eip-store-writer".into())
             .spawn(move || writer_loop(writer, recv))
             .map_err(|e| StoreError::Other(e.to_string()))?;
-        Ok(SqliteStore { jobs: send, readers: Mutex::new(readers), path: path.to_owned() })
+        Ok(SqliteStore {
+            jobs: send,
+            readers: Mutex::new(readers),
+            path: path.to_owned(),
+        })
     }
 
     /// The database file.
@@ -91,7 +100,11 @@ fn migrate(conn: &Connection) -> Result<(), StoreError> {
         .map_err(map_err)?;
     for (version, sql) in MIGRATIONS {
         let done: Option<i64> = conn
-            .query_row("SELECT version FROM schema_migration WHERE version = ?1", [version], |r| r.get(0))
+            .query_row(
+                "SELECT version FROM schema_migration WHERE version = ?1",
+                [version],
+                |r| r.get(0),
+            )
             .optional()
             .map_err(map_err)?;
         if done.is_some() {
@@ -103,7 +116,10 @@ fn migrate(conn: &Connection) -> Result<(), StoreError> {
             .unwrap_or(0);
         conn.execute_batch("BEGIN IMMEDIATE").map_err(map_err)?;
         let r = conn.execute_batch(sql).and_then(|_| {
-            conn.execute("INSERT INTO schema_migration (version, applied_at) VALUES (?1, ?2)", params![version, now])
+            conn.execute(
+                "INSERT INTO schema_migration (version, applied_at) VALUES (?1, ?2)",
+                params![version, now],
+            )
         });
         match r {
             Ok(_) => conn.execute_batch("COMMIT").map_err(map_err)?,
@@ -184,11 +200,16 @@ impl Store for SqliteStore {
     fn submit(&self, job: WriteJob) {
         if let Err(mpsc::SendError(job)) = self.jobs.send(job) {
             let (_, d) = run_refused(job);
-            d(Err(eip_types::Error::Internal("store writer stopped".into())));
+            d(Err(eip_types::Error::Internal(
+                "store writer stopped".into(),
+            )));
         }
     }
 
-    fn read_dyn(&self, f: &mut dyn FnMut(&mut dyn Tx) -> eip_types::Result<()>) -> eip_types::Result<()> {
+    fn read_dyn(
+        &self,
+        f: &mut dyn FnMut(&mut dyn Tx) -> eip_types::Result<()>,
+    ) -> eip_types::Result<()> {
         let conn = {
             let mut pool = self.readers.lock();
             pool.pop()
@@ -229,7 +250,11 @@ fn parse_enum<T>(col: &str, v: String, f: fn(&str) -> Option<T>) -> rusqlite::Re
     f(&v).ok_or_else(|| bad(col, &v))
 }
 
-fn parse_opt<T>(col: &str, v: Option<String>, f: fn(&str) -> Option<T>) -> rusqlite::Result<Option<T>> {
+fn parse_opt<T>(
+    col: &str,
+    v: Option<String>,
+    f: fn(&str) -> Option<T>,
+) -> rusqlite::Result<Option<T>> {
     v.map(|v| parse_enum(col, v, f)).transpose()
 }
 
@@ -252,7 +277,11 @@ fn eip_from_row(r: &Row<'_>) -> rusqlite::Result<EipRow> {
         description: r.get(6)?,
         bandwidth: r.get(7)?,
         charge_type: parse_enum("charge_type", r.get(8)?, ChargeType::parse)?,
-        internet_charge_type: parse_enum("internet_charge_type", r.get(9)?, InternetChargeType::parse)?,
+        internet_charge_type: parse_enum(
+            "internet_charge_type",
+            r.get(9)?,
+            InternetChargeType::parse,
+        )?,
         isp: r.get(10)?,
         netmode: r.get(11)?,
         resource_group_id: r.get(12)?,
@@ -290,7 +319,11 @@ fn instance_from_row(r: &Row<'_>) -> rusqlite::Result<InstanceRow> {
         description: r.get(12)?,
         status: parse_enum("status", r.get(13)?, InstanceStatus::parse)?,
         want_running: r.get::<_, i64>(14)? != 0,
-        internet_charge_type: parse_enum("internet_charge_type", r.get(15)?, InternetChargeType::parse)?,
+        internet_charge_type: parse_enum(
+            "internet_charge_type",
+            r.get(15)?,
+            InternetChargeType::parse,
+        )?,
         internet_max_bandwidth_out: r.get(16)?,
         public_ip: r.get(17)?,
         charge_type: parse_enum("charge_type", r.get(18)?, ChargeType::parse)?,
@@ -318,7 +351,8 @@ fn vpc_from_row(r: &Row<'_>) -> rusqlite::Result<VpcRow> {
     })
 }
 
-const VSW_COLS: &str = "id, account_id, region_id, vpc_id, zone_id, cidr, name, description, created_at";
+const VSW_COLS: &str =
+    "id, account_id, region_id, vpc_id, zone_id, cidr, name, description, created_at";
 
 fn vsw_from_row(r: &Row<'_>) -> rusqlite::Result<VSwitchRow> {
     Ok(VSwitchRow {
@@ -348,8 +382,7 @@ fn sg_from_row(r: &Row<'_>) -> rusqlite::Result<SecurityGroupRow> {
     })
 }
 
-const ENI_COLS: &str =
-    "id, account_id, region_id, zone_id, vpc_id, vswitch_id, instance_id, kind, mac, status, name, security_group_id, created_at";
+const ENI_COLS: &str = "id, account_id, region_id, zone_id, vpc_id, vswitch_id, instance_id, kind, mac, status, name, security_group_id, created_at";
 
 fn eni_from_row(r: &Row<'_>) -> rusqlite::Result<EniRow> {
     Ok(EniRow {
@@ -370,7 +403,12 @@ fn eni_from_row(r: &Row<'_>) -> rusqlite::Result<EniRow> {
 }
 
 fn pip_from_row(r: &Row<'_>) -> rusqlite::Result<PrivateIpRow> {
-    Ok(PrivateIpRow { vswitch_id: r.get(0)?, ip: r.get(1)?, eni_id: r.get(2)?, is_primary: r.get::<_, i64>(3)? != 0 })
+    Ok(PrivateIpRow {
+        vswitch_id: r.get(0)?,
+        ip: r.get(1)?,
+        eni_id: r.get(2)?,
+        is_primary: r.get::<_, i64>(3)? != 0,
+    })
 }
 
 fn address_from_row(r: &Row<'_>) -> rusqlite::Result<AddressRow> {
@@ -385,7 +423,13 @@ fn address_from_row(r: &Row<'_>) -> rusqlite::Result<AddressRow> {
 }
 
 fn task_from_row(r: &Row<'_>) -> rusqlite::Result<TaskRow> {
-    Ok(TaskRow { id: r.get(0)?, kind: r.get(1)?, resource_id: r.get(2)?, due_at: r.get(3)?, created_at: r.get(4)? })
+    Ok(TaskRow {
+        id: r.get(0)?,
+        kind: r.get(1)?,
+        resource_id: r.get(2)?,
+        due_at: r.get(3)?,
+        created_at: r.get(4)?,
+    })
 }
 
 impl SqliteTx<'_> {
@@ -400,7 +444,12 @@ impl SqliteTx<'_> {
         rows.collect::<rusqlite::Result<Vec<T>>>().map_err(map_err)
     }
 
-    fn one<T>(&self, sql: &str, p: impl rusqlite::Params, f: fn(&Row<'_>) -> rusqlite::Result<T>) -> StoreResult<Option<T>> {
+    fn one<T>(
+        &self,
+        sql: &str,
+        p: impl rusqlite::Params,
+        f: fn(&Row<'_>) -> rusqlite::Result<T>,
+    ) -> StoreResult<Option<T>> {
         let mut st = self.conn.prepare_cached(sql).map_err(map_err)?;
         st.query_row(p, f).optional().map_err(map_err)
     }
@@ -417,9 +466,11 @@ impl SqliteTx<'_> {
 
     fn load_tags(&self, rows: &mut [EipRow]) -> StoreResult<()> {
         for row in rows.iter_mut() {
-            row.tags = self.list("SELECT key, value FROM eip_tag WHERE eip_id = ?1 ORDER BY key", [&row.id], |r| {
-                Ok((r.get(0)?, r.get(1)?))
-            })?;
+            row.tags = self.list(
+                "SELECT key, value FROM eip_tag WHERE eip_id = ?1 ORDER BY key",
+                [&row.id],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )?;
         }
         Ok(())
     }
@@ -427,7 +478,10 @@ impl SqliteTx<'_> {
     fn write_tags(&self, row: &EipRow) -> StoreResult<()> {
         self.exec("DELETE FROM eip_tag WHERE eip_id = ?1", [&row.id])?;
         for (k, v) in &row.tags {
-            self.exec("INSERT INTO eip_tag (eip_id, key, value) VALUES (?1, ?2, ?3)", params![row.id, k, v])?;
+            self.exec(
+                "INSERT INTO eip_tag (eip_id, key, value) VALUES (?1, ?2, ?3)",
+                params![row.id, k, v],
+            )?;
         }
         Ok(())
     }
@@ -435,14 +489,25 @@ impl SqliteTx<'_> {
 
 impl Tx for SqliteTx<'_> {
     fn account_insert(&mut self, row: &AccountRow) -> StoreResult<()> {
-        self.exec("INSERT INTO account (id, name, created_at) VALUES (?1, ?2, ?3)", params![row.id, row.name, row.created_at])
-            .map(drop)
+        self.exec(
+            "INSERT INTO account (id, name, created_at) VALUES (?1, ?2, ?3)",
+            params![row.id, row.name, row.created_at],
+        )
+        .map(drop)
     }
 
     fn account_list(&mut self) -> StoreResult<Vec<AccountRow>> {
-        self.list("SELECT id, name, created_at FROM account ORDER BY created_at, id", [], |r| {
-            Ok(AccountRow { id: r.get(0)?, name: r.get(1)?, created_at: r.get(2)? })
-        })
+        self.list(
+            "SELECT id, name, created_at FROM account ORDER BY created_at, id",
+            [],
+            |r| {
+                Ok(AccountRow {
+                    id: r.get(0)?,
+                    name: r.get(1)?,
+                    created_at: r.get(2)?,
+                })
+            },
+        )
     }
 
     fn access_key_insert(&mut self, row: &AccessKeyRow) -> StoreResult<()> {
@@ -454,20 +519,27 @@ impl Tx for SqliteTx<'_> {
     }
 
     fn access_key_get(&mut self, id: &str) -> StoreResult<Option<AccessKeyRow>> {
-        self.one("SELECT id, account_id, secret, active, created_at FROM access_key WHERE id = ?1", [id], |r| {
-            Ok(AccessKeyRow {
-                id: r.get(0)?,
-                account_id: r.get(1)?,
-                secret: r.get(2)?,
-                active: r.get::<_, i64>(3)? != 0,
-                created_at: r.get(4)?,
-            })
-        })
+        self.one(
+            "SELECT id, account_id, secret, active, created_at FROM access_key WHERE id = ?1",
+            [id],
+            |r| {
+                Ok(AccessKeyRow {
+                    id: r.get(0)?,
+                    account_id: r.get(1)?,
+                    secret: r.get(2)?,
+                    active: r.get::<_, i64>(3)? != 0,
+                    created_at: r.get(4)?,
+                })
+            },
+        )
     }
 
     fn access_key_update(&mut self, row: &AccessKeyRow) -> StoreResult<()> {
-        self.exec("UPDATE access_key SET secret = ?2, active = ?3 WHERE id = ?1", params![row.id, row.secret, b(row.active)])
-            .map(drop)
+        self.exec(
+            "UPDATE access_key SET secret = ?2, active = ?3 WHERE id = ?1",
+            params![row.id, row.secret, b(row.active)],
+        )
+        .map(drop)
     }
 
     fn access_key_list(&mut self, account: &str) -> StoreResult<Vec<AccessKeyRow>> {
@@ -487,7 +559,9 @@ impl Tx for SqliteTx<'_> {
     }
 
     fn setting_get(&mut self, key: &str) -> StoreResult<Option<String>> {
-        self.one("SELECT value FROM setting WHERE key = ?1", [key], |r| r.get(0))
+        self.one("SELECT value FROM setting WHERE key = ?1", [key], |r| {
+            r.get(0)
+        })
     }
 
     fn setting_set(&mut self, key: &str, value: &str) -> StoreResult<()> {
@@ -505,9 +579,17 @@ impl Tx for SqliteTx<'_> {
     }
 
     fn pool_list_all(&mut self) -> StoreResult<Vec<PoolRow>> {
-        self.list("SELECT region_id, cidr, cursor FROM address_pool ORDER BY region_id, position", [], |r| {
-            Ok(PoolRow { region_id: r.get(0)?, cidr: r.get(1)?, cursor: r.get(2)? })
-        })
+        self.list(
+            "SELECT region_id, cidr, cursor FROM address_pool ORDER BY region_id, position",
+            [],
+            |r| {
+                Ok(PoolRow {
+                    region_id: r.get(0)?,
+                    cidr: r.get(1)?,
+                    cursor: r.get(2)?,
+                })
+            },
+        )
     }
 
     fn pool_insert(&mut self, row: &PoolRow) -> StoreResult<()> {
@@ -520,8 +602,11 @@ impl Tx for SqliteTx<'_> {
     }
 
     fn pool_set_cursor(&mut self, region: &str, cidr: &str, cursor: i64) -> StoreResult<()> {
-        self.exec("UPDATE address_pool SET cursor = ?3 WHERE region_id = ?1 AND cidr = ?2", params![region, cidr, cursor])
-            .map(drop)
+        self.exec(
+            "UPDATE address_pool SET cursor = ?3 WHERE region_id = ?1 AND cidr = ?2",
+            params![region, cidr, cursor],
+        )
+        .map(drop)
     }
 
     fn address_get(&mut self, ip: &str) -> StoreResult<Option<AddressRow>> {
@@ -554,7 +639,9 @@ impl Tx for SqliteTx<'_> {
 
     fn vpc_insert(&mut self, r: &VpcRow) -> StoreResult<()> {
         self.exec(
-            &format!("INSERT INTO vpc ({VPC_COLS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"),
+            &format!(
+                "INSERT INTO vpc ({VPC_COLS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"
+            ),
             params![
                 r.id,
                 r.account_id,
@@ -572,7 +659,11 @@ impl Tx for SqliteTx<'_> {
     }
 
     fn vpc_get(&mut self, account: &str, id: &str) -> StoreResult<Option<VpcRow>> {
-        self.one(&format!("SELECT {VPC_COLS} FROM vpc WHERE id = ?1 AND account_id = ?2"), [id, account], vpc_from_row)
+        self.one(
+            &format!("SELECT {VPC_COLS} FROM vpc WHERE id = ?1 AND account_id = ?2"),
+            [id, account],
+            vpc_from_row,
+        )
     }
 
     fn vpc_list(&mut self, account: &str, region: &str) -> StoreResult<Vec<VpcRow>> {
@@ -589,14 +680,30 @@ impl Tx for SqliteTx<'_> {
 
     fn vswitch_insert(&mut self, r: &VSwitchRow) -> StoreResult<()> {
         self.exec(
-            &format!("INSERT INTO vswitch ({VSW_COLS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"),
-            params![r.id, r.account_id, r.region_id, r.vpc_id, r.zone_id, r.cidr, r.name, r.description, r.created_at],
+            &format!(
+                "INSERT INTO vswitch ({VSW_COLS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"
+            ),
+            params![
+                r.id,
+                r.account_id,
+                r.region_id,
+                r.vpc_id,
+                r.zone_id,
+                r.cidr,
+                r.name,
+                r.description,
+                r.created_at
+            ],
         )
         .map(drop)
     }
 
     fn vswitch_get(&mut self, account: &str, id: &str) -> StoreResult<Option<VSwitchRow>> {
-        self.one(&format!("SELECT {VSW_COLS} FROM vswitch WHERE id = ?1 AND account_id = ?2"), [id, account], vsw_from_row)
+        self.one(
+            &format!("SELECT {VSW_COLS} FROM vswitch WHERE id = ?1 AND account_id = ?2"),
+            [id, account],
+            vsw_from_row,
+        )
     }
 
     fn vswitch_list(&mut self, account: &str, region: &str) -> StoreResult<Vec<VSwitchRow>> {
@@ -608,19 +715,36 @@ impl Tx for SqliteTx<'_> {
     }
 
     fn vswitch_delete(&mut self, id: &str) -> StoreResult<()> {
-        self.exec("DELETE FROM vswitch WHERE id = ?1", [id]).map(drop)
+        self.exec("DELETE FROM vswitch WHERE id = ?1", [id])
+            .map(drop)
     }
 
     fn sg_insert(&mut self, r: &SecurityGroupRow) -> StoreResult<()> {
         self.exec(
             &format!("INSERT INTO security_group ({SG_COLS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"),
-            params![r.id, r.account_id, r.region_id, r.vpc_id, r.name, r.description, r.created_at],
+            params![
+                r.id,
+                r.account_id,
+                r.region_id,
+                r.vpc_id,
+                r.name,
+                r.description,
+                r.created_at
+            ],
         )
         .map(drop)
     }
 
     fn sg_get(&mut self, account: &str, id: &str) -> StoreResult<Option<SecurityGroupRow>> {
-        self.one(&format!("SELECT {SG_COLS} FROM security_group WHERE id = ?1 AND account_id = ?2"), [id, account], sg_from_row)
+        self.one(
+            &format!("SELECT {SG_COLS} FROM security_group WHERE id = ?1 AND account_id = ?2"),
+            [id, account],
+            sg_from_row,
+        )
+    }
+
+    fn sg_delete(&mut self, id: &str) -> StoreResult<()> {
+        self.exec("DELETE FROM security_group WHERE id = ?1", [id]).map(drop)
     }
 
     fn sg_list(&mut self, account: &str, region: &str) -> StoreResult<Vec<SecurityGroupRow>> {
@@ -667,7 +791,11 @@ impl Tx for SqliteTx<'_> {
     }
 
     fn instance_get(&mut self, id: &str) -> StoreResult<Option<InstanceRow>> {
-        self.one(&format!("SELECT {INSTANCE_COLS} FROM instance WHERE id = ?1"), [id], instance_from_row)
+        self.one(
+            &format!("SELECT {INSTANCE_COLS} FROM instance WHERE id = ?1"),
+            [id],
+            instance_from_row,
+        )
     }
 
     fn instance_list(&mut self, account: &str, region: &str) -> StoreResult<Vec<InstanceRow>> {
@@ -699,11 +827,15 @@ impl Tx for SqliteTx<'_> {
     }
 
     fn instance_delete(&mut self, id: &str) -> StoreResult<()> {
-        self.exec("DELETE FROM instance WHERE id = ?1", [id]).map(drop)
+        self.exec("DELETE FROM instance WHERE id = ?1", [id])
+            .map(drop)
     }
 
     fn instance_count_using(&mut self, id: &str) -> StoreResult<i64> {
-        self.count("SELECT COUNT(*) FROM instance WHERE vswitch_id = ?1 OR security_group_id = ?1", [id])
+        self.count(
+            "SELECT COUNT(*) FROM instance WHERE vswitch_id = ?1 OR security_group_id = ?1",
+            [id],
+        )
     }
 
     fn eni_insert(&mut self, r: &EniRow) -> StoreResult<()> {
@@ -746,7 +878,11 @@ impl Tx for SqliteTx<'_> {
     }
 
     fn private_ip_list_vswitch(&mut self, vswitch: &str) -> StoreResult<Vec<PrivateIpRow>> {
-        self.list("SELECT vswitch_id, ip, eni_id, is_primary FROM private_ip WHERE vswitch_id = ?1", [vswitch], pip_from_row)
+        self.list(
+            "SELECT vswitch_id, ip, eni_id, is_primary FROM private_ip WHERE vswitch_id = ?1",
+            [vswitch],
+            pip_from_row,
+        )
     }
 
     fn private_ip_list_eni(&mut self, eni: &str) -> StoreResult<Vec<PrivateIpRow>> {
@@ -803,7 +939,11 @@ impl Tx for SqliteTx<'_> {
     }
 
     fn eip_get(&mut self, id: &str) -> StoreResult<Option<EipRow>> {
-        let row = self.one(&format!("SELECT {EIP_COLS} FROM eip WHERE id = ?1"), [id], eip_from_row)?;
+        let row = self.one(
+            &format!("SELECT {EIP_COLS} FROM eip WHERE id = ?1"),
+            [id],
+            eip_from_row,
+        )?;
         match row {
             Some(r) => {
                 let mut v = [r];
@@ -816,9 +956,11 @@ impl Tx for SqliteTx<'_> {
     }
 
     fn eip_update(&mut self, r: &EipRow) -> StoreResult<()> {
-        let old_tags = self.list("SELECT key, value FROM eip_tag WHERE eip_id = ?1 ORDER BY key", [&r.id], |x| {
-            Ok((x.get::<_, String>(0)?, x.get::<_, String>(1)?))
-        })?;
+        let old_tags = self.list(
+            "SELECT key, value FROM eip_tag WHERE eip_id = ?1 ORDER BY key",
+            [&r.id],
+            |x| Ok((x.get::<_, String>(0)?, x.get::<_, String>(1)?)),
+        )?;
         self.exec(
             "UPDATE eip SET status = ?2, name = ?3, description = ?4, bandwidth = ?5, internet_charge_type = ?6, \
              expired_at = ?7, deletion_protection = ?8, instance_type = ?9, instance_id = ?10, private_ip = ?11, \
@@ -852,8 +994,11 @@ impl Tx for SqliteTx<'_> {
     }
 
     fn eip_list_by_target(&mut self, target: &str) -> StoreResult<Vec<EipRow>> {
-        let mut rows =
-            self.list(&format!("SELECT {EIP_COLS} FROM eip WHERE instance_id = ?1 ORDER BY allocated_at, id"), [target], eip_from_row)?;
+        let mut rows = self.list(
+            &format!("SELECT {EIP_COLS} FROM eip WHERE instance_id = ?1 ORDER BY allocated_at, id"),
+            [target],
+            eip_from_row,
+        )?;
         self.load_tags(&mut rows)?;
         Ok(rows)
     }
@@ -866,7 +1011,10 @@ impl Tx for SqliteTx<'_> {
             if vals.is_empty() {
                 return;
             }
-            wh.push_str(&format!(" AND {col} IN ({})", vec!["?"; vals.len()].join(", ")));
+            wh.push_str(&format!(
+                " AND {col} IN ({})",
+                vec!["?"; vals.len()].join(", ")
+            ));
             args.extend(vals.iter().cloned().map(Value::from));
         };
         in_list("id", &q.ids, &mut wh, &mut args);
@@ -878,7 +1026,10 @@ impl Tx for SqliteTx<'_> {
             }
         };
         eq("status", q.status.map(|s| s.as_str().to_owned()));
-        eq("instance_type", q.instance_type.map(|s| s.as_str().to_owned()));
+        eq(
+            "instance_type",
+            q.instance_type.map(|s| s.as_str().to_owned()),
+        );
         eq("instance_id", q.instance_id.clone());
         eq("charge_type", q.charge_type.map(|s| s.as_str().to_owned()));
         eq("isp", q.isp.clone());
@@ -897,8 +1048,13 @@ impl Tx for SqliteTx<'_> {
             args.push(k.clone().into());
             args.push(v.clone().into());
         }
-        let total: i64 = self.count(&format!("SELECT COUNT(*) FROM eip WHERE {wh}"), rusqlite::params_from_iter(args.iter()))?;
-        let sql = format!("SELECT {EIP_COLS} FROM eip WHERE {wh} ORDER BY allocated_at DESC, id DESC LIMIT ? OFFSET ?");
+        let total: i64 = self.count(
+            &format!("SELECT COUNT(*) FROM eip WHERE {wh}"),
+            rusqlite::params_from_iter(args.iter()),
+        )?;
+        let sql = format!(
+            "SELECT {EIP_COLS} FROM eip WHERE {wh} ORDER BY allocated_at DESC, id DESC LIMIT ? OFFSET ?"
+        );
         args.push(q.limit.into());
         args.push(q.offset.into());
         let mut rows = self.list(&sql, rusqlite::params_from_iter(args.iter()), eip_from_row)?;
@@ -907,7 +1063,10 @@ impl Tx for SqliteTx<'_> {
     }
 
     fn eip_count(&mut self, account: &str, region: &str) -> StoreResult<i64> {
-        self.count("SELECT COUNT(*) FROM eip WHERE account_id = ?1 AND region_id = ?2", [account, region])
+        self.count(
+            "SELECT COUNT(*) FROM eip WHERE account_id = ?1 AND region_id = ?2",
+            [account, region],
+        )
     }
 
     fn task_insert(&mut self, r: &TaskRow) -> StoreResult<()> {
@@ -931,14 +1090,22 @@ impl Tx for SqliteTx<'_> {
     }
 
     fn task_next_due(&mut self) -> StoreResult<Option<i64>> {
-        self.one("SELECT MIN(due_at) FROM task", [], |r| r.get::<_, Option<i64>>(0)).map(Option::flatten)
+        self.one("SELECT MIN(due_at) FROM task", [], |r| {
+            r.get::<_, Option<i64>>(0)
+        })
+        .map(Option::flatten)
     }
 
     fn task_count(&mut self) -> StoreResult<i64> {
         self.count("SELECT COUNT(*) FROM task", [])
     }
 
-    fn token_get(&mut self, account: &str, action: &str, token: &str) -> StoreResult<Option<TokenRow>> {
+    fn token_get(
+        &mut self,
+        account: &str,
+        action: &str,
+        token: &str,
+    ) -> StoreResult<Option<TokenRow>> {
         self.one(
             "SELECT account_id, action, token, params_hash, response, created_at FROM client_token \
              WHERE account_id = ?1 AND action = ?2 AND token = ?3",
@@ -966,7 +1133,8 @@ impl Tx for SqliteTx<'_> {
     }
 
     fn token_expire(&mut self, before: i64) -> StoreResult<i64> {
-        self.exec("DELETE FROM client_token WHERE created_at < ?1", [before]).map(|n| n as i64)
+        self.exec("DELETE FROM client_token WHERE created_at < ?1", [before])
+            .map(|n| n as i64)
     }
 }
 
@@ -1008,6 +1176,7 @@ impl Tx for DeadTx {
         sg_insert(a: &SecurityGroupRow) -> ();
         sg_get(a: &str, b: &str) -> Option<SecurityGroupRow>;
         sg_list(a: &str, b: &str) -> Vec<SecurityGroupRow>;
+        sg_delete(a: &str) -> ();
         instance_insert(a: &InstanceRow) -> ();
         instance_get(a: &str) -> Option<InstanceRow>;
         instance_list(a: &str, b: &str) -> Vec<InstanceRow>;
