@@ -28,31 +28,20 @@ pub struct RawRequest<'a> {
 
 impl RawRequest<'_> {
     fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(name))
-            .map(|(_, v)| *v)
+        self.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| *v)
     }
 
     fn is_form(&self) -> bool {
         self.header("content-type")
-            .map(|c| {
-                c.to_ascii_lowercase()
-                    .starts_with("application/x-www-form-urlencoded")
-            })
+            .map(|c| c.to_ascii_lowercase().starts_with("application/x-www-form-urlencoded"))
             .unwrap_or(false)
     }
 }
 
 #[derive(Debug)]
 enum Scheme {
-    V1 {
-        signature: String,
-    },
-    V3 {
-        auth: sign::V3Authorization,
-        content_sha256: String,
-    },
+    V1 { signature: String },
+    V3 { auth: sign::V3Authorization, content_sha256: String },
 }
 
 /// A parsed, not yet verified, request.
@@ -87,11 +76,7 @@ fn incomplete(what: &str) -> WireError {
 }
 
 fn bad_time() -> WireError {
-    WireError::new(
-        400,
-        "InvalidTimeStamp.Format",
-        "Specified time stamp or date value is not well formatted.",
-    )
+    WireError::new(400, "InvalidTimeStamp.Format", "Specified time stamp or date value is not well formatted.")
 }
 
 /// Parses a request. Fails for requests that name no action or carry no
@@ -100,38 +85,23 @@ pub fn parse(raw: &RawRequest<'_>) -> Result<Incoming, WireError> {
     let query_pairs = sign::decode_form(raw.query);
     let mut all = query_pairs.clone();
     if !raw.body.is_empty() && raw.is_form() {
-        let body = std::str::from_utf8(raw.body).map_err(|_| {
-            WireError::new(400, "InvalidParameter", "The form body is not valid UTF-8.")
-        })?;
+        let body = std::str::from_utf8(raw.body)
+            .map_err(|_| WireError::new(400, "InvalidParameter", "The form body is not valid UTF-8."))?;
         all.extend(sign::decode_form(body));
     }
     let params = Params::new(all);
     let format = Format::from_param(params.raw("Format"));
     if let Some(authz) = raw.header("authorization") {
         let auth = sign::parse_v3_authorization(authz).map_err(|e| incomplete(&e.to_string()))?;
-        let action = raw
-            .header("x-acs-action")
-            .or_else(|| params.opt("Action"))
-            .unwrap_or_default()
-            .to_owned();
-        let version = raw
-            .header("x-acs-version")
-            .or_else(|| params.opt("Version"))
-            .unwrap_or_default()
-            .to_owned();
+        let action = raw.header("x-acs-action").or_else(|| params.opt("Action")).unwrap_or_default().to_owned();
+        let version = raw.header("x-acs-version").or_else(|| params.opt("Version")).unwrap_or_default().to_owned();
         let date = raw.header("x-acs-date").ok_or_else(bad_time)?;
         let timestamp_ms = time::parse_iso(date).ok_or_else(bad_time)?;
-        let nonce = raw
-            .header("x-acs-signature-nonce")
-            .unwrap_or_default()
-            .to_owned();
+        let nonce = raw.header("x-acs-signature-nonce").unwrap_or_default().to_owned();
         if nonce.is_empty() {
             return Err(incomplete("x-acs-signature-nonce is missing"));
         }
-        let content_sha256 = raw
-            .header("x-acs-content-sha256")
-            .unwrap_or_default()
-            .to_owned();
+        let content_sha256 = raw.header("x-acs-content-sha256").unwrap_or_default().to_owned();
         let security_token = raw.header("x-acs-security-token").map(str::to_owned);
         return Ok(Incoming {
             access_key_id: auth.access_key_id.clone(),
@@ -142,22 +112,14 @@ pub fn parse(raw: &RawRequest<'_>) -> Result<Incoming, WireError> {
             timestamp_ms,
             nonce,
             security_token,
-            scheme: Scheme::V3 {
-                auth,
-                content_sha256,
-            },
+            scheme: Scheme::V3 { auth, content_sha256 },
             query_pairs,
         });
     }
     let Some(signature) = params.opt("Signature").map(str::to_owned) else {
-        return Err(incomplete(
-            "no Signature parameter and no Authorization header",
-        ));
+        return Err(incomplete("no Signature parameter and no Authorization header"));
     };
-    let access_key_id = params
-        .opt("AccessKeyId")
-        .ok_or_else(|| incomplete("AccessKeyId is missing"))?
-        .to_owned();
+    let access_key_id = params.opt("AccessKeyId").ok_or_else(|| incomplete("AccessKeyId is missing"))?.to_owned();
     match params.opt("SignatureMethod") {
         Some("HMAC-SHA1") => {}
         _ => {
@@ -168,14 +130,8 @@ pub fn parse(raw: &RawRequest<'_>) -> Result<Incoming, WireError> {
             ));
         }
     }
-    let nonce = params
-        .opt("SignatureNonce")
-        .ok_or_else(|| incomplete("SignatureNonce is missing"))?
-        .to_owned();
-    let timestamp_ms = params
-        .opt("Timestamp")
-        .and_then(time::parse_iso)
-        .ok_or_else(bad_time)?;
+    let nonce = params.opt("SignatureNonce").ok_or_else(|| incomplete("SignatureNonce is missing"))?.to_owned();
+    let timestamp_ms = params.opt("Timestamp").and_then(time::parse_iso).ok_or_else(bad_time)?;
     Ok(Incoming {
         action: params.opt("Action").unwrap_or_default().to_owned(),
         version: params.opt("Version").unwrap_or_default().to_owned(),
@@ -226,10 +182,7 @@ impl Incoming {
                     ))
                 }
             }
-            Scheme::V3 {
-                auth,
-                content_sha256,
-            } => {
+            Scheme::V3 { auth, content_sha256 } => {
                 let mismatch = || {
                     WireError::new(
                         400,
@@ -241,31 +194,13 @@ impl Incoming {
                 if !content_sha256.is_empty() && !content_sha256.eq_ignore_ascii_case(&body_hash) {
                     return Err(mismatch());
                 }
-                let query: Vec<(&str, &str)> = self
-                    .query_pairs
-                    .iter()
-                    .map(|(k, v)| (k.as_str(), v.as_str()))
-                    .collect();
-                let hashed = if content_sha256.is_empty() {
-                    body_hash.as_str()
-                } else {
-                    content_sha256.as_str()
-                };
-                let canonical = sign::v3_canonical_request(
-                    raw.method,
-                    raw.path,
-                    &query,
-                    raw.headers,
-                    &auth.signed_headers,
-                    hashed,
-                )
-                .map_err(|e| incomplete(&e.to_string()))?;
+                let query: Vec<(&str, &str)> = self.query_pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+                let hashed = if content_sha256.is_empty() { body_hash.as_str() } else { content_sha256.as_str() };
+                let canonical =
+                    sign::v3_canonical_request(raw.method, raw.path, &query, raw.headers, &auth.signed_headers, hashed)
+                        .map_err(|e| incomplete(&e.to_string()))?;
                 let expected = sign::v3_signature(secret, &sign::v3_string_to_sign(&canonical));
-                if sign::signatures_equal(&expected, &auth.signature) {
-                    Ok(())
-                } else {
-                    Err(mismatch())
-                }
+                if sign::signatures_equal(&expected, &auth.signature) { Ok(()) } else { Err(mismatch()) }
             }
         }
     }
@@ -290,10 +225,7 @@ mod tests {
         pairs.extend_from_slice(extra);
         let sts = sign::v1_string_to_sign("POST", &pairs);
         let sig = sign::v1_signature(secret, &sts);
-        let mut q: Vec<String> = pairs
-            .iter()
-            .map(|(k, v)| format!("{k}={}", sign::percent_encode(v)))
-            .collect();
+        let mut q: Vec<String> = pairs.iter().map(|(k, v)| format!("{k}={}", sign::percent_encode(v))).collect();
         q.push(format!("Signature={}", sign::percent_encode(&sig)));
         q.join("&")
     }
@@ -301,13 +233,7 @@ mod tests {
     #[test]
     fn v1_round_trip_and_wrong_secret() {
         let q = v1_request("s3cret", &[("EipName", "a b")]);
-        let raw = RawRequest {
-            method: "POST",
-            path: "/",
-            query: &q,
-            headers: &[],
-            body: b"",
-        };
+        let raw = RawRequest { method: "POST", path: "/", query: &q, headers: &[], body: b"" };
         let inc = parse(&raw).unwrap();
         assert_eq!(
             (inc.action.as_str(), inc.version.as_str(), inc.scheme_name()),
@@ -317,31 +243,21 @@ mod tests {
         assert!(inc.verify(&raw, "s3cret").is_ok());
         let err = inc.verify(&raw, "other").unwrap_err();
         assert_eq!(err.code, "SignatureDoesNotMatch");
-        assert!(err.message.starts_with("Specified signature is not matched with our calculation. server string to sign is:POST&%2F&"));
+        assert!(err.message.starts_with(
+            "Specified signature is not matched with our calculation. server string to sign is:POST&%2F&"
+        ));
     }
 
     #[test]
     fn unsigned_requests_are_incomplete() {
-        let raw = RawRequest {
-            method: "POST",
-            path: "/",
-            query: "Action=DescribeRegions",
-            headers: &[],
-            body: b"",
-        };
+        let raw = RawRequest { method: "POST", path: "/", query: "Action=DescribeRegions", headers: &[], body: b"" };
         assert_eq!(parse(&raw).unwrap_err().code, "IncompleteSignature");
     }
 
     #[test]
     fn bad_timestamps_are_refused() {
         let q = v1_request("s", &[]).replace("2026-11-26T02%3A25%3A09Z", "yesterday");
-        let raw = RawRequest {
-            method: "POST",
-            path: "/",
-            query: &q,
-            headers: &[],
-            body: b"",
-        };
+        let raw = RawRequest { method: "POST", path: "/", query: &q, headers: &[], body: b"" };
         assert_eq!(parse(&raw).unwrap_err().code, "InvalidTimeStamp.Format");
     }
 }

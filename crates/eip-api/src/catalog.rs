@@ -97,9 +97,7 @@ actions! {
 
 /// Looks an action up.
 pub fn find(product: Product, name: &str) -> Option<&'static ActionSpec> {
-    ACTIONS
-        .iter()
-        .find(|a| a.product == product && a.name == name)
+    ACTIONS.iter().find(|a| a.product == product && a.name == name)
 }
 
 /// The coverage document, generated from [`ACTIONS`].

@@ -34,12 +34,7 @@ impl Format {
 }
 
 /// Renders a success body. `body` must be a JSON object; `RequestId` is put first.
-pub fn success(
-    format: Format,
-    action: &str,
-    request_id: &str,
-    body: Map<String, Value>,
-) -> Vec<u8> {
+pub fn success(format: Format, action: &str, request_id: &str, body: Map<String, Value>) -> Vec<u8> {
     let mut obj = Map::with_capacity(body.len() + 1);
     obj.insert("RequestId".into(), Value::String(request_id.into()));
     obj.extend(body);
@@ -63,11 +58,7 @@ pub fn error(format: Format, request_id: &str, host_id: &str, e: &WireError) -> 
     obj.insert("Message".into(), e.message.clone().into());
     obj.insert(
         "Recommend".into(),
-        format!(
-            "https://api.aliyun.com/troubleshoot?q={}&product=openeip&requestId={request_id}",
-            e.code
-        )
-        .into(),
+        format!("https://api.aliyun.com/troubleshoot?q={}&product=openeip&requestId={request_id}", e.code).into(),
     );
     match format {
         Format::Json => serde_json::to_vec(&Value::Object(obj)).unwrap_or_default(),
@@ -144,12 +135,7 @@ mod tests {
     #[test]
     fn json_puts_request_id_first() {
         let body = json!({"TotalCount": 1, "EipAddresses": {"EipAddress": []}});
-        let out = success(
-            Format::Json,
-            "DescribeEipAddresses",
-            "R1",
-            body.as_object().unwrap().clone(),
-        );
+        let out = success(Format::Json, "DescribeEipAddresses", "R1", body.as_object().unwrap().clone());
         let s = String::from_utf8(out).unwrap();
         assert!(s.starts_with("{\"RequestId\":\"R1\""), "{s}");
         assert!(s.contains("\"EipAddress\":[]"));
@@ -158,12 +144,7 @@ mod tests {
     #[test]
     fn xml_repeats_list_elements() {
         let body = json!({"EipAddresses": {"EipAddress": [{"IpAddress": "198.18.0.1"}, {"IpAddress": "a<b"}]}});
-        let out = success(
-            Format::Xml,
-            "DescribeEipAddresses",
-            "R1",
-            body.as_object().unwrap().clone(),
-        );
+        let out = success(Format::Xml, "DescribeEipAddresses", "R1", body.as_object().unwrap().clone());
         let s = String::from_utf8(out).unwrap();
         assert!(s.contains("<DescribeEipAddressesResponse><RequestId>R1</RequestId><EipAddresses><EipAddress><IpAddress>198.18.0.1</IpAddress></EipAddress><EipAddress><IpAddress>a&lt;b</IpAddress></EipAddress></EipAddresses></DescribeEipAddressesResponse>"), "{s}");
     }
@@ -176,6 +157,8 @@ mod tests {
             assert!(v.get(k).is_some(), "{k}");
         }
         let x = String::from_utf8(error(Format::Xml, "R", "H", &e)).unwrap();
-        assert!(x.contains("<Error><RequestId>R</RequestId><HostId>H</HostId><Code>InvalidAllocationId.NotFound</Code>"));
+        assert!(
+            x.contains("<Error><RequestId>R</RequestId><HostId>H</HostId><Code>InvalidAllocationId.NotFound</Code>")
+        );
     }
 }

@@ -51,10 +51,7 @@ impl Params {
 
     /// The first value of `name`, as sent (possibly empty).
     pub fn raw(&self, name: &str) -> Option<&str> {
-        self.pairs
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.as_str())
+        self.pairs.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
     }
 
     /// A non-empty value of `name`.
@@ -64,8 +61,7 @@ impl Params {
 
     /// A required, non-empty value.
     pub fn req(&self, name: &str) -> Result<&str> {
-        self.opt(name)
-            .ok_or_else(|| Error::MissingParameter(name.to_owned()))
+        self.opt(name).ok_or_else(|| Error::MissingParameter(name.to_owned()))
     }
 
     /// An optional integer within `[min, max]`.
@@ -73,15 +69,9 @@ impl Params {
         let Some(v) = self.opt(name) else {
             return Ok(None);
         };
-        let n: i64 = v
-            .trim()
-            .parse()
-            .map_err(|_| Error::invalid(name, "must be an integer"))?;
+        let n: i64 = v.trim().parse().map_err(|_| Error::invalid(name, "must be an integer"))?;
         if n < min || n > max {
-            return Err(Error::invalid(
-                name,
-                format!("must be between {min} and {max}"),
-            ));
+            return Err(Error::invalid(name, format!("must be between {min} and {max}")));
         }
         Ok(Some(n))
     }
@@ -101,12 +91,7 @@ impl Params {
     }
 
     /// An optional enumerated value; unknown values give `err(value)`.
-    pub fn enumerated<T>(
-        &self,
-        name: &str,
-        parse: fn(&str) -> Option<T>,
-        err: fn(&str) -> Error,
-    ) -> Result<Option<T>> {
+    pub fn enumerated<T>(&self, name: &str, parse: fn(&str) -> Option<T>, err: fn(&str) -> Error) -> Result<Option<T>> {
         match self.opt(name) {
             None => Ok(None),
             Some(v) => parse(v).map(Some).ok_or_else(|| err(v)),
@@ -142,10 +127,7 @@ impl Params {
                 continue;
             };
             let idx = index(name, n)?;
-            items
-                .entry(idx)
-                .or_default()
-                .insert(field.to_owned(), v.clone());
+            items.entry(idx).or_default().insert(field.to_owned(), v.clone());
         }
         Ok(items.into_values().collect())
     }
@@ -155,13 +137,10 @@ impl Params {
         let Some(v) = self.opt(name) else {
             return Ok(None);
         };
-        let parsed: Vec<serde_json::Value> = serde_json::from_str(v)
-            .map_err(|_| Error::invalid(name, "must be a JSON array of strings"))?;
+        let parsed: Vec<serde_json::Value> =
+            serde_json::from_str(v).map_err(|_| Error::invalid(name, "must be a JSON array of strings"))?;
         if parsed.len() > max {
-            return Err(Error::invalid(
-                name,
-                format!("must hold at most {max} items"),
-            ));
+            return Err(Error::invalid(name, format!("must hold at most {max} items")));
         }
         parsed
             .into_iter()
@@ -178,17 +157,9 @@ impl Params {
         let Some(v) = self.opt(name) else {
             return Ok(Vec::new());
         };
-        let items: Vec<String> = v
-            .split(',')
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-            .map(str::to_owned)
-            .collect();
+        let items: Vec<String> = v.split(',').map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned).collect();
         if items.len() > max {
-            return Err(Error::invalid(
-                name,
-                format!("must list at most {max} values"),
-            ));
+            return Err(Error::invalid(name, format!("must list at most {max} values")));
         }
         Ok(items)
     }
@@ -224,22 +195,14 @@ mod tests {
     use super::*;
 
     fn p(pairs: &[(&str, &str)]) -> Params {
-        Params::new(
-            pairs
-                .iter()
-                .map(|(k, v)| (k.to_string(), v.to_string()))
-                .collect(),
-        )
+        Params::new(pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect())
     }
 
     #[test]
     fn required_and_optional() {
         let ps = p(&[("AllocationId", "eip-1"), ("Name", "")]);
         assert_eq!(ps.req("AllocationId"), Ok("eip-1"));
-        assert_eq!(
-            ps.req("InstanceId"),
-            Err(Error::MissingParameter("InstanceId".into()))
-        );
+        assert_eq!(ps.req("InstanceId"), Err(Error::MissingParameter("InstanceId".into())));
         assert_eq!(ps.req("Name"), Err(Error::MissingParameter("Name".into())));
         assert_eq!(ps.raw("Name"), Some(""));
     }
@@ -273,15 +236,8 @@ mod tests {
 
     #[test]
     fn json_lists() {
-        let ps = p(&[
-            ("InstanceIds", r#"["i-1","i-2"]"#),
-            ("Bad", "[1]"),
-            ("Worse", "i-1"),
-        ]);
-        assert_eq!(
-            ps.json_list("InstanceIds", 100).unwrap(),
-            Some(vec!["i-1".into(), "i-2".into()])
-        );
+        let ps = p(&[("InstanceIds", r#"["i-1","i-2"]"#), ("Bad", "[1]"), ("Worse", "i-1")]);
+        assert_eq!(ps.json_list("InstanceIds", 100).unwrap(), Some(vec!["i-1".into(), "i-2".into()]));
         assert!(ps.json_list("Bad", 100).is_err());
         assert!(ps.json_list("Worse", 100).is_err());
         assert!(ps.json_list("InstanceIds", 1).is_err());
@@ -297,13 +253,7 @@ mod tests {
 
     #[test]
     fn business_parameters_exclude_signing() {
-        let ps = p(&[
-            ("Signature", "x"),
-            ("Timestamp", "t"),
-            ("B", "2"),
-            ("A", "1"),
-            ("ClientToken", "c"),
-        ]);
+        let ps = p(&[("Signature", "x"), ("Timestamp", "t"), ("B", "2"), ("A", "1"), ("ClientToken", "c")]);
         assert_eq!(ps.business(), vec![("A", "1"), ("B", "2")]);
     }
 }

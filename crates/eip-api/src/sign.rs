@@ -31,8 +31,7 @@ use sha2::{Digest, Sha256};
 pub const V3_ALGORITHM: &str = "ACS3-HMAC-SHA256";
 
 /// `hex(sha256(""))`: the `x-acs-content-sha256` value of every request with an empty body.
-pub const EMPTY_BODY_SHA256_HEX: &str =
-    "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
+pub const EMPTY_BODY_SHA256_HEX: &str = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
 
 /// Uppercase hexadecimal digits, indexed by nibble.
 const HEX_UPPER: &[u8; 16] = b"0123456789ABCDEF";
@@ -77,18 +76,14 @@ const fn is_unreserved(b: u8) -> bool {
 /// Length of [`percent_encode`]`(s)` without building it.
 #[inline]
 fn percent_encoded_len(s: &str) -> usize {
-    s.bytes()
-        .map(|b| if is_unreserved(b) { 1 } else { 3 })
-        .sum()
+    s.bytes().map(|b| if is_unreserved(b) { 1 } else { 3 }).sum()
 }
 
 /// Length of `percent_encode(percent_encode(s))` without building it: every escaped byte
 /// becomes `%25XX`.
 #[inline]
 fn double_encoded_len(s: &str) -> usize {
-    s.bytes()
-        .map(|b| if is_unreserved(b) { 1 } else { 5 })
-        .sum()
+    s.bytes().map(|b| if is_unreserved(b) { 1 } else { 5 }).sum()
 }
 
 /// Appends `s` to `out`, copying runs of unreserved bytes unchanged and writing every other
@@ -166,10 +161,7 @@ pub fn v1_string_to_sign(method: &str, params: &[(&str, &str)]) -> String {
     sorted.sort_unstable();
 
     let separators = 3 * (2 * sorted.len()).saturating_sub(1); // "%3D" per pair, "%26" between
-    let pairs_len: usize = sorted
-        .iter()
-        .map(|(k, v)| double_encoded_len(k) + double_encoded_len(v))
-        .sum();
+    let pairs_len: usize = sorted.iter().map(|(k, v)| double_encoded_len(k) + double_encoded_len(v)).sum();
     let mut out = String::with_capacity(method.len() + "&%2F&".len() + pairs_len + separators);
 
     out.push_str(method);
@@ -211,8 +203,7 @@ fn hmac_with_key_parts<M: Mac + hmac::digest::KeyInit>(key_parts: &[&[u8]], mess
 ///
 /// This is the value V1 clients send as the `Signature` parameter (percent-encoded on the wire).
 pub fn v1_signature(secret: &str, string_to_sign: &str) -> String {
-    let mac: Hmac<Sha1> =
-        hmac_with_key_parts(&[secret.as_bytes(), b"&"], string_to_sign.as_bytes());
+    let mac: Hmac<Sha1> = hmac_with_key_parts(&[secret.as_bytes(), b"&"], string_to_sign.as_bytes());
     base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes())
 }
 
@@ -241,9 +232,7 @@ pub fn parse_v3_authorization(value: &str) -> Result<V3Authorization, SignError>
 
     let value = value.trim();
     let Some((algorithm, rest)) = value.split_once(' ') else {
-        return Err(malformed(
-            "expected `ALGORITHM Credential=...,SignedHeaders=...,Signature=...`",
-        ));
+        return Err(malformed("expected `ALGORITHM Credential=...,SignedHeaders=...,Signature=...`"));
     };
     if algorithm != V3_ALGORITHM {
         return Err(SignError::UnsupportedAlgorithm(algorithm.to_owned()));
@@ -258,9 +247,7 @@ pub fn parse_v3_authorization(value: &str) -> Result<V3Authorization, SignError>
             continue;
         }
         let Some((name, field_value)) = field.split_once('=') else {
-            return Err(SignError::MalformedAuthorization(format!(
-                "field without '=': {field}"
-            )));
+            return Err(SignError::MalformedAuthorization(format!("field without '=': {field}")));
         };
         let slot = match name.trim() {
             "Credential" => &mut credential,
@@ -269,15 +256,11 @@ pub fn parse_v3_authorization(value: &str) -> Result<V3Authorization, SignError>
             _ => continue,
         };
         if slot.is_some() {
-            return Err(SignError::MalformedAuthorization(format!(
-                "repeated field: {name}"
-            )));
+            return Err(SignError::MalformedAuthorization(format!("repeated field: {name}")));
         }
         let field_value = field_value.trim();
         if field_value.is_empty() {
-            return Err(SignError::MalformedAuthorization(format!(
-                "empty field: {name}"
-            )));
+            return Err(SignError::MalformedAuthorization(format!("empty field: {name}")));
         }
         *slot = Some(field_value);
     }
@@ -326,10 +309,7 @@ pub fn v3_canonical_request(
     let mut sorted: Vec<&(&str, &str)> = query.iter().collect();
     sorted.sort_unstable();
 
-    let query_len: usize = sorted
-        .iter()
-        .map(|(k, v)| percent_encoded_len(k) + 1 + percent_encoded_len(v) + 1)
-        .sum();
+    let query_len: usize = sorted.iter().map(|(k, v)| percent_encoded_len(k) + 1 + percent_encoded_len(v) + 1).sum();
     // An upper bound for the header lines: every received header, plus the names twice.
     let headers_len: usize = headers.iter().map(|(n, v)| n.len() + v.len() + 2).sum();
     let names_len: usize = signed_headers.iter().map(|n| 2 * (n.len() + 1)).sum();
@@ -352,10 +332,7 @@ pub fn v3_canonical_request(
     out.push('\n');
 
     for name in signed_headers {
-        let mut matching = headers
-            .iter()
-            .filter(|(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.trim());
+        let mut matching = headers.iter().filter(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.trim());
         let Some(first) = matching.next() else {
             return Err(SignError::MissingSignedHeader(name.clone()));
         };
@@ -460,10 +437,7 @@ mod tests {
     const AWKWARD: &str = "a b*~/+=&%é";
 
     fn owned_to_refs(pairs: &[(String, String)]) -> Vec<(&str, &str)> {
-        pairs
-            .iter()
-            .map(|(k, v)| (k.as_str(), v.as_str()))
-            .collect()
+        pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect()
     }
 
     /// The plain definition of the V1 string to sign, to check the single-pass version against.
@@ -475,11 +449,7 @@ mod tests {
             .map(|(k, v)| format!("{}={}", percent_encode(k), percent_encode(v)))
             .collect::<Vec<_>>()
             .join("&");
-        format!(
-            "{method}&{}&{}",
-            percent_encode("/"),
-            percent_encode(&canon)
-        )
+        format!("{method}&{}&{}", percent_encode("/"), percent_encode(&canon))
     }
 
     #[test]
@@ -519,11 +489,7 @@ mod tests {
             "EipName=a%20b*~%2F%2B%3D%26%25%C3%A9",
             "EipName=a%20b%2A~%2F%2B%3D%26%25%C3%A9",
         ] {
-            assert_eq!(
-                decode_form(wire),
-                vec![("EipName".to_owned(), AWKWARD.to_owned())],
-                "{wire}"
-            );
+            assert_eq!(decode_form(wire), vec![("EipName".to_owned(), AWKWARD.to_owned())], "{wire}");
         }
     }
 
@@ -549,41 +515,23 @@ mod tests {
             ]
         );
         // Invalid escapes stay literal; invalid UTF-8 is replaced.
-        assert_eq!(
-            decode_form("a=%zz%4"),
-            vec![("a".to_owned(), "%zz%4".to_owned())]
-        );
-        assert_eq!(
-            decode_form("a=%FF"),
-            vec![("a".to_owned(), "\u{FFFD}".to_owned())]
-        );
-        assert_eq!(
-            decode_form("a%2Eb=%2b"),
-            vec![("a.b".to_owned(), "+".to_owned())]
-        );
+        assert_eq!(decode_form("a=%zz%4"), vec![("a".to_owned(), "%zz%4".to_owned())]);
+        assert_eq!(decode_form("a=%FF"), vec![("a".to_owned(), "\u{FFFD}".to_owned())]);
+        assert_eq!(decode_form("a%2Eb=%2b"), vec![("a.b".to_owned(), "+".to_owned())]);
     }
 
     #[test]
     fn v1_string_to_sign_sorts_by_key_then_value() {
         let params = [("b", "2"), ("a", "z"), ("B", "1"), ("a", "y"), ("a.1", "")];
-        assert_eq!(
-            v1_string_to_sign("POST", &params),
-            "POST&%2F&B%3D1%26a%3Dy%26a%3Dz%26a.1%3D%26b%3D2"
-        );
+        assert_eq!(v1_string_to_sign("POST", &params), "POST&%2F&B%3D1%26a%3Dy%26a%3Dz%26a.1%3D%26b%3D2");
         assert_eq!(v1_string_to_sign("GET", &[]), "GET&%2F&");
     }
 
     #[test]
     fn v1_string_to_sign_double_encodes_values() {
         let sts = v1_string_to_sign("POST", &[("EipName", AWKWARD)]);
-        assert_eq!(
-            sts,
-            "POST&%2F&EipName%3Da%2520b%252A~%252F%252B%253D%2526%2525%25C3%25A9"
-        );
-        assert_eq!(
-            sts,
-            naive_v1_string_to_sign("POST", &[("EipName", AWKWARD)])
-        );
+        assert_eq!(sts, "POST&%2F&EipName%3Da%2520b%252A~%252F%252B%253D%2526%2525%25C3%25A9");
+        assert_eq!(sts, naive_v1_string_to_sign("POST", &[("EipName", AWKWARD)]));
         assert_eq!(sts.capacity(), sts.len(), "capacity is computed exactly");
     }
 
@@ -615,10 +563,9 @@ mod tests {
 
     #[test]
     fn parse_v3_authorization_reads_all_fields() {
-        let auth = parse_v3_authorization(
-            "ACS3-HMAC-SHA256 Credential=testid,SignedHeaders=host;x-acs-date,Signature=abc123",
-        )
-        .unwrap();
+        let auth =
+            parse_v3_authorization("ACS3-HMAC-SHA256 Credential=testid,SignedHeaders=host;x-acs-date,Signature=abc123")
+                .unwrap();
         assert_eq!(
             auth,
             V3Authorization {
@@ -643,16 +590,11 @@ mod tests {
         type Expect = fn(&SignError) -> bool;
         let cases: &[(&str, Expect)] = &[
             ("", |e| matches!(e, MalformedAuthorization(_))),
-            ("ACS3-HMAC-SHA256", |e| {
-                matches!(e, MalformedAuthorization(_))
+            ("ACS3-HMAC-SHA256", |e| matches!(e, MalformedAuthorization(_))),
+            ("ACS3-HMAC-SM3 Credential=a,SignedHeaders=host,Signature=s", |e| {
+                *e == UnsupportedAlgorithm("ACS3-HMAC-SM3".to_owned())
             }),
-            (
-                "ACS3-HMAC-SM3 Credential=a,SignedHeaders=host,Signature=s",
-                |e| *e == UnsupportedAlgorithm("ACS3-HMAC-SM3".to_owned()),
-            ),
-            ("Bearer token", |e| {
-                *e == UnsupportedAlgorithm("Bearer".to_owned())
-            }),
+            ("Bearer token", |e| *e == UnsupportedAlgorithm("Bearer".to_owned())),
             ("ACS3-HMAC-SHA256 SignedHeaders=host,Signature=s", |e| {
                 *e == MalformedAuthorization("missing Credential".to_owned())
             }),
@@ -662,22 +604,14 @@ mod tests {
             ("ACS3-HMAC-SHA256 Credential=a,SignedHeaders=host", |e| {
                 *e == MalformedAuthorization("missing Signature".to_owned())
             }),
-            (
-                "ACS3-HMAC-SHA256 Credential=,SignedHeaders=host,Signature=s",
-                |e| matches!(e, MalformedAuthorization(_)),
-            ),
-            (
-                "ACS3-HMAC-SHA256 Credential=a,SignedHeaders=host;;date,Signature=s",
-                |e| matches!(e, MalformedAuthorization(_)),
-            ),
-            (
-                "ACS3-HMAC-SHA256 Credential=a,Credential=b,SignedHeaders=host,Signature=s",
-                |e| matches!(e, MalformedAuthorization(_)),
-            ),
-            (
-                "ACS3-HMAC-SHA256 Credential=a,SignedHeaders,Signature=s",
-                |e| matches!(e, MalformedAuthorization(_)),
-            ),
+            ("ACS3-HMAC-SHA256 Credential=,SignedHeaders=host,Signature=s", |e| matches!(e, MalformedAuthorization(_))),
+            ("ACS3-HMAC-SHA256 Credential=a,SignedHeaders=host;;date,Signature=s", |e| {
+                matches!(e, MalformedAuthorization(_))
+            }),
+            ("ACS3-HMAC-SHA256 Credential=a,Credential=b,SignedHeaders=host,Signature=s", |e| {
+                matches!(e, MalformedAuthorization(_))
+            }),
+            ("ACS3-HMAC-SHA256 Credential=a,SignedHeaders,Signature=s", |e| matches!(e, MalformedAuthorization(_))),
         ];
         for (value, check) in cases {
             let err = parse_v3_authorization(value).unwrap_err();
@@ -696,20 +630,8 @@ mod tests {
             ("X-ACS-MULTI", "a"),
             ("x-acs-multi", "c  d"),
         ];
-        let signed = vec![
-            "host".to_owned(),
-            "x-acs-date".to_owned(),
-            "x-acs-multi".to_owned(),
-        ];
-        let creq = v3_canonical_request(
-            "POST",
-            "/",
-            &query,
-            &headers,
-            &signed,
-            EMPTY_BODY_SHA256_HEX,
-        )
-        .unwrap();
+        let signed = vec!["host".to_owned(), "x-acs-date".to_owned(), "x-acs-multi".to_owned()];
+        let creq = v3_canonical_request("POST", "/", &query, &headers, &signed, EMPTY_BODY_SHA256_HEX).unwrap();
         assert_eq!(
             creq,
             format!(
@@ -722,19 +644,9 @@ mod tests {
 
     #[test]
     fn v3_canonical_request_empty_query_and_uppercase_signed_names() {
-        let creq = v3_canonical_request(
-            "GET",
-            "/",
-            &[],
-            &[("host", "h")],
-            &["HOST".to_owned()],
-            EMPTY_BODY_SHA256_HEX,
-        )
-        .unwrap();
-        assert_eq!(
-            creq,
-            format!("GET\n/\n\nhost:h\n\nhost\n{EMPTY_BODY_SHA256_HEX}")
-        );
+        let creq = v3_canonical_request("GET", "/", &[], &[("host", "h")], &["HOST".to_owned()], EMPTY_BODY_SHA256_HEX)
+            .unwrap();
+        assert_eq!(creq, format!("GET\n/\n\nhost:h\n\nhost\n{EMPTY_BODY_SHA256_HEX}"));
     }
 
     #[test]
@@ -749,10 +661,7 @@ mod tests {
         )
         .unwrap_err();
         assert_eq!(err, SignError::MissingSignedHeader("x-acs-date".to_owned()));
-        assert_eq!(
-            err.to_string(),
-            "signed header is missing from the request: x-acs-date"
-        );
+        assert_eq!(err.to_string(), "signed header is missing from the request: x-acs-date");
     }
 
     #[test]
@@ -771,10 +680,7 @@ mod tests {
     #[test]
     fn sha256_hex_of_empty_body() {
         assert_eq!(sha256_hex(b""), EMPTY_BODY_SHA256_HEX);
-        assert_eq!(
-            sha256_hex(b"abc"),
-            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
-        );
+        assert_eq!(sha256_hex(b"abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
     }
 
     #[test]
@@ -788,12 +694,8 @@ mod tests {
 
     #[test]
     fn sign_error_display_and_error_trait() {
-        let e: Box<dyn std::error::Error> =
-            Box::new(SignError::UnsupportedAlgorithm("ACS3-HMAC-SM3".to_owned()));
-        assert_eq!(
-            e.to_string(),
-            "unsupported signature algorithm: ACS3-HMAC-SM3"
-        );
+        let e: Box<dyn std::error::Error> = Box::new(SignError::UnsupportedAlgorithm("ACS3-HMAC-SM3".to_owned()));
+        assert_eq!(e.to_string(), "unsupported signature algorithm: ACS3-HMAC-SM3");
         assert_eq!(
             SignError::MalformedAuthorization("missing Signature".to_owned()).to_string(),
             "malformed Authorization header: missing Signature"

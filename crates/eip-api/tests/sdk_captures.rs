@@ -9,8 +9,8 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use eip_api::sign::{
-    SignError, decode_form, parse_v3_authorization, percent_encode, sha256_hex, signatures_equal,
-    v1_signature, v1_string_to_sign, v3_canonical_request, v3_signature, v3_string_to_sign,
+    SignError, decode_form, parse_v3_authorization, percent_encode, sha256_hex, signatures_equal, v1_signature,
+    v1_string_to_sign, v3_canonical_request, v3_signature, v3_string_to_sign,
 };
 use serde_json::Value;
 
@@ -32,23 +32,15 @@ struct Capture {
 
 impl Capture {
     fn path(&self) -> &str {
-        self.request_target
-            .split_once('?')
-            .map_or(&self.request_target, |(p, _)| p)
+        self.request_target.split_once('?').map_or(&self.request_target, |(p, _)| p)
     }
 
     fn raw_query(&self) -> &str {
         self.request_target.split_once('?').map_or("", |(_, q)| q)
     }
 
-    fn header_values<'a, 'n>(
-        &'a self,
-        name: &'n str,
-    ) -> impl Iterator<Item = &'a str> + use<'a, 'n> {
-        self.headers
-            .iter()
-            .filter(move |(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
+    fn header_values<'a, 'n>(&'a self, name: &'n str) -> impl Iterator<Item = &'a str> + use<'a, 'n> {
+        self.headers.iter().filter(move |(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
     }
 
     fn header(&self, name: &str) -> Option<&str> {
@@ -56,19 +48,14 @@ impl Capture {
     }
 
     fn has_form_body(&self) -> bool {
-        self.header_values("content-type").any(|v| {
-            v.to_ascii_lowercase()
-                .contains("application/x-www-form-urlencoded")
-        })
+        self.header_values("content-type").any(|v| v.to_ascii_lowercase().contains("application/x-www-form-urlencoded"))
     }
 
     /// Replaces the query with `pairs`, re-encoded with [`percent_encode`] (a wire form no SDK
     /// uses, which must not matter because signatures cover decoded values).
     fn with_query(&self, pairs: &[(String, String)]) -> Capture {
-        let query: Vec<String> = pairs
-            .iter()
-            .map(|(k, v)| format!("{}={}", percent_encode(k), percent_encode(v)))
-            .collect();
+        let query: Vec<String> =
+            pairs.iter().map(|(k, v)| format!("{}={}", percent_encode(k), percent_encode(v))).collect();
         let mut out = self.clone();
         out.request_target = format!("{}?{}", self.path(), query.join("&"));
         out
@@ -91,13 +78,9 @@ fn fixture_files() -> Vec<PathBuf> {
 
 fn load(path: &Path) -> Capture {
     let text = fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    let json: Value =
-        serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let json: Value = serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     let field = |name: &str| {
-        json[name]
-            .as_str()
-            .unwrap_or_else(|| panic!("{}: no string field {name}", path.display()))
-            .to_owned()
+        json[name].as_str().unwrap_or_else(|| panic!("{}: no string field {name}", path.display())).to_owned()
     };
     let headers = json["headers"]
         .as_array()
@@ -127,10 +110,7 @@ fn load_all() -> Vec<Capture> {
 }
 
 fn refs(pairs: &[(String, String)]) -> Vec<(&str, &str)> {
-    pairs
-        .iter()
-        .map(|(k, v)| (k.as_str(), v.as_str()))
-        .collect()
+    pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect()
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -143,9 +123,7 @@ fn scheme_of(c: &Capture) -> Scheme {
     if c.header("authorization").is_some() {
         return Scheme::V3;
     }
-    let in_query = decode_form(c.raw_query())
-        .iter()
-        .any(|(k, _)| k == "Signature");
+    let in_query = decode_form(c.raw_query()).iter().any(|(k, _)| k == "Signature");
     let in_body = c.has_form_body() && decode_form(&c.body).iter().any(|(k, _)| k == "Signature");
     assert!(in_query || in_body, "{}: request is not signed", c.name);
     Scheme::V1
@@ -175,11 +153,7 @@ fn compute_v1(c: &Capture, secret: &str) -> V1Outcome {
     assert_eq!(sent.len(), 1, "{}: exactly one Signature parameter", c.name);
     let string_to_sign = v1_string_to_sign(&c.method, &refs(&params));
     let computed = v1_signature(secret, &string_to_sign);
-    V1Outcome {
-        string_to_sign,
-        sent: sent.remove(0),
-        computed,
-    }
+    V1Outcome { string_to_sign, sent: sent.remove(0), computed }
 }
 
 /// What the V3 check computed, for the explicit examples.
@@ -191,36 +165,21 @@ struct V3Outcome {
 }
 
 fn compute_v3(c: &Capture, secret: &str) -> Result<V3Outcome, String> {
-    let auth_value = c
-        .header("authorization")
-        .expect("V3 capture has Authorization");
+    let auth_value = c.header("authorization").expect("V3 capture has Authorization");
     let auth = parse_v3_authorization(auth_value).map_err(|e| e.to_string())?;
     let hashed_payload = sha256_hex(c.body.as_bytes());
     let claimed = c.header("x-acs-content-sha256").unwrap_or_default();
     if claimed != hashed_payload {
-        return Err(format!(
-            "payload hash mismatch: header {claimed}, body {hashed_payload}"
-        ));
+        return Err(format!("payload hash mismatch: header {claimed}, body {hashed_payload}"));
     }
     let query = decode_form(c.raw_query());
     let headers = refs(&c.headers);
-    let canonical_request = v3_canonical_request(
-        &c.method,
-        c.path(),
-        &refs(&query),
-        &headers,
-        &auth.signed_headers,
-        &hashed_payload,
-    )
-    .map_err(|e| e.to_string())?;
+    let canonical_request =
+        v3_canonical_request(&c.method, c.path(), &refs(&query), &headers, &auth.signed_headers, &hashed_payload)
+            .map_err(|e| e.to_string())?;
     let string_to_sign = v3_string_to_sign(&canonical_request);
     let computed = v3_signature(secret, &string_to_sign);
-    Ok(V3Outcome {
-        canonical_request,
-        string_to_sign,
-        sent: auth.signature,
-        computed,
-    })
+    Ok(V3Outcome { canonical_request, string_to_sign, sent: auth.signature, computed })
 }
 
 /// Verifies `c` with `secret`; `Err` says why it does not verify.
@@ -239,9 +198,7 @@ fn verify_with(c: &Capture, secret: &str) -> Result<Scheme, String> {
     if signatures_equal(&sent, &computed) {
         Ok(scheme)
     } else {
-        Err(format!(
-            "signature mismatch: sent {sent}, computed {computed}"
-        ))
+        Err(format!("signature mismatch: sent {sent}, computed {computed}"))
     }
 }
 
@@ -252,11 +209,7 @@ fn verify(c: &Capture) -> Result<Scheme, String> {
 #[test]
 fn every_signed_capture_verifies() {
     let files = fixture_files();
-    assert_eq!(
-        files.len(),
-        SIGNED_CAPTURES,
-        "every fixture is a signed capture"
-    );
+    assert_eq!(files.len(), SIGNED_CAPTURES, "every fixture is a signed capture");
 
     let (mut v1, mut v3) = (0, 0);
     for c in load_all() {
@@ -283,12 +236,7 @@ fn reencoding_the_query_keeps_every_signature_valid() {
     for c in load_all() {
         let pairs = decode_form(c.raw_query());
         let reencoded = c.with_query(&pairs);
-        assert!(
-            verify(&reencoded).is_ok(),
-            "{}: {}",
-            c.name,
-            reencoded.request_target
-        );
+        assert!(verify(&reencoded).is_ok(), "{}: {}", c.name, reencoded.request_target);
     }
 }
 
@@ -301,36 +249,23 @@ fn changing_one_query_value_breaks_every_signature() {
             None => pairs.push(("Tampered".to_owned(), "1".to_owned())),
         }
         let tampered = c.with_query(&pairs);
-        assert!(
-            verify(&tampered).is_err(),
-            "{}: tampered query still verifies",
-            c.name
-        );
+        assert!(verify(&tampered).is_err(), "{}: tampered query still verifies", c.name);
 
         // The same kind of change the reference verifier makes.
         let mut region = c.clone();
         if c.request_target.contains("RegionId=cn-hangzhou") {
-            region.request_target = c
-                .request_target
-                .replace("RegionId=cn-hangzhou", "RegionId=cn-beijing");
+            region.request_target = c.request_target.replace("RegionId=cn-hangzhou", "RegionId=cn-beijing");
         } else {
             region.request_target.push_str("&Tampered=1");
         }
-        assert!(
-            verify(&region).is_err(),
-            "{}: changed region still verifies",
-            c.name
-        );
+        assert!(verify(&region).is_err(), "{}: changed region still verifies", c.name);
     }
 }
 
 #[test]
 fn changing_any_signed_header_breaks_v3_signatures() {
     let mut checked = 0;
-    for c in load_all()
-        .into_iter()
-        .filter(|c| scheme_of(c) == Scheme::V3)
-    {
+    for c in load_all().into_iter().filter(|c| scheme_of(c) == Scheme::V3) {
         let auth = parse_v3_authorization(c.header("authorization").unwrap()).unwrap();
         for name in &auth.signed_headers {
             let mut changed = c.clone();
@@ -339,16 +274,10 @@ fn changing_any_signed_header_breaks_v3_signatures() {
                     v.push('x');
                 }
             }
-            assert!(
-                verify(&changed).is_err(),
-                "{}: changed {name} still verifies",
-                c.name
-            );
+            assert!(verify(&changed).is_err(), "{}: changed {name} still verifies", c.name);
 
             let mut dropped = c.clone();
-            dropped
-                .headers
-                .retain(|(n, _)| !n.eq_ignore_ascii_case(name));
+            dropped.headers.retain(|(n, _)| !n.eq_ignore_ascii_case(name));
             if name == "x-acs-content-sha256" {
                 assert!(verify(&dropped).is_err(), "{}: dropped {name}", c.name);
             } else {
@@ -362,31 +291,19 @@ fn changing_any_signed_header_breaks_v3_signatures() {
                     &sha256_hex(dropped.body.as_bytes()),
                 )
                 .unwrap_err();
-                assert_eq!(
-                    err,
-                    SignError::MissingSignedHeader(name.clone()),
-                    "{}",
-                    c.name
-                );
+                assert_eq!(err, SignError::MissingSignedHeader(name.clone()), "{}", c.name);
             }
             checked += 1;
         }
     }
-    assert!(
-        checked >= 62 * 7,
-        "every V3 capture signs at least 7 headers"
-    );
+    assert!(checked >= 62 * 7, "every V3 capture signs at least 7 headers");
 }
 
 #[test]
 fn unsigned_headers_and_header_case_do_not_matter() {
     for c in load_all() {
         let signed: Vec<String> = match scheme_of(&c) {
-            Scheme::V3 => {
-                parse_v3_authorization(c.header("authorization").unwrap())
-                    .unwrap()
-                    .signed_headers
-            }
+            Scheme::V3 => parse_v3_authorization(c.header("authorization").unwrap()).unwrap().signed_headers,
             Scheme::V1 => Vec::new(),
         };
         let mut changed = c.clone();
@@ -400,9 +317,7 @@ fn unsigned_headers_and_header_case_do_not_matter() {
             }
             *n = n.to_ascii_uppercase();
         }
-        changed
-            .headers
-            .push(("X-Unsigned-Extra".to_owned(), "1".to_owned()));
+        changed.headers.push(("X-Unsigned-Extra".to_owned(), "1".to_owned()));
         assert!(verify(&changed).is_ok(), "{}", c.name);
     }
 }
@@ -412,18 +327,12 @@ fn form_bodies_are_covered_by_both_schemes() {
     for name in ["pynew-v1-generic-formbody", "pynew-v3-generic-formbody"] {
         let c = load_named(name);
         assert!(c.has_form_body(), "{name}");
-        assert_eq!(
-            c.body,
-            "AllocationId=eip-1&Name=x+y%2A~&Tag.1.Key=k&Tag.1.Value=v"
-        );
+        assert_eq!(c.body, "AllocationId=eip-1&Name=x+y%2A~&Tag.1.Key=k&Tag.1.Value=v");
         verify(&c).unwrap_or_else(|e| panic!("{name}: {e}"));
 
         let mut changed = c.clone();
         changed.body = c.body.replace("eip-1", "eip-2");
-        assert!(
-            verify(&changed).is_err(),
-            "{name}: changed body still verifies"
-        );
+        assert!(verify(&changed).is_err(), "{name}: changed body still verifies");
 
         // Same decoded body, different wire form: V1 signs the decoded parameters and still
         // verifies; V3 signs the raw bytes and does not.
@@ -435,9 +344,7 @@ fn form_bodies_are_covered_by_both_schemes() {
 
     // V1 body parameters are only signed when the body is declared as a form.
     let mut not_a_form = load_named("pynew-v1-generic-formbody");
-    not_a_form
-        .headers
-        .retain(|(n, _)| !n.eq_ignore_ascii_case("content-type"));
+    not_a_form.headers.retain(|(n, _)| !n.eq_ignore_ascii_case("content-type"));
     assert!(verify(&not_a_form).is_err());
 }
 
@@ -465,10 +372,7 @@ fn doc_section3_v1_string_to_sign() {
 fn doc_section2_v3_canonical_request() {
     let c = load_named("node-v3-DescribeEipAddresses-tags");
     // Node leaves '*' raw and sends spaces as %20; the canonical form has %2A.
-    assert!(
-        c.request_target
-            .contains("EipName=a%20b*~%2F%2B%3D%26%25%C3%A9")
-    );
+    assert!(c.request_target.contains("EipName=a%20b*~%2F%2B%3D%26%25%C3%A9"));
     let o = compute_v3(&c, SECRET).unwrap();
     assert_eq!(
         o.canonical_request,
@@ -490,14 +394,8 @@ fn doc_section2_v3_canonical_request() {
          x-acs-signature-nonce;x-acs-version\n\
          e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
     );
-    assert_eq!(
-        o.string_to_sign,
-        "ACS3-HMAC-SHA256\n535dde31ba0fc5d56afe2a0705bfeb444bcdf679707ea4235d5e9ddddd1edcce"
-    );
-    assert_eq!(
-        o.sent,
-        "5392a7999e3a86ab008affc9b8cdd7915b062d69f72f81e3c5afa27d3f0e6f0e"
-    );
+    assert_eq!(o.string_to_sign, "ACS3-HMAC-SHA256\n535dde31ba0fc5d56afe2a0705bfeb444bcdf679707ea4235d5e9ddddd1edcce");
+    assert_eq!(o.sent, "5392a7999e3a86ab008affc9b8cdd7915b062d69f72f81e3c5afa27d3f0e6f0e");
     assert_eq!(o.computed, o.sent);
 }
 
@@ -505,17 +403,11 @@ fn doc_section2_v3_canonical_request() {
 fn all_three_sdk_encodings_of_the_same_value_agree() {
     // The same EipName, as sent by pynew (quote_plus), node (encodeURIComponent) and pyold.
     let mut names = Vec::new();
-    for name in [
-        "pynew-v3-DescribeEipAddresses-tags",
-        "node-v3-DescribeEipAddresses-tags",
-        "pyold-DescribeEipAddresses-tags",
-    ] {
+    for name in
+        ["pynew-v3-DescribeEipAddresses-tags", "node-v3-DescribeEipAddresses-tags", "pyold-DescribeEipAddresses-tags"]
+    {
         let c = load_named(name);
-        let eip_name = decode_form(c.raw_query())
-            .into_iter()
-            .find(|(k, _)| k == "EipName")
-            .map(|(_, v)| v)
-            .unwrap();
+        let eip_name = decode_form(c.raw_query()).into_iter().find(|(k, _)| k == "EipName").map(|(_, v)| v).unwrap();
         names.push(eip_name);
     }
     assert!(names.iter().all(|n| n == "a b*~/+=&%é"), "{names:?}");

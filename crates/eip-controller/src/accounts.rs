@@ -29,28 +29,17 @@ pub struct Bootstrap {
 
 fn random_alnum(n: usize, alphabet: &[u8]) -> String {
     let mut r = rand::rng();
-    (0..n)
-        .map(|_| alphabet[r.random_range(0..alphabet.len())] as char)
-        .collect()
+    (0..n).map(|_| alphabet[r.random_range(0..alphabet.len())] as char).collect()
 }
 
 /// A new AccessKeyId in Alibaba's shape (`LTAI` + 20).
 pub fn new_key_id() -> String {
-    format!(
-        "LTAI{}",
-        random_alnum(
-            20,
-            b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
-        )
-    )
+    format!("LTAI{}", random_alnum(20, b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"))
 }
 
 /// A new secret (30 characters, as Alibaba's).
 pub fn new_secret() -> String {
-    random_alnum(
-        30,
-        b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789",
-    )
+    random_alnum(30, b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789")
 }
 
 /// Ensures the root account, its key, and the default pools exist.
@@ -60,31 +49,20 @@ pub async fn bootstrap(ctl: &Controller, fixed: Option<(String, String)>) -> Res
     ctl.store()
         .write(move |tx| {
             // Default pools for regions that have none yet.
-            let have: std::collections::HashSet<String> = tx
-                .pool_list_all()?
-                .into_iter()
-                .map(|p| p.region_id)
-                .collect();
+            let have: std::collections::HashSet<String> =
+                tx.pool_list_all()?.into_iter().map(|p| p.region_id).collect();
             for r in REGIONS {
                 if !have.contains(r.id)
                     && let Some(c) = default_pool(r.id)
                 {
-                    tx.pool_insert(&PoolRow {
-                        region_id: r.id.into(),
-                        cidr: c.to_string(),
-                        cursor: 0,
-                    })?;
+                    tx.pool_insert(&PoolRow { region_id: r.id.into(), cidr: c.to_string(), cursor: 0 })?;
                 }
             }
             let accounts = tx.account_list()?;
             let root = match accounts.iter().find(|a| a.name == ROOT) {
                 Some(a) => a.clone(),
                 None => {
-                    let a = AccountRow {
-                        id: AccountId::generate().to_string(),
-                        name: ROOT.into(),
-                        created_at: now,
-                    };
+                    let a = AccountRow { id: AccountId::generate().to_string(), name: ROOT.into(), created_at: now };
                     tx.account_insert(&a)?;
                     a
                 }
@@ -94,9 +72,7 @@ pub async fn bootstrap(ctl: &Controller, fixed: Option<(String, String)>) -> Res
                 Some((id, secret)) => {
                     match tx.access_key_get(&id)? {
                         Some(k) if k.account_id != root.id => {
-                            return Err(Error::Internal(format!(
-                                "access key {id} belongs to another account"
-                            )));
+                            return Err(Error::Internal(format!("access key {id} belongs to another account")));
                         }
                         Some(mut k) => {
                             k.secret = secret;
@@ -111,18 +87,10 @@ pub async fn bootstrap(ctl: &Controller, fixed: Option<(String, String)>) -> Res
                             created_at: now,
                         })?,
                     }
-                    Ok(Bootstrap {
-                        root_account: root.id,
-                        access_key_id: id,
-                        new_secret: None,
-                    })
+                    Ok(Bootstrap { root_account: root.id, access_key_id: id, new_secret: None })
                 }
                 None => match keys.into_iter().find(|k| k.active) {
-                    Some(k) => Ok(Bootstrap {
-                        root_account: root.id,
-                        access_key_id: k.id,
-                        new_secret: None,
-                    }),
+                    Some(k) => Ok(Bootstrap { root_account: root.id, access_key_id: k.id, new_secret: None }),
                     None => {
                         let k = AccessKeyRow {
                             id: new_key_id(),
@@ -132,11 +100,7 @@ pub async fn bootstrap(ctl: &Controller, fixed: Option<(String, String)>) -> Res
                             created_at: now,
                         };
                         tx.access_key_insert(&k)?;
-                        Ok(Bootstrap {
-                            root_account: root.id,
-                            access_key_id: k.id,
-                            new_secret: Some(k.secret),
-                        })
+                        Ok(Bootstrap { root_account: root.id, access_key_id: k.id, new_secret: Some(k.secret) })
                     }
                 },
             }
@@ -146,8 +110,7 @@ pub async fn bootstrap(ctl: &Controller, fixed: Option<(String, String)>) -> Res
 
 /// Replaces a region's pools (operator configuration, `--pool`).
 pub async fn set_pool(ctl: &Controller, region: &str, cidr: &str) -> Result<()> {
-    let c = Cidr::parse(cidr)
-        .ok_or_else(|| Error::invalid("pool", format!("{cidr} is not a CIDR block")))?;
+    let c = Cidr::parse(cidr).ok_or_else(|| Error::invalid("pool", format!("{cidr} is not a CIDR block")))?;
     if eip_domain::catalogue::region(region).is_none() {
         return Err(Error::RegionNotFound(region.to_owned()));
     }
@@ -160,11 +123,7 @@ pub async fn set_pool(ctl: &Controller, region: &str, cidr: &str) -> Result<()> 
             if tx.pool_list(&region)?.iter().any(|p| p.cidr == cidr) {
                 return Ok(());
             }
-            tx.pool_insert(&PoolRow {
-                region_id: region,
-                cidr,
-                cursor: 0,
-            })?;
+            tx.pool_insert(&PoolRow { region_id: region, cidr, cursor: 0 })?;
             Ok(())
         })
         .await
@@ -198,11 +157,7 @@ impl KeyCache {
             return Ok(v.clone());
         }
         let row = ctl.read(|tx| Ok(tx.access_key_get(id)?))?;
-        let info = row.map(|k| KeyInfo {
-            account: k.account_id,
-            secret: k.secret,
-            active: k.active,
-        });
+        let info = row.map(|k| KeyInfo { account: k.account_id, secret: k.secret, active: k.active });
         let mut m = self.map.write();
         if m.len() > 10_000 {
             m.clear();

@@ -12,10 +12,7 @@ pub trait Clock: Send + Sync + 'static {
 }
 
 fn system_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or(0)
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0)
 }
 
 /// The system clock, optionally shifted by an offset (seconds) read from a
@@ -30,10 +27,7 @@ pub struct SystemClock {
 impl SystemClock {
     /// A clock with an optional offset file (re-read at most every 200 ms).
     pub fn new(offset_file: Option<PathBuf>) -> SystemClock {
-        SystemClock {
-            offset_file,
-            cache: Mutex::new((i64::MIN, 0)),
-        }
+        SystemClock { offset_file, cache: Mutex::new((i64::MIN, 0)) }
     }
 
     fn offset_ms(&self, now: i64) -> i64 {

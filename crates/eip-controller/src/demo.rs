@@ -11,29 +11,17 @@ use eip_types::{Error, Result};
 pub const DEMO_REGION: &str = "cn-hangzhou";
 
 fn params(pairs: &[(&str, &str)]) -> Params {
-    Params::new(
-        pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect(),
-    )
+    Params::new(pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect())
 }
 
 fn field(b: &crate::Body, k: &str) -> Result<String> {
-    b.get(k)
-        .and_then(|v| v.as_str())
-        .map(str::to_owned)
-        .ok_or_else(|| Error::Internal(format!("demo: no {k}")))
+    b.get(k).and_then(|v| v.as_str()).map(str::to_owned).ok_or_else(|| Error::Internal(format!("demo: no {k}")))
 }
 
 /// Seeds the demo estate unless the account already has it. Returns the instance ids.
 pub async fn seed(ctl: &Controller, account: &str) -> Result<Vec<String>> {
-    let existing = ctl.store().read(|tx| {
-        Ok(tx
-            .vpc_list(account, DEMO_REGION)?
-            .into_iter()
-            .any(|v| v.name == "demo-vpc"))
-    })?;
+    let existing =
+        ctl.store().read(|tx| Ok(tx.vpc_list(account, DEMO_REGION)?.into_iter().any(|v| v.name == "demo-vpc")))?;
     if existing {
         let ids = ctl.store().read(|tx| {
             Ok(tx
@@ -45,20 +33,11 @@ pub async fn seed(ctl: &Controller, account: &str) -> Result<Vec<String>> {
         })?;
         return Ok(ids);
     }
-    let ctx = |product, action| Ctx {
-        account: account.to_owned(),
-        product,
-        action,
-        request_id: "demo".into(),
-    };
+    let ctx = |product, action| Ctx { account: account.to_owned(), product, action, request_id: "demo".into() };
     let vpc = ctl
         .call(
             &ctx(Product::Vpc, "CreateVpc"),
-            &params(&[
-                ("RegionId", DEMO_REGION),
-                ("CidrBlock", "172.16.0.0/12"),
-                ("VpcName", "demo-vpc"),
-            ]),
+            &params(&[("RegionId", DEMO_REGION), ("CidrBlock", "172.16.0.0/12"), ("VpcName", "demo-vpc")]),
         )
         .await?;
     let vpc_id = field(&vpc, "VpcId")?;
@@ -77,11 +56,7 @@ pub async fn seed(ctl: &Controller, account: &str) -> Result<Vec<String>> {
     let sg = ctl
         .call(
             &ctx(Product::Ecs, "CreateSecurityGroup"),
-            &params(&[
-                ("RegionId", DEMO_REGION),
-                ("VpcId", &vpc_id),
-                ("SecurityGroupName", "demo-sg"),
-            ]),
+            &params(&[("RegionId", DEMO_REGION), ("VpcId", &vpc_id), ("SecurityGroupName", "demo-sg")]),
         )
         .await?;
     let sg_id = field(&sg, "SecurityGroupId")?;

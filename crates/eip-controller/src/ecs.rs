@@ -8,8 +8,8 @@ use eip_api::Params;
 use eip_domain::rules::{self, EipEvent, check_name};
 use eip_store::{EniRow, InstanceRow, SecurityGroupRow, Tx};
 use eip_types::{
-    ChargeType, EniId, Error, InstanceId, InstanceNetworkType, InstanceStatus, InternetChargeType,
-    ResourceKind, Result, SecurityGroupId,
+    ChargeType, EniId, Error, InstanceId, InstanceNetworkType, InstanceStatus, InternetChargeType, ResourceKind,
+    Result, SecurityGroupId,
 };
 use serde_json::{Value, json};
 
@@ -38,9 +38,7 @@ fn plausible_type(t: &str) -> bool {
     let parts: Vec<&str> = t.split('.').collect();
     parts.len() == 3
         && parts[0] == "ecs"
-        && parts[1..]
-            .iter()
-            .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-'))
+        && parts[1..].iter().all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-'))
 }
 
 fn body(v: Value) -> Body {
@@ -157,15 +155,8 @@ fn launch_params(p: &Params, start: bool) -> Result<Launch> {
         .find(|t| t.0 == instance_type)
         .map(|t| (t.1, t.2))
         .or_else(|| plausible_type(&instance_type).then_some((2, 4096)))
-        .ok_or_else(|| Error::ValueNotSupported {
-            name: "InstanceType",
-            value: instance_type.clone(),
-        })?;
-    let amount = if start {
-        p.int("Amount", 1, 100)?.unwrap_or(1)
-    } else {
-        1
-    };
+        .ok_or_else(|| Error::ValueNotSupported { name: "InstanceType", value: instance_type.clone() })?;
+    let amount = if start { p.int("Amount", 1, 100)?.unwrap_or(1) } else { 1 };
     let mut sg_id = p.opt("SecurityGroupId").map(str::to_owned);
     if sg_id.is_none() {
         sg_id = p.list("SecurityGroupIds")?.into_iter().next();
@@ -180,16 +171,9 @@ fn launch_params(p: &Params, start: bool) -> Result<Launch> {
     }
     let classic_zone = if classic {
         if vswitch_id.is_some() {
-            return Err(Error::invalid(
-                "InstanceNetworkType",
-                "a classic instance takes no VSwitchId",
-            ));
+            return Err(Error::invalid("InstanceNetworkType", "a classic instance takes no VSwitchId"));
         }
-        Some(
-            zone_id
-                .clone()
-                .ok_or_else(|| Error::MissingParameter("ZoneId".into()))?,
-        )
+        Some(zone_id.clone().ok_or_else(|| Error::MissingParameter("ZoneId".into()))?)
     } else {
         if vswitch_id.is_none() {
             return Err(Error::MissingParameter("VSwitchId".into()));
@@ -201,10 +185,7 @@ fn launch_params(p: &Params, start: bool) -> Result<Launch> {
     };
     let private_ip = p.opt("PrivateIpAddress").map(str::to_owned);
     if private_ip.is_some() && amount > 1 {
-        return Err(Error::invalid(
-            "PrivateIpAddress",
-            "can only be set when Amount is 1",
-        ));
+        return Err(Error::invalid("PrivateIpAddress", "can only be set when Amount is 1"));
     }
     let internet_charge_type = p
         .enumerated("InternetChargeType", InternetChargeType::parse, |v| {
@@ -226,10 +207,7 @@ fn launch_params(p: &Params, start: bool) -> Result<Launch> {
         instance_type,
         cpu,
         memory_mb,
-        image_id: p
-            .opt("ImageId")
-            .unwrap_or("aliyun_3_x64_20G_alibase_20240819.vhd")
-            .to_owned(),
+        image_id: p.opt("ImageId").unwrap_or("aliyun_3_x64_20G_alibase_20240819.vhd").to_owned(),
         classic_zone,
         vswitch_id,
         zone_id,
@@ -247,11 +225,7 @@ fn launch_params(p: &Params, start: bool) -> Result<Launch> {
 
 fn launch_one(tx: &mut dyn Tx, env: &Env, l: &Launch, start: bool) -> Result<String> {
     let id = InstanceId::generate().to_string();
-    let hostname = if l.hostname.is_empty() {
-        format!("iZ{}Z", &id[2..])
-    } else {
-        l.hostname.clone()
-    };
+    let hostname = if l.hostname.is_empty() { format!("iZ{}Z", &id[2..]) } else { l.hostname.clone() };
     let mut row = InstanceRow {
         id: id.clone(),
         account_id: env.account.clone(),
@@ -263,11 +237,7 @@ fn launch_one(tx: &mut dyn Tx, env: &Env, l: &Launch, start: bool) -> Result<Str
         security_group_id: None,
         instance_type: l.instance_type.clone(),
         image_id: l.image_id.clone(),
-        name: if l.name.is_empty() {
-            id.clone()
-        } else {
-            l.name.clone()
-        },
+        name: if l.name.is_empty() { id.clone() } else { l.name.clone() },
         hostname,
         description: l.description.clone(),
         status: InstanceStatus::Pending,
@@ -282,15 +252,9 @@ fn launch_one(tx: &mut dyn Tx, env: &Env, l: &Launch, start: bool) -> Result<Str
         started_at: None,
     };
     if let Some(sg) = &l.sg_id {
-        let sg = tx
-            .sg_get(&env.account, sg)?
-            .filter(|s| s.region_id == l.region);
-        let sg = sg.ok_or_else(|| {
-            Error::not_found(
-                ResourceKind::SecurityGroup,
-                l.sg_id.clone().unwrap_or_default(),
-            )
-        })?;
+        let sg = tx.sg_get(&env.account, sg)?.filter(|s| s.region_id == l.region);
+        let sg =
+            sg.ok_or_else(|| Error::not_found(ResourceKind::SecurityGroup, l.sg_id.clone().unwrap_or_default()))?;
         row.security_group_id = Some(sg.id.clone());
     }
     match (&l.classic_zone, &l.vswitch_id) {
@@ -300,26 +264,18 @@ fn launch_one(tx: &mut dyn Tx, env: &Env, l: &Launch, start: bool) -> Result<Str
             tx.instance_insert(&row)?;
         }
         (None, Some(vsw_id)) => {
-            let vsw = tx
-                .vswitch_get(&env.account, vsw_id)?
-                .filter(|v| v.region_id == l.region);
+            let vsw = tx.vswitch_get(&env.account, vsw_id)?.filter(|v| v.region_id == l.region);
             let vsw = vsw.ok_or_else(|| Error::not_found(ResourceKind::VSwitch, vsw_id))?;
             if let Some(z) = &l.zone_id
                 && z != &vsw.zone_id
             {
-                return Err(Error::invalid(
-                    "ZoneId",
-                    format!("the vSwitch is in {}", vsw.zone_id),
-                ));
+                return Err(Error::invalid("ZoneId", format!("the vSwitch is in {}", vsw.zone_id)));
             }
             if let Some(sg) = &row.security_group_id
                 && let Some(sg) = tx.sg_get(&env.account, sg)?
                 && sg.vpc_id.as_deref().is_some_and(|v| v != vsw.vpc_id)
             {
-                return Err(Error::invalid(
-                    "SecurityGroupId",
-                    "the security group is not in the vSwitch's VPC",
-                ));
+                return Err(Error::invalid("SecurityGroupId", "the security group is not in the vSwitch's VPC"));
             }
             row.zone_id = vsw.zone_id.clone();
             row.vpc_id = Some(vsw.vpc_id.clone());
@@ -355,12 +311,7 @@ fn launch_one(tx: &mut dyn Tx, env: &Env, l: &Launch, start: bool) -> Result<Str
     Ok(id)
 }
 
-pub(crate) async fn run_instances(
-    ctl: &Controller,
-    ctx: &Ctx,
-    p: &Params,
-    start: bool,
-) -> Result<Body> {
+pub(crate) async fn run_instances(ctl: &Controller, ctx: &Ctx, p: &Params, start: bool) -> Result<Body> {
     let l = launch_params(p, start)?;
     dry_run(p)?;
     ctl.write(ctx, p, move |tx, env| {
@@ -369,24 +320,15 @@ pub(crate) async fn run_instances(
             ids.push(launch_one(tx, env, &l, start)?);
         }
         if start {
-            Ok(body(
-                json!({"InstanceIdSets": {"InstanceIdSet": ids}, "TradePrice": 0.0, "OrderId": ""}),
-            ))
+            Ok(body(json!({"InstanceIdSets": {"InstanceIdSet": ids}, "TradePrice": 0.0, "OrderId": ""})))
         } else {
-            Ok(body(
-                json!({"InstanceId": ids[0], "TradePrice": 0.0, "OrderId": ""}),
-            ))
+            Ok(body(json!({"InstanceId": ids[0], "TradePrice": 0.0, "OrderId": ""})))
         }
     })
     .await
 }
 
-fn instance_of(
-    tx: &mut dyn Tx,
-    account: &str,
-    id: &str,
-    region: Option<&str>,
-) -> Result<InstanceRow> {
+fn instance_of(tx: &mut dyn Tx, account: &str, id: &str, region: Option<&str>) -> Result<InstanceRow> {
     tx.instance_get(id)?
         .filter(|i| i.account_id == account && region.is_none_or(|r| r == i.region_id))
         .ok_or_else(|| Error::not_found(ResourceKind::Instance, id))
@@ -403,9 +345,8 @@ pub(crate) fn describe_instances(ctl: &Controller, ctx: &Ctx, p: &Params) -> Res
     let zone = p.opt("ZoneId").map(str::to_owned);
     let name = p.opt("InstanceName").map(str::to_owned);
     let sg = p.opt("SecurityGroupId").map(str::to_owned);
-    let status = p.enumerated("Status", InstanceStatus::parse, |v| {
-        Error::invalid("Status", format!("{v} is not a status"))
-    })?;
+    let status =
+        p.enumerated("Status", InstanceStatus::parse, |v| Error::invalid("Status", format!("{v} is not a status")))?;
     let net = p.enumerated("InstanceNetworkType", InstanceNetworkType::parse, |v| {
         Error::invalid("InstanceNetworkType", format!("{v} is not vpc or classic"))
     })?;
@@ -414,9 +355,9 @@ pub(crate) fn describe_instances(ctl: &Controller, ctx: &Ctx, p: &Params) -> Res
     let (offset, limit) = match max_results {
         Some(m) => {
             let off = match p.opt("NextToken") {
-                Some(t) => t.parse::<i64>().map_err(|_| {
-                    Error::invalid("NextToken", "is not a token this server issued")
-                })?,
+                Some(t) => {
+                    t.parse::<i64>().map_err(|_| Error::invalid("NextToken", "is not a token this server issued"))?
+                }
                 None => 0,
             };
             (off, m)
@@ -430,19 +371,13 @@ pub(crate) fn describe_instances(ctl: &Controller, ctx: &Ctx, p: &Params) -> Res
         for i in all {
             if ids.as_ref().is_some_and(|l| !l.contains(&i.id))
                 || vpc.as_ref().is_some_and(|v| i.vpc_id.as_ref() != Some(v))
-                || vsw
-                    .as_ref()
-                    .is_some_and(|v| i.vswitch_id.as_ref() != Some(v))
+                || vsw.as_ref().is_some_and(|v| i.vswitch_id.as_ref() != Some(v))
                 || zone.as_ref().is_some_and(|z| &i.zone_id != z)
                 || name.as_ref().is_some_and(|n| &i.name != n)
-                || sg
-                    .as_ref()
-                    .is_some_and(|s| i.security_group_id.as_ref() != Some(s))
+                || sg.as_ref().is_some_and(|s| i.security_group_id.as_ref() != Some(s))
                 || status.is_some_and(|s| i.status != s)
                 || net.is_some_and(|n| i.network_type != n)
-                || public_ips
-                    .as_ref()
-                    .is_some_and(|l| !i.public_ip.as_ref().is_some_and(|ip| l.contains(ip)))
+                || public_ips.as_ref().is_some_and(|l| !i.public_ip.as_ref().is_some_and(|ip| l.contains(ip)))
             {
                 continue;
             }
@@ -452,21 +387,16 @@ pub(crate) fn describe_instances(ctl: &Controller, ctx: &Ctx, p: &Params) -> Res
                 let ips = tx.private_ip_list_eni(&e.id)?;
                 with_ips.push((e, ips));
             }
-            if private_ips.as_ref().is_some_and(|l| {
-                !with_ips
-                    .iter()
-                    .any(|(_, ips)| ips.iter().any(|x| l.contains(&x.ip)))
-            }) {
+            if private_ips
+                .as_ref()
+                .is_some_and(|l| !with_ips.iter().any(|(_, ips)| ips.iter().any(|x| l.contains(&x.ip))))
+            {
                 continue;
             }
             let eips = tx.eip_list_by_target(&i.id)?;
-            let eip = eips
-                .into_iter()
-                .find(|e| e.instance_type == Some(eip_types::AssociatedInstanceType::EcsInstance));
-            if eip_ips
-                .as_ref()
-                .is_some_and(|l| !eip.as_ref().is_some_and(|e| l.contains(&e.ip)))
-            {
+            let eip =
+                eips.into_iter().find(|e| e.instance_type == Some(eip_types::AssociatedInstanceType::EcsInstance));
+            if eip_ips.as_ref().is_some_and(|l| !eip.as_ref().is_some_and(|e| l.contains(&e.ip))) {
                 continue;
             }
             rows.push((i, with_ips, eip));
@@ -476,21 +406,10 @@ pub(crate) fn describe_instances(ctl: &Controller, ctx: &Ctx, p: &Params) -> Res
             .iter()
             .skip(offset.max(0) as usize)
             .take(limit as usize)
-            .map(|(i, enis, eip)| {
-                render::instance(
-                    i,
-                    &render::InstanceExtras {
-                        enis,
-                        eip: eip.as_ref(),
-                    },
-                )
-            })
+            .map(|(i, enis, eip)| render::instance(i, &render::InstanceExtras { enis, eip: eip.as_ref() }))
             .collect();
-        let next = if max_results.is_some() && offset + limit < total {
-            (offset + limit).to_string()
-        } else {
-            String::new()
-        };
+        let next =
+            if max_results.is_some() && offset + limit < total { (offset + limit).to_string() } else { String::new() };
         Ok(body(json!({
             "TotalCount": total,
             "PageNumber": page,
@@ -601,9 +520,7 @@ pub(crate) async fn allocate_public_ip(ctl: &Controller, ctx: &Ctx, p: &Params) 
             s => return Err(Error::IncorrectInstanceStatus(s)),
         }
         if i.network_type == InstanceNetworkType::Classic {
-            return Err(Error::OperationDenied(
-                "Classic-network instances are not supported.".into(),
-            ));
+            return Err(Error::OperationDenied("Classic-network instances are not supported.".into()));
         }
         if i.public_ip.is_some() || !tx.eip_list_by_target(&i.id)?.is_empty() {
             return Err(Error::InstanceAlreadyHasPublicIp);

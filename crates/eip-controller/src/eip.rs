@@ -9,14 +9,12 @@
 use crate::tasks::{TaskKind, schedule};
 use crate::{Body, Controller, Ctx, dry_run, paging, region_opt, region_param, render};
 use eip_api::Params;
-use eip_domain::rules::{
-    self, EipEvent, EipFacts, InstanceFacts, check_bandwidth, check_name, eip_transition,
-};
+use eip_domain::rules::{self, EipEvent, EipFacts, InstanceFacts, check_bandwidth, check_name, eip_transition};
 use eip_store::{EipQuery, EipRow, Tx};
 use eip_types::time::parse_iso;
 use eip_types::{
-    AssociatedInstanceType, ChargeType, EipId, EipMode, EipStatus, Error, InternetChargeType,
-    PricingCycle, ResourceKind, Result,
+    AssociatedInstanceType, ChargeType, EipId, EipMode, EipStatus, Error, InternetChargeType, PricingCycle,
+    ResourceKind, Result,
 };
 use serde_json::{Value, json};
 use std::net::Ipv4Addr;
@@ -58,16 +56,10 @@ fn tags(p: &Params) -> Result<Vec<(String, String)>> {
             || key.contains("http://")
             || key.contains("https://")
         {
-            return Err(Error::invalid(
-                "Tag.N.Key",
-                format!("tag key {key:?} is not valid"),
-            ));
+            return Err(Error::invalid("Tag.N.Key", format!("tag key {key:?} is not valid")));
         }
         if value.chars().count() > 128 || value.contains("http://") || value.contains("https://") {
-            return Err(Error::invalid(
-                "Tag.N.Value",
-                format!("tag value {value:?} is not valid"),
-            ));
+            return Err(Error::invalid("Tag.N.Value", format!("tag value {value:?} is not valid")));
         }
         out.retain(|(k, _)| k != &key);
         out.push((key, value));
@@ -87,32 +79,20 @@ pub(crate) async fn allocate(ctl: &Controller, ctx: &Ctx, p: &Params) -> Result<
     let region = region_param(p)?;
     let charge = p
         .enumerated("InstanceChargeType", ChargeType::parse, |v| {
-            Error::invalid(
-                "InstanceChargeType",
-                format!("{v} is not PrePaid or PostPaid"),
-            )
+            Error::invalid("InstanceChargeType", format!("{v} is not PrePaid or PostPaid"))
         })?
         .unwrap_or(ChargeType::PostPaid);
     let internet = p
         .enumerated("InternetChargeType", InternetChargeType::parse, |v| {
-            Error::invalid(
-                "InternetChargeType",
-                format!("{v} is not PayByBandwidth or PayByTraffic"),
-            )
+            Error::invalid("InternetChargeType", format!("{v} is not PayByBandwidth or PayByTraffic"))
         })?
         .unwrap_or(InternetChargeType::PayByBandwidth);
     if charge == ChargeType::PrePaid && internet != InternetChargeType::PayByBandwidth {
-        return Err(Error::invalid(
-            "InternetChargeType",
-            "a subscription EIP must be PayByBandwidth",
-        ));
+        return Err(Error::invalid("InternetChargeType", "a subscription EIP must be PayByBandwidth"));
     }
     let bandwidth = match p.opt("Bandwidth") {
         None => 5,
-        Some(b) => b
-            .trim()
-            .parse::<u32>()
-            .map_err(|_| Error::invalid("Bandwidth", "must be an integer"))?,
+        Some(b) => b.trim().parse::<u32>().map_err(|_| Error::invalid("Bandwidth", "must be an integer"))?,
     };
     check_bandwidth(bandwidth, charge, internet)?;
     let expired_at_months = match charge {
@@ -123,12 +103,8 @@ pub(crate) async fn allocate(ctl: &Controller, ctx: &Ctx, p: &Params) -> Result<
                     Error::invalid("PricingCycle", format!("{v} is not Month or Year"))
                 })?
                 .unwrap_or(PricingCycle::Month);
-            let period = p
-                .opt("Period")
-                .ok_or_else(|| Error::MissingParameter("Period".into()))?;
-            let period: i64 = period
-                .parse()
-                .map_err(|_| Error::invalid("Period", "must be an integer"))?;
+            let period = p.opt("Period").ok_or_else(|| Error::MissingParameter("Period".into()))?;
+            let period: i64 = period.parse().map_err(|_| Error::invalid("Period", "must be an integer"))?;
             let months = match cycle {
                 PricingCycle::Month if (1..=9).contains(&period) => period,
                 PricingCycle::Year if (1..=5).contains(&period) => period * 12,
@@ -152,24 +128,15 @@ pub(crate) async fn allocate(ctl: &Controller, ctx: &Ctx, p: &Params) -> Result<
     check_name("Description", &description, 256)?;
     let rg = p.opt("ResourceGroupId").map(str::to_owned);
     if rg.as_ref().is_some_and(|r| !r.starts_with("rg-")) {
-        return Err(Error::invalid(
-            "ResourceGroupId",
-            "must be a resource group id (rg-…)",
-        ));
+        return Err(Error::invalid("ResourceGroupId", "must be a resource group id (rg-…)"));
     }
     if p.opt("PublicIpAddressPoolId").is_some() {
-        return Err(Error::invalid(
-            "PublicIpAddressPoolId",
-            "custom IP address pools are not supported",
-        ));
+        return Err(Error::invalid("PublicIpAddressPoolId", "custom IP address pools are not supported"));
     }
     let tags = tags(p)?;
     let wanted_ip = match p.opt("IpAddress") {
         None => None,
-        Some(s) => Some(
-            s.parse::<Ipv4Addr>()
-                .map_err(|_| Error::invalid("IpAddress", "must be an IPv4 address"))?,
-        ),
+        Some(s) => Some(s.parse::<Ipv4Addr>().map_err(|_| Error::invalid("IpAddress", "must be an IPv4 address"))?),
     };
     let retrieve_id = p.opt("InstanceId").map(str::to_owned);
     dry_run(p)?;
@@ -195,9 +162,7 @@ pub(crate) async fn allocate(ctl: &Controller, ctx: &Ctx, p: &Params) -> Result<
             (None, None) => crate::net::take_public(tx, region, "eip", &id)?,
         };
         let rg = rg.unwrap_or_else(|| {
-            eip_types::default_resource_group(&eip_types::AccountId::from_trusted(
-                env.account.clone(),
-            ))
+            eip_types::default_resource_group(&eip_types::AccountId::from_trusted(env.account.clone()))
         });
         let row = EipRow {
             id: id.clone(),
@@ -236,18 +201,14 @@ pub(crate) async fn allocate(ctl: &Controller, ctx: &Ctx, p: &Params) -> Result<
 
 fn instance_type_param(p: &Params, name: &'static str) -> Result<Option<AssociatedInstanceType>> {
     if name == "AssociatedInstanceType" {
-        p.enumerated(name, AssociatedInstanceType::parse, |v| {
-            Error::ValueNotSupported {
-                name: "AssociatedInstanceType",
-                value: v.to_owned(),
-            }
+        p.enumerated(name, AssociatedInstanceType::parse, |v| Error::ValueNotSupported {
+            name: "AssociatedInstanceType",
+            value: v.to_owned(),
         })
     } else {
-        p.enumerated(name, AssociatedInstanceType::parse, |v| {
-            Error::ValueNotSupported {
-                name: "InstanceType",
-                value: v.to_owned(),
-            }
+        p.enumerated(name, AssociatedInstanceType::parse, |v| Error::ValueNotSupported {
+            name: "InstanceType",
+            value: v.to_owned(),
         })
     }
 }
@@ -256,12 +217,9 @@ pub(crate) async fn associate(ctl: &Controller, ctx: &Ctx, p: &Params) -> Result
     let region = region_opt(p)?;
     let allocation = p.req("AllocationId")?.to_owned();
     let instance_id = p.req("InstanceId")?.to_owned();
-    let kind =
-        instance_type_param(p, "InstanceType")?.unwrap_or(AssociatedInstanceType::EcsInstance);
-    let mode = p.enumerated("Mode", EipMode::parse, |v| Error::ValueNotSupported {
-        name: "Mode",
-        value: v.to_owned(),
-    })?;
+    let kind = instance_type_param(p, "InstanceType")?.unwrap_or(AssociatedInstanceType::EcsInstance);
+    let mode =
+        p.enumerated("Mode", EipMode::parse, |v| Error::ValueNotSupported { name: "Mode", value: v.to_owned() })?;
     ctl.write(ctx, p, move |tx, env| {
         let mut eip = eip_of(tx, &env.account, &allocation, region)?;
         // GEN-04 / ECS-06: the EIP's own status is judged first.
@@ -286,10 +244,7 @@ pub(crate) async fn associate(ctl: &Controller, ctx: &Ctx, p: &Params) -> Result
                     .iter()
                     .any(|e| e.instance_type == Some(AssociatedInstanceType::EcsInstance));
                 let next = rules::check_associate_ecs(
-                    EipFacts {
-                        status: eip.status,
-                        region: &eip.region_id,
-                    },
+                    EipFacts { status: eip.status, region: &eip.region_id },
                     InstanceFacts {
                         region: &inst.region_id,
                         status: inst.status,
@@ -334,9 +289,7 @@ pub(crate) async fn unassociate(ctl: &Controller, ctx: &Ctx, p: &Params) -> Resu
         if let Some(want) = &instance_id
             && eip.instance_id.as_ref() != Some(want)
         {
-            let exists = tx
-                .instance_get(want)?
-                .is_some_and(|i| i.account_id == env.account);
+            let exists = tx.instance_get(want)?.is_some_and(|i| i.account_id == env.account);
             return Err(if exists {
                 Error::InvalidBindingStatus
             } else {
@@ -391,11 +344,9 @@ pub(crate) fn describe(ctl: &Controller, ctx: &Ctx, p: &Params) -> Result<Body> 
         })?,
         instance_type: instance_type_param(p, "AssociatedInstanceType")?,
         instance_id: p.opt("AssociatedInstanceId").map(str::to_owned),
-        charge_type: p.enumerated("ChargeType", ChargeType::parse, |v| {
-            Error::ValueNotSupported {
-                name: "ChargeType",
-                value: v.to_owned(),
-            }
+        charge_type: p.enumerated("ChargeType", ChargeType::parse, |v| Error::ValueNotSupported {
+            name: "ChargeType",
+            value: v.to_owned(),
         })?,
         isp: p.opt("ISP").map(str::to_owned),
         name: p.opt("EipName").map(str::to_owned),
@@ -421,10 +372,7 @@ pub(crate) fn describe(ctl: &Controller, ctx: &Ctx, p: &Params) -> Result<Body> 
     let matches_nothing = match p.opt("LockReason") {
         Some("financial" | "security") => true,
         Some(v) => {
-            return Err(Error::ValueNotSupported {
-                name: "LockReason",
-                value: v.to_owned(),
-            });
+            return Err(Error::ValueNotSupported { name: "LockReason", value: v.to_owned() });
         }
         None => false,
     } || p.opt("SegmentInstanceId").is_some()
@@ -433,11 +381,7 @@ pub(crate) fn describe(ctl: &Controller, ctx: &Ctx, p: &Params) -> Result<Body> 
         || p.bool("ServiceManaged")?.unwrap_or(false);
     p.bool("IncludeReservationData")?;
     dry_run(p)?;
-    let (total, rows) = if matches_nothing {
-        (0, Vec::new())
-    } else {
-        ctl.read(|tx| Ok(tx.eip_query(&q)?))?
-    };
+    let (total, rows) = if matches_nothing { (0, Vec::new()) } else { ctl.read(|tx| Ok(tx.eip_query(&q)?))? };
     let items: Vec<Value> = rows.iter().map(render::eip).collect();
     Ok(body(json!({
         "TotalCount": total,
@@ -452,11 +396,7 @@ pub(crate) async fn modify(ctl: &Controller, ctx: &Ctx, p: &Params) -> Result<Bo
     let allocation = p.req("AllocationId")?.to_owned();
     let bandwidth = match p.opt("Bandwidth") {
         None => None,
-        Some(b) => Some(
-            b.trim()
-                .parse::<u32>()
-                .map_err(|_| Error::invalid("Bandwidth", "must be an integer"))?,
-        ),
+        Some(b) => Some(b.trim().parse::<u32>().map_err(|_| Error::invalid("Bandwidth", "must be an integer"))?),
     };
     let name = p.raw("Name").map(str::to_owned);
     let description = p.raw("Description").map(str::to_owned);

@@ -28,10 +28,7 @@ pub fn fingerprint(params: &Params) -> String {
 /// Validates a token: ASCII, 1 to 64 characters.
 pub fn check_token(token: &str) -> Result<()> {
     if token.is_empty() || token.len() > 64 || !token.is_ascii() {
-        return Err(Error::invalid(
-            "ClientToken",
-            "must be 1 to 64 ASCII characters",
-        ));
+        return Err(Error::invalid("ClientToken", "must be 1 to 64 ASCII characters"));
     }
     Ok(())
 }
@@ -49,13 +46,10 @@ pub fn lookup(tx: &mut dyn Tx, account: &str, action: &str, token: &str, fp: &st
     match tx.token_get(account, action, token)? {
         None => Ok(Seen::New),
         Some(row) if row.params_hash == fp => {
-            let v: Value =
-                serde_json::from_str(&row.response).map_err(|e| Error::Internal(e.to_string()))?;
+            let v: Value = serde_json::from_str(&row.response).map_err(|e| Error::Internal(e.to_string()))?;
             match v {
                 Value::Object(m) => Ok(Seen::Replay(m)),
-                _ => Err(Error::Internal(
-                    "stored token response is not an object".into(),
-                )),
+                _ => Err(Error::Internal("stored token response is not an object".into())),
             }
         }
         Some(_) => Err(Error::IdempotentParameterMismatch),

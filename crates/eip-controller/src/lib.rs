@@ -71,12 +71,7 @@ pub struct Controller {
 impl Controller {
     /// A controller over a store and a clock.
     pub fn new(store: Arc<dyn Store>, clock: Arc<dyn Clock>, config: Config) -> Arc<Controller> {
-        Arc::new(Controller {
-            store,
-            clock,
-            config,
-            tasks: Arc::new(tasks::Signal::default()),
-        })
+        Arc::new(Controller { store, clock, config, tasks: Arc::new(tasks::Signal::default()) })
     }
 
     /// The store.
@@ -90,11 +85,7 @@ impl Controller {
     }
 
     pub(crate) fn env(&self, ctx: &Ctx) -> Env {
-        Env {
-            account: ctx.account.clone(),
-            now: self.now(),
-            task_delay_ms: self.config.task_delay_ms,
-        }
+        Env { account: ctx.account.clone(), now: self.now(), task_delay_ms: self.config.task_delay_ms }
     }
 
     /// Runs one action.
@@ -126,9 +117,9 @@ impl Controller {
             (Ecs, "StopInstance") => ecs::stop_instance(self, ctx, p).await,
             (Ecs, "DeleteInstance") => ecs::delete_instance(self, ctx, p).await,
             (Ecs, "AllocatePublicIpAddress") => ecs::allocate_public_ip(self, ctx, p).await,
-            (product, action) => Err(Error::Internal(format!(
-                "registered action {action} of {product:?} has no handler"
-            ))),
+            (product, action) => {
+                Err(Error::Internal(format!("registered action {action} of {product:?} has no handler")))
+            }
         }
     }
 
@@ -139,9 +130,7 @@ impl Controller {
         F: FnOnce(&mut dyn Tx, &Env) -> Result<Body> + Send + 'static,
     {
         let env = self.env(ctx);
-        let takes_token = eip_api::catalog::find(ctx.product, ctx.action)
-            .map(|a| a.token)
-            .unwrap_or(false);
+        let takes_token = eip_api::catalog::find(ctx.product, ctx.action).map(|a| a.token).unwrap_or(false);
         let token = match p.opt("ClientToken") {
             Some(t) if takes_token => {
                 idempotency::check_token(t)?;
@@ -154,8 +143,7 @@ impl Controller {
             .store
             .write(move |tx| {
                 if let Some((tok, fp)) = &token
-                    && let idempotency::Seen::Replay(body) =
-                        idempotency::lookup(tx, &env.account, action, tok, fp)?
+                    && let idempotency::Seen::Replay(body) = idempotency::lookup(tx, &env.account, action, tok, fp)?
                 {
                     return Ok(body);
                 }
@@ -184,18 +172,16 @@ impl Controller {
 /// The region of a request: `RegionId`, required and known.
 pub(crate) fn region_param(p: &Params) -> Result<&'static str> {
     let r = p.req("RegionId")?;
-    eip_domain::catalogue::region(r)
-        .map(|r| r.id)
-        .ok_or_else(|| Error::RegionNotFound(r.to_owned()))
+    eip_domain::catalogue::region(r).map(|r| r.id).ok_or_else(|| Error::RegionNotFound(r.to_owned()))
 }
 
 /// An optional `RegionId`, checked when present.
 pub(crate) fn region_opt(p: &Params) -> Result<Option<&'static str>> {
     match p.opt("RegionId") {
         None => Ok(None),
-        Some(r) => eip_domain::catalogue::region(r)
-            .map(|r| Some(r.id))
-            .ok_or_else(|| Error::RegionNotFound(r.to_owned())),
+        Some(r) => {
+            eip_domain::catalogue::region(r).map(|r| Some(r.id)).ok_or_else(|| Error::RegionNotFound(r.to_owned()))
+        }
     }
 }
 
@@ -208,11 +194,7 @@ pub(crate) fn paging(p: &Params, def: i64, max: i64) -> Result<(i64, i64)> {
 
 /// `DryRun=true`: the request is valid; say so instead of doing it.
 pub(crate) fn dry_run(p: &Params) -> Result<()> {
-    if p.bool("DryRun")?.unwrap_or(false) {
-        Err(Error::DryRunOperation)
-    } else {
-        Ok(())
-    }
+    if p.bool("DryRun")?.unwrap_or(false) { Err(Error::DryRunOperation) } else { Ok(()) }
 }
 
 #[cfg(test)]

@@ -12,12 +12,7 @@ use std::net::Ipv4Addr;
 
 /// Hands out a never-used address of the region if any remains, else the
 /// free address released longest ago. Records the holder.
-pub(crate) fn take_public(
-    tx: &mut dyn Tx,
-    region: &str,
-    holder_kind: &str,
-    holder_id: &str,
-) -> Result<String> {
+pub(crate) fn take_public(tx: &mut dyn Tx, region: &str, holder_kind: &str, holder_id: &str) -> Result<String> {
     for pool in tx.pool_list(region)? {
         let Some(cidr) = Cidr::parse(&pool.cidr) else {
             continue;
@@ -44,15 +39,7 @@ pub(crate) fn take_public(
     let Some(old) = tx.address_oldest_free(region)? else {
         return Err(Error::InsufficientEip);
     };
-    hold(
-        tx,
-        &old.ip,
-        region,
-        holder_kind,
-        holder_id,
-        old.last_account_id,
-        old.released_at,
-    )?;
+    hold(tx, &old.ip, region, holder_kind, holder_id, old.last_account_id, old.released_at)?;
     Ok(old.ip)
 }
 
@@ -79,21 +66,12 @@ pub(crate) fn hold(
 
 /// Whether `ip` belongs to one of the region's pools.
 pub(crate) fn in_region_pool(tx: &mut dyn Tx, region: &str, ip: Ipv4Addr) -> Result<bool> {
-    Ok(tx
-        .pool_list(region)?
-        .iter()
-        .filter_map(|p| Cidr::parse(&p.cidr))
-        .any(|c| c.contains(ip)))
+    Ok(tx.pool_list(region)?.iter().filter_map(|p| Cidr::parse(&p.cidr)).any(|c| c.contains(ip)))
 }
 
 /// Returns a static public IP of an instance to the pool. Instance public IPs
 /// are not EIPs, so they leave no retrieval right behind.
-pub(crate) fn free_instance_public(
-    tx: &mut dyn Tx,
-    ip: &str,
-    region: &str,
-    now: i64,
-) -> Result<()> {
+pub(crate) fn free_instance_public(tx: &mut dyn Tx, ip: &str, region: &str, now: i64) -> Result<()> {
     tx.address_put(&AddressRow {
         ip: ip.to_owned(),
         region_id: region.to_owned(),
@@ -114,18 +92,11 @@ pub(crate) fn take_private(
     requested: Option<&str>,
     primary: bool,
 ) -> Result<String> {
-    let cidr = Cidr::parse(&vsw.cidr)
-        .ok_or_else(|| Error::Internal(format!("bad vSwitch CIDR {}", vsw.cidr)))?;
-    let taken: HashSet<String> = tx
-        .private_ip_list_vswitch(&vsw.id)?
-        .into_iter()
-        .map(|r| r.ip)
-        .collect();
+    let cidr = Cidr::parse(&vsw.cidr).ok_or_else(|| Error::Internal(format!("bad vSwitch CIDR {}", vsw.cidr)))?;
+    let taken: HashSet<String> = tx.private_ip_list_vswitch(&vsw.id)?.into_iter().map(|r| r.ip).collect();
     let ip = match requested {
         Some(r) => {
-            let ip: Ipv4Addr = r
-                .parse()
-                .map_err(|_| Error::invalid("PrivateIpAddress", "must be an IPv4 address"))?;
+            let ip: Ipv4Addr = r.parse().map_err(|_| Error::invalid("PrivateIpAddress", "must be an IPv4 address"))?;
             if !cidr.vswitch_is_usable(ip) || taken.contains(&ip.to_string()) {
                 return Err(Error::PrivateIpUnavailable(r.to_owned()));
             }
@@ -148,8 +119,7 @@ pub(crate) fn take_private(
 
 /// Free usable addresses left in a vSwitch.
 pub(crate) fn vswitch_available(tx: &mut dyn Tx, vsw: &VSwitchRow) -> Result<i64> {
-    let cidr = Cidr::parse(&vsw.cidr)
-        .ok_or_else(|| Error::Internal(format!("bad vSwitch CIDR {}", vsw.cidr)))?;
+    let cidr = Cidr::parse(&vsw.cidr).ok_or_else(|| Error::Internal(format!("bad vSwitch CIDR {}", vsw.cidr)))?;
     let usable = (cidr.size() as i64 - 4).max(0);
     Ok(usable - tx.private_ip_list_vswitch(&vsw.id)?.len() as i64)
 }
@@ -157,10 +127,5 @@ pub(crate) fn vswitch_available(tx: &mut dyn Tx, vsw: &VSwitchRow) -> Result<i64
 /// A MAC address in Alibaba's `00:16:3e` range.
 pub(crate) fn mac() -> String {
     let mut r = rand::rng();
-    format!(
-        "00:16:3e:{:02x}:{:02x}:{:02x}",
-        r.random::<u8>(),
-        r.random::<u8>(),
-        r.random::<u8>()
-    )
+    format!("00:16:3e:{:02x}:{:02x}:{:02x}", r.random::<u8>(), r.random::<u8>(), r.random::<u8>())
 }

@@ -15,11 +15,7 @@ fn opt_time(t: Option<i64>) -> String {
 /// One item of DescribeEipAddresses.
 pub(crate) fn eip(r: &EipRow) -> Value {
     let bw = r.bandwidth.to_string();
-    let tags: Vec<Value> = r
-        .tags
-        .iter()
-        .map(|(k, v)| json!({"Key": k, "Value": v}))
-        .collect();
+    let tags: Vec<Value> = r.tags.iter().map(|(k, v)| json!({"Key": k, "Value": v})).collect();
     json!({
         "AllocationId": r.id,
         "IpAddress": r.ip,
@@ -148,7 +144,8 @@ pub(crate) fn instance(r: &InstanceRow, x: &InstanceExtras<'_>) -> Value {
         .enis
         .iter()
         .map(|(e, ips)| {
-            let sets: Vec<Value> = ips.iter().map(|i| json!({"PrivateIpAddress": i.ip, "Primary": i.is_primary})).collect();
+            let sets: Vec<Value> =
+                ips.iter().map(|i| json!({"PrivateIpAddress": i.ip, "Primary": i.is_primary})).collect();
             json!({
                 "NetworkInterfaceId": e.id,
                 "Type": e.kind,

@@ -64,12 +64,7 @@ pub(crate) fn schedule(tx: &mut dyn Tx, kind: TaskKind, resource: &str, env: &En
 
 fn schedule_at(tx: &mut dyn Tx, kind: TaskKind, resource: &str, due: i64, now: i64) -> Result<()> {
     tx.task_insert(&TaskRow {
-        id: format!(
-            "t-{}",
-            eip_types::EipId::generate()
-                .as_str()
-                .trim_start_matches("eip-")
-        ),
+        id: format!("t-{}", eip_types::EipId::generate().as_str().trim_start_matches("eip-")),
         kind: kind.as_str().to_owned(),
         resource_id: resource.to_owned(),
         due_at: due,
@@ -89,11 +84,8 @@ fn apply(tx: &mut dyn Tx, task: &TaskRow, now: i64, delay: i64) -> Result<()> {
             let Some(mut eip) = tx.eip_get(&task.resource_id)? else {
                 return Ok(());
             };
-            let event = if kind == TaskKind::EipAssociate {
-                EipEvent::AssociateDone
-            } else {
-                EipEvent::UnassociateDone
-            };
+            let event =
+                if kind == TaskKind::EipAssociate { EipEvent::AssociateDone } else { EipEvent::UnassociateDone };
             let Ok(next) = eip_transition(eip.status, event) else {
                 return Ok(());
             }; // stale
@@ -184,10 +176,7 @@ pub async fn run(ctl: Arc<Controller>) {
                 Err(e) => {
                     failures += 1;
                     tracing::error!(error = %e, failures, "task batch failed; will retry");
-                    tokio::time::sleep(std::time::Duration::from_millis(
-                        200 * u64::from(failures.min(25)),
-                    ))
-                    .await;
+                    tokio::time::sleep(std::time::Duration::from_millis(200 * u64::from(failures.min(25)))).await;
                 }
             },
             // Cancel-safety: both arms only wait; no state is held across them.
@@ -205,7 +194,5 @@ pub async fn run(ctl: Arc<Controller>) {
 /// Drops ClientTokens past their lifetime (run periodically).
 pub async fn expire_tokens(ctl: &Controller) -> Result<i64> {
     let before = ctl.now() - crate::idempotency::TOKEN_TTL_MS;
-    ctl.store
-        .write(move |tx| tx.token_expire(before).map_err(Error::from))
-        .await
+    ctl.store.write(move |tx| tx.token_expire(before).map_err(Error::from)).await
 }

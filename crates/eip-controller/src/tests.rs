@@ -5,7 +5,7 @@ use crate::clock::FakeClock;
 use crate::{Body, Config, Controller, Ctx, accounts, demo, tasks};
 use eip_api::{Params, Product};
 use eip_store::sqlite::SqliteStore;
-use eip_store::{StoreExt, StoreError};
+use eip_store::{StoreError, StoreExt};
 use eip_types::{Error, time::DAY_MS};
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -115,7 +115,8 @@ async fn ecs_02_concurrent_associations_have_one_winner() {
         }
     }
     assert_eq!(ok, 1, "exactly one association wins");
-    let b = e.vpc("DescribeEipAddresses", &[("RegionId", "cn-hangzhou"), ("AssociatedInstanceId", &target)]).await.unwrap();
+    let b =
+        e.vpc("DescribeEipAddresses", &[("RegionId", "cn-hangzhou"), ("AssociatedInstanceId", &target)]).await.unwrap();
     assert_eq!(b["TotalCount"], 1);
 }
 
@@ -147,7 +148,9 @@ async fn client_token_replays_and_detects_mismatch() {
     let a = e.vpc("AllocateEipAddress", &[("RegionId", "cn-hangzhou"), ("ClientToken", "tok-1")]).await.unwrap();
     let b = e.vpc("AllocateEipAddress", &[("RegionId", "cn-hangzhou"), ("ClientToken", "tok-1")]).await.unwrap();
     assert_eq!(a["AllocationId"], b["AllocationId"]);
-    let c = e.vpc("AllocateEipAddress", &[("RegionId", "cn-hangzhou"), ("ClientToken", "tok-1"), ("Bandwidth", "10")]).await;
+    let c = e
+        .vpc("AllocateEipAddress", &[("RegionId", "cn-hangzhou"), ("ClientToken", "tok-1"), ("Bandwidth", "10")])
+        .await;
     assert_eq!(c.unwrap_err(), Error::IdempotentParameterMismatch);
     let all = e.vpc("DescribeEipAddresses", &[("RegionId", "cn-hangzhou")]).await.unwrap();
     assert_eq!(all["TotalCount"], 1, "the retry allocated nothing");
@@ -182,7 +185,8 @@ async fn gen_01_region_mismatch_and_missing_targets() {
     let id = b["AllocationId"].as_str().unwrap();
     let err = e.vpc("AssociateEipAddress", &[("AllocationId", id), ("InstanceId", &e.instances[0])]).await.unwrap_err();
     assert_eq!(err, Error::RegionMismatch);
-    let err = e.vpc("AssociateEipAddress", &[("AllocationId", id), ("InstanceId", "i-doesnotexist")]).await.unwrap_err();
+    let err =
+        e.vpc("AssociateEipAddress", &[("AllocationId", id), ("InstanceId", "i-doesnotexist")]).await.unwrap_err();
     assert_eq!(err, Error::AssociateTargetNotFound("i-doesnotexist".into()));
 }
 

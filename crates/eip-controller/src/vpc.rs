@@ -7,9 +7,7 @@ use eip_domain::catalogue::{self, REGIONS};
 use eip_domain::cidr::Cidr;
 use eip_domain::rules::check_name;
 use eip_store::{VSwitchRow, VpcRow};
-use eip_types::{
-    DependencyKind, Error, ResourceKind, Result, RouteTableId, VRouterId, VSwitchId, VpcId,
-};
+use eip_types::{DependencyKind, Error, ResourceKind, Result, RouteTableId, VRouterId, VSwitchId, VpcId};
 use serde_json::{Value, json};
 
 fn body(v: Value) -> Body {
@@ -20,9 +18,7 @@ fn body(v: Value) -> Body {
 }
 
 fn english(p: &Params) -> bool {
-    p.opt("AcceptLanguage")
-        .map(|l| l.starts_with("en"))
-        .unwrap_or(false)
+    p.opt("AcceptLanguage").map(|l| l.starts_with("en")).unwrap_or(false)
 }
 
 pub(crate) fn describe_regions(ctx: &Ctx, p: &Params) -> Result<Body> {
@@ -49,8 +45,7 @@ pub(crate) fn describe_regions(ctx: &Ctx, p: &Params) -> Result<Body> {
 }
 
 pub(crate) fn describe_zones(ctx: &Ctx, p: &Params) -> Result<Body> {
-    let region = catalogue::region(region_param(p)?)
-        .ok_or_else(|| Error::Internal("region vanished".into()))?;
+    let region = catalogue::region(region_param(p)?).ok_or_else(|| Error::Internal("region vanished".into()))?;
     let en = english(p);
     let zones: Vec<Value> = region
         .zones
@@ -81,12 +76,9 @@ pub(crate) fn describe_zones(ctx: &Ctx, p: &Params) -> Result<Body> {
 pub(crate) async fn create_vpc(ctl: &Controller, ctx: &Ctx, p: &Params) -> Result<Body> {
     let region = region_param(p)?;
     let cidr_text = p.opt("CidrBlock").unwrap_or("172.16.0.0/12");
-    let cidr =
-        Cidr::parse(cidr_text).ok_or_else(|| Error::InvalidCidrBlock(cidr_text.to_owned()))?;
+    let cidr = Cidr::parse(cidr_text).ok_or_else(|| Error::InvalidCidrBlock(cidr_text.to_owned()))?;
     if !cidr.is_private() || !(8..=28).contains(&cidr.len) {
-        return Err(Error::InvalidCidrBlock(format!(
-            "{cidr_text} must be a private block with a mask of 8 to 28"
-        )));
+        return Err(Error::InvalidCidrBlock(format!("{cidr_text} must be a private block with a mask of 8 to 28")));
     }
     let name = p.raw("VpcName").unwrap_or_default().to_owned();
     let description = p.raw("Description").unwrap_or_default().to_owned();
@@ -107,9 +99,7 @@ pub(crate) async fn create_vpc(ctl: &Controller, ctx: &Ctx, p: &Params) -> Resul
             created_at: env.now,
         };
         tx.vpc_insert(&row)?;
-        let rg = eip_types::default_resource_group(&eip_types::AccountId::from_trusted(
-            env.account.clone(),
-        ));
+        let rg = eip_types::default_resource_group(&eip_types::AccountId::from_trusted(env.account.clone()));
         Ok(body(json!({
             "VpcId": row.id,
             "VRouterId": row.vrouter_id,
@@ -141,11 +131,7 @@ pub(crate) fn describe_vpcs(ctl: &Controller, ctx: &Ctx, p: &Params) -> Result<B
             .skip(((page - 1) * size) as usize)
             .take(size as usize)
             .map(|v| {
-                let ids: Vec<String> = vsws
-                    .iter()
-                    .filter(|s| s.vpc_id == v.id)
-                    .map(|s| s.id.clone())
-                    .collect();
+                let ids: Vec<String> = vsws.iter().filter(|s| s.vpc_id == v.id).map(|s| s.id.clone()).collect();
                 render::vpc(v, &ids)
             })
             .collect();
@@ -163,25 +149,13 @@ pub(crate) async fn delete_vpc(ctl: &Controller, ctx: &Ctx, p: &Params) -> Resul
     let id = p.req("VpcId")?.to_owned();
     dry_run(p)?;
     ctl.write(ctx, p, move |tx, env| {
-        let vpc = tx
-            .vpc_get(&env.account, &id)?
-            .filter(|v| region.is_none_or(|r| r == v.region_id));
+        let vpc = tx.vpc_get(&env.account, &id)?.filter(|v| region.is_none_or(|r| r == v.region_id));
         let vpc = vpc.ok_or_else(|| Error::not_found(ResourceKind::Vpc, &id))?;
-        if tx
-            .vswitch_list(&env.account, &vpc.region_id)?
-            .iter()
-            .any(|s| s.vpc_id == vpc.id)
-        {
+        if tx.vswitch_list(&env.account, &vpc.region_id)?.iter().any(|s| s.vpc_id == vpc.id) {
             return Err(Error::DependencyViolation(DependencyKind::VpcHasVSwitch));
         }
-        if tx
-            .sg_list(&env.account, &vpc.region_id)?
-            .iter()
-            .any(|s| s.vpc_id.as_deref() == Some(&vpc.id))
-        {
-            return Err(Error::DependencyViolation(
-                DependencyKind::VpcHasSecurityGroup,
-            ));
+        if tx.sg_list(&env.account, &vpc.region_id)?.iter().any(|s| s.vpc_id.as_deref() == Some(&vpc.id)) {
+            return Err(Error::DependencyViolation(DependencyKind::VpcHasSecurityGroup));
         }
         tx.vpc_delete(&vpc.id)?;
         Ok(Body::new())
@@ -196,9 +170,7 @@ pub(crate) async fn create_vswitch(ctl: &Controller, ctx: &Ctx, p: &Params) -> R
     let cidr_text = p.req("CidrBlock")?.to_owned();
     let cidr = Cidr::parse(&cidr_text).ok_or_else(|| Error::InvalidCidrBlock(cidr_text.clone()))?;
     if !(16..=29).contains(&cidr.len) {
-        return Err(Error::InvalidCidrBlock(format!(
-            "{cidr_text}: the mask must be 16 to 29"
-        )));
+        return Err(Error::InvalidCidrBlock(format!("{cidr_text}: the mask must be 16 to 29")));
     }
     let name = p.raw("VSwitchName").unwrap_or_default().to_owned();
     let description = p.raw("Description").unwrap_or_default().to_owned();
@@ -206,25 +178,16 @@ pub(crate) async fn create_vswitch(ctl: &Controller, ctx: &Ctx, p: &Params) -> R
     check_name("Description", &description, 256)?;
     dry_run(p)?;
     ctl.write(ctx, p, move |tx, env| {
-        let vpc = tx
-            .vpc_get(&env.account, &vpc_id)?
-            .filter(|v| region.is_none_or(|r| r == v.region_id));
+        let vpc = tx.vpc_get(&env.account, &vpc_id)?.filter(|v| region.is_none_or(|r| r == v.region_id));
         let vpc = vpc.ok_or_else(|| Error::not_found(ResourceKind::Vpc, &vpc_id))?;
         if catalogue::zone_region(&zone).map(|r| r.id) != Some(vpc.region_id.as_str()) {
             return Err(Error::not_found(ResourceKind::Zone, &zone));
         }
-        let vpc_cidr =
-            Cidr::parse(&vpc.cidr).ok_or_else(|| Error::Internal("stored VPC CIDR".into()))?;
+        let vpc_cidr = Cidr::parse(&vpc.cidr).ok_or_else(|| Error::Internal("stored VPC CIDR".into()))?;
         if !vpc_cidr.contains_cidr(&cidr) {
-            return Err(Error::InvalidCidrBlock(format!(
-                "{cidr} is not inside the VPC's {vpc_cidr}"
-            )));
+            return Err(Error::InvalidCidrBlock(format!("{cidr} is not inside the VPC's {vpc_cidr}")));
         }
-        for other in tx
-            .vswitch_list(&env.account, &vpc.region_id)?
-            .iter()
-            .filter(|s| s.vpc_id == vpc.id)
-        {
+        for other in tx.vswitch_list(&env.account, &vpc.region_id)?.iter().filter(|s| s.vpc_id == vpc.id) {
             if Cidr::parse(&other.cidr).is_some_and(|o| o.overlaps(&cidr)) {
                 return Err(Error::CidrOverlapped);
             }
@@ -264,11 +227,7 @@ pub(crate) fn describe_vswitches(ctl: &Controller, ctx: &Ctx, p: &Params) -> Res
             .filter(|s| name.as_ref().is_none_or(|n| &s.name == n))
             .collect();
         let mut items = Vec::new();
-        for s in matching
-            .iter()
-            .skip(((page - 1) * size) as usize)
-            .take(size as usize)
-        {
+        for s in matching.iter().skip(((page - 1) * size) as usize).take(size as usize) {
             let avail = crate::net::vswitch_available(tx, s)?;
             items.push(render::vswitch(s, avail));
         }
@@ -286,14 +245,10 @@ pub(crate) async fn delete_vswitch(ctl: &Controller, ctx: &Ctx, p: &Params) -> R
     let id = p.req("VSwitchId")?.to_owned();
     dry_run(p)?;
     ctl.write(ctx, p, move |tx, env| {
-        let vsw = tx
-            .vswitch_get(&env.account, &id)?
-            .filter(|v| region.is_none_or(|r| r == v.region_id));
+        let vsw = tx.vswitch_get(&env.account, &id)?.filter(|v| region.is_none_or(|r| r == v.region_id));
         let vsw = vsw.ok_or_else(|| Error::not_found(ResourceKind::VSwitch, &id))?;
         if tx.instance_count_using(&vsw.id)? > 0 || tx.eni_count_in_vswitch(&vsw.id)? > 0 {
-            return Err(Error::DependencyViolation(
-                DependencyKind::VSwitchHasInstance,
-            ));
+            return Err(Error::DependencyViolation(DependencyKind::VSwitchHasInstance));
         }
         tx.vswitch_delete(&vsw.id)?;
         Ok(Body::new())

@@ -30,127 +30,32 @@ pub static REGIONS: &[Region] = &[
         "China (Beijing)",
         ["a", "b", "c", "d", "e", "f", "g", "h", "i", "j", "k", "l"]
     ),
-    region!(
-        "cn-zhangjiakou",
-        "华北3（张家口）",
-        "China (Zhangjiakou)",
-        ["a", "b", "c"]
-    ),
-    region!(
-        "cn-huhehaote",
-        "华北5（呼和浩特）",
-        "China (Hohhot)",
-        ["a", "b"]
-    ),
-    region!(
-        "cn-wulanchabu",
-        "华北6（乌兰察布）",
-        "China (Ulanqab)",
-        ["a", "b", "c"]
-    ),
-    region!(
-        "cn-hangzhou",
-        "华东1（杭州）",
-        "China (Hangzhou)",
-        ["b", "e", "f", "g", "h", "i", "j", "k"]
-    ),
-    region!(
-        "cn-shanghai",
-        "华东2（上海）",
-        "China (Shanghai)",
-        ["a", "b", "e", "f", "g", "l", "m", "n"]
-    ),
-    region!(
-        "cn-nanjing",
-        "华东5（南京-本地地域）",
-        "China (Nanjing - Local Region)",
-        ["a"]
-    ),
-    region!(
-        "cn-fuzhou",
-        "华东6（福州-本地地域）",
-        "China (Fuzhou - Local Region)",
-        ["a"]
-    ),
-    region!(
-        "cn-shenzhen",
-        "华南1（深圳）",
-        "China (Shenzhen)",
-        ["a", "b", "c", "d", "e", "f"]
-    ),
+    region!("cn-zhangjiakou", "华北3（张家口）", "China (Zhangjiakou)", ["a", "b", "c"]),
+    region!("cn-huhehaote", "华北5（呼和浩特）", "China (Hohhot)", ["a", "b"]),
+    region!("cn-wulanchabu", "华北6（乌兰察布）", "China (Ulanqab)", ["a", "b", "c"]),
+    region!("cn-hangzhou", "华东1（杭州）", "China (Hangzhou)", ["b", "e", "f", "g", "h", "i", "j", "k"]),
+    region!("cn-shanghai", "华东2（上海）", "China (Shanghai)", ["a", "b", "e", "f", "g", "l", "m", "n"]),
+    region!("cn-nanjing", "华东5（南京-本地地域）", "China (Nanjing - Local Region)", ["a"]),
+    region!("cn-fuzhou", "华东6（福州-本地地域）", "China (Fuzhou - Local Region)", ["a"]),
+    region!("cn-shenzhen", "华南1（深圳）", "China (Shenzhen)", ["a", "b", "c", "d", "e", "f"]),
     region!("cn-heyuan", "华南2（河源）", "China (Heyuan)", ["a", "b"]),
-    region!(
-        "cn-guangzhou",
-        "华南3（广州）",
-        "China (Guangzhou)",
-        ["a", "b"]
-    ),
+    region!("cn-guangzhou", "华南3（广州）", "China (Guangzhou)", ["a", "b"]),
     region!("cn-chengdu", "西南1（成都）", "China (Chengdu)", ["a", "b"]),
-    region!(
-        "cn-hongkong",
-        "中国香港",
-        "China (Hong Kong)",
-        ["b", "c", "d"]
-    ),
-    region!(
-        "ap-northeast-1",
-        "日本（东京）",
-        "Japan (Tokyo)",
-        ["a", "b", "c"]
-    ),
-    region!(
-        "ap-northeast-2",
-        "韩国（首尔）",
-        "South Korea (Seoul)",
-        ["a"]
-    ),
+    region!("cn-hongkong", "中国香港", "China (Hong Kong)", ["b", "c", "d"]),
+    region!("ap-northeast-1", "日本（东京）", "Japan (Tokyo)", ["a", "b", "c"]),
+    region!("ap-northeast-2", "韩国（首尔）", "South Korea (Seoul)", ["a"]),
     region!("ap-southeast-1", "新加坡", "Singapore", ["a", "b", "c"]),
-    region!(
-        "ap-southeast-3",
-        "马来西亚（吉隆坡）",
-        "Malaysia (Kuala Lumpur)",
-        ["a", "b"]
-    ),
-    region!(
-        "ap-southeast-5",
-        "印度尼西亚（雅加达）",
-        "Indonesia (Jakarta)",
-        ["a", "b", "c"]
-    ),
-    region!(
-        "ap-southeast-6",
-        "菲律宾（马尼拉）",
-        "Philippines (Manila)",
-        ["a"]
-    ),
-    region!(
-        "ap-southeast-7",
-        "泰国（曼谷）",
-        "Thailand (Bangkok)",
-        ["a"]
-    ),
+    region!("ap-southeast-3", "马来西亚（吉隆坡）", "Malaysia (Kuala Lumpur)", ["a", "b"]),
+    region!("ap-southeast-5", "印度尼西亚（雅加达）", "Indonesia (Jakarta)", ["a", "b", "c"]),
+    region!("ap-southeast-6", "菲律宾（马尼拉）", "Philippines (Manila)", ["a"]),
+    region!("ap-southeast-7", "泰国（曼谷）", "Thailand (Bangkok)", ["a"]),
     region!("us-east-1", "美国（弗吉尼亚）", "US (Virginia)", ["a", "b"]),
-    region!(
-        "us-west-1",
-        "美国（硅谷）",
-        "US (Silicon Valley)",
-        ["a", "b"]
-    ),
+    region!("us-west-1", "美国（硅谷）", "US (Silicon Valley)", ["a", "b"]),
     region!("na-south-1", "墨西哥", "Mexico", ["a"]),
     region!("eu-west-1", "英国（伦敦）", "UK (London)", ["a", "b"]),
-    region!(
-        "eu-central-1",
-        "德国（法兰克福）",
-        "Germany (Frankfurt)",
-        ["a", "b", "c"]
-    ),
+    region!("eu-central-1", "德国（法兰克福）", "Germany (Frankfurt)", ["a", "b", "c"]),
     region!("me-east-1", "阿联酋（迪拜）", "UAE (Dubai)", ["a"]),
-    region!(
-        "me-central-1",
-        "沙特（利雅得）",
-        "Saudi Arabia (Riyadh)",
-        ["a"]
-    ),
+    region!("me-central-1", "沙特（利雅得）", "Saudi Arabia (Riyadh)", ["a"]),
 ];
 
 /// Looks a region up by id.
@@ -182,15 +87,7 @@ mod tests {
                 assert_eq!(zone_region(z).map(|r| r.id), Some(r.id));
             }
         }
-        assert!(
-            REGIONS.len() <= 32,
-            "the default pools give each region a /20 of 198.18.0.0/15"
-        );
-        assert!(
-            region("cn-hangzhou")
-                .unwrap()
-                .zones
-                .contains(&"cn-hangzhou-h")
-        );
+        assert!(REGIONS.len() <= 32, "the default pools give each region a /20 of 198.18.0.0/15");
+        assert!(region("cn-hangzhou").unwrap().zones.contains(&"cn-hangzhou-h"));
     }
 }

@@ -28,11 +28,7 @@ impl Cidr {
     }
 
     fn mask_of(len: u8) -> u32 {
-        if len == 0 {
-            0
-        } else {
-            u32::MAX << (32 - u32::from(len))
-        }
+        if len == 0 { 0 } else { u32::MAX << (32 - u32::from(len)) }
     }
 
     /// Number of addresses.

@@ -16,10 +16,7 @@ pub const LAB_RANGE: &str = "198.18.0.0/15";
 pub fn default_pool(region: &str) -> Option<Cidr> {
     let idx = catalogue::region_index(region)? as u32;
     let lab = Cidr::parse(LAB_RANGE)?;
-    (idx < 32).then(|| Cidr {
-        base: lab.base + idx * 4096,
-        len: 20,
-    })
+    (idx < 32).then(|| Cidr { base: lab.base + idx * 4096, len: 20 })
 }
 
 /// A permutation of the usable offsets of a block: every address but the
@@ -49,12 +46,7 @@ impl Permutation {
             step += 1;
         }
         let seed = u64::from(cidr.base.rotate_left(7)) % n;
-        Permutation {
-            cidr,
-            n,
-            step: step % n.max(1),
-            seed,
-        }
+        Permutation { cidr, n, step: step % n.max(1), seed }
     }
 
     /// How many addresses the permutation visits.
@@ -72,8 +64,7 @@ impl Permutation {
         if cursor >= self.n || self.is_empty() {
             return None;
         }
-        let off =
-            ((cursor as u128 * self.step as u128 + self.seed as u128) % self.n as u128) as u64;
+        let off = ((cursor as u128 * self.step as u128 + self.seed as u128) % self.n as u128) as u64;
         self.cidr.nth(off + 1)
     }
 }
@@ -86,10 +77,7 @@ mod tests {
     #[test]
     fn default_pools_are_disjoint_and_in_the_lab_range() {
         let lab = Cidr::parse(LAB_RANGE).unwrap();
-        let pools: Vec<Cidr> = catalogue::REGIONS
-            .iter()
-            .map(|r| default_pool(r.id).unwrap())
-            .collect();
+        let pools: Vec<Cidr> = catalogue::REGIONS.iter().map(|r| default_pool(r.id).unwrap()).collect();
         for (i, a) in pools.iter().enumerate() {
             assert!(lab.contains_cidr(a));
             for b in &pools[i + 1..] {

@@ -5,8 +5,8 @@
 //! same code.
 
 use eip_types::{
-    AssociatedInstanceType, ChargeType, EipStatus, Error, InstanceNetworkType, InstanceStatus,
-    InternetChargeType, Result,
+    AssociatedInstanceType, ChargeType, EipStatus, Error, InstanceNetworkType, InstanceStatus, InternetChargeType,
+    Result,
 };
 
 /// Events that move an EIP through its lifecycle (GEN-04).
@@ -33,10 +33,9 @@ pub fn eip_transition(status: EipStatus, event: EipEvent) -> Result<EipStatus> {
     use EipStatus as S;
     match (status, event) {
         // Writes during a task in flight are refused as retryable conflicts (GEN-04).
-        (
-            S::Associating | S::Unassociating | S::Releasing,
-            E::Associate | E::Unassociate | E::Release,
-        ) => Err(Error::TaskConflict),
+        (S::Associating | S::Unassociating | S::Releasing, E::Associate | E::Unassociate | E::Release) => {
+            Err(Error::TaskConflict)
+        }
         (S::Available, E::Associate) => Ok(S::Associating),
         (S::Available, E::Release) => Ok(S::Releasing),
         // Nothing to unassociate.
@@ -122,11 +121,7 @@ pub fn check_unassociate_ecs(inst_status: InstanceStatus) -> Result<()> {
 }
 
 /// Checks ReleaseEipAddress: only Available, only pay-as-you-go, not protected.
-pub fn check_release(
-    status: EipStatus,
-    charge: ChargeType,
-    deletion_protection: bool,
-) -> Result<EipStatus> {
+pub fn check_release(status: EipStatus, charge: ChargeType, deletion_protection: bool) -> Result<EipStatus> {
     let next = eip_transition(status, EipEvent::Release)?;
     match charge {
         ChargeType::PostPaid => {}
@@ -167,10 +162,7 @@ pub fn check_bandwidth(bw: u32, charge: ChargeType, internet: InternetChargeType
     if (lo..=hi).contains(&bw) {
         Ok(())
     } else {
-        Err(Error::invalid(
-            "Bandwidth",
-            format!("must be {lo} to {hi} for {charge}/{internet}"),
-        ))
+        Err(Error::invalid("Bandwidth", format!("must be {lo} to {hi} for {charge}/{internet}")))
     }
 }
 
@@ -180,16 +172,10 @@ pub fn check_bandwidth(bw: u32, charge: ChargeType, internet: InternetChargeType
 pub fn check_name(param: &str, value: &str, max: usize) -> Result<()> {
     let n = value.chars().count();
     if n > max {
-        return Err(Error::invalid(
-            param,
-            format!("must be at most {max} characters"),
-        ));
+        return Err(Error::invalid(param, format!("must be at most {max} characters")));
     }
     if value.starts_with("http://") || value.starts_with("https://") {
-        return Err(Error::invalid(
-            param,
-            "must not start with http:// or https://",
-        ));
+        return Err(Error::invalid(param, "must not start with http:// or https://"));
     }
     Ok(())
 }
@@ -212,10 +198,9 @@ pub fn instance_task_step(status: InstanceStatus, want_running: bool) -> (Instan
 pub fn check_start(status: InstanceStatus) -> Result<InstanceStatus> {
     match status {
         InstanceStatus::Stopped => Ok(InstanceStatus::Starting),
-        InstanceStatus::Pending
-        | InstanceStatus::Starting
-        | InstanceStatus::Running
-        | InstanceStatus::Stopping => Err(Error::IncorrectInstanceStatus(status)),
+        InstanceStatus::Pending | InstanceStatus::Starting | InstanceStatus::Running | InstanceStatus::Stopping => {
+            Err(Error::IncorrectInstanceStatus(status))
+        }
     }
 }
 
@@ -223,10 +208,9 @@ pub fn check_start(status: InstanceStatus) -> Result<InstanceStatus> {
 pub fn check_stop(status: InstanceStatus) -> Result<InstanceStatus> {
     match status {
         InstanceStatus::Running => Ok(InstanceStatus::Stopping),
-        InstanceStatus::Pending
-        | InstanceStatus::Starting
-        | InstanceStatus::Stopped
-        | InstanceStatus::Stopping => Err(Error::IncorrectInstanceStatus(status)),
+        InstanceStatus::Pending | InstanceStatus::Starting | InstanceStatus::Stopped | InstanceStatus::Stopping => {
+            Err(Error::IncorrectInstanceStatus(status))
+        }
     }
 }
 
@@ -254,11 +238,7 @@ pub fn check_retrieve(
         return Err(Error::IpAllocated);
     }
     match (last_holder, released_at_ms) {
-        (Some(holder), Some(at))
-            if holder == account && now_ms - at <= 7 * eip_types::time::DAY_MS =>
-        {
-            Ok(())
-        }
+        (Some(holder), Some(at)) if holder == account && now_ms - at <= 7 * eip_types::time::DAY_MS => Ok(()),
         _ => Err(Error::AllocateUnfamiliarIp),
     }
 }
@@ -277,42 +257,24 @@ mod tests {
             has_eip: false,
         }
     }
-    const EIP: EipFacts<'static> = EipFacts {
-        status: EipStatus::Available,
-        region: "cn-hangzhou",
-    };
+    const EIP: EipFacts<'static> = EipFacts { status: EipStatus::Available, region: "cn-hangzhou" };
 
     #[test]
     fn gen_01_same_region_only() {
-        let other = InstanceFacts {
-            region: "cn-beijing",
-            ..inst(InstanceStatus::Running)
-        };
+        let other = InstanceFacts { region: "cn-beijing", ..inst(InstanceStatus::Running) };
         assert_eq!(check_associate_ecs(EIP, other), Err(Error::RegionMismatch));
     }
 
     #[test]
     fn ecs_01_vpc_only() {
-        let classic = InstanceFacts {
-            network_type: InstanceNetworkType::Classic,
-            ..inst(InstanceStatus::Running)
-        };
-        assert_eq!(
-            check_associate_ecs(EIP, classic),
-            Err(Error::InstanceNotInVpc)
-        );
+        let classic = InstanceFacts { network_type: InstanceNetworkType::Classic, ..inst(InstanceStatus::Running) };
+        assert_eq!(check_associate_ecs(EIP, classic), Err(Error::InstanceNotInVpc));
     }
 
     #[test]
     fn ecs_02_one_eip_per_instance() {
-        let taken = InstanceFacts {
-            has_eip: true,
-            ..inst(InstanceStatus::Running)
-        };
-        assert_eq!(
-            check_associate_ecs(EIP, taken),
-            Err(Error::AssociationDuplicated)
-        );
+        let taken = InstanceFacts { has_eip: true, ..inst(InstanceStatus::Running) };
+        assert_eq!(check_associate_ecs(EIP, taken), Err(Error::AssociationDuplicated));
     }
 
     #[test]
@@ -330,22 +292,13 @@ mod tests {
 
     #[test]
     fn ecs_04_no_public_ip() {
-        let public = InstanceFacts {
-            has_public_ip: true,
-            ..inst(InstanceStatus::Running)
-        };
-        assert_eq!(
-            check_associate_ecs(EIP, public),
-            Err(Error::InstanceHasPublicIp)
-        );
+        let public = InstanceFacts { has_public_ip: true, ..inst(InstanceStatus::Running) };
+        assert_eq!(check_associate_ecs(EIP, public), Err(Error::InstanceHasPublicIp));
     }
 
     #[test]
     fn ecs_06_no_in_place_swap() {
-        let in_use = EipFacts {
-            status: EipStatus::InUse,
-            ..EIP
-        };
+        let in_use = EipFacts { status: EipStatus::InUse, ..EIP };
         assert_eq!(
             check_associate_ecs(in_use, inst(InstanceStatus::Running)),
             Err(Error::IncorrectEipStatus(EipStatus::InUse))
@@ -354,43 +307,20 @@ mod tests {
 
     #[test]
     fn gen_04_transitional_refuses_writes() {
-        for s in [
-            EipStatus::Associating,
-            EipStatus::Unassociating,
-            EipStatus::Releasing,
-        ] {
-            for e in [
-                EipEvent::Associate,
-                EipEvent::Unassociate,
-                EipEvent::Release,
-            ] {
+        for s in [EipStatus::Associating, EipStatus::Unassociating, EipStatus::Releasing] {
+            for e in [EipEvent::Associate, EipEvent::Unassociate, EipEvent::Release] {
                 assert_eq!(eip_transition(s, e), Err(Error::TaskConflict));
             }
         }
-        assert_eq!(
-            eip_transition(EipStatus::Associating, EipEvent::AssociateDone),
-            Ok(EipStatus::InUse)
-        );
-        assert_eq!(
-            eip_transition(EipStatus::Unassociating, EipEvent::UnassociateDone),
-            Ok(EipStatus::Available)
-        );
+        assert_eq!(eip_transition(EipStatus::Associating, EipEvent::AssociateDone), Ok(EipStatus::InUse));
+        assert_eq!(eip_transition(EipStatus::Unassociating, EipEvent::UnassociateDone), Ok(EipStatus::Available));
     }
 
     #[test]
     fn release_rules() {
-        assert_eq!(
-            check_release(EipStatus::Available, ChargeType::PostPaid, false),
-            Ok(EipStatus::Releasing)
-        );
-        assert_eq!(
-            check_release(EipStatus::Available, ChargeType::PrePaid, false),
-            Err(Error::ChargeTypeIsPrepaid)
-        );
-        assert_eq!(
-            check_release(EipStatus::Available, ChargeType::PostPaid, true),
-            Err(Error::DeletionProtection)
-        );
+        assert_eq!(check_release(EipStatus::Available, ChargeType::PostPaid, false), Ok(EipStatus::Releasing));
+        assert_eq!(check_release(EipStatus::Available, ChargeType::PrePaid, false), Err(Error::ChargeTypeIsPrepaid));
+        assert_eq!(check_release(EipStatus::Available, ChargeType::PostPaid, true), Err(Error::DeletionProtection));
         assert_eq!(
             check_release(EipStatus::InUse, ChargeType::PostPaid, false),
             Err(Error::IncorrectEipStatus(EipStatus::InUse))
@@ -400,60 +330,20 @@ mod tests {
     #[test]
     fn gen_03_retrieval_window() {
         let day = eip_types::time::DAY_MS;
-        assert_eq!(
-            check_retrieve("a", false, Some("a"), Some(0), 7 * day),
-            Ok(())
-        );
-        assert_eq!(
-            check_retrieve("a", false, Some("a"), Some(0), 7 * day + 1),
-            Err(Error::AllocateUnfamiliarIp)
-        );
-        assert_eq!(
-            check_retrieve("a", false, Some("b"), Some(0), day),
-            Err(Error::AllocateUnfamiliarIp)
-        );
-        assert_eq!(
-            check_retrieve("a", false, None, None, day),
-            Err(Error::AllocateUnfamiliarIp)
-        );
-        assert_eq!(
-            check_retrieve("a", true, Some("a"), Some(0), day),
-            Err(Error::IpAllocated)
-        );
+        assert_eq!(check_retrieve("a", false, Some("a"), Some(0), 7 * day), Ok(()));
+        assert_eq!(check_retrieve("a", false, Some("a"), Some(0), 7 * day + 1), Err(Error::AllocateUnfamiliarIp));
+        assert_eq!(check_retrieve("a", false, Some("b"), Some(0), day), Err(Error::AllocateUnfamiliarIp));
+        assert_eq!(check_retrieve("a", false, None, None, day), Err(Error::AllocateUnfamiliarIp));
+        assert_eq!(check_retrieve("a", true, Some("a"), Some(0), day), Err(Error::IpAllocated));
     }
 
     #[test]
     fn bandwidth_ranges() {
-        assert!(
-            check_bandwidth(
-                500,
-                ChargeType::PostPaid,
-                InternetChargeType::PayByBandwidth
-            )
-            .is_ok()
-        );
-        assert!(
-            check_bandwidth(
-                501,
-                ChargeType::PostPaid,
-                InternetChargeType::PayByBandwidth
-            )
-            .is_err()
-        );
-        assert!(
-            check_bandwidth(201, ChargeType::PostPaid, InternetChargeType::PayByTraffic).is_err()
-        );
-        assert!(
-            check_bandwidth(0, ChargeType::PrePaid, InternetChargeType::PayByBandwidth).is_err()
-        );
-        assert!(
-            check_bandwidth(
-                1000,
-                ChargeType::PrePaid,
-                InternetChargeType::PayByBandwidth
-            )
-            .is_ok()
-        );
+        assert!(check_bandwidth(500, ChargeType::PostPaid, InternetChargeType::PayByBandwidth).is_ok());
+        assert!(check_bandwidth(501, ChargeType::PostPaid, InternetChargeType::PayByBandwidth).is_err());
+        assert!(check_bandwidth(201, ChargeType::PostPaid, InternetChargeType::PayByTraffic).is_err());
+        assert!(check_bandwidth(0, ChargeType::PrePaid, InternetChargeType::PayByBandwidth).is_err());
+        assert!(check_bandwidth(1000, ChargeType::PrePaid, InternetChargeType::PayByBandwidth).is_ok());
     }
 
     fn any_status() -> impl Strategy<Value = EipStatus> {

@@ -90,10 +90,7 @@ pub trait StoreExt: Store {
             (ok, deliver)
         });
         self.submit(job);
-        Box::pin(async move {
-            recv.await
-                .unwrap_or_else(|_| Err(Error::Internal("store writer stopped".into())))
-        })
+        Box::pin(async move { recv.await.unwrap_or_else(|_| Err(Error::Internal("store writer stopped".into()))) })
     }
 
     /// Runs `f` on a read snapshot and returns its value.
@@ -101,9 +98,7 @@ pub trait StoreExt: Store {
         let mut f = Some(f);
         let mut out = None;
         self.read_dyn(&mut |tx| {
-            let f = f
-                .take()
-                .ok_or_else(|| Error::Internal("read closure reused".into()))?;
+            let f = f.take().ok_or_else(|| Error::Internal("read closure reused".into()))?;
             out = Some(f(tx)?);
             Ok(())
         })?;
@@ -236,12 +231,7 @@ pub trait Tx {
 
     // --- idempotency
     /// A stored ClientToken result.
-    fn token_get(
-        &mut self,
-        account: &str,
-        action: &str,
-        token: &str,
-    ) -> StoreResult<Option<TokenRow>>;
+    fn token_get(&mut self, account: &str, action: &str, token: &str) -> StoreResult<Option<TokenRow>>;
     /// Stores a ClientToken result.
     fn token_insert(&mut self, row: &TokenRow) -> StoreResult<()>;
     /// Forgets tokens older than `before`.

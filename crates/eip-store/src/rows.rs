@@ -2,8 +2,7 @@
 //! the same structs; the controller builds them and the backend maps columns.
 
 use eip_types::{
-    AssociatedInstanceType, ChargeType, EipMode, EipStatus, InstanceNetworkType, InstanceStatus,
-    InternetChargeType,
+    AssociatedInstanceType, ChargeType, EipMode, EipStatus, InstanceNetworkType, InstanceStatus, InternetChargeType,
 };
 
 /// An account.

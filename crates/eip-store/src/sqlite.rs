@@ -9,8 +9,7 @@
 
 use crate::*;
 use eip_types::{
-    AssociatedInstanceType, ChargeType, EipMode, EipStatus, InstanceNetworkType, InstanceStatus,
-    InternetChargeType,
+    AssociatedInstanceType, ChargeType, EipMode, EipStatus, InstanceNetworkType, InstanceStatus, InternetChargeType,
 };
 use parking_lot::Mutex;
 use rusqlite::{Connection, OptionalExtension, Row, params};
@@ -42,8 +41,9 @@ fn map_err(e: rusqlite::Error) -> StoreError {
     if let rusqlite::Error::SqliteFailure(f, msg) = &e {
         let msg = msg.clone().unwrap_or_default();
         return match f.extended_code {
-            rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE
-            | rusqlite::ffi::SQLITE_CONSTRAINT_PRIMARYKEY => StoreError::UniqueViolation(msg),
+            rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE | rusqlite::ffi::SQLITE_CONSTRAINT_PRIMARYKEY => {
+                StoreError::UniqueViolation(msg)
+            }
             rusqlite::ffi::SQLITE_CONSTRAINT_CHECK
             | rusqlite::ffi::SQLITE_CONSTRAINT_FOREIGNKEY
             | rusqlite::ffi::SQLITE_CONSTRAINT_NOTNULL => StoreError::ConstraintViolation(msg),
@@ -58,18 +58,12 @@ impl SqliteStore {
     /// and starts the writer thread.
     pub fn open(path: &Path) -> Result<SqliteStore, StoreError> {
         let writer = open_conn(path).map_err(map_err)?;
-        let mode: String = writer
-            .query_row("PRAGMA journal_mode=WAL", [], |r| r.get(0))
-            .map_err(map_err)?;
+        let mode: String = writer.query_row("PRAGMA journal_mode=WAL", [], |r| r.get(0)).map_err(map_err)?;
         if !mode.eq_ignore_ascii_case("wal") {
-            return Err(StoreError::Other(format!(
-                "journal_mode is {mode}, WAL required"
-            )));
+            return Err(StoreError::Other(format!("journal_mode is {mode}, WAL required")));
         }
         // Durability: fsync the WAL on every commit.
-        writer
-            .pragma_update(None, "synchronous", "FULL")
-            .map_err(map_err)?;
+        writer.pragma_update(None, "synchronous", "FULL").map_err(map_err)?;
         migrate(&writer)?;
         let mut readers = Vec::new();
         for _ in 0..4 {
@@ -82,11 +76,7 @@ impl SqliteStore {
             .name("eip-store-writer".into())
             .spawn(move || writer_loop(writer, recv))
             .map_err(|e| StoreError::Other(e.to_string()))?;
-        Ok(SqliteStore {
-            jobs: send,
-            readers: Mutex::new(readers),
-            path: path.to_owned(),
-        })
+        Ok(SqliteStore { jobs: send, readers: Mutex::new(readers), path: path.to_owned() })
     }
 
     /// The database file.
@@ -96,15 +86,13 @@ impl SqliteStore {
 }
 
 fn migrate(conn: &Connection) -> Result<(), StoreError> {
-    conn.execute_batch("CREATE TABLE IF NOT EXISTS schema_migration (version BIGINT PRIMARY KEY, applied_at BIGINT NOT NULL)")
-        .map_err(map_err)?;
+    conn.execute_batch(
+        "CREATE TABLE IF NOT EXISTS schema_migration (version BIGINT PRIMARY KEY, applied_at BIGINT NOT NULL)",
+    )
+    .map_err(map_err)?;
     for (version, sql) in MIGRATIONS {
         let done: Option<i64> = conn
-            .query_row(
-                "SELECT version FROM schema_migration WHERE version = ?1",
-                [version],
-                |r| r.get(0),
-            )
+            .query_row("SELECT version FROM schema_migration WHERE version = ?1", [version], |r| r.get(0))
             .optional()
             .map_err(map_err)?;
         if done.is_some() {
@@ -116,10 +104,7 @@ fn migrate(conn: &Connection) -> Result<(), StoreError> {
             .unwrap_or(0);
         conn.execute_batch("BEGIN IMMEDIATE").map_err(map_err)?;
         let r = conn.execute_batch(sql).and_then(|_| {
-            conn.execute(
-                "INSERT INTO schema_migration (version, applied_at) VALUES (?1, ?2)",
-                params![version, now],
-            )
+            conn.execute("INSERT INTO schema_migration (version, applied_at) VALUES (?1, ?2)", params![version, now])
         });
         match r {
             Ok(_) => conn.execute_batch("COMMIT").map_err(map_err)?,
@@ -200,16 +185,11 @@ impl Store for SqliteStore {
     fn submit(&self, job: WriteJob) {
         if let Err(mpsc::SendError(job)) = self.jobs.send(job) {
             let (_, d) = run_refused(job);
-            d(Err(eip_types::Error::Internal(
-                "store writer stopped".into(),
-            )));
+            d(Err(eip_types::Error::Internal("store writer stopped".into())));
         }
     }
 
-    fn read_dyn(
-        &self,
-        f: &mut dyn FnMut(&mut dyn Tx) -> eip_types::Result<()>,
-    ) -> eip_types::Result<()> {
+    fn read_dyn(&self, f: &mut dyn FnMut(&mut dyn Tx) -> eip_types::Result<()>) -> eip_types::Result<()> {
         let conn = {
             let mut pool = self.readers.lock();
             pool.pop()
@@ -250,11 +230,7 @@ fn parse_enum<T>(col: &str, v: String, f: fn(&str) -> Option<T>) -> rusqlite::Re
     f(&v).ok_or_else(|| bad(col, &v))
 }
 
-fn parse_opt<T>(
-    col: &str,
-    v: Option<String>,
-    f: fn(&str) -> Option<T>,
-) -> rusqlite::Result<Option<T>> {
+fn parse_opt<T>(col: &str, v: Option<String>, f: fn(&str) -> Option<T>) -> rusqlite::Result<Option<T>> {
     v.map(|v| parse_enum(col, v, f)).transpose()
 }
 
@@ -277,11 +253,7 @@ fn eip_from_row(r: &Row<'_>) -> rusqlite::Result<EipRow> {
         description: r.get(6)?,
         bandwidth: r.get(7)?,
         charge_type: parse_enum("charge_type", r.get(8)?, ChargeType::parse)?,
-        internet_charge_type: parse_enum(
-            "internet_charge_type",
-            r.get(9)?,
-            InternetChargeType::parse,
-        )?,
+        internet_charge_type: parse_enum("internet_charge_type", r.get(9)?, InternetChargeType::parse)?,
         isp: r.get(10)?,
         netmode: r.get(11)?,
         resource_group_id: r.get(12)?,
@@ -319,11 +291,7 @@ fn instance_from_row(r: &Row<'_>) -> rusqlite::Result<InstanceRow> {
         description: r.get(12)?,
         status: parse_enum("status", r.get(13)?, InstanceStatus::parse)?,
         want_running: r.get::<_, i64>(14)? != 0,
-        internet_charge_type: parse_enum(
-            "internet_charge_type",
-            r.get(15)?,
-            InternetChargeType::parse,
-        )?,
+        internet_charge_type: parse_enum("internet_charge_type", r.get(15)?, InternetChargeType::parse)?,
         internet_max_bandwidth_out: r.get(16)?,
         public_ip: r.get(17)?,
         charge_type: parse_enum("charge_type", r.get(18)?, ChargeType::parse)?,
@@ -334,7 +302,8 @@ fn instance_from_row(r: &Row<'_>) -> rusqlite::Result<InstanceRow> {
     })
 }
 
-const VPC_COLS: &str = "id, account_id, region_id, cidr, name, description, is_default, vrouter_id, route_table_id, created_at";
+const VPC_COLS: &str =
+    "id, account_id, region_id, cidr, name, description, is_default, vrouter_id, route_table_id, created_at";
 
 fn vpc_from_row(r: &Row<'_>) -> rusqlite::Result<VpcRow> {
     Ok(VpcRow {
@@ -351,8 +320,7 @@ fn vpc_from_row(r: &Row<'_>) -> rusqlite::Result<VpcRow> {
     })
 }
 
-const VSW_COLS: &str =
-    "id, account_id, region_id, vpc_id, zone_id, cidr, name, description, created_at";
+const VSW_COLS: &str = "id, account_id, region_id, vpc_id, zone_id, cidr, name, description, created_at";
 
 fn vsw_from_row(r: &Row<'_>) -> rusqlite::Result<VSwitchRow> {
     Ok(VSwitchRow {
@@ -403,12 +371,7 @@ fn eni_from_row(r: &Row<'_>) -> rusqlite::Result<EniRow> {
 }
 
 fn pip_from_row(r: &Row<'_>) -> rusqlite::Result<PrivateIpRow> {
-    Ok(PrivateIpRow {
-        vswitch_id: r.get(0)?,
-        ip: r.get(1)?,
-        eni_id: r.get(2)?,
-        is_primary: r.get::<_, i64>(3)? != 0,
-    })
+    Ok(PrivateIpRow { vswitch_id: r.get(0)?, ip: r.get(1)?, eni_id: r.get(2)?, is_primary: r.get::<_, i64>(3)? != 0 })
 }
 
 fn address_from_row(r: &Row<'_>) -> rusqlite::Result<AddressRow> {
@@ -423,13 +386,7 @@ fn address_from_row(r: &Row<'_>) -> rusqlite::Result<AddressRow> {
 }
 
 fn task_from_row(r: &Row<'_>) -> rusqlite::Result<TaskRow> {
-    Ok(TaskRow {
-        id: r.get(0)?,
-        kind: r.get(1)?,
-        resource_id: r.get(2)?,
-        due_at: r.get(3)?,
-        created_at: r.get(4)?,
-    })
+    Ok(TaskRow { id: r.get(0)?, kind: r.get(1)?, resource_id: r.get(2)?, due_at: r.get(3)?, created_at: r.get(4)? })
 }
 
 impl SqliteTx<'_> {
@@ -466,11 +423,9 @@ impl SqliteTx<'_> {
 
     fn load_tags(&self, rows: &mut [EipRow]) -> StoreResult<()> {
         for row in rows.iter_mut() {
-            row.tags = self.list(
-                "SELECT key, value FROM eip_tag WHERE eip_id = ?1 ORDER BY key",
-                [&row.id],
-                |r| Ok((r.get(0)?, r.get(1)?)),
-            )?;
+            row.tags = self.list("SELECT key, value FROM eip_tag WHERE eip_id = ?1 ORDER BY key", [&row.id], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })?;
         }
         Ok(())
     }
@@ -478,10 +433,7 @@ impl SqliteTx<'_> {
     fn write_tags(&self, row: &EipRow) -> StoreResult<()> {
         self.exec("DELETE FROM eip_tag WHERE eip_id = ?1", [&row.id])?;
         for (k, v) in &row.tags {
-            self.exec(
-                "INSERT INTO eip_tag (eip_id, key, value) VALUES (?1, ?2, ?3)",
-                params![row.id, k, v],
-            )?;
+            self.exec("INSERT INTO eip_tag (eip_id, key, value) VALUES (?1, ?2, ?3)", params![row.id, k, v])?;
         }
         Ok(())
     }
@@ -497,17 +449,9 @@ impl Tx for SqliteTx<'_> {
     }
 
     fn account_list(&mut self) -> StoreResult<Vec<AccountRow>> {
-        self.list(
-            "SELECT id, name, created_at FROM account ORDER BY created_at, id",
-            [],
-            |r| {
-                Ok(AccountRow {
-                    id: r.get(0)?,
-                    name: r.get(1)?,
-                    created_at: r.get(2)?,
-                })
-            },
-        )
+        self.list("SELECT id, name, created_at FROM account ORDER BY created_at, id", [], |r| {
+            Ok(AccountRow { id: r.get(0)?, name: r.get(1)?, created_at: r.get(2)? })
+        })
     }
 
     fn access_key_insert(&mut self, row: &AccessKeyRow) -> StoreResult<()> {
@@ -519,19 +463,15 @@ impl Tx for SqliteTx<'_> {
     }
 
     fn access_key_get(&mut self, id: &str) -> StoreResult<Option<AccessKeyRow>> {
-        self.one(
-            "SELECT id, account_id, secret, active, created_at FROM access_key WHERE id = ?1",
-            [id],
-            |r| {
-                Ok(AccessKeyRow {
-                    id: r.get(0)?,
-                    account_id: r.get(1)?,
-                    secret: r.get(2)?,
-                    active: r.get::<_, i64>(3)? != 0,
-                    created_at: r.get(4)?,
-                })
-            },
-        )
+        self.one("SELECT id, account_id, secret, active, created_at FROM access_key WHERE id = ?1", [id], |r| {
+            Ok(AccessKeyRow {
+                id: r.get(0)?,
+                account_id: r.get(1)?,
+                secret: r.get(2)?,
+                active: r.get::<_, i64>(3)? != 0,
+                created_at: r.get(4)?,
+            })
+        })
     }
 
     fn access_key_update(&mut self, row: &AccessKeyRow) -> StoreResult<()> {
@@ -559,9 +499,7 @@ impl Tx for SqliteTx<'_> {
     }
 
     fn setting_get(&mut self, key: &str) -> StoreResult<Option<String>> {
-        self.one("SELECT value FROM setting WHERE key = ?1", [key], |r| {
-            r.get(0)
-        })
+        self.one("SELECT value FROM setting WHERE key = ?1", [key], |r| r.get(0))
     }
 
     fn setting_set(&mut self, key: &str, value: &str) -> StoreResult<()> {
@@ -573,23 +511,17 @@ impl Tx for SqliteTx<'_> {
     }
 
     fn pool_list(&mut self, region: &str) -> StoreResult<Vec<PoolRow>> {
-        self.list("SELECT region_id, cidr, cursor FROM address_pool WHERE region_id = ?1 ORDER BY position", [region], |r| {
-            Ok(PoolRow { region_id: r.get(0)?, cidr: r.get(1)?, cursor: r.get(2)? })
-        })
+        self.list(
+            "SELECT region_id, cidr, cursor FROM address_pool WHERE region_id = ?1 ORDER BY position",
+            [region],
+            |r| Ok(PoolRow { region_id: r.get(0)?, cidr: r.get(1)?, cursor: r.get(2)? }),
+        )
     }
 
     fn pool_list_all(&mut self) -> StoreResult<Vec<PoolRow>> {
-        self.list(
-            "SELECT region_id, cidr, cursor FROM address_pool ORDER BY region_id, position",
-            [],
-            |r| {
-                Ok(PoolRow {
-                    region_id: r.get(0)?,
-                    cidr: r.get(1)?,
-                    cursor: r.get(2)?,
-                })
-            },
-        )
+        self.list("SELECT region_id, cidr, cursor FROM address_pool ORDER BY region_id, position", [], |r| {
+            Ok(PoolRow { region_id: r.get(0)?, cidr: r.get(1)?, cursor: r.get(2)? })
+        })
     }
 
     fn pool_insert(&mut self, row: &PoolRow) -> StoreResult<()> {
@@ -639,9 +571,7 @@ impl Tx for SqliteTx<'_> {
 
     fn vpc_insert(&mut self, r: &VpcRow) -> StoreResult<()> {
         self.exec(
-            &format!(
-                "INSERT INTO vpc ({VPC_COLS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"
-            ),
+            &format!("INSERT INTO vpc ({VPC_COLS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"),
             params![
                 r.id,
                 r.account_id,
@@ -659,11 +589,7 @@ impl Tx for SqliteTx<'_> {
     }
 
     fn vpc_get(&mut self, account: &str, id: &str) -> StoreResult<Option<VpcRow>> {
-        self.one(
-            &format!("SELECT {VPC_COLS} FROM vpc WHERE id = ?1 AND account_id = ?2"),
-            [id, account],
-            vpc_from_row,
-        )
+        self.one(&format!("SELECT {VPC_COLS} FROM vpc WHERE id = ?1 AND account_id = ?2"), [id, account], vpc_from_row)
     }
 
     fn vpc_list(&mut self, account: &str, region: &str) -> StoreResult<Vec<VpcRow>> {
@@ -680,20 +606,8 @@ impl Tx for SqliteTx<'_> {
 
     fn vswitch_insert(&mut self, r: &VSwitchRow) -> StoreResult<()> {
         self.exec(
-            &format!(
-                "INSERT INTO vswitch ({VSW_COLS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"
-            ),
-            params![
-                r.id,
-                r.account_id,
-                r.region_id,
-                r.vpc_id,
-                r.zone_id,
-                r.cidr,
-                r.name,
-                r.description,
-                r.created_at
-            ],
+            &format!("INSERT INTO vswitch ({VSW_COLS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"),
+            params![r.id, r.account_id, r.region_id, r.vpc_id, r.zone_id, r.cidr, r.name, r.description, r.created_at],
         )
         .map(drop)
     }
@@ -715,22 +629,13 @@ impl Tx for SqliteTx<'_> {
     }
 
     fn vswitch_delete(&mut self, id: &str) -> StoreResult<()> {
-        self.exec("DELETE FROM vswitch WHERE id = ?1", [id])
-            .map(drop)
+        self.exec("DELETE FROM vswitch WHERE id = ?1", [id]).map(drop)
     }
 
     fn sg_insert(&mut self, r: &SecurityGroupRow) -> StoreResult<()> {
         self.exec(
             &format!("INSERT INTO security_group ({SG_COLS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"),
-            params![
-                r.id,
-                r.account_id,
-                r.region_id,
-                r.vpc_id,
-                r.name,
-                r.description,
-                r.created_at
-            ],
+            params![r.id, r.account_id, r.region_id, r.vpc_id, r.name, r.description, r.created_at],
         )
         .map(drop)
     }
@@ -749,7 +654,9 @@ impl Tx for SqliteTx<'_> {
 
     fn sg_list(&mut self, account: &str, region: &str) -> StoreResult<Vec<SecurityGroupRow>> {
         self.list(
-            &format!("SELECT {SG_COLS} FROM security_group WHERE account_id = ?1 AND region_id = ?2 ORDER BY created_at, id"),
+            &format!(
+                "SELECT {SG_COLS} FROM security_group WHERE account_id = ?1 AND region_id = ?2 ORDER BY created_at, id"
+            ),
             [account, region],
             sg_from_row,
         )
@@ -791,16 +698,14 @@ impl Tx for SqliteTx<'_> {
     }
 
     fn instance_get(&mut self, id: &str) -> StoreResult<Option<InstanceRow>> {
-        self.one(
-            &format!("SELECT {INSTANCE_COLS} FROM instance WHERE id = ?1"),
-            [id],
-            instance_from_row,
-        )
+        self.one(&format!("SELECT {INSTANCE_COLS} FROM instance WHERE id = ?1"), [id], instance_from_row)
     }
 
     fn instance_list(&mut self, account: &str, region: &str) -> StoreResult<Vec<InstanceRow>> {
         self.list(
-            &format!("SELECT {INSTANCE_COLS} FROM instance WHERE account_id = ?1 AND region_id = ?2 ORDER BY created_at, id"),
+            &format!(
+                "SELECT {INSTANCE_COLS} FROM instance WHERE account_id = ?1 AND region_id = ?2 ORDER BY created_at, id"
+            ),
             [account, region],
             instance_from_row,
         )
@@ -827,15 +732,11 @@ impl Tx for SqliteTx<'_> {
     }
 
     fn instance_delete(&mut self, id: &str) -> StoreResult<()> {
-        self.exec("DELETE FROM instance WHERE id = ?1", [id])
-            .map(drop)
+        self.exec("DELETE FROM instance WHERE id = ?1", [id]).map(drop)
     }
 
     fn instance_count_using(&mut self, id: &str) -> StoreResult<i64> {
-        self.count(
-            "SELECT COUNT(*) FROM instance WHERE vswitch_id = ?1 OR security_group_id = ?1",
-            [id],
-        )
+        self.count("SELECT COUNT(*) FROM instance WHERE vswitch_id = ?1 OR security_group_id = ?1", [id])
     }
 
     fn eni_insert(&mut self, r: &EniRow) -> StoreResult<()> {
@@ -939,11 +840,7 @@ impl Tx for SqliteTx<'_> {
     }
 
     fn eip_get(&mut self, id: &str) -> StoreResult<Option<EipRow>> {
-        let row = self.one(
-            &format!("SELECT {EIP_COLS} FROM eip WHERE id = ?1"),
-            [id],
-            eip_from_row,
-        )?;
+        let row = self.one(&format!("SELECT {EIP_COLS} FROM eip WHERE id = ?1"), [id], eip_from_row)?;
         match row {
             Some(r) => {
                 let mut v = [r];
@@ -956,11 +853,9 @@ impl Tx for SqliteTx<'_> {
     }
 
     fn eip_update(&mut self, r: &EipRow) -> StoreResult<()> {
-        let old_tags = self.list(
-            "SELECT key, value FROM eip_tag WHERE eip_id = ?1 ORDER BY key",
-            [&r.id],
-            |x| Ok((x.get::<_, String>(0)?, x.get::<_, String>(1)?)),
-        )?;
+        let old_tags = self.list("SELECT key, value FROM eip_tag WHERE eip_id = ?1 ORDER BY key", [&r.id], |x| {
+            Ok((x.get::<_, String>(0)?, x.get::<_, String>(1)?))
+        })?;
         self.exec(
             "UPDATE eip SET status = ?2, name = ?3, description = ?4, bandwidth = ?5, internet_charge_type = ?6, \
              expired_at = ?7, deletion_protection = ?8, instance_type = ?9, instance_id = ?10, private_ip = ?11, \
@@ -1011,10 +906,7 @@ impl Tx for SqliteTx<'_> {
             if vals.is_empty() {
                 return;
             }
-            wh.push_str(&format!(
-                " AND {col} IN ({})",
-                vec!["?"; vals.len()].join(", ")
-            ));
+            wh.push_str(&format!(" AND {col} IN ({})", vec!["?"; vals.len()].join(", ")));
             args.extend(vals.iter().cloned().map(Value::from));
         };
         in_list("id", &q.ids, &mut wh, &mut args);
@@ -1026,10 +918,7 @@ impl Tx for SqliteTx<'_> {
             }
         };
         eq("status", q.status.map(|s| s.as_str().to_owned()));
-        eq(
-            "instance_type",
-            q.instance_type.map(|s| s.as_str().to_owned()),
-        );
+        eq("instance_type", q.instance_type.map(|s| s.as_str().to_owned()));
         eq("instance_id", q.instance_id.clone());
         eq("charge_type", q.charge_type.map(|s| s.as_str().to_owned()));
         eq("isp", q.isp.clone());
@@ -1048,13 +937,9 @@ impl Tx for SqliteTx<'_> {
             args.push(k.clone().into());
             args.push(v.clone().into());
         }
-        let total: i64 = self.count(
-            &format!("SELECT COUNT(*) FROM eip WHERE {wh}"),
-            rusqlite::params_from_iter(args.iter()),
-        )?;
-        let sql = format!(
-            "SELECT {EIP_COLS} FROM eip WHERE {wh} ORDER BY allocated_at DESC, id DESC LIMIT ? OFFSET ?"
-        );
+        let total: i64 =
+            self.count(&format!("SELECT COUNT(*) FROM eip WHERE {wh}"), rusqlite::params_from_iter(args.iter()))?;
+        let sql = format!("SELECT {EIP_COLS} FROM eip WHERE {wh} ORDER BY allocated_at DESC, id DESC LIMIT ? OFFSET ?");
         args.push(q.limit.into());
         args.push(q.offset.into());
         let mut rows = self.list(&sql, rusqlite::params_from_iter(args.iter()), eip_from_row)?;
@@ -1063,10 +948,7 @@ impl Tx for SqliteTx<'_> {
     }
 
     fn eip_count(&mut self, account: &str, region: &str) -> StoreResult<i64> {
-        self.count(
-            "SELECT COUNT(*) FROM eip WHERE account_id = ?1 AND region_id = ?2",
-            [account, region],
-        )
+        self.count("SELECT COUNT(*) FROM eip WHERE account_id = ?1 AND region_id = ?2", [account, region])
     }
 
     fn task_insert(&mut self, r: &TaskRow) -> StoreResult<()> {
@@ -1090,22 +972,14 @@ impl Tx for SqliteTx<'_> {
     }
 
     fn task_next_due(&mut self) -> StoreResult<Option<i64>> {
-        self.one("SELECT MIN(due_at) FROM task", [], |r| {
-            r.get::<_, Option<i64>>(0)
-        })
-        .map(Option::flatten)
+        self.one("SELECT MIN(due_at) FROM task", [], |r| r.get::<_, Option<i64>>(0)).map(Option::flatten)
     }
 
     fn task_count(&mut self) -> StoreResult<i64> {
         self.count("SELECT COUNT(*) FROM task", [])
     }
 
-    fn token_get(
-        &mut self,
-        account: &str,
-        action: &str,
-        token: &str,
-    ) -> StoreResult<Option<TokenRow>> {
+    fn token_get(&mut self, account: &str, action: &str, token: &str) -> StoreResult<Option<TokenRow>> {
         self.one(
             "SELECT account_id, action, token, params_hash, response, created_at FROM client_token \
              WHERE account_id = ?1 AND action = ?2 AND token = ?3",
@@ -1133,8 +1007,7 @@ impl Tx for SqliteTx<'_> {
     }
 
     fn token_expire(&mut self, before: i64) -> StoreResult<i64> {
-        self.exec("DELETE FROM client_token WHERE created_at < ?1", [before])
-            .map(|n| n as i64)
+        self.exec("DELETE FROM client_token WHERE created_at < ?1", [before]).map(|n| n as i64)
     }
 }
 

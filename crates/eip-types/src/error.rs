@@ -136,18 +136,12 @@ pub enum Error {
 impl Error {
     /// Shorthand for [`Error::InvalidParameter`].
     pub fn invalid(name: impl Into<String>, reason: impl Into<String>) -> Self {
-        Error::InvalidParameter {
-            name: name.into(),
-            reason: reason.into(),
-        }
+        Error::InvalidParameter { name: name.into(), reason: reason.into() }
     }
 
     /// Shorthand for [`Error::NotFound`].
     pub fn not_found(kind: ResourceKind, id: impl Into<String>) -> Self {
-        Error::NotFound {
-            kind,
-            id: id.into(),
-        }
+        Error::NotFound { kind, id: id.into() }
     }
 }
 

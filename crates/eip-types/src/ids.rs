@@ -13,9 +13,7 @@ const ID_RANDOM_LEN: usize = 22;
 /// Random suffix for a new id: 22 characters from `[0-9a-z]`.
 fn random_suffix() -> String {
     let mut rng = rand::rng();
-    (0..ID_RANDOM_LEN)
-        .map(|_| ID_ALPHABET[rng.random_range(0..ID_ALPHABET.len())] as char)
-        .collect()
+    (0..ID_RANDOM_LEN).map(|_| ID_ALPHABET[rng.random_range(0..ID_ALPHABET.len())] as char).collect()
 }
 
 macro_rules! define_id {
@@ -117,10 +115,7 @@ define_id!(
 /// A resource group id. Alibaba accounts always have a default group; we
 /// accept any `rg-` id and report one default group per account.
 pub fn default_resource_group(account: &AccountId) -> String {
-    format!(
-        "rg-{}",
-        &account.as_str()[4..].chars().take(16).collect::<String>()
-    )
+    format!("rg-{}", &account.as_str()[4..].chars().take(16).collect::<String>())
 }
 
 #[cfg(test)]

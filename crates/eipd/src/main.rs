@@ -14,11 +14,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 #[derive(Parser)]
-#[command(
-    name = "eipd",
-    version,
-    about = "Self-hosted Elastic IP service with Alibaba Cloud's EIP API and semantics"
-)]
+#[command(name = "eipd", version, about = "Self-hosted Elastic IP service with Alibaba Cloud's EIP API and semantics")]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -62,35 +58,20 @@ struct ServeArgs {
 }
 
 fn init_logs(format: &str) {
-    let filter =
-        tracing_subscriber::EnvFilter::try_from_env("EIPD_LOG").unwrap_or_else(|_| "info".into());
+    let filter = tracing_subscriber::EnvFilter::try_from_env("EIPD_LOG").unwrap_or_else(|_| "info".into());
     use std::io::IsTerminal;
     let b = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_ansi(std::io::stderr().is_terminal())
         .with_writer(std::io::stderr);
-    if format == "json" {
-        b.json().init()
-    } else {
-        b.init()
-    }
+    if format == "json" { b.json().init() } else { b.init() }
 }
 
-fn write_credentials(
-    dir: &Path,
-    id: &str,
-    secret: &str,
-    listen: &SocketAddr,
-) -> std::io::Result<PathBuf> {
+fn write_credentials(dir: &Path, id: &str, secret: &str, listen: &SocketAddr) -> std::io::Result<PathBuf> {
     use std::io::Write;
     use std::os::unix::fs::OpenOptionsExt;
     let path = dir.join("credentials");
-    let mut f = std::fs::OpenOptions::new()
-        .write(true)
-        .create(true)
-        .truncate(true)
-        .mode(0o600)
-        .open(&path)?;
+    let mut f = std::fs::OpenOptions::new().write(true).create(true).truncate(true).mode(0o600).open(&path)?;
     writeln!(
         f,
         "# openeip root account (created by eipd)\n[default]\naccess_key_id = {id}\naccess_key_secret = {secret}\nregion_id = cn-hangzhou\nendpoint = {listen}\nprotocol = http"
@@ -100,52 +81,29 @@ fn write_credentials(
 }
 
 async fn serve(a: ServeArgs) -> Result<(), String> {
-    std::fs::create_dir_all(&a.data_dir)
-        .map_err(|e| format!("cannot create {}: {e}", a.data_dir.display()))?;
+    std::fs::create_dir_all(&a.data_dir).map_err(|e| format!("cannot create {}: {e}", a.data_dir.display()))?;
     let db = a.data_dir.join("eipd.db");
     let store = SqliteStore::open(&db).map_err(|e| format!("cannot open {}: {e}", db.display()))?;
     let clock = Arc::new(SystemClock::new(a.clock_offset_file.clone()));
-    let ctl = Controller::new(
-        Arc::new(store),
-        clock,
-        Config {
-            task_delay_ms: a.task_delay_ms,
-        },
-    );
-    let fixed = match (
-        std::env::var("EIPD_ROOT_ACCESS_KEY_ID"),
-        std::env::var("EIPD_ROOT_ACCESS_KEY_SECRET"),
-    ) {
+    let ctl = Controller::new(Arc::new(store), clock, Config { task_delay_ms: a.task_delay_ms });
+    let fixed = match (std::env::var("EIPD_ROOT_ACCESS_KEY_ID"), std::env::var("EIPD_ROOT_ACCESS_KEY_SECRET")) {
         (Ok(id), Ok(secret)) if !id.is_empty() && !secret.is_empty() => Some((id, secret)),
         (Ok(_), Err(_)) | (Err(_), Ok(_)) => {
-            return Err(
-                "set both EIPD_ROOT_ACCESS_KEY_ID and EIPD_ROOT_ACCESS_KEY_SECRET, or neither"
-                    .into(),
-            );
+            return Err("set both EIPD_ROOT_ACCESS_KEY_ID and EIPD_ROOT_ACCESS_KEY_SECRET, or neither".into());
         }
         _ => None,
     };
-    let boot = accounts::bootstrap(&ctl, fixed)
-        .await
-        .map_err(|e| format!("bootstrap: {e}"))?;
+    let boot = accounts::bootstrap(&ctl, fixed).await.map_err(|e| format!("bootstrap: {e}"))?;
     for spec in &a.pools {
-        let (region, cidr) = spec
-            .split_once('=')
-            .ok_or_else(|| format!("--pool {spec}: expected REGION=CIDR"))?;
-        accounts::set_pool(&ctl, region, cidr)
-            .await
-            .map_err(|e| format!("--pool {spec}: {e}"))?;
+        let (region, cidr) = spec.split_once('=').ok_or_else(|| format!("--pool {spec}: expected REGION=CIDR"))?;
+        accounts::set_pool(&ctl, region, cidr).await.map_err(|e| format!("--pool {spec}: {e}"))?;
     }
-    println!(
-        "openeip eipd {} listening on http://{}",
-        env!("CARGO_PKG_VERSION"),
-        a.listen
-    );
+    println!("openeip eipd {} listening on http://{}", env!("CARGO_PKG_VERSION"), a.listen);
     println!("data directory: {}", a.data_dir.display());
     match &boot.new_secret {
         Some(secret) => {
-            let path = write_credentials(&a.data_dir, &boot.access_key_id, secret, &a.listen)
-                .map_err(|e| e.to_string())?;
+            let path =
+                write_credentials(&a.data_dir, &boot.access_key_id, secret, &a.listen).map_err(|e| e.to_string())?;
             println!("root AccessKeyId:     {}", boot.access_key_id);
             println!("root AccessKeySecret: {secret}");
             println!("(shown once; saved to {} with mode 0600)", path.display());
@@ -157,14 +115,8 @@ async fn serve(a: ServeArgs) -> Result<(), String> {
         ),
     }
     if a.demo {
-        let ids = demo::seed(&ctl, &boot.root_account)
-            .await
-            .map_err(|e| format!("demo: {e}"))?;
-        println!(
-            "demo estate in {}: instances {}",
-            demo::DEMO_REGION,
-            ids.join(", ")
-        );
+        let ids = demo::seed(&ctl, &boot.root_account).await.map_err(|e| format!("demo: {e}"))?;
+        println!("demo estate in {}: instances {}", demo::DEMO_REGION, ids.join(", "));
     }
     let state = Arc::new(server::AppState {
         ctl: ctl.clone(),
@@ -182,9 +134,8 @@ async fn serve(a: ServeArgs) -> Result<(), String> {
             }
         }
     });
-    let listener = tokio::net::TcpListener::bind(a.listen)
-        .await
-        .map_err(|e| format!("cannot listen on {}: {e}", a.listen))?;
+    let listener =
+        tokio::net::TcpListener::bind(a.listen).await.map_err(|e| format!("cannot listen on {}: {e}", a.listen))?;
     use std::io::Write;
     let _ = std::io::stdout().flush();
     axum::serve(listener, server::router(state))
@@ -206,10 +157,7 @@ fn main() {
         Command::ApiCoverage => print!("{}", eip_api::catalog::coverage_markdown()),
         Command::Serve(a) => {
             init_logs(&a.log_format);
-            let rt = tokio::runtime::Builder::new_multi_thread()
-                .enable_all()
-                .build()
-                .expect("tokio runtime");
+            let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("tokio runtime");
             if let Err(e) = rt.block_on(serve(a)) {
                 eprintln!("eipd: {e}");
                 std::process::exit(1);

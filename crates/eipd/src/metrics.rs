@@ -7,9 +7,7 @@ use std::collections::BTreeMap;
 use std::fmt::Write;
 
 /// Upper bounds of the latency buckets, in seconds.
-const BUCKETS: &[f64] = &[
-    0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0,
-];
+const BUCKETS: &[f64] = &[0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0];
 
 #[derive(Default)]
 struct PerAction {
@@ -29,9 +27,7 @@ impl Metrics {
     /// Records one request; `code` is the error code when it failed.
     pub fn observe(&self, product: &str, action: &str, seconds: f64, code: Option<&str>) {
         let mut m = self.inner.lock();
-        let e = m
-            .entry((product.to_owned(), action.to_owned()))
-            .or_default();
+        let e = m.entry((product.to_owned(), action.to_owned())).or_default();
         e.requests += 1;
         e.sum_seconds += seconds;
         for (i, b) in BUCKETS.iter().enumerate() {
@@ -48,21 +44,16 @@ impl Metrics {
     pub fn render(&self, task_backlog: Option<i64>) -> String {
         let m = self.inner.lock();
         let mut s = String::new();
-        s.push_str("# HELP eipd_requests_total API requests by product and action.\n# TYPE eipd_requests_total counter\n");
+        s.push_str(
+            "# HELP eipd_requests_total API requests by product and action.\n# TYPE eipd_requests_total counter\n",
+        );
         for ((p, a), v) in m.iter() {
-            let _ = writeln!(
-                s,
-                "eipd_requests_total{{product=\"{p}\",action=\"{a}\"}} {}",
-                v.requests
-            );
+            let _ = writeln!(s, "eipd_requests_total{{product=\"{p}\",action=\"{a}\"}} {}", v.requests);
         }
         s.push_str("# HELP eipd_errors_total API errors by product, action and error code.\n# TYPE eipd_errors_total counter\n");
         for ((p, a), v) in m.iter() {
             for (code, n) in &v.errors {
-                let _ = writeln!(
-                    s,
-                    "eipd_errors_total{{product=\"{p}\",action=\"{a}\",code=\"{code}\"}} {n}"
-                );
+                let _ = writeln!(s, "eipd_errors_total{{product=\"{p}\",action=\"{a}\",code=\"{code}\"}} {n}");
             }
         }
         s.push_str("# HELP eipd_request_duration_seconds Time to answer an API request.\n# TYPE eipd_request_duration_seconds histogram\n");
@@ -79,16 +70,9 @@ impl Metrics {
                 "eipd_request_duration_seconds_bucket{{product=\"{p}\",action=\"{a}\",le=\"+Inf\"}} {}",
                 v.requests
             );
-            let _ = writeln!(
-                s,
-                "eipd_request_duration_seconds_sum{{product=\"{p}\",action=\"{a}\"}} {}",
-                v.sum_seconds
-            );
-            let _ = writeln!(
-                s,
-                "eipd_request_duration_seconds_count{{product=\"{p}\",action=\"{a}\"}} {}",
-                v.requests
-            );
+            let _ =
+                writeln!(s, "eipd_request_duration_seconds_sum{{product=\"{p}\",action=\"{a}\"}} {}", v.sum_seconds);
+            let _ = writeln!(s, "eipd_request_duration_seconds_count{{product=\"{p}\",action=\"{a}\"}} {}", v.requests);
         }
         if let Some(n) = task_backlog {
             s.push_str("# HELP eipd_task_backlog Asynchronous tasks scheduled and not yet completed.\n# TYPE eipd_task_backlog gauge\n");
@@ -109,7 +93,9 @@ mod tests {
         m.observe("Vpc", "AllocateEipAddress", 0.002, Some("InvalidParameter"));
         let s = m.render(Some(3));
         assert!(s.contains("eipd_requests_total{product=\"Vpc\",action=\"AllocateEipAddress\"} 2"));
-        assert!(s.contains("eipd_errors_total{product=\"Vpc\",action=\"AllocateEipAddress\",code=\"InvalidParameter\"} 1"));
+        assert!(
+            s.contains("eipd_errors_total{product=\"Vpc\",action=\"AllocateEipAddress\",code=\"InvalidParameter\"} 1")
+        );
         assert!(s.contains("le=\"0.0005\"} 1"));
         assert!(s.contains("le=\"+Inf\"} 2"));
         assert!(s.contains("eipd_task_backlog 3"));

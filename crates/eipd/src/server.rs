@@ -79,21 +79,14 @@ pub fn router(state: Arc<AppState>) -> Router {
 
 async fn metrics(State(st): State<Arc<AppState>>) -> Response {
     let backlog = st.ctl.task_backlog().ok();
-    (
-        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
-        st.metrics.render(backlog),
-    )
-        .into_response()
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], st.metrics.render(backlog)).into_response()
 }
 
 async fn not_found(uri: Uri) -> Response {
     let e = WireError::new(
         404,
         "InvalidAction.NotFound",
-        format!(
-            "Specified api is not found, please check your url and method: {}",
-            uri.path()
-        ),
+        format!("Specified api is not found, please check your url and method: {}", uri.path()),
     );
     reply_error(Format::Json, &new_request_id(), "openeip", &e)
 }
@@ -102,14 +95,7 @@ async fn not_found(uri: Uri) -> Response {
 pub fn new_request_id() -> String {
     let b: [u8; 16] = rand::random();
     let h = hex::encode_upper(b);
-    format!(
-        "{}-{}-{}-{}-{}",
-        &h[0..8],
-        &h[8..12],
-        &h[12..16],
-        &h[16..20],
-        &h[20..32]
-    )
+    format!("{}-{}-{}-{}-{}", &h[0..8], &h[8..12], &h[12..16], &h[16..20], &h[20..32])
 }
 
 fn host_id(product: Option<Product>) -> &'static str {
@@ -123,26 +109,15 @@ fn host_id(product: Option<Product>) -> &'static str {
 fn reply_error(format: Format, request_id: &str, host: &str, e: &WireError) -> Response {
     let status = StatusCode::from_u16(e.status).unwrap_or(StatusCode::BAD_REQUEST);
     let mut r = (status, encode::error(format, request_id, host, e)).into_response();
-    r.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static(format.content_type()),
-    );
+    r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(format.content_type()));
     r
 }
 
-async fn rpc(
-    State(st): State<Arc<AppState>>,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
+async fn rpc(State(st): State<Arc<AppState>>, method: Method, uri: Uri, headers: HeaderMap, body: Bytes) -> Response {
     let started = Instant::now();
     let request_id = new_request_id();
-    let header_pairs: Vec<(&str, &str)> = headers
-        .iter()
-        .filter_map(|(k, v)| v.to_str().ok().map(|v| (k.as_str(), v)))
-        .collect();
+    let header_pairs: Vec<(&str, &str)> =
+        headers.iter().filter_map(|(k, v)| v.to_str().ok().map(|v| (k.as_str(), v))).collect();
     let raw = RawRequest {
         method: method.as_str(),
         path: uri.path(),
@@ -157,17 +132,13 @@ async fn rpc(
             st.metrics.observe(product.code(), action, elapsed, None);
             tracing::info!(request_id = %request_id, product = product.code(), action, account = %account, status = 200, micros = (elapsed * 1e6) as u64, "request");
             let mut r = (StatusCode::OK, bytes).into_response();
-            r.headers_mut().insert(
-                header::CONTENT_TYPE,
-                HeaderValue::from_static(format.content_type()),
-            );
+            r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(format.content_type()));
             r
         }
         Err(f) => {
             let action = f.action.unwrap_or("unknown");
             let product = f.product.map(|p| p.code()).unwrap_or("unknown");
-            st.metrics
-                .observe(product, action, elapsed, Some(&f.error.code));
+            st.metrics.observe(product, action, elapsed, Some(&f.error.code));
             if f.error.status >= 500 {
                 tracing::error!(request_id = %request_id, product, action, account = %f.account, status = f.error.status, code = %f.error.code, detail = %f.detail, "request failed");
             } else {
@@ -190,12 +161,7 @@ struct Failure {
 
 type Handled = (Format, Product, &'static str, String, Vec<u8>);
 
-async fn handle(
-    st: &AppState,
-    raw: &RawRequest<'_>,
-    request_id: &str,
-    body_len: usize,
-) -> Result<Handled, Failure> {
+async fn handle(st: &AppState, raw: &RawRequest<'_>, request_id: &str, body_len: usize) -> Result<Handled, Failure> {
     let mut fail = Failure {
         format: Format::Json,
         product: None,
@@ -211,18 +177,10 @@ async fn handle(
         }};
     }
     if raw.method != "GET" && raw.method != "POST" {
-        bail!(WireError::new(
-            405,
-            "UnsupportedHTTPMethod",
-            format!("HTTP method {} is not supported.", raw.method)
-        ));
+        bail!(WireError::new(405, "UnsupportedHTTPMethod", format!("HTTP method {} is not supported.", raw.method)));
     }
     if body_len > MAX_BODY {
-        bail!(WireError::new(
-            413,
-            "InvalidParameter",
-            "The request body is too large."
-        ));
+        bail!(WireError::new(413, "InvalidParameter", "The request body is too large."));
     }
     let inc = match auth::parse(raw) {
         Ok(i) => i,
@@ -230,11 +188,7 @@ async fn handle(
     };
     fail.format = inc.format;
     if inc.version.is_empty() {
-        bail!(to_wire(
-            &eip_types::Error::MissingParameter("Version".into()),
-            Product::Vpc,
-            ""
-        ));
+        bail!(to_wire(&eip_types::Error::MissingParameter("Version".into()), Product::Vpc, ""));
     }
     let Some(product) = Product::from_version(&inc.version) else {
         bail!(WireError::new(
@@ -245,41 +199,26 @@ async fn handle(
     };
     fail.product = Some(product);
     if inc.action.is_empty() {
-        bail!(to_wire(
-            &eip_types::Error::MissingParameter("Action".into()),
-            product,
-            ""
-        ));
+        bail!(to_wire(&eip_types::Error::MissingParameter("Action".into()), product, ""));
     }
     let Some(spec) = catalog::find(product, &inc.action) else {
         bail!(WireError::new(
             404,
             "InvalidAction.NotFound",
-            format!(
-                "Specified api is not found, please check your url and method: {}",
-                inc.action
-            )
+            format!("Specified api is not found, please check your url and method: {}", inc.action)
         ));
     };
     fail.action = Some(spec.name);
     let key = match st.keys.get(&st.ctl, &inc.access_key_id) {
         Ok(Some(k)) => k,
-        Ok(None) => bail!(WireError::new(
-            404,
-            "InvalidAccessKeyId.NotFound",
-            "Specified access key is not found."
-        )),
+        Ok(None) => bail!(WireError::new(404, "InvalidAccessKeyId.NotFound", "Specified access key is not found.")),
         Err(e) => {
             fail.detail = e.to_string();
             bail!(to_wire(&e, product, spec.name))
         }
     };
     if !key.active {
-        bail!(WireError::new(
-            400,
-            "InvalidAccessKeyId.Inactive",
-            "Specified access key is disabled."
-        ));
+        bail!(WireError::new(400, "InvalidAccessKeyId.Inactive", "Specified access key is disabled."));
     }
     fail.account = key.account.clone();
     if let Err(e) = inc.verify(raw, &key.secret) {
@@ -287,37 +226,16 @@ async fn handle(
     }
     let now = real_now_ms();
     if (now - inc.timestamp_ms).abs() > TIMESTAMP_WINDOW_MS {
-        bail!(WireError::new(
-            400,
-            "InvalidTimeStamp.Expired",
-            "Specified time stamp or date value is expired."
-        ));
+        bail!(WireError::new(400, "InvalidTimeStamp.Expired", "Specified time stamp or date value is expired."));
     }
-    if !st
-        .nonces
-        .lock()
-        .insert(format!("{}\n{}", inc.access_key_id, inc.nonce), now)
-    {
-        bail!(WireError::new(
-            400,
-            "SignatureNonceUsed",
-            "Specified signature nonce was used already."
-        ));
+    if !st.nonces.lock().insert(format!("{}\n{}", inc.access_key_id, inc.nonce), now) {
+        bail!(WireError::new(400, "SignatureNonceUsed", "Specified signature nonce was used already."));
     }
-    let ctx = Ctx {
-        account: key.account.clone(),
-        product,
-        action: spec.name,
-        request_id: request_id.to_owned(),
-    };
+    let ctx = Ctx { account: key.account.clone(), product, action: spec.name, request_id: request_id.to_owned() };
     match st.ctl.call(&ctx, &inc.params).await {
-        Ok(body) => Ok((
-            inc.format,
-            product,
-            spec.name,
-            key.account,
-            encode::success(inc.format, spec.name, request_id, body),
-        )),
+        Ok(body) => {
+            Ok((inc.format, product, spec.name, key.account, encode::success(inc.format, spec.name, request_id, body)))
+        }
         Err(e) => {
             fail.detail = e.to_string();
             bail!(to_wire(&e, product, spec.name))
