@@ -108,6 +108,46 @@ pub async fn bootstrap(ctl: &Controller, fixed: Option<(String, String)>) -> Res
         .await
 }
 
+/// Creates an account with one new key pair.
+pub async fn create_account(ctl: &Controller, name: &str) -> Result<AccessKeyRow> {
+    if name.is_empty() || name.len() > 64 || !name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    {
+        return Err(Error::invalid("name", "1 to 64 characters of letters, digits, '-' and '_'"));
+    }
+    let now = ctl.now();
+    let name = name.to_owned();
+    ctl.store()
+        .write(move |tx| {
+            if tx.account_list()?.iter().any(|a| a.name == name) {
+                return Err(Error::invalid("name", format!("account {name} exists")));
+            }
+            let a = AccountRow { id: AccountId::generate().to_string(), name, created_at: now };
+            tx.account_insert(&a)?;
+            let k = AccessKeyRow {
+                id: new_key_id(),
+                account_id: a.id,
+                secret: new_secret(),
+                active: true,
+                created_at: now,
+            };
+            tx.access_key_insert(&k)?;
+            Ok(k)
+        })
+        .await
+}
+
+/// Accounts with their key ids.
+pub fn list_accounts(ctl: &Controller) -> Result<Vec<(AccountRow, Vec<String>)>> {
+    ctl.store().read(|tx| {
+        let mut out = Vec::new();
+        for a in tx.account_list()? {
+            let keys = tx.access_key_list(&a.id)?.into_iter().map(|k| k.id).collect();
+            out.push((a, keys));
+        }
+        Ok(out)
+    })
+}
+
 /// Replaces a region's pools (operator configuration, `--pool`).
 pub async fn set_pool(ctl: &Controller, region: &str, cidr: &str) -> Result<()> {
     let c = Cidr::parse(cidr).ok_or_else(|| Error::invalid("pool", format!("{cidr} is not a CIDR block")))?;

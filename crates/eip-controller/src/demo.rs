@@ -82,5 +82,21 @@ pub async fn seed(ctl: &Controller, account: &str) -> Result<Vec<String>> {
             .ok_or_else(|| Error::Internal("demo: no instance id".into()))?;
         ids.push(id.to_owned());
     }
+    // The demo promises running instances: finish their start-up now rather
+    // than after the task delay (the scheduled steps then find nothing to do).
+    let started = ids.clone();
+    let now = ctl.now();
+    ctl.store()
+        .write(move |tx| {
+            for id in &started {
+                if let Some(mut i) = tx.instance_get(id)? {
+                    i.status = eip_types::InstanceStatus::Running;
+                    i.started_at = Some(now);
+                    tx.instance_update(&i)?;
+                }
+            }
+            Ok(())
+        })
+        .await?;
     Ok(ids)
 }

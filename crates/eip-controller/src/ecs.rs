@@ -173,7 +173,9 @@ fn launch_params(p: &Params, start: bool) -> Result<Launch> {
         if vswitch_id.is_some() {
             return Err(Error::invalid("InstanceNetworkType", "a classic instance takes no VSwitchId"));
         }
-        Some(zone_id.clone().ok_or_else(|| Error::MissingParameter("ZoneId".into()))?)
+        // Without a zone, a classic instance lands in the region's first zone.
+        let first = eip_domain::catalogue::region(region).and_then(|r| r.zones.first()).copied().unwrap_or_default();
+        Some(zone_id.clone().unwrap_or_else(|| first.to_owned()))
     } else {
         if vswitch_id.is_none() {
             return Err(Error::MissingParameter("VSwitchId".into()));

@@ -411,8 +411,9 @@ pub(crate) async fn modify(ctl: &Controller, ctx: &Ctx, p: &Params) -> Result<Bo
         if eip.charge_type == ChargeType::PrePaid {
             return Err(Error::ChargeTypeIsPrepaid);
         }
+        // GEN-04: while a task is in flight only queries are allowed.
         if eip.status.is_transitional() {
-            return Err(Error::IncorrectEipStatus(eip.status));
+            return Err(Error::TaskConflict);
         }
         if let Some(b) = bandwidth {
             check_bandwidth(b, eip.charge_type, eip.internet_charge_type)?;

@@ -26,6 +26,27 @@ enum Command {
     Serve(ServeArgs),
     /// Print the API coverage document (the source of docs/api-coverage.md).
     ApiCoverage,
+    /// Manage accounts in a data directory (works while the server runs).
+    #[command(subcommand)]
+    Account(AccountCommand),
+}
+
+#[derive(Subcommand)]
+enum AccountCommand {
+    /// Create an account with a new AccessKey pair and print the pair.
+    Create {
+        /// Account name (unique).
+        name: String,
+        /// Data directory of the server.
+        #[arg(long, default_value = "./eipd-data", env = "EIPD_DATA_DIR")]
+        data_dir: PathBuf,
+    },
+    /// List accounts and their AccessKeyIds.
+    List {
+        /// Data directory of the server.
+        #[arg(long, default_value = "./eipd-data", env = "EIPD_DATA_DIR")]
+        data_dir: PathBuf,
+    },
 }
 
 #[derive(Parser)]
@@ -151,10 +172,47 @@ async fn serve(a: ServeArgs) -> Result<(), String> {
         .map_err(|e| e.to_string())
 }
 
+async fn account(cmd: AccountCommand) -> Result<(), String> {
+    let dir = match &cmd {
+        AccountCommand::Create { data_dir, .. } | AccountCommand::List { data_dir } => data_dir.clone(),
+    };
+    let db = dir.join("eipd.db");
+    if !db.exists() {
+        return Err(format!(
+            "{} does not exist: start `eipd serve --data-dir {}` once first",
+            db.display(),
+            dir.display()
+        ));
+    }
+    let store = SqliteStore::open(&db).map_err(|e| format!("cannot open {}: {e}", db.display()))?;
+    let ctl = Controller::new(Arc::new(store), Arc::new(SystemClock::new(None)), Config::default());
+    match cmd {
+        AccountCommand::Create { name, .. } => {
+            let k = accounts::create_account(&ctl, &name).await.map_err(|e| e.to_string())?;
+            println!("Account:         {}", k.account_id);
+            println!("AccessKeyId:     {}", k.id);
+            println!("AccessKeySecret: {}", k.secret);
+        }
+        AccountCommand::List { .. } => {
+            for (a, keys) in accounts::list_accounts(&ctl).map_err(|e| e.to_string())? {
+                println!("{}\t{}\t{}", a.id, a.name, keys.join(","));
+            }
+        }
+    }
+    Ok(())
+}
+
 fn main() {
     let cli = Cli::parse();
     match cli.command {
         Command::ApiCoverage => print!("{}", eip_api::catalog::coverage_markdown()),
+        Command::Account(cmd) => {
+            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("tokio runtime");
+            if let Err(e) = rt.block_on(account(cmd)) {
+                eprintln!("eipd: {e}");
+                std::process::exit(1);
+            }
+        }
         Command::Serve(a) => {
             init_logs(&a.log_format);
             let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("tokio runtime");
