@@ -24,7 +24,6 @@ import re
 import signal
 import socket
 import subprocess
-import tempfile
 import threading
 import time
 import urllib.error
@@ -45,7 +44,6 @@ from alibabacloud_vpc20160428 import models as vpc_models
 from alibabacloud_vpc20160428.client import Client as VpcClient
 from aliyunsdkcore.acs_exception.exceptions import ServerException as LegacyServerException
 from aliyunsdkcore.client import AcsClient
-from aliyunsdkecs.request.v20140526 import DescribeInstancesRequest as LDescribeInstances
 from aliyunsdkvpc.request.v20160428 import DescribeEipAddressesRequest as LDescribeEipAddresses
 from darabonba.runtime import ExtendsParameters, RuntimeOptions
 
@@ -260,6 +258,18 @@ class EipdServer:
     def legacy(self, **kw) -> "Legacy":
         return Legacy(self.endpoint, **kw)
 
+    def create_account(self, name: str) -> tuple[str, str]:
+        """`eipd account create NAME --data-dir DIR` (works while the server
+        runs); returns the new account's (AccessKeyId, AccessKeySecret)."""
+        out = subprocess.run(
+            [str(eipd_bin()), "account", "create", name, "--data-dir", str(self.data_dir)],
+            capture_output=True, text=True, timeout=30, cwd=str(REPO_ROOT))
+        assert out.returncode == 0, f"eipd account create failed: {out.stdout}{out.stderr}"
+        ak = re.search(r"^AccessKeyId:\s*(\S+)", out.stdout, re.M)
+        sk = re.search(r"^AccessKeySecret:\s*(\S+)", out.stdout, re.M)
+        assert ak and sk, f"cannot parse the key pair from: {out.stdout!r}"
+        return ak.group(1), sk.group(1)
+
     def http_get(self, path: str) -> tuple[int, bytes]:
         try:
             with urllib.request.urlopen(f"{self.base_url}{path}", timeout=5) as r:
@@ -284,6 +294,10 @@ def pytest_runtest_makereport(item, call):
                 (f"eipd {srv.name} (pid {srv.proc.pid if srv.proc else '-'}) log tail: {srv.log_path}",
                  srv.log_tail()),
             )
+
+
+def pytest_report_header(config):
+    return f"eipd: {eipd_bin()} (task delay {TASK_DELAY_MS} ms, wait timeout {WAIT_TIMEOUT:.0f} s)"
 
 
 def pytest_sessionfinish(session, exitstatus):
@@ -752,6 +766,7 @@ class Resources:
         self.eips: list[tuple[str, str]] = []  # (allocation_id, region)
         self.instances: list[tuple[str, str]] = []
         self.vswitches: list[tuple[str, str]] = []
+        self.security_groups: list[tuple[str, str]] = []
         self.vpcs: list[tuple[str, str]] = []
         self.network: SimpleNamespace | None = None
 
@@ -787,6 +802,7 @@ class Resources:
         vsw_id = create_vswitch(self.vpc, vpc_id, zone, "10.0.1.0/24", region=region)
         self.vswitches.append((vsw_id, region))
         sg_id = create_security_group(self.ecs, vpc_id, region=region)
+        self.security_groups.append((sg_id, region))
         iid = self.instance(vsw_id=vsw_id, sg_id=sg_id, region=region)
         return SimpleNamespace(vpc_id=vpc_id, vsw_id=vsw_id, sg_id=sg_id, instance_id=iid,
                                region=region, zone=zone)
@@ -824,11 +840,12 @@ class Resources:
                 problems.append(f"EIP {aid}: {e}")
         for iid, region in self.instances:
             try:
+                _settle_instance(self.ecs, iid, region)
                 delete_instance(self.ecs, iid, force=True)
             except Exception as e:
                 if "NotFound" not in str(e):
                     problems.append(f"instance {iid}: {e}")
-        if self.vswitches or self.vpcs:
+        if self.vswitches or self.vpcs or self.security_groups:
             for iid, region in self.instances:
                 try:
                     wait_instance(self.ecs, iid, None, region=region, timeout=5)
@@ -839,6 +856,12 @@ class Resources:
                 self.vpc.delete_vswitch(vpc_models.DeleteVSwitchRequest(region_id=region, v_switch_id=vsw))
             except Exception as e:
                 problems.append(f"vSwitch {vsw}: {e}")
+        for sg_id, region in self.security_groups:
+            try:
+                self.ecs.delete_security_group(ecs_models.DeleteSecurityGroupRequest(
+                    region_id=region, security_group_id=sg_id))
+            except Exception as e:
+                problems.append(f"security group {sg_id}: {e}")
         for vpc_id, region in self.vpcs:
             try:
                 self.vpc.delete_vpc(vpc_models.DeleteVpcRequest(region_id=region, vpc_id=vpc_id, force_delete=True))
@@ -846,6 +869,15 @@ class Resources:
                 problems.append(f"VPC {vpc_id}: {e}")
         if problems:
             warnings.warn("cleanup problems: " + "; ".join(problems))
+
+
+def _settle_instance(ecs: EcsClient, iid: str, region: str, timeout: float = WAIT_TIMEOUT) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        inst = get_instance(ecs, iid, region)
+        if inst is None or inst.get("Status") not in ("Pending", "Starting", "Stopping"):
+            return
+        time.sleep(0.05)
 
 
 def _settle(vpc: VpcClient, aid: str, region: str, timeout: float = WAIT_TIMEOUT) -> dict | None:

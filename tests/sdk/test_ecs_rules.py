@@ -7,7 +7,6 @@ import threading
 from alibabacloud_ecs20140526 import models as ecs_models
 
 from conftest import (
-    REGION,
     associate,
     capture_error,
     create_instance,
@@ -207,7 +206,9 @@ def test_ecs_04_allocate_public_ip_needs_bandwidth(ecs_v3, res):
     assert instance_public_ips(inst) == [], inst.get("PublicIpAddress")
     err = capture_error(ecs_v3.allocate_public_ip_address,
                         ecs_models.AllocatePublicIpAddressRequest(instance_id=iid))
-    assert err is not None and err.status == 400 and err.code, f"expected a 400 error, got {err}"
+    # ECS reports this class of refusal with 403 (e.g. IncorrectInstanceStatus);
+    # any 4xx with a code is accepted, the outcome (no public IP) is asserted.
+    assert err is not None and 400 <= err.status < 500 and err.code, f"expected a 4xx error, got {err}"
     assert instance_public_ips(get_instance(ecs_v3, iid)) == []
 
 
@@ -234,7 +235,7 @@ def test_ecs_05_nat_mode_instance_keeps_private_ip(vpc_v3, ecs_v3, res):
     aid = res.eip()["AllocationId"]
     associate(vpc_v3, aid, iid)
     e = wait_status(vpc_v3, aid, "InUse")
-    assert e.get("Mode") in ("NAT", None, ""), e  # NAT is the only mode for ECS
+    assert e.get("Mode") == "NAT", e  # NAT is the only mode for an ECS instance
     after = get_instance(ecs_v3, iid)
     assert after["VpcAttributes"]["PrivateIpAddress"]["IpAddress"] == priv
     assert instance_public_ips(after) == []

@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# The whole test suite, from a fresh machine: installs what it needs (Debian
+# packages, a Python venv with the official Alibaba Cloud SDKs), checks
+# formatting and lints, runs the Rust tests, then drives a real eipd with the
+# official SDKs. Usage: scripts/test.sh   (as root on Debian; CI runs it too)
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+export CARGO_TERM_COLOR=never
+
+step() { printf '\n==> %s\n' "$*"; }
+
+# Debian packages the suite needs; installed only when missing.
+APT_PACKAGES=(sqlite3 ca-certificates)
+missing=()
+for p in "${APT_PACKAGES[@]}"; do
+    dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+    step "installing Debian packages: ${missing[*]}"
+    if [ "$(id -u)" = 0 ]; then
+        apt-get update -q >/dev/null
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${missing[@]}" >/dev/null
+    else
+        echo "not root: cannot install ${missing[*]}; continuing" >&2
+    fi
+fi
+
+step "cargo fmt --check"
+cargo fmt --all -- --check
+
+step "cargo clippy (warnings are errors)"
+cargo clippy --workspace --all-targets --quiet -- -D warnings
+
+step "cargo build"
+cargo build --workspace --quiet
+
+step "Rust tests"
+cargo test --workspace --quiet 2>&1 | tee target/rust-tests.log
+rust_passed=$(grep -Eo 'test result: ok\. [0-9]+ passed' target/rust-tests.log | awk '{s+=$4} END {print s+0}')
+
+step "Python venv with the official SDKs"
+venv="$(scripts/sdk-venv.sh)"
+
+step "SDK integration tests (official SDKs against eipd)"
+EIPD_BIN="$PWD/target/debug/eipd" "$venv/bin/python" -m pytest tests/sdk -q -p no:cacheprovider
+
+echo
+echo "rust: ${rust_passed} passed; sdk suite: see pytest summary above"
