@@ -142,8 +142,10 @@ fn apply(tx: &mut dyn Tx, task: &TaskRow, now: i64, delay: i64) -> Result<()> {
 pub async fn run_due(ctl: &Controller) -> Result<usize> {
     let now = ctl.now();
     let delay = ctl.config.task_delay_ms;
+    // Completions are redoable: each deletes its task row in the same
+    // transaction, so a completion lost in a crash simply runs again.
     ctl.store
-        .write(move |tx| {
+        .write_redoable(move |tx| {
             let due = tx.task_due(now, 256)?;
             for t in &due {
                 apply(tx, t, now, delay)?;

@@ -54,7 +54,17 @@ pub type StoreResult<T> = std::result::Result<T, StoreError>;
 /// A unit of work run on the writer: it gets the transaction and returns
 /// whether it succeeded plus a callback that delivers its result once the
 /// commit's outcome is known.
-pub type WriteJob = Box<dyn FnOnce(&mut dyn Tx) -> (bool, Deliver) + Send>;
+pub struct WriteJob {
+    /// The work.
+    pub run: JobFn,
+    /// Whether the commit must reach the disk before delivery. Only work that
+    /// can be redone from durable state (task completions, which delete their
+    /// own task row in the same transaction) may skip the flush: if it is lost
+    /// in a crash, the task is still there and runs again.
+    pub durable: bool,
+}
+/// The body of a [`WriteJob`].
+pub type JobFn = Box<dyn FnOnce(&mut dyn Tx) -> (bool, Deliver) + Send>;
 /// Delivers a job's result given the commit outcome.
 pub type Deliver = Box<dyn FnOnce(Result<()>) + Send>;
 
@@ -80,15 +90,38 @@ pub trait StoreExt: Store {
         T: Send + 'static,
         F: FnOnce(&mut dyn Tx) -> Result<T> + Send + 'static,
     {
+        self.write_with(true, f)
+    }
+
+    /// Like [`StoreExt::write`], but the commit need not be flushed before the
+    /// result is delivered (see [`WriteJob::durable`]). Later durable commits
+    /// flush it anyway, in order.
+    fn write_redoable<T, F>(&self, f: F) -> Pin<Box<dyn Future<Output = Result<T>> + Send + '_>>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut dyn Tx) -> Result<T> + Send + 'static,
+    {
+        self.write_with(false, f)
+    }
+
+    /// Submits a write with the given durability.
+    fn write_with<T, F>(&self, durable: bool, f: F) -> Pin<Box<dyn Future<Output = Result<T>> + Send + '_>>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut dyn Tx) -> Result<T> + Send + 'static,
+    {
         let (send, recv) = tokio::sync::oneshot::channel::<Result<T>>();
-        let job: WriteJob = Box::new(move |tx: &mut dyn Tx| {
-            let r = f(tx);
-            let ok = r.is_ok();
-            let deliver: Deliver = Box::new(move |commit: Result<()>| {
-                let _ = send.send(commit.and(r));
-            });
-            (ok, deliver)
-        });
+        let job = WriteJob {
+            run: Box::new(move |tx: &mut dyn Tx| {
+                let r = f(tx);
+                let ok = r.is_ok();
+                let deliver: Deliver = Box::new(move |commit: Result<()>| {
+                    let _ = send.send(commit.and(r));
+                });
+                (ok, deliver)
+            }),
+            durable,
+        };
         self.submit(job);
         Box::pin(async move { recv.await.unwrap_or_else(|_| Err(Error::Internal("store writer stopped".into()))) })
     }

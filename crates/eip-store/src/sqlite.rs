@@ -117,8 +117,15 @@ fn migrate(conn: &Connection) -> Result<(), StoreError> {
     Ok(())
 }
 
+/// Runs a transaction-control statement through the statement cache, so
+/// `BEGIN`/`SAVEPOINT`/`COMMIT` are parsed once per connection, not per request.
+fn ctl(conn: &Connection, sql: &str) -> rusqlite::Result<()> {
+    conn.prepare_cached(sql)?.execute([]).map(drop)
+}
+
 fn writer_loop(conn: Connection, jobs: mpsc::Receiver<WriteJob>) {
     let mut tx = SqliteTx { conn: &conn };
+    let mut synchronous_full = true;
     while let Ok(first) = jobs.recv() {
         let mut batch = vec![first];
         while batch.len() < MAX_BATCH {
@@ -127,7 +134,16 @@ fn writer_loop(conn: Connection, jobs: mpsc::Receiver<WriteJob>) {
                 Err(_) => break,
             }
         }
-        if let Err(e) = conn.execute_batch("BEGIN IMMEDIATE") {
+        // One durable job makes the whole batch's commit flush (WAL frames are
+        // flushed in order, so earlier unflushed commits become durable too).
+        let durable = batch.iter().any(|j| j.durable);
+        if durable != synchronous_full {
+            let mode = if durable { "FULL" } else { "NORMAL" };
+            if conn.pragma_update(None, "synchronous", mode).is_ok() {
+                synchronous_full = durable;
+            }
+        }
+        if let Err(e) = ctl(&conn, "BEGIN IMMEDIATE") {
             let err = eip_types::Error::Internal(format!("begin: {e}"));
             for job in batch {
                 // Run nothing; report the failure through a no-op transaction view.
@@ -138,28 +154,28 @@ fn writer_loop(conn: Connection, jobs: mpsc::Receiver<WriteJob>) {
         }
         let mut delivers = Vec::with_capacity(batch.len());
         for job in batch {
-            if conn.execute_batch("SAVEPOINT job").is_err() {
+            if ctl(&conn, "SAVEPOINT job").is_err() {
                 let (_, d) = run_refused(job);
                 delivers.push((d, Some(eip_types::Error::Internal("savepoint".into()))));
                 continue;
             }
-            let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| job(&mut tx)));
+            let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| (job.run)(&mut tx)));
             match outcome {
                 Ok((true, d)) => {
-                    let _ = conn.execute_batch("RELEASE job");
+                    let _ = ctl(&conn, "RELEASE job");
                     delivers.push((d, None));
                 }
                 Ok((false, d)) => {
-                    let _ = conn.execute_batch("ROLLBACK TO job; RELEASE job");
+                    let _ = ctl(&conn, "ROLLBACK TO job").and_then(|_| ctl(&conn, "RELEASE job"));
                     delivers.push((d, None));
                 }
                 Err(_) => {
-                    let _ = conn.execute_batch("ROLLBACK TO job; RELEASE job");
+                    let _ = ctl(&conn, "ROLLBACK TO job").and_then(|_| ctl(&conn, "RELEASE job"));
                     tracing::error!("write job panicked; rolled back");
                 }
             }
         }
-        let commit = conn.execute_batch("COMMIT").map_err(|e| {
+        let commit = ctl(&conn, "COMMIT").map_err(|e| {
             let _ = conn.execute_batch("ROLLBACK");
             eip_types::Error::Internal(format!("commit: {e}"))
         });
@@ -178,7 +194,7 @@ fn writer_loop(conn: Connection, jobs: mpsc::Receiver<WriteJob>) {
 /// result is then replaced by the caller's error anyway.
 fn run_refused(job: WriteJob) -> (bool, Deliver) {
     let mut dead = DeadTx;
-    job(&mut dead)
+    (job.run)(&mut dead)
 }
 
 impl Store for SqliteStore {
@@ -199,9 +215,9 @@ impl Store for SqliteStore {
             None => open_conn(&self.path).map_err(map_err)?,
         };
         // A read transaction pins one snapshot for the whole closure.
-        conn.execute_batch("BEGIN").map_err(map_err)?;
+        ctl(&conn, "BEGIN").map_err(map_err)?;
         let r = f(&mut SqliteTx { conn: &conn });
-        let _ = conn.execute_batch("COMMIT");
+        let _ = ctl(&conn, "COMMIT");
         let mut pool = self.readers.lock();
         if pool.len() < 8 {
             pool.push(conn);
