@@ -104,6 +104,7 @@ class EipdServer:
         self.task_delay_ms = task_delay_ms
         self.demo = demo
         self.extra_env = dict(env or {})
+        self.extra_args: list[str] = []
         self.owner = owner  # nodeid of the test that owns it (None: session)
         self.proc: subprocess.Popen | None = None
         self.port: int | None = None
@@ -167,6 +168,7 @@ class EipdServer:
         ]
         if self.demo:
             args.append("--demo")
+        args.extend(self.extra_args)
         env = dict(os.environ)
         env.update(
             {
@@ -327,7 +329,8 @@ def eipd_factory(request, tmp_path) -> Callable[..., EipdServer]:
     started: list[EipdServer] = []
 
     def start(demo: bool = True, task_delay_ms: int | None = None,
-              env: dict[str, str] | None = None, data_dir: Path | None = None) -> EipdServer:
+              env: dict[str, str] | None = None, data_dir: Path | None = None,
+              args: list[str] | None = None) -> EipdServer:
         n = len(started) + 1
         base = tmp_path / f"eipd-{n}"
         srv = EipdServer(
@@ -339,6 +342,7 @@ def eipd_factory(request, tmp_path) -> Callable[..., EipdServer]:
             env=env,
             owner=request.node.nodeid,
         )
+        srv.extra_args = list(args or [])
         started.append(srv)
         return srv.start()
 

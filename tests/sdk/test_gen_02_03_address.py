@@ -156,3 +156,26 @@ def test_gen_03_retrieve_after_7_days_refused(eipd_factory, tmp_path):
         warnings.warn("EIPD_CLOCK_OFFSET_FILE also shifts the signature timestamp window")
         expect_error(allocate, 400, "OperationFailed.AllocateUnfamiliarIp", vpc,
                      ip_address=b["EipAddress"], rt=override_clock(vpc, late))
+
+
+def test_gen_03_address_handed_to_another_account_cannot_be_retrieved(eipd_factory):
+    """GEN-03: retrieval succeeds only if the address was not handed to anyone
+    else since. A /30 pool has two usable addresses, so once both were handed
+    out, the next allocation reuses the address released longest ago."""
+    srv = eipd_factory(demo=False, args=["--pool", "cn-hangzhou=203.0.113.0/30"])
+    root = srv.vpc()
+    other = srv.vpc(ak=(keys := srv.create_account("gen03-taker"))[0], secret=keys[1])
+    x = allocate(root)
+    y = allocate(root)
+    assert {x["EipAddress"], y["EipAddress"]} == {"203.0.113.1", "203.0.113.2"}
+    _release_and_forget(root, x["AllocationId"])
+    # the pool is exhausted: the other account is handed x's old address
+    z = allocate(other)
+    assert z["EipAddress"] == x["EipAddress"], z
+    _release_and_forget(other, z["AllocationId"])
+    # it was handed to someone else since root released it: root cannot retrieve it
+    expect_error(allocate, 400, "OperationFailed.AllocateUnfamiliarIp", root, ip_address=x["EipAddress"])
+    # the account that held it last can
+    assert allocate(other, ip_address=x["EipAddress"])["EipAddress"] == x["EipAddress"]
+    # and with every address held, plain allocation runs out
+    expect_error(allocate, 400, "OperationFailed.InsufficientEIP", root)

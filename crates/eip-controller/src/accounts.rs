@@ -148,23 +148,42 @@ pub fn list_accounts(ctl: &Controller) -> Result<Vec<(AccountRow, Vec<String>)>>
     })
 }
 
-/// Replaces a region's pools (operator configuration, `--pool`).
-pub async fn set_pool(ctl: &Controller, region: &str, cidr: &str) -> Result<()> {
-    let c = Cidr::parse(cidr).ok_or_else(|| Error::invalid("pool", format!("{cidr} is not a CIDR block")))?;
+/// Sets a region's public address pools to exactly `cidrs` (operator
+/// configuration, `--pool`). Pools no longer listed are dropped if no address
+/// was ever handed out from them; a used pool is kept (its addresses still
+/// belong to EIPs or carry retrieval history) and reported back.
+pub async fn set_pools(ctl: &Controller, region: &str, cidrs: &[String]) -> Result<Vec<String>> {
     if eip_domain::catalogue::region(region).is_none() {
         return Err(Error::RegionNotFound(region.to_owned()));
     }
-    if c.len > 30 {
-        return Err(Error::invalid("pool", "must hold at least 4 addresses"));
+    let mut want = Vec::new();
+    for cidr in cidrs {
+        let c = Cidr::parse(cidr).ok_or_else(|| Error::invalid("pool", format!("{cidr} is not a CIDR block")))?;
+        if c.len > 30 {
+            return Err(Error::invalid("pool", format!("{cidr} must hold at least 4 addresses")));
+        }
+        want.push(c.to_string());
     }
-    let (region, cidr) = (region.to_owned(), c.to_string());
+    let region = region.to_owned();
     ctl.store()
         .write(move |tx| {
-            if tx.pool_list(&region)?.iter().any(|p| p.cidr == cidr) {
-                return Ok(());
+            let have = tx.pool_list(&region)?;
+            let mut kept = Vec::new();
+            for p in &have {
+                if !want.contains(&p.cidr) {
+                    if p.cursor == 0 {
+                        tx.pool_delete(&region, &p.cidr)?;
+                    } else {
+                        kept.push(p.cidr.clone());
+                    }
+                }
             }
-            tx.pool_insert(&PoolRow { region_id: region, cidr, cursor: 0 })?;
-            Ok(())
+            for c in &want {
+                if !have.iter().any(|p| &p.cidr == c) {
+                    tx.pool_insert(&PoolRow { region_id: region.clone(), cidr: c.clone(), cursor: 0 })?;
+                }
+            }
+            Ok(kept)
         })
         .await
 }

@@ -171,6 +171,8 @@ pub trait Tx {
     fn pool_list_all(&mut self) -> StoreResult<Vec<PoolRow>>;
     /// Adds a pool.
     fn pool_insert(&mut self, row: &PoolRow) -> StoreResult<()>;
+    /// Removes a pool.
+    fn pool_delete(&mut self, region: &str, cidr: &str) -> StoreResult<()>;
     /// Moves a pool's cursor.
     fn pool_set_cursor(&mut self, region: &str, cidr: &str, cursor: i64) -> StoreResult<()>;
     /// Reads an address's history.

@@ -549,6 +549,10 @@ impl Tx for SqliteTx<'_> {
         .map(drop)
     }
 
+    fn pool_delete(&mut self, region: &str, cidr: &str) -> StoreResult<()> {
+        self.exec("DELETE FROM address_pool WHERE region_id = ?1 AND cidr = ?2", [region, cidr]).map(drop)
+    }
+
     fn pool_set_cursor(&mut self, region: &str, cidr: &str, cursor: i64) -> StoreResult<()> {
         self.exec(
             "UPDATE address_pool SET cursor = ?3 WHERE region_id = ?1 AND cidr = ?2",
@@ -1051,6 +1055,7 @@ impl Tx for DeadTx {
         pool_list_all() -> Vec<PoolRow>;
         pool_insert(a: &PoolRow) -> ();
         pool_set_cursor(a: &str, b: &str, c: i64) -> ();
+        pool_delete(a: &str, b: &str) -> ();
         address_get(a: &str) -> Option<AddressRow>;
         address_put(a: &AddressRow) -> ();
         address_oldest_free(a: &str) -> Option<AddressRow>;

@@ -71,8 +71,9 @@ struct ServeArgs {
     /// a security group and two running ECS instances (demo-1, demo-2). Idempotent.
     #[arg(long)]
     demo: bool,
-    /// Add a public address pool, REGION=CIDR (repeatable). Every region also has a
-    /// default /20 inside 198.18.0.0/15 (the benchmarking range).
+    /// Public address pool of a region, REGION=CIDR (repeatable). The pools given for
+    /// a region replace its default /20 inside 198.18.0.0/15 (the benchmarking range);
+    /// regions not named keep their default.
     #[arg(long = "pool", value_name = "REGION=CIDR")]
     pools: Vec<String>,
     /// Log format: text or json. The level comes from EIPD_LOG (default "info").
@@ -124,9 +125,16 @@ async fn serve(a: ServeArgs) -> Result<(), String> {
         _ => None,
     };
     let boot = accounts::bootstrap(&ctl, fixed).await.map_err(|e| format!("bootstrap: {e}"))?;
+    let mut pools: std::collections::BTreeMap<String, Vec<String>> = Default::default();
     for spec in &a.pools {
         let (region, cidr) = spec.split_once('=').ok_or_else(|| format!("--pool {spec}: expected REGION=CIDR"))?;
-        accounts::set_pool(&ctl, region, cidr).await.map_err(|e| format!("--pool {spec}: {e}"))?;
+        pools.entry(region.to_owned()).or_default().push(cidr.to_owned());
+    }
+    for (region, cidrs) in &pools {
+        let kept = accounts::set_pools(&ctl, region, cidrs).await.map_err(|e| format!("--pool {region}: {e}"))?;
+        for k in kept {
+            tracing::warn!(region = %region, pool = %k, "pool not listed by --pool is kept: addresses from it were handed out");
+        }
     }
     println!("openeip eipd {} listening on http://{}", env!("CARGO_PKG_VERSION"), a.listen);
     println!("data directory: {}", a.data_dir.display());
