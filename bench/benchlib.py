@@ -10,6 +10,7 @@ Nothing here talks to anything but 127.0.0.1.
 
 from __future__ import annotations
 
+import atexit
 import datetime as _dt
 import json
 import os
@@ -109,6 +110,25 @@ def cpu_delta(a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def thread_cpu(pid: int) -> dict[str, float]:
+    """CPU ns of each live thread of `pid`, summed by thread name (comm)."""
+    out: dict[str, float] = {}
+    try:
+        tids = os.listdir(f"/proc/{pid}/task")
+    except FileNotFoundError:
+        return out
+    for tid in tids:
+        try:
+            with open(f"/proc/{pid}/task/{tid}/comm") as f:
+                comm = f.read().strip()
+            with open(f"/proc/{pid}/task/{tid}/schedstat") as f:
+                ns = int(f.read().split()[0])
+        except (FileNotFoundError, ProcessLookupError):
+            continue
+        out[comm] = out.get(comm, 0) + ns
+    return out
+
+
 def descendants(pid: int) -> list[int]:
     """Every live descendant of `pid` (through /proc/<pid>/task/*/children)."""
     out: list[int] = []
@@ -130,10 +150,24 @@ def descendants(pid: int) -> list[int]:
     return out
 
 
+def system_cpu() -> dict[str, int]:
+    """The machine-wide `cpu` line of /proc/stat, in clock ticks."""
+    with open("/proc/stat") as f:
+        vals = [int(x) for x in f.readline().split()[1:]]
+    names = ["user", "nice", "system", "idle", "iowait", "irq", "softirq", "steal"]
+    return dict(zip(names, vals))
+
+
+def system_cpu_delta(a: dict[str, int], b: dict[str, int]) -> dict[str, float]:
+    """Share of all CPUs' time per state between two system_cpu() readings."""
+    d = {k: b[k] - a[k] for k in a}
+    tot = sum(d.values()) or 1
+    return {k: round(v / tot, 4) for k, v in d.items()}
+
+
 def own_cpu_s() -> float:
-    """CPU seconds used by this process (all threads)."""
-    t = os.times()
-    return t.user + t.system
+    """CPU seconds used by this process (all threads), ns resolution."""
+    return time.process_time()
 
 
 # --------------------------------------------------------------------------
@@ -214,6 +248,29 @@ def tail(path: Path, lines: int = 30) -> str:
     return "\n".join(data.splitlines()[-lines:])
 
 
+_STARTED: list[Any] = []  # servers started by this process, stopped at exit whatever happens
+
+
+def _stop_all() -> None:
+    for srv in list(_STARTED):
+        try:
+            srv.stop()
+        except Exception:  # noqa: BLE001 - best effort at exit
+            pass
+
+
+def _on_signal(signum, _frame) -> None:
+    raise SystemExit(128 + signum)
+
+
+atexit.register(_stop_all)
+for _sig in (signal.SIGTERM, signal.SIGHUP):
+    try:
+        signal.signal(_sig, _on_signal)
+    except (ValueError, OSError):  # not the main thread / not allowed
+        pass
+
+
 def _stop(proc: subprocess.Popen | None) -> None:
     """SIGTERM by pid (SIGKILL after 10 s) the one process we started."""
     if proc is None or proc.poll() is not None:
@@ -271,10 +328,13 @@ class Eipd:
             args.append("--demo")
         self.proc = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=self._log,
                                      stderr=subprocess.STDOUT, env=env)
+        _STARTED.append(self)
         _wait_http(self.proc, f"http://{self.endpoint}/healthz", 30, "eipd", self.log_path)
         return self
 
     def stop(self) -> None:
+        if self in _STARTED:
+            _STARTED.remove(self)
         _stop(self.proc)
         if self._log is not None:
             self._log.close()
@@ -335,10 +395,13 @@ class Moto:
                     "AWS_DEFAULT_REGION": "us-east-1", "AWS_EC2_METADATA_DISABLED": "true"})
         self.proc = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=self._log,
                                      stderr=subprocess.STDOUT, env=env)
+        _STARTED.append(self)
         _wait_http(self.proc, f"{self.url}/moto-api/", 60, "moto_server", self.log_path)
         return self
 
     def stop(self) -> None:
+        if self in _STARTED:
+            _STARTED.remove(self)
         _stop(self.proc)
         if self._log is not None:
             self._log.close()

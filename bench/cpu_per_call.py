@@ -5,7 +5,7 @@ against moto_server 5.2.5 (AWS EC2 addresses, boto3), same machine, same run.
 The cycle, driven through the official SDK with its default V3 signer:
 
   eipd:  AllocateEipAddress -> AssociateEipAddress -> poll DescribeEipAddresses
-         (every --poll-ms) until InUse -> DescribeEipAddresses ->
+         (AllocationId, every --poll-ms) until InUse -> DescribeEipAddresses ->
          UnassociateEipAddress -> poll until Available -> ReleaseEipAddress ->
          poll until the EIP is gone
   moto:  allocate_address(Domain=vpc) -> associate_address -> describe_addresses
@@ -13,15 +13,24 @@ The cycle, driven through the official SDK with its default V3 signer:
          association) -> describe_addresses -> disassociate_address ->
          describe_addresses (the "poll") -> release_address
 
-Server CPU is read from /proc for the server's pid only (the client's cost is
-excluded): the process CPU clock (ns, every thread including exited ones) is
-the reported figure; utime+stime from /proc/<pid>/stat (ticks) and the sum of
-/proc/<pid>/task/*/schedstat (ns, live threads only) are recorded beside it.
-Every HTTP request the SDKs send is counted (urllib3 level, polls included)
-and, for eipd, cross-checked with the server's own /metrics counters.
+Server CPU is read from /proc for the server's pid only, so the client's cost
+is excluded: the process CPU clock (clock_gettime on the pid's CPU clock: ns,
+every thread, including threads that exited) is the reported figure;
+utime+stime from /proc/<pid>/stat (10 ms ticks, exited threads included) and
+the sum of /proc/<pid>/task/*/schedstat (ns, live threads only) are recorded
+beside it. Every HTTP request the SDKs send is counted (urllib3 level, polls
+included) and, for eipd, cross-checked with the server's /metrics counters.
 
-Then (unless --no-breakdown) loops of a single call type attribute the cost
-per action, on both servers.
+Both servers run side by side and the measured cycles are split into
+--rounds rounds that alternate between them, so a drift in the speed of the
+(virtual) machine hits both alike.
+
+Then:
+  * an attribution pass (--attribute-cycles) splits eipd's CPU in the cycle
+    by step (each call, each sleep between polls: task completions land there);
+  * the per-action breakdown (unless --no-breakdown) runs loops of one call
+    type on both servers, and the same read with the client pausing 0, 1 and
+    5 ms between calls (an idle server pays a wake-up cost on every call).
 
 Usage:
   VENV=$(bench/venv.sh)
@@ -67,25 +76,36 @@ class EipdDriver:
         self.poll_s = poll_s
         self.iid = bl.find_instance(self.ecs, "demo-1")
         self.polls = 0
+        # Optional hook called with a label after every request and every sleep.
+        self.mark: Callable[[str], None] | None = None
+
+    def _m(self, label: str) -> None:
+        if self.mark is not None:
+            self.mark(label)
 
     def allocate(self) -> str:
         b = bl.body(self.vpc.allocate_eip_address(self.vm.AllocateEipAddressRequest(region_id=REGION)))
+        self._m("AllocateEipAddress")
         return b["AllocationId"]
 
     def associate(self, aid: str) -> None:
         self.vpc.associate_eip_address(self.vm.AssociateEipAddressRequest(
             region_id=REGION, allocation_id=aid, instance_id=self.iid, instance_type="EcsInstance"))
+        self._m("AssociateEipAddress")
 
     def unassociate(self, aid: str) -> None:
         self.vpc.unassociate_eip_address(self.vm.UnassociateEipAddressRequest(
             region_id=REGION, allocation_id=aid, instance_id=self.iid, instance_type="EcsInstance"))
+        self._m("UnassociateEipAddress")
 
     def release(self, aid: str) -> None:
         self.vpc.release_eip_address(self.vm.ReleaseEipAddressRequest(region_id=REGION, allocation_id=aid))
+        self._m("ReleaseEipAddress")
 
-    def describe(self, aid: str) -> dict | None:
+    def describe(self, aid: str, label: str = "DescribeEipAddresses") -> dict | None:
         b = bl.body(self.vpc.describe_eip_addresses(self.vm.DescribeEipAddressesRequest(
             region_id=REGION, allocation_id=aid)))
+        self._m(label)
         items = (b.get("EipAddresses") or {}).get("EipAddress") or []
         return items[0] if items else None
 
@@ -98,10 +118,10 @@ class EipdDriver:
         self.ecs.describe_instances(em.DescribeInstancesRequest(
             region_id=REGION, instance_ids=json.dumps([self.iid])))
 
-    def wait(self, aid: str, status: str | None, timeout: float = 30.0) -> None:
+    def wait(self, aid: str, status: str | None, what: str, timeout: float = 30.0) -> None:
         deadline = time.monotonic() + timeout
         while True:
-            e = self.describe(aid)
+            e = self.describe(aid, f"DescribeEipAddresses (poll until {what})")
             self.polls += 1
             cur = e.get("Status") if e else None
             if cur == status:
@@ -109,17 +129,18 @@ class EipdDriver:
             if time.monotonic() > deadline:
                 raise RuntimeError(f"{aid}: {status!r} not reached in {timeout}s (last {cur!r})")
             time.sleep(self.poll_s)
+            self._m(f"sleep between polls (until {what}; task completes here)")
 
     def cycle(self) -> None:
         aid = self.allocate()
         self.associate(aid)
-        self.wait(aid, "InUse")
+        self.wait(aid, "InUse", "InUse")
         e = self.describe(aid)
         assert e and e.get("InstanceId") == self.iid, e
         self.unassociate(aid)
-        self.wait(aid, "Available")
+        self.wait(aid, "Available", "Available")
         self.release(aid)
-        self.wait(aid, None)
+        self.wait(aid, None, "gone")
 
 
 # --------------------------------------------------------------------------
@@ -179,73 +200,101 @@ class MotoDriver:
 # --------------------------------------------------------------------------
 
 
-def measure_cycles(pid: int, cycle: Callable[[], None], n: int, warmup: int,
-                   scrape: Callable[[], dict[str, int]] | None = None) -> dict[str, Any]:
-    for _ in range(warmup):
-        cycle()
-    before_srv = scrape() if scrape else None
-    walls: list[float] = []
-    calls0 = HTTP.n
-    own0 = bl.own_cpu_s()
-    s0 = bl.cpu_snapshot(pid)
-    for _ in range(n):
-        t = time.perf_counter()
-        cycle()
-        walls.append(time.perf_counter() - t)
-    s1 = bl.cpu_snapshot(pid)
-    own1 = bl.own_cpu_s()
-    calls = HTTP.n - calls0
-    d = bl.cpu_delta(s0, s1)
-    out: dict[str, Any] = {
-        "cycles": n,
-        "warmup_cycles": warmup,
-        "calls": calls,
-        "calls_per_cycle": calls / n,
-        "server_cpu": d,
-        "server_us_per_call": d["clock_us"] / calls,
-        "server_us_per_call_stat": d["stat_us"] / calls,
-        "server_us_per_call_live_threads": d["tasks_us"] / calls,
-        "server_us_per_cycle": d["clock_us"] / n,
-        "server_cpu_utilisation": d["clock_us"] / d["wall_us"],
-        "client_us_per_call": (own1 - own0) * 1e6 / calls,
-        "client_wall_ms_per_cycle": {
-            "mean": statistics.fmean(walls) * 1e3,
-            "p50": bl.percentile(sorted(walls), 50) * 1e3,
-            "p99": bl.percentile(sorted(walls), 99) * 1e3,
-        },
-        "wall_s": d["wall_us"] / 1e6,
-    }
-    if scrape:
-        after = scrape()
-        diff = {k: after.get(k, 0) - before_srv.get(k, 0) for k in after}
-        out["server_counted_calls"] = sum(diff.values())
-        out["server_counted_by_action"] = {k: v for k, v in sorted(diff.items()) if v}
-    return out
+class Subject:
+    """One server under test with its driver, and the rounds measured on it."""
+
+    def __init__(self, name: str, pid: int, cycle: Callable[[], None],
+                 scrape: Callable[[], dict[str, int]] | None = None, **info: Any):
+        self.name = name
+        self.pid = pid
+        self.cycle = cycle
+        self.scrape = scrape
+        self.info = info
+        self.rounds: list[dict[str, Any]] = []
+
+    def measure(self, n: int) -> None:
+        before_srv = self.scrape() if self.scrape else None
+        walls: list[float] = []
+        calls0 = HTTP.n
+        sys0 = bl.system_cpu()
+        own0 = bl.own_cpu_s()
+        s0 = bl.cpu_snapshot(self.pid)
+        for _ in range(n):
+            t = time.perf_counter()
+            self.cycle()
+            walls.append(time.perf_counter() - t)
+        s1 = bl.cpu_snapshot(self.pid)
+        own1 = bl.own_cpu_s()
+        sys1 = bl.system_cpu()
+        r = {"cycles": n, "calls": HTTP.n - calls0, "cpu": bl.cpu_delta(s0, s1),
+             "client_cpu_us": (own1 - own0) * 1e6, "walls_s": walls,
+             "machine": bl.system_cpu_delta(sys0, sys1)}
+        if self.scrape:
+            after = self.scrape()
+            r["server_counted"] = {k: after.get(k, 0) - before_srv.get(k, 0)
+                                   for k in after if after.get(k, 0) - before_srv.get(k, 0)}
+        self.rounds.append(r)
+
+    def summary(self) -> dict[str, Any]:
+        rs = self.rounds
+        calls = sum(r["calls"] for r in rs)
+        cycles = sum(r["cycles"] for r in rs)
+        keys = ("wall_us", "clock_us", "stat_us", "utime_us", "stime_us", "tasks_us")
+        cpu = {k: sum(r["cpu"][k] for r in rs) for k in keys}
+        walls = sorted(w for r in rs for w in r["walls_s"])
+        per_round = [r["cpu"]["clock_us"] / r["calls"] for r in rs]
+        out: dict[str, Any] = {
+            "server": self.name, **self.info,
+            "rounds": len(rs),
+            "cycles": cycles,
+            "calls": calls,
+            "calls_per_cycle": calls / cycles,
+            "server_cpu": cpu,
+            "server_us_per_call": cpu["clock_us"] / calls,
+            "server_us_per_call_stat": cpu["stat_us"] / calls,
+            "server_us_per_call_live_threads": cpu["tasks_us"] / calls,
+            "server_us_per_call_by_round": [round(x, 1) for x in per_round],
+            "server_us_per_cycle": cpu["clock_us"] / cycles,
+            "server_user_share": cpu["utime_us"] / max(cpu["stat_us"], 1),
+            "server_cpu_utilisation": cpu["clock_us"] / cpu["wall_us"],
+            "client_us_per_call": sum(r["client_cpu_us"] for r in rs) / calls,
+            "client_wall_ms_per_cycle": {
+                "mean": statistics.fmean(walls) * 1e3,
+                "p50": bl.percentile(walls, 50) * 1e3,
+                "p99": bl.percentile(walls, 99) * 1e3,
+            },
+            "machine_cpu_shares_by_round": [r["machine"] for r in rs],
+        }
+        if self.scrape:
+            by_action: dict[str, int] = {}
+            for r in rs:
+                for k, v in r["server_counted"].items():
+                    by_action[k] = by_action.get(k, 0) + v
+            out["server_counted_calls"] = sum(by_action.values())
+            out["server_counted_by_action"] = dict(sorted(by_action.items()))
+        return out
 
 
-def per_call(pid: int, fn: Callable[[], Any], n: int, settle_s: float = 0.0,
+def per_call(pid: int, fn: Callable[[], Any], n: int, gap_s: float = 0.0,
              label: str = "") -> dict[str, Any]:
-    """CPU of `n` back-to-back calls of one kind (with `settle_s` sleep after each)."""
+    """Server CPU of `n` calls of one kind, `gap_s` of client sleep between them."""
     calls0 = HTTP.n
     own0 = bl.own_cpu_s()
     s0 = bl.cpu_snapshot(pid)
     for _ in range(n):
         fn()
-        if settle_s:
-            time.sleep(settle_s)
+        if gap_s:
+            time.sleep(gap_s)
     s1 = bl.cpu_snapshot(pid)
     own1 = bl.own_cpu_s()
     d = bl.cpu_delta(s0, s1)
-    calls = HTTP.n - calls0
-    return {"label": label, "n": n, "http_calls": calls, "server_us_per_op": d["clock_us"] / n,
-            "server_us_stat_per_op": d["stat_us"] / n,
+    return {"label": label, "n": n, "http_calls": HTTP.n - calls0, "gap_ms": gap_s * 1e3,
+            "server_us_per_op": d["clock_us"] / n,
             "client_us_per_op": (own1 - own0) * 1e6 / n, "wall_us_per_op": d["wall_us"] / n}
 
 
 class Split:
-    """Accumulates the server CPU of the pieces of an alternating sequence
-    (e.g. associate / its task / unassociate / its task), each piece between
-    two snapshots."""
+    """Accumulates the server CPU between consecutive marks, by label."""
 
     def __init__(self, pid: int):
         self.pid = pid
@@ -253,6 +302,9 @@ class Split:
         self.n: dict[str, int] = {}
         self.wall: dict[str, float] = {}
         self.last = bl.cpu_snapshot(pid)
+
+    def reset(self) -> None:
+        self.last = bl.cpu_snapshot(self.pid)
 
     def mark(self, key: str) -> None:
         now = bl.cpu_snapshot(self.pid)
@@ -262,26 +314,43 @@ class Split:
         self.n[key] = self.n.get(key, 0) + 1
         self.last = now
 
-    def rows(self, idle_us_per_s: float) -> list[dict[str, Any]]:
+    def rows(self, idle_us_per_s: float = 0.0, per: int | None = None) -> list[dict[str, Any]]:
         out = []
         for k in self.us:
             idle = idle_us_per_s * self.wall[k] / 1e6
-            out.append({"label": k, "n": self.n[k], "server_us_per_op": self.us[k] / self.n[k],
-                        "server_us_per_op_minus_idle": (self.us[k] - idle) / self.n[k],
-                        "wall_us_per_op": self.wall[k] / self.n[k]})
+            row = {"label": k, "n": self.n[k], "server_us_per_op": (self.us[k] - idle) / self.n[k],
+                   "wall_us_per_op": self.wall[k] / self.n[k]}
+            if per:
+                row["per_cycle"] = self.n[k] / per
+                row["server_us_per_cycle"] = (self.us[k] - idle) / per
+            out.append(row)
         return out
 
 
 def idle_rate(pid: int, seconds: float = 2.0) -> float:
     s0 = bl.cpu_snapshot(pid)
     time.sleep(seconds)
-    s1 = bl.cpu_snapshot(pid)
-    d = bl.cpu_delta(s0, s1)
+    d = bl.cpu_delta(s0, bl.cpu_snapshot(pid))
     return d["clock_us"] / (d["wall_us"] / 1e6)
 
 
+def attribute_cycle(drv: EipdDriver, pid: int, n: int) -> dict[str, Any]:
+    """Per-step server CPU inside the cycle (one snapshot after every step)."""
+    sp = Split(pid)
+    drv.mark = sp.mark
+    try:
+        sp.reset()
+        for _ in range(n):
+            drv.cycle()
+    finally:
+        drv.mark = None
+    rows = sp.rows(per=n)
+    return {"cycles": n, "rows": rows,
+            "server_us_per_cycle": sum(r["server_us_per_cycle"] for r in rows)}
+
+
 def eipd_breakdown(binary: Path, root: Path, log_level: str, n: int, n_reads: int,
-                   task_delay_ms: int) -> dict[str, Any]:
+                   task_delay_ms: int, n_paced: int) -> dict[str, Any]:
     srv = bl.Eipd(binary, root / f"eipd-breakdown-{log_level}", task_delay_ms, log_level).start()
     try:
         drv = EipdDriver(srv.endpoint, 0.001)
@@ -290,9 +359,9 @@ def eipd_breakdown(binary: Path, root: Path, log_level: str, n: int, n_reads: in
         # Warm up every path once.
         aid = drv.allocate()
         drv.associate(aid)
-        drv.wait(aid, "InUse")
+        drv.wait(aid, "InUse", "InUse")
         drv.unassociate(aid)
-        drv.wait(aid, "Available")
+        drv.wait(aid, "Available", "Available")
         drv.describe_regions()
         drv.describe_instance()
         idle = idle_rate(pid)
@@ -307,7 +376,6 @@ def eipd_breakdown(binary: Path, root: Path, log_level: str, n: int, n_reads: in
         for _ in range(20):
             healthz()
         rows.append(per_call(pid, healthz, n_reads, label="GET /healthz (no SDK, no auth)"))
-        conn.close()
         rows.append(per_call(pid, drv.describe_regions, n_reads, label="DescribeRegions"))
         rows.append(per_call(pid, lambda: drv.describe(aid), n_reads,
                              label="DescribeEipAddresses (AllocationId, 1 result)"))
@@ -323,31 +391,37 @@ def eipd_breakdown(binary: Path, root: Path, log_level: str, n: int, n_reads: in
             sp.mark("ReleaseEipAddress (call)")
             time.sleep(settle)
             sp.mark("ReleaseEipAddress (task: Releasing -> gone)")
-        sp2 = Split(pid)
         for _ in range(n):
             try:
                 drv.associate(aid)
             except Exception:  # noqa: BLE001 - counted, the settle was too short
                 errors += 1
-            sp2.mark("AssociateEipAddress (call)")
+            sp.mark("AssociateEipAddress (call)")
             time.sleep(settle)
-            sp2.mark("AssociateEipAddress (task: Associating -> InUse)")
+            sp.mark("AssociateEipAddress (task: Associating -> InUse)")
             try:
                 drv.unassociate(aid)
             except Exception:  # noqa: BLE001
                 errors += 1
-            sp2.mark("UnassociateEipAddress (call)")
+            sp.mark("UnassociateEipAddress (call)")
             time.sleep(settle)
-            sp2.mark("UnassociateEipAddress (task: Unassociating -> Available)")
-        rows += sp.rows(idle) + sp2.rows(idle)
+            sp.mark("UnassociateEipAddress (task: Unassociating -> Available)")
+        rows += sp.rows(idle)
+        # Pacing: the same cheap calls with the client pausing between them.
+        paced = []
+        for gap in (0.0, 0.001, 0.005):
+            paced.append(per_call(pid, healthz, n_paced, gap, label=f"GET /healthz, {gap * 1e3:g} ms apart"))
+            paced.append(per_call(pid, lambda: drv.describe(aid), n_paced, gap,
+                                  label=f"DescribeEipAddresses, {gap * 1e3:g} ms apart"))
+        conn.close()
         return {"server": "eipd", "log_level": log_level, "task_delay_ms": task_delay_ms,
-                "settle_ms": settle * 1e3, "errors": errors, "rows": rows,
+                "settle_ms": settle * 1e3, "errors": errors, "rows": rows, "paced": paced,
                 "server_errors": srv.errors_total()}
     finally:
         srv.stop()
 
 
-def moto_breakdown(root: Path, n: int, n_reads: int) -> dict[str, Any]:
+def moto_breakdown(root: Path, n: int, n_reads: int, n_paced: int) -> dict[str, Any]:
     srv = bl.Moto(root / "moto-breakdown.log").start()
     try:
         drv = MotoDriver(srv.url)
@@ -374,67 +448,54 @@ def moto_breakdown(root: Path, n: int, n_reads: int) -> dict[str, Any]:
             drv.disassociate(assoc)
             sp.mark("DisassociateAddress")
         rows += sp.rows(idle)
-        return {"server": "moto", "rows": rows, "descendants": bl.descendants(pid)}
+        paced = [per_call(pid, lambda: drv.describe(aid), n_paced, gap,
+                          label=f"DescribeAddresses, {gap * 1e3:g} ms apart")
+                 for gap in (0.0, 0.001, 0.005)]
+        return {"server": "moto", "rows": rows, "paced": paced, "descendants": bl.descendants(pid)}
     finally:
         srv.stop()
 
 
 # --------------------------------------------------------------------------
-# Main
+# Output
 # --------------------------------------------------------------------------
 
 
-def run_eipd(binary: Path, root: Path, args, log_level: str) -> dict[str, Any]:
-    srv = bl.Eipd(binary, root / f"eipd-cycle-{log_level}", args.task_delay_ms, log_level).start()
-    try:
-        drv = EipdDriver(srv.endpoint, args.poll_ms / 1000)
-        r = measure_cycles(srv.pid, drv.cycle, args.cycles, args.warmup, srv.requests_total)
-        r["server"] = "eipd"
-        r["log_level"] = log_level
-        r["task_delay_ms"] = args.task_delay_ms
-        r["poll_ms"] = args.poll_ms
-        r["descendants"] = bl.descendants(srv.pid)
-        r["server_errors"] = srv.errors_total()
-        r["log_bytes"] = srv.log_path.stat().st_size
-        return r
-    finally:
-        srv.stop()
-
-
-def run_moto(root: Path, args) -> dict[str, Any]:
-    srv = bl.Moto(root / "moto-cycle.log").start()
-    try:
-        drv = MotoDriver(srv.url)
-        r = measure_cycles(srv.pid, drv.cycle, args.moto_cycles, args.warmup)
-        r["server"] = "moto"
-        r["descendants"] = bl.descendants(srv.pid)
-        r["ami"] = drv.ami
-        r["log_bytes"] = srv.log_path.stat().st_size
-        return r
-    finally:
-        srv.stop()
-
-
-def fmt_cycle_table(results: list[dict[str, Any]], moto: dict[str, Any] | None) -> str:
+def fmt_cycle_table(subjects: list[dict[str, Any]]) -> str:
     lines = [
         f"{'server':<14}{'calls':>7}{'calls/cyc':>10}{'srv µs/call':>13}{'(stat)':>9}{'(live thr)':>11}"
-        f"{'srv µs/cyc':>12}{'client µs/call':>16}{'wall ms/cyc p50':>17}{'srv CPU%':>10}",
+        f"{'rounds min-max':>16}{'srv µs/cyc':>12}{'client µs/call':>16}{'wall ms/cyc p50':>17}{'srv CPU%':>10}",
     ]
-    rows = list(results) + ([moto] if moto else [])
-    for r in rows:
+    for r in subjects:
         name = r["server"] + (f" ({r['log_level']})" if "log_level" in r else "")
+        br = r["server_us_per_call_by_round"]
         lines.append(
             f"{name:<14}{r['calls']:>7}{r['calls_per_cycle']:>10.2f}{r['server_us_per_call']:>13.1f}"
             f"{r['server_us_per_call_stat']:>9.1f}{r['server_us_per_call_live_threads']:>11.1f}"
+            f"{f'{min(br):.0f}-{max(br):.0f}':>16}"
             f"{r['server_us_per_cycle']:>12.0f}{r['client_us_per_call']:>16.0f}"
             f"{r['client_wall_ms_per_cycle']['p50']:>17.1f}{r['server_cpu_utilisation'] * 100:>9.1f}%")
-    if moto:
-        for r in results:
-            lines.append(
-                f"ratio moto/eipd ({r['log_level']}): per call {moto['server_us_per_call'] / r['server_us_per_call']:.1f}x, "
-                f"per cycle {moto['server_us_per_cycle'] / r['server_us_per_cycle']:.1f}x; "
-                f"target {TARGET_US:.0f} µs/call: "
-                f"{'met' if r['server_us_per_call'] <= TARGET_US else 'MISSED'}")
+    moto = next((r for r in subjects if r["server"] == "moto"), None)
+    for r in subjects:
+        if r["server"] != "eipd":
+            continue
+        verdict = "met" if r["server_us_per_call"] <= TARGET_US else \
+            f"MISSED by {r['server_us_per_call'] / TARGET_US:.1f}x"
+        ratio = ""
+        if moto:
+            ratio = (f"moto/eipd per call {moto['server_us_per_call'] / r['server_us_per_call']:.1f}x, "
+                     f"per cycle {moto['server_us_per_cycle'] / r['server_us_per_cycle']:.1f}x; ")
+        lines.append(f"eipd ({r['log_level']}): {ratio}target {TARGET_US:.0f} µs/call: {verdict}")
+    return "\n".join(lines)
+
+
+def fmt_attribution(a: dict[str, Any]) -> str:
+    lines = [f"-- eipd CPU inside the cycle, by step ({a['cycles']} cycles)",
+             f"{'step':<62}{'per cycle':>10}{'µs/op':>9}{'µs/cycle':>10}"]
+    for r in a["rows"]:
+        lines.append(f"{r['label']:<62}{r['per_cycle']:>10.2f}{r['server_us_per_op']:>9.1f}"
+                     f"{r['server_us_per_cycle']:>10.0f}")
+    lines.append(f"{'total':<62}{'':>10}{'':>9}{a['server_us_per_cycle']:>10.0f}")
     return "\n".join(lines)
 
 
@@ -442,34 +503,44 @@ def fmt_breakdown(b: dict[str, Any]) -> str:
     head = f"-- {b['server']}" + (f" (EIPD_LOG={b['log_level']}, task delay {b['task_delay_ms']} ms)"
                                    if b["server"] == "eipd" else "")
     lines = [head, f"{'operation':<58}{'n':>6}{'server µs/op':>14}{'client µs/op':>14}"]
-    for r in b["rows"]:
-        us = r.get("server_us_per_op_minus_idle", r["server_us_per_op"])
+    for r in b["rows"] + b.get("paced", []):
         cl = r.get("client_us_per_op")
-        lines.append(f"{r['label']:<58}{r['n']:>6}{us:>14.1f}{(f'{cl:.0f}' if cl is not None else '-'):>14}")
+        lines.append(f"{r['label']:<58}{r['n']:>6}{r['server_us_per_op']:>14.1f}"
+                     f"{(f'{cl:.0f}' if cl is not None else '-'):>14}")
     if b.get("errors"):
         lines.append(f"errors (settle too short): {b['errors']}")
     return "\n".join(lines)
 
 
+# --------------------------------------------------------------------------
+# Main
+# --------------------------------------------------------------------------
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--eipd", default="target/release/eipd", help="eipd binary (built by you)")
-    ap.add_argument("--cycles", type=int, default=300)
+    ap.add_argument("--cycles", type=int, default=300, help="measured cycles per server (all rounds)")
     ap.add_argument("--moto-cycles", type=int, default=None, help="default: --cycles")
+    ap.add_argument("--rounds", type=int, default=3, help="alternate between the servers this many times")
     ap.add_argument("--warmup", type=int, default=20)
     ap.add_argument("--task-delay-ms", type=int, default=20)
     ap.add_argument("--poll-ms", type=float, default=5.0)
     ap.add_argument("--log-level", default="info", help="EIPD_LOG for eipd (default info)")
     ap.add_argument("--also-log-level", action="append", default=[],
-                    help="run the eipd cycle again with this EIPD_LOG (repeatable), e.g. warn")
+                    help="measure one more eipd with this EIPD_LOG (repeatable), e.g. warn")
     ap.add_argument("--skip-moto", action="store_true")
+    ap.add_argument("--attribute-cycles", type=int, default=50,
+                    help="cycles of the per-step attribution pass (0: skip)")
     ap.add_argument("--no-breakdown", action="store_true")
     ap.add_argument("--breakdown-n", type=int, default=300, help="write pairs per action")
     ap.add_argument("--breakdown-reads", type=int, default=1000, help="calls per read action")
+    ap.add_argument("--breakdown-paced", type=int, default=300, help="calls per pacing row")
     ap.add_argument("--breakdown-task-delay-ms", type=int, default=2)
     ap.add_argument("--data-root", default=None,
                     help="parent of the temporary data dirs (default: the system temp dir)")
     ap.add_argument("--out", default=None, help="JSON result path (default bench/results/...)")
+    ap.add_argument("--note", default="", help="free text stored in the JSON (e.g. which commit the binary is)")
     args = ap.parse_args()
     if args.moto_cycles is None:
         args.moto_cycles = args.cycles
@@ -478,46 +549,93 @@ def main() -> int:
     if not binary.is_absolute():
         binary = (Path.cwd() / binary).resolve()
     t0 = time.monotonic()
+    started: list[Any] = []
     with tempfile.TemporaryDirectory(prefix="openeip-bench-", dir=args.data_root) as tmp:
         root = Path(tmp)
         facts = bl.machine_facts(root, binary)
         print(f"machine: {facts['nproc']} x {facts['cpu_model']}, kernel {facts['kernel']}, "
               f"{facts['rustc']}; data dir on {facts['data_dir_filesystem'].get('type')} "
-              f"({facts['data_dir_filesystem'].get('device')})", flush=True)
-        cycles = []
-        for lvl in [args.log_level] + args.also_log_level:
-            print(f"eipd cycle, EIPD_LOG={lvl}: {args.warmup} warm-up + {args.cycles} cycles ...", flush=True)
-            cycles.append(run_eipd(binary, root, args, lvl))
-        moto = None
-        if not args.skip_moto:
-            print(f"moto cycle: {args.warmup} warm-up + {args.moto_cycles} cycles ...", flush=True)
-            moto = run_moto(root, args)
-        print()
-        print(fmt_cycle_table(cycles, moto))
-        for r in cycles:
-            if r.get("server_counted_calls") != r["calls"]:
-                print(f"WARNING: client counted {r['calls']} calls, eipd counted "
-                      f"{r.get('server_counted_calls')}")
-            if r.get("server_errors"):
-                print(f"eipd errors during the run: {r['server_errors']}")
+              f"({facts['data_dir_filesystem'].get('device')}); eipd {facts.get('eipd_version')}",
+              flush=True)
+        try:
+            subjects: list[Subject] = []
+            eipd_drivers: list[tuple[bl.Eipd, EipdDriver]] = []
+            for lvl in [args.log_level] + args.also_log_level:
+                srv = bl.Eipd(binary, root / f"eipd-cycle-{lvl}", args.task_delay_ms, lvl).start()
+                started.append(srv)
+                drv = EipdDriver(srv.endpoint, args.poll_ms / 1000)
+                eipd_drivers.append((srv, drv))
+                subjects.append(Subject("eipd", srv.pid, drv.cycle, srv.requests_total, log_level=lvl,
+                                        task_delay_ms=args.task_delay_ms, poll_ms=args.poll_ms))
+            moto_srv = None
+            if not args.skip_moto:
+                moto_srv = bl.Moto(root / "moto-cycle.log").start()
+                started.append(moto_srv)
+                mdrv = MotoDriver(moto_srv.url)
+                subjects.append(Subject("moto", moto_srv.pid, mdrv.cycle, None, ami=mdrv.ami))
+            for s in subjects:
+                for _ in range(args.warmup):
+                    s.cycle()
+            print(f"{args.rounds} rounds of {', '.join(s.name for s in subjects)} after {args.warmup} "
+                  f"warm-up cycles each ...", flush=True)
+            for rnd in range(args.rounds):
+                order = subjects if rnd % 2 == 0 else subjects[::-1]
+                for s in order:
+                    total = args.moto_cycles if s.name == "moto" else args.cycles
+                    n = total // args.rounds + (1 if rnd < total % args.rounds else 0)
+                    s.measure(n)
+            summaries = [s.summary() for s in subjects]
+            for summ, (srv, _) in zip(summaries, eipd_drivers):
+                summ["server_errors"] = srv.errors_total()
+                summ["descendants"] = bl.descendants(srv.pid)
+                summ["log_bytes"] = srv.log_path.stat().st_size
+            if moto_srv is not None:
+                summaries[-1]["descendants"] = bl.descendants(moto_srv.pid)
+                summaries[-1]["log_bytes"] = moto_srv.log_path.stat().st_size
+            print()
+            print(fmt_cycle_table(summaries))
+            for summ in summaries:
+                if summ["server"] == "eipd":
+                    if summ.get("server_counted_calls") != summ["calls"]:
+                        print(f"WARNING: client counted {summ['calls']} calls, eipd counted "
+                              f"{summ.get('server_counted_calls')}")
+                    if summ.get("server_errors"):
+                        print(f"eipd errors during the run: {summ['server_errors']}")
+                if summ.get("descendants"):
+                    print(f"NOTE: {summ['server']} has child processes {summ['descendants']}: not measured")
+            attribution = None
+            if args.attribute_cycles:
+                srv, drv = eipd_drivers[0]
+                attribution = attribute_cycle(drv, srv.pid, args.attribute_cycles)
+                print()
+                print(fmt_attribution(attribution), flush=True)
+        finally:
+            for p in started:
+                p.stop()
         breakdowns = []
         if not args.no_breakdown:
-            print(f"\nper-action breakdown ({args.breakdown_reads} reads, {args.breakdown_n} write pairs) ...",
-                  flush=True)
+            print(f"\nper-action breakdown ({args.breakdown_reads} reads, {args.breakdown_n} write pairs, "
+                  f"{args.breakdown_paced} paced calls) ...", flush=True)
             breakdowns.append(eipd_breakdown(binary, root, args.log_level, args.breakdown_n,
-                                             args.breakdown_reads, args.breakdown_task_delay_ms))
+                                             args.breakdown_reads, args.breakdown_task_delay_ms,
+                                             args.breakdown_paced))
             print(fmt_breakdown(breakdowns[-1]), flush=True)
             if not args.skip_moto:
-                breakdowns.append(moto_breakdown(root, args.breakdown_n, args.breakdown_reads))
+                breakdowns.append(moto_breakdown(root, args.breakdown_n, args.breakdown_reads,
+                                                 args.breakdown_paced))
                 print(fmt_breakdown(breakdowns[-1]), flush=True)
+        for s in subjects:  # raw per-round data, without the per-cycle wall times
+            for r in s.rounds:
+                r.pop("walls_s", None)
         result = {
             "benchmark": "cpu_per_call",
             "date": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
             "target_us_per_call": TARGET_US,
             "machine": facts,
             "args": vars(args),
-            "eipd": cycles,
-            "moto": moto,
+            "cycle": summaries,
+            "cycle_rounds": {f"{s.name}:{s.info.get('log_level', '')}": s.rounds for s in subjects},
+            "attribution": attribution,
             "breakdown": breakdowns,
             "duration_s": time.monotonic() - t0,
         }

@@ -59,6 +59,9 @@ if ! venv_ok; then
     make_venv
     rm -f "$stamp"
 fi
+# Keep the venv out of git without touching the repository's .gitignore
+# (what Python >= 3.13's venv does by itself).
+[ -f "$venv/.gitignore" ] || printf '*\n' >"$venv/.gitignore"
 
 have="$(cat "$stamp" 2>/dev/null || true)"
 if [ "$have" != "$want" ]; then

@@ -36,10 +36,19 @@ from typing import Any, Callable
 
 import pytest
 
+from alibabacloud_alb20200616 import models as alb_models
+from alibabacloud_alb20200616.client import Client as AlbClient
 from alibabacloud_ecs20140526 import models as ecs_models
 from alibabacloud_ecs20140526.client import Client as EcsClient
+from alibabacloud_nlb20220430 import models as nlb_models
+from alibabacloud_nlb20220430.client import Client as NlbClient
+from alibabacloud_slb20140515 import models as slb_models
+from alibabacloud_slb20140515.client import Client as SlbClient
 from alibabacloud_tea_openapi import exceptions as tea_exceptions
 from alibabacloud_tea_openapi.models import Config
+from alibabacloud_tea_openapi.utils import Utils as _OpenApiUtils
+from alibabacloud_tea_openapi.utils_models import OpenApiRequest as _OpenApiRequest
+from alibabacloud_tea_openapi.utils_models import Params as _OpenApiParams
 from alibabacloud_vpc20160428 import models as vpc_models
 from alibabacloud_vpc20160428.client import Client as VpcClient
 from aliyunsdkcore.acs_exception.exceptions import ServerException as LegacyServerException
@@ -260,6 +269,23 @@ class EipdServer:
     def legacy(self, **kw) -> "Legacy":
         return Legacy(self.endpoint, **kw)
 
+    def slb(self, v1: bool = False, **kw) -> SlbClient:
+        return slb_client(self.endpoint, v1=v1, **kw)
+
+    def alb(self, v1: bool = False, **kw) -> AlbClient:
+        return alb_client(self.endpoint, v1=v1, **kw)
+
+    def nlb(self, v1: bool = False, **kw) -> NlbClient:
+        return nlb_client(self.endpoint, v1=v1, **kw)
+
+    def admin(self, *args: str) -> str:
+        """Run the admin CLI `eipd ARGS...` (the caller passes --data-dir);
+        asserts exit 0 and returns stdout."""
+        out = subprocess.run([str(eipd_bin()), *args], capture_output=True, text=True,
+                             timeout=30, cwd=str(REPO_ROOT))
+        assert out.returncode == 0, f"eipd {' '.join(args)} failed ({out.returncode}): {out.stdout}{out.stderr}"
+        return out.stdout
+
     def create_account(self, name: str) -> tuple[str, str]:
         """`eipd account create NAME --data-dir DIR` (works while the server
         runs); returns the new account's (AccessKeyId, AccessKeySecret)."""
@@ -379,6 +405,21 @@ def ecs_client(endpoint: str, v1: bool = False, ak: str = AK_ID, secret: str = A
     return EcsClient(_config(endpoint, v1, ak, secret, region))
 
 
+def slb_client(endpoint: str, v1: bool = False, ak: str = AK_ID, secret: str = AK_SECRET,
+               region: str = REGION) -> SlbClient:
+    return SlbClient(_config(endpoint, v1, ak, secret, region))
+
+
+def alb_client(endpoint: str, v1: bool = False, ak: str = AK_ID, secret: str = AK_SECRET,
+               region: str = REGION) -> AlbClient:
+    return AlbClient(_config(endpoint, v1, ak, secret, region))
+
+
+def nlb_client(endpoint: str, v1: bool = False, ak: str = AK_ID, secret: str = AK_SECRET,
+               region: str = REGION) -> NlbClient:
+    return NlbClient(_config(endpoint, v1, ak, secret, region))
+
+
 class Legacy:
     """The legacy SDK (aliyunsdkcore AcsClient) pointed at the server."""
 
@@ -429,6 +470,21 @@ def ecs_v1(server) -> EcsClient:
 @pytest.fixture(scope="session")
 def legacy(server) -> Legacy:
     return server.legacy()
+
+
+@pytest.fixture(scope="session")
+def slb_v3(server) -> SlbClient:
+    return server.slb()
+
+
+@pytest.fixture(scope="session")
+def alb_v3(server) -> AlbClient:
+    return server.alb()
+
+
+@pytest.fixture(scope="session")
+def nlb_v3(server) -> NlbClient:
+    return server.nlb()
 
 
 def runtime(headers: dict[str, str] | None = None,
@@ -773,6 +829,13 @@ class Resources:
         self.security_groups: list[tuple[str, str]] = []
         self.vpcs: list[tuple[str, str]] = []
         self.network: SimpleNamespace | None = None
+        # association targets (tests/sdk/test_targets_*.py)
+        self.enis: list[tuple[str, str]] = []
+        self.nats: list[tuple[str, str]] = []
+        self.havips: list[tuple[str, str]] = []
+        self.clbs: list[tuple[str, str]] = []
+        self.albs: list[str] = []
+        self.nlbs: list[tuple[str, str]] = []
 
     # -- creation shortcuts ---------------------------------------------
     def eip(self, client: VpcClient | None = None, region: str = REGION, **kw) -> dict:
@@ -811,12 +874,84 @@ class Resources:
         return SimpleNamespace(vpc_id=vpc_id, vsw_id=vsw_id, sg_id=sg_id, instance_id=iid,
                                region=region, zone=zone)
 
+    # -- association targets ------------------------------------------------
+    def vpc_net(self, zones: tuple[str, ...] = (DEMO_ZONE,), cidr: str = "10.0.0.0/16",
+                region: str = REGION, masks: tuple[int, ...] | None = None) -> SimpleNamespace:
+        """A fresh VPC with one vSwitch per zone (10.0.N.0/24, or /masks[N]) and a
+        security group."""
+        vpc_id = create_vpc(self.vpc, region=region, cidr=cidr)
+        self.vpcs.append((vpc_id, region))
+        base = ipaddress.ip_network(cidr)
+        vsws, cidrs = [], []
+        for n, zone in enumerate(zones):
+            mask = masks[n] if masks else 24
+            sub = str(ipaddress.ip_network(f"{base.network_address + (n + 1) * 256}/{mask}"))
+            vsw = create_vswitch(self.vpc, vpc_id, zone, sub, region=region)
+            self.vswitches.append((vsw, region))
+            vsws.append(vsw)
+            cidrs.append(sub)
+        sg_id = self.security_group(vpc_id, region=region)
+        return SimpleNamespace(vpc_id=vpc_id, vsw_ids=vsws, vsw_id=vsws[0], cidrs=cidrs,
+                               zones=list(zones), sg_id=sg_id, region=region)
+
+    def security_group(self, vpc_id: str | None = None, region: str = REGION) -> str:
+        sg = create_security_group(self.ecs, vpc_id or self.network.vpc_id, region=region)
+        self.security_groups.append((sg, region))
+        return sg
+
+    def eni(self, vsw_id: str | None = None, sg_id: str | None = None, region: str = REGION,
+            **kw) -> dict:
+        """CreateNetworkInterface (Secondary) in the session network unless told."""
+        b = create_eni(self.ecs, vsw_id or self.network.vsw_id, sg_id or self.network.sg_id,
+                       region=region, **kw)
+        self.enis.append((b["NetworkInterfaceId"], region))
+        return b
+
+    def nat(self, vpc_id: str | None = None, vsw_id: str | None = None, wait: bool = True,
+            region: str = REGION, **kw) -> dict:
+        b = create_nat(self.vpc, vpc_id or self.network.vpc_id, vsw_id or self.network.vsw_id,
+                       region=region, **kw)
+        self.nats.append((b["NatGatewayId"], region))
+        if wait:
+            wait_nat(self.vpc, b["NatGatewayId"], "Available", region=region)
+        return b
+
+    def havip(self, vsw_id: str | None = None, wait: bool = True, region: str = REGION,
+              **kw) -> dict:
+        b = create_havip(self.vpc, vsw_id or self.network.vsw_id, region=region, **kw)
+        self.havips.append((b["HaVipId"], region))
+        if wait:
+            wait_havip(self.vpc, b["HaVipId"], "Available", region=region)
+        return b
+
+    def clb(self, region: str = REGION, **kw) -> dict:
+        b = create_clb(self.server.slb(), region=region, **kw)
+        self.clbs.append((b["LoadBalancerId"], region))
+        return b
+
+    def alb(self, vpc_id: str, address_type: str, zones: list[tuple[str, str, str | None]],
+            wait: bool = True) -> str:
+        lb = create_alb(self.server.alb(), vpc_id, address_type, zones)
+        self.albs.append(lb)
+        if wait:
+            wait_alb(self.server.alb(), lb, "Active")
+        return lb
+
+    def nlb(self, vpc_id: str, address_type: str, zones: list[tuple[str, str, str | None]],
+            wait: bool = True, region: str = REGION) -> str:
+        lb = create_nlb(self.server.nlb(), vpc_id, address_type, zones, region=region)
+        self.nlbs.append((lb, region))
+        if wait:
+            wait_nlb(self.server.nlb(), lb, "Active", region=region)
+        return lb
+
     # -- cleanup -------------------------------------------------------------
     def cleanup(self) -> None:
         import warnings
 
         problems = []
         pending = []
+        _cleanup_targets_before_eips(self, problems)
         for aid, region in self.eips:
             try:
                 eip = get_eip(self.vpc, aid, region)
@@ -842,6 +977,7 @@ class Resources:
                     release(self.vpc, aid, region)
             except Exception as e:  # pragma: no cover
                 problems.append(f"EIP {aid}: {e}")
+        _cleanup_targets_after_eips(self, problems)
         for iid, region in self.instances:
             try:
                 _settle_instance(self.ecs, iid, region)
@@ -934,3 +1070,496 @@ def in_threads(n: int, fn: Callable[[int], Any]) -> list[Any]:
     for t in threads:
         t.join(60)
     return results
+
+
+# --------------------------------------------------------------------------
+# Association targets: ENIs, NAT gateways, HaVips, CLB/ALB/NLB, batch
+# (docs/design/targets-contract.md; tests/sdk/test_targets_*.py)
+# --------------------------------------------------------------------------
+
+SECOND_ZONE = "cn-hangzhou-i"  # a second zone of REGION, for multi-zone set-ups
+ENI_ID_RE = re.compile(r"^eni-[a-z0-9]+$")
+NAT_ID_RE = re.compile(r"^ngw-[a-z0-9]+$")
+HAVIP_ID_RE = re.compile(r"^havip-[a-z0-9]+$")
+
+
+def raw_action(client, action: str, version: str, query: dict | None = None,
+               rt: RuntimeOptions | None = None) -> dict:
+    """Call *action* through the SDK's generic call_api (the same transport and
+    signer as the typed calls) and return the raw JSON body, with the fields
+    the SDK models would drop (e.g. openeip's GuestConfiguration)."""
+    params = _OpenApiParams(action=action, version=version, protocol="HTTP", pathname="/",
+                            method="POST", auth_type="AK", style="RPC",
+                            req_body_type="formData", body_type="json")
+    req = _OpenApiRequest(query=_OpenApiUtils.query(query or {}))
+    resp = client.call_api(params, req, rt or RuntimeOptions())
+    return resp["body"]
+
+
+def ecs_version_raw(ecs: EcsClient, action: str, query: dict) -> dict:
+    return raw_action(ecs, action, "2014-05-26", query)
+
+
+# -- ENIs ------------------------------------------------------------------
+
+def create_eni(ecs: EcsClient, vsw_id: str, sg_id: str | None, region: str = REGION,
+               **kw) -> dict:
+    req = ecs_models.CreateNetworkInterfaceRequest(
+        region_id=region, v_switch_id=vsw_id, security_group_id=sg_id, **kw)
+    b = body(ecs.create_network_interface(req))
+    assert ENI_ID_RE.match(b.get("NetworkInterfaceId", "")), f"CreateNetworkInterface returned {b}"
+    return b
+
+
+def describe_enis(ecs: EcsClient, eni_ids: list[str] | None = None, region: str = REGION,
+                  **kw) -> list[dict]:
+    req = ecs_models.DescribeNetworkInterfacesRequest(
+        region_id=region, network_interface_id=eni_ids, page_size=100, **kw)
+    b = body(ecs.describe_network_interfaces(req))
+    items = (b.get("NetworkInterfaceSets") or {}).get("NetworkInterfaceSet")
+    assert isinstance(items, list), f"NetworkInterfaceSets.NetworkInterfaceSet is not a list: {b}"
+    return items
+
+
+def get_eni(ecs: EcsClient, eni_id: str, region: str = REGION) -> dict | None:
+    items = [e for e in describe_enis(ecs, [eni_id], region) if e.get("NetworkInterfaceId") == eni_id]
+    assert len(items) <= 1, items
+    return items[0] if items else None
+
+
+def raw_eni(ecs: EcsClient, eni_id: str, region: str = REGION) -> dict:
+    """DescribeNetworkInterfaces item as raw JSON (GuestConfiguration included)."""
+    b = ecs_version_raw(ecs, "DescribeNetworkInterfaces",
+                        {"RegionId": region, "NetworkInterfaceId": [eni_id]})
+    items = [e for e in (b.get("NetworkInterfaceSets") or {}).get("NetworkInterfaceSet") or []
+             if e.get("NetworkInterfaceId") == eni_id]
+    assert len(items) == 1, f"{eni_id} not in raw DescribeNetworkInterfaces: {b}"
+    return items[0]
+
+
+def raw_instance(ecs: EcsClient, instance_id: str, region: str = REGION) -> dict:
+    """DescribeInstances item as raw JSON (ENI AssociatedPublicIp included)."""
+    b = ecs_version_raw(ecs, "DescribeInstances",
+                        {"RegionId": region, "InstanceIds": json.dumps([instance_id])})
+    items = [i for i in (b.get("Instances") or {}).get("Instance") or []
+             if i.get("InstanceId") == instance_id]
+    assert len(items) == 1, f"{instance_id} not in raw DescribeInstances: {b}"
+    return items[0]
+
+
+def wait_eni(ecs: EcsClient, eni_id: str, status: str | None, timeout: float = WAIT_TIMEOUT,
+             region: str = REGION) -> dict | None:
+    deadline = time.monotonic() + timeout
+    seen = []
+    while True:
+        eni = get_eni(ecs, eni_id, region)
+        cur = eni.get("Status") if eni else None
+        if not seen or seen[-1] != cur:
+            seen.append(cur)
+        if cur == status:
+            return eni
+        if time.monotonic() > deadline:
+            pytest.fail(f"{eni_id}: status {status!r} not reached within {timeout}s; seen {seen}")
+        time.sleep(0.05)
+
+
+def attach_eni(ecs: EcsClient, eni_id: str, instance_id: str, region: str = REGION) -> dict:
+    return body(ecs.attach_network_interface(ecs_models.AttachNetworkInterfaceRequest(
+        region_id=region, network_interface_id=eni_id, instance_id=instance_id)))
+
+
+def detach_eni(ecs: EcsClient, eni_id: str, instance_id: str, region: str = REGION) -> dict:
+    return body(ecs.detach_network_interface(ecs_models.DetachNetworkInterfaceRequest(
+        region_id=region, network_interface_id=eni_id, instance_id=instance_id)))
+
+
+def delete_eni(ecs: EcsClient, eni_id: str, region: str = REGION) -> dict:
+    return body(ecs.delete_network_interface(ecs_models.DeleteNetworkInterfaceRequest(
+        region_id=region, network_interface_id=eni_id)))
+
+
+def eni_ip_sets(eni: dict) -> list[dict]:
+    return (eni.get("PrivateIpSets") or {}).get("PrivateIpSet") or []
+
+
+def eni_private_ips(eni: dict) -> list[str]:
+    """The ENI's private IPs, primary first."""
+    sets = eni_ip_sets(eni)
+    prim = [s["PrivateIpAddress"] for s in sets if s.get("Primary")]
+    rest = [s["PrivateIpAddress"] for s in sets if not s.get("Primary")]
+    if not prim and eni.get("PrivateIpAddress"):
+        prim = [eni["PrivateIpAddress"]]
+        rest = [ip for ip in rest if ip != prim[0]]
+    return prim + rest
+
+
+def eni_public_ip_map(eni: dict) -> dict[str, str]:
+    """private IP -> AllocationId of its NAT-mode EIP (PrivateIpSets…AssociatedPublicIp)."""
+    out = {}
+    for s in eni_ip_sets(eni):
+        ap = s.get("AssociatedPublicIp") or {}
+        if ap.get("AllocationId") or ap.get("PublicIpAddress"):
+            out[s["PrivateIpAddress"]] = ap.get("AllocationId")
+    return out
+
+
+def instance_primary_eni(ecs: EcsClient, instance_id: str, region: str = REGION) -> dict:
+    items = [e for e in describe_enis(ecs, None, region, instance_id=instance_id)
+             if e.get("Type") == "Primary"]
+    assert len(items) == 1, f"{instance_id}: expected one primary ENI, got {items}"
+    return items[0]
+
+
+def instance_type_info(ecs: EcsClient, instance_type: str = INSTANCE_TYPE) -> dict:
+    b = body(ecs.describe_instance_types(ecs_models.DescribeInstanceTypesRequest(
+        instance_types=[instance_type])))
+    items = [t for t in (b.get("InstanceTypes") or {}).get("InstanceType") or []
+             if t.get("InstanceTypeId") == instance_type]
+    assert len(items) == 1, f"DescribeInstanceTypes({instance_type}) returned {b}"
+    return items[0]
+
+
+def guest_configuration(raw: dict) -> dict:
+    gc = raw.get("GuestConfiguration")
+    assert isinstance(gc, dict), f"no GuestConfiguration object in the raw ENI item: {raw}"
+    for k in ("Addresses", "Routes", "Notices"):
+        assert isinstance(gc.get(k), list), f"GuestConfiguration.{k} is not a list: {gc}"
+    return gc
+
+
+# -- NAT gateways ----------------------------------------------------------
+
+def create_nat(vpc: VpcClient, vpc_id: str, vsw_id: str, region: str = REGION, **kw) -> dict:
+    kw.setdefault("nat_type", "Enhanced")
+    kw.setdefault("network_type", "internet")
+    req = vpc_models.CreateNatGatewayRequest(region_id=region, vpc_id=vpc_id, v_switch_id=vsw_id,
+                                             **kw)
+    b = body(vpc.create_nat_gateway(req))
+    assert NAT_ID_RE.match(b.get("NatGatewayId", "")), f"CreateNatGateway returned {b}"
+    return b
+
+
+def get_nat(vpc: VpcClient, ngw_id: str, region: str = REGION) -> dict | None:
+    b = body(vpc.describe_nat_gateways(vpc_models.DescribeNatGatewaysRequest(
+        region_id=region, nat_gateway_id=ngw_id)))
+    items = [n for n in (b.get("NatGateways") or {}).get("NatGateway") or []
+             if n.get("NatGatewayId") == ngw_id]
+    return items[0] if items else None
+
+
+def wait_nat(vpc: VpcClient, ngw_id: str, status: str | None, timeout: float = WAIT_TIMEOUT,
+             region: str = REGION) -> dict | None:
+    deadline = time.monotonic() + timeout
+    seen = []
+    while True:
+        n = get_nat(vpc, ngw_id, region)
+        cur = n.get("Status") if n else None
+        if not seen or seen[-1] != cur:
+            seen.append(cur)
+        if cur == status:
+            return n
+        if time.monotonic() > deadline:
+            pytest.fail(f"{ngw_id}: status {status!r} not reached within {timeout}s; seen {seen}")
+        time.sleep(0.05)
+
+
+def nat_ip_list(nat: dict) -> list[dict]:
+    return (nat.get("IpLists") or {}).get("IpList") or []
+
+
+def nat_snat_table(b: dict) -> str:
+    ids = (b.get("SnatTableIds") or {}).get("SnatTableId") or []
+    assert len(ids) == 1 and ids[0].startswith("stb-"), b
+    return ids[0]
+
+
+def nat_forward_table(b: dict) -> str:
+    ids = (b.get("ForwardTableIds") or {}).get("ForwardTableId") or []
+    assert len(ids) == 1 and ids[0].startswith("ftb-"), b
+    return ids[0]
+
+
+def delete_nat(vpc: VpcClient, ngw_id: str, force: bool | None = None, region: str = REGION) -> dict:
+    return body(vpc.delete_nat_gateway(vpc_models.DeleteNatGatewayRequest(
+        region_id=region, nat_gateway_id=ngw_id, force=force)))
+
+
+def vswitch_available_ips(vpc: VpcClient, vsw_id: str, region: str = REGION) -> int:
+    d = body(vpc.describe_vswitches(vpc_models.DescribeVSwitchesRequest(region_id=region,
+                                                                        v_switch_id=vsw_id)))
+    [vs] = (d.get("VSwitches") or {}).get("VSwitch") or [None]
+    assert vs is not None, d
+    return int(vs["AvailableIpAddressCount"])
+
+
+# -- batch -----------------------------------------------------------------
+
+def associate_batch(vpc: VpcClient, binded_id: str, binded_type: str, allocation_ids: list[str],
+                    mode: str | None = None, region: str = REGION, **kw) -> dict:
+    req = vpc_models.AssociateEipAddressBatchRequest(
+        region_id=region, binded_instance_id=binded_id, binded_instance_type=binded_type,
+        instance_ids=allocation_ids, mode=mode, **kw)
+    return body(vpc.associate_eip_address_batch(req))
+
+
+def wait_all(vpc: VpcClient, allocation_ids: list[str], status: str | None,
+             region: str = REGION) -> list[dict]:
+    return [wait_status(vpc, a, status, region=region) for a in allocation_ids]
+
+
+# -- HaVips ----------------------------------------------------------------
+
+def create_havip(vpc: VpcClient, vsw_id: str, region: str = REGION, **kw) -> dict:
+    b = body(vpc.create_ha_vip(vpc_models.CreateHaVipRequest(region_id=region, v_switch_id=vsw_id,
+                                                            **kw)))
+    assert HAVIP_ID_RE.match(b.get("HaVipId", "")), f"CreateHaVip returned {b}"
+    return b
+
+
+def get_havip(vpc: VpcClient, havip_id: str, region: str = REGION) -> dict | None:
+    f = [vpc_models.DescribeHaVipsRequestFilter(key="HaVipId", value=[havip_id])]
+    b = body(vpc.describe_ha_vips(vpc_models.DescribeHaVipsRequest(region_id=region, filter=f)))
+    items = [h for h in (b.get("HaVips") or {}).get("HaVip") or [] if h.get("HaVipId") == havip_id]
+    return items[0] if items else None
+
+
+def wait_havip(vpc: VpcClient, havip_id: str, status: str | None, timeout: float = WAIT_TIMEOUT,
+               region: str = REGION) -> dict | None:
+    deadline = time.monotonic() + timeout
+    seen = []
+    while True:
+        h = get_havip(vpc, havip_id, region)
+        cur = h.get("Status") if h else None
+        if not seen or seen[-1] != cur:
+            seen.append(cur)
+        if cur == status:
+            return h
+        if time.monotonic() > deadline:
+            pytest.fail(f"{havip_id}: status {status!r} not reached within {timeout}s; seen {seen}")
+        time.sleep(0.05)
+
+
+def associate_havip(vpc: VpcClient, havip_id: str, instance_id: str,
+                    instance_type: str | None = None, region: str = REGION) -> dict:
+    return body(vpc.associate_ha_vip(vpc_models.AssociateHaVipRequest(
+        region_id=region, ha_vip_id=havip_id, instance_id=instance_id, instance_type=instance_type)))
+
+
+def unassociate_havip(vpc: VpcClient, havip_id: str, instance_id: str,
+                      instance_type: str | None = None, region: str = REGION) -> dict:
+    return body(vpc.unassociate_ha_vip(vpc_models.UnassociateHaVipRequest(
+        region_id=region, ha_vip_id=havip_id, instance_id=instance_id, instance_type=instance_type)))
+
+
+def havip_instances(h: dict) -> list[str]:
+    return list((h.get("AssociatedInstances") or {}).get("associatedInstance") or [])
+
+
+def havip_eips(h: dict) -> list[str]:
+    return list((h.get("AssociatedEipAddresses") or {}).get("associatedEipAddresse") or [])
+
+
+# -- load balancers --------------------------------------------------------
+
+def create_clb(slb: SlbClient, region: str = REGION, **kw) -> dict:
+    kw.setdefault("load_balancer_spec", "slb.s1.small")
+    b = body(slb.create_load_balancer(slb_models.CreateLoadBalancerRequest(region_id=region, **kw)))
+    assert str(b.get("LoadBalancerId", "")).startswith("lb-"), f"CreateLoadBalancer (SLB) returned {b}"
+    return b
+
+
+def get_clb(slb: SlbClient, lb_id: str, region: str = REGION) -> dict | None:
+    b = body(slb.describe_load_balancers(slb_models.DescribeLoadBalancersRequest(
+        region_id=region, load_balancer_id=lb_id)))
+    items = [x for x in (b.get("LoadBalancers") or {}).get("LoadBalancer") or []
+             if x.get("LoadBalancerId") == lb_id]
+    return items[0] if items else None
+
+
+def delete_clb(slb: SlbClient, lb_id: str, region: str = REGION) -> dict:
+    return body(slb.delete_load_balancer(slb_models.DeleteLoadBalancerRequest(
+        region_id=region, load_balancer_id=lb_id)))
+
+
+def create_alb(alb: AlbClient, vpc_id: str, address_type: str,
+               zones: list[tuple[str, str, str | None]], **kw) -> str:
+    """zones: (ZoneId, VSwitchId, AllocationId or None)."""
+    zm = [alb_models.CreateLoadBalancerRequestZoneMappings(zone_id=z, v_switch_id=v, allocation_id=a)
+          for z, v, a in zones]
+    req = alb_models.CreateLoadBalancerRequest(
+        vpc_id=vpc_id, address_type=address_type, zone_mappings=zm,
+        load_balancer_edition=kw.pop("load_balancer_edition", "Standard"),
+        load_balancer_billing_config=alb_models.CreateLoadBalancerRequestLoadBalancerBillingConfig(
+            pay_type="PostPay"),
+        load_balancer_name=kw.pop("load_balancer_name", f"t-{uuid.uuid4().hex[:8]}"), **kw)
+    b = body(alb.create_load_balancer(req))
+    assert str(b.get("LoadBalancerId", "")).startswith("alb-"), f"ALB CreateLoadBalancer returned {b}"
+    return b["LoadBalancerId"]
+
+
+def get_alb(alb: AlbClient, lb_id: str) -> dict:
+    return body(alb.get_load_balancer_attribute(
+        alb_models.GetLoadBalancerAttributeRequest(load_balancer_id=lb_id)))
+
+
+def wait_alb(alb: AlbClient, lb_id: str, status: str, timeout: float = WAIT_TIMEOUT) -> dict:
+    deadline = time.monotonic() + timeout
+    seen = []
+    while True:
+        a = get_alb(alb, lb_id)
+        cur = a.get("LoadBalancerStatus")
+        if not seen or seen[-1] != cur:
+            seen.append(cur)
+        if cur == status:
+            return a
+        if time.monotonic() > deadline:
+            pytest.fail(f"{lb_id}: status {status!r} not reached within {timeout}s; seen {seen}")
+        time.sleep(0.05)
+
+
+def create_nlb(nlb: NlbClient, vpc_id: str, address_type: str,
+               zones: list[tuple[str, str, str | None]], region: str = REGION, **kw) -> str:
+    zm = [nlb_models.CreateLoadBalancerRequestZoneMappings(zone_id=z, v_switch_id=v, allocation_id=a)
+          for z, v, a in zones]
+    req = nlb_models.CreateLoadBalancerRequest(
+        region_id=region, vpc_id=vpc_id, address_type=address_type, zone_mappings=zm,
+        load_balancer_type="network",
+        load_balancer_billing_config=nlb_models.CreateLoadBalancerRequestLoadBalancerBillingConfig(
+            pay_type="PostPay"),
+        load_balancer_name=kw.pop("load_balancer_name", f"t-{uuid.uuid4().hex[:8]}"), **kw)
+    b = body(nlb.create_load_balancer(req))
+    # NLB's create response spells it LoadbalancerId (sic).
+    assert str(b.get("LoadbalancerId", "")).startswith("nlb-"), f"NLB CreateLoadBalancer returned {b}"
+    return b["LoadbalancerId"]
+
+
+def get_nlb(nlb: NlbClient, lb_id: str, region: str = REGION) -> dict:
+    return body(nlb.get_load_balancer_attribute(
+        nlb_models.GetLoadBalancerAttributeRequest(load_balancer_id=lb_id, region_id=region)))
+
+
+def wait_nlb(nlb: NlbClient, lb_id: str, status: str, timeout: float = WAIT_TIMEOUT,
+             region: str = REGION) -> dict:
+    deadline = time.monotonic() + timeout
+    seen = []
+    while True:
+        a = get_nlb(nlb, lb_id, region)
+        cur = a.get("LoadBalancerStatus")
+        if not seen or seen[-1] != cur:
+            seen.append(cur)
+        if cur == status:
+            return a
+        if time.monotonic() > deadline:
+            pytest.fail(f"{lb_id}: status {status!r} not reached within {timeout}s; seen {seen}")
+        time.sleep(0.05)
+
+
+def lb_zone_allocations(attr: dict) -> dict[str, list[str]]:
+    """ZoneId -> AllocationIds of GetLoadBalancerAttribute's ZoneMappings (ALB and NLB)."""
+    out: dict[str, list[str]] = {}
+    for zm in attr.get("ZoneMappings") or []:
+        out[zm.get("ZoneId")] = [a.get("AllocationId") for a in zm.get("LoadBalancerAddresses") or []
+                                 if a.get("AllocationId")]
+    return out
+
+
+# -- cleanup of the targets (called by Resources.cleanup) -------------------
+
+def _ignore_gone(problems: list[str], what: str, fn: Callable, *a, **kw) -> None:
+    try:
+        fn(*a, **kw)
+    except Exception as e:  # pragma: no cover - best effort
+        if "NotFound" not in str(e) and "not found" not in str(e).lower():
+            problems.append(f"{what}: {e}")
+
+
+def _cleanup_targets_before_eips(r: "Resources", problems: list[str]) -> None:
+    """Load balancers and NAT gateways go first (they unbind their EIPs), then
+    secondary ENIs are detached so visible-mode EIPs can be unassociated."""
+    for lb in r.albs:
+        _ignore_gone(problems, f"ALB {lb}", r.server.alb().delete_load_balancer,
+                     alb_models.DeleteLoadBalancerRequest(load_balancer_id=lb))
+    for lb, region in r.nlbs:
+        _ignore_gone(problems, f"NLB {lb}", r.server.nlb().delete_load_balancer,
+                     nlb_models.DeleteLoadBalancerRequest(load_balancer_id=lb, region_id=region))
+    for lb, region in r.clbs:
+        _ignore_gone(problems, f"CLB {lb}", delete_clb, r.server.slb(), lb, region)
+    deleting = []
+    for ngw, region in r.nats:
+        try:
+            n = get_nat(r.vpc, ngw, region)
+            deadline = time.monotonic() + WAIT_TIMEOUT
+            while n is not None and n.get("Status") == "Creating" and time.monotonic() < deadline:
+                time.sleep(0.05)
+                n = get_nat(r.vpc, ngw, region)
+            if n is None:
+                continue
+            delete_nat(r.vpc, ngw, True, region)
+            deleting.append((ngw, region))
+        except Exception as e:  # pragma: no cover
+            if "NotFound" not in str(e):
+                problems.append(f"NAT {ngw}: {e}")
+    detaching = []
+    for eni_id, region in r.enis:
+        try:
+            eni = get_eni(r.ecs, eni_id, region)
+            if eni is None:
+                continue
+            if eni.get("Status") in ("Attaching", "Detaching"):
+                deadline = time.monotonic() + WAIT_TIMEOUT
+                while eni and eni.get("Status") in ("Attaching", "Detaching") and time.monotonic() < deadline:
+                    time.sleep(0.05)
+                    eni = get_eni(r.ecs, eni_id, region)
+            if eni and eni.get("Status") == "InUse" and eni.get("InstanceId"):
+                detach_eni(r.ecs, eni_id, eni["InstanceId"], region)
+                detaching.append((eni_id, region))
+        except Exception as e:  # pragma: no cover
+            problems.append(f"ENI {eni_id}: {e}")
+    for eni_id, region in detaching:
+        deadline = time.monotonic() + WAIT_TIMEOUT
+        while time.monotonic() < deadline:
+            eni = get_eni(r.ecs, eni_id, region)
+            if eni is None or eni.get("Status") == "Available":
+                break
+            time.sleep(0.05)
+    for ngw, region in deleting:
+        deadline = time.monotonic() + WAIT_TIMEOUT
+        while time.monotonic() < deadline:
+            try:
+                if get_nat(r.vpc, ngw, region) is None:
+                    break
+            except Exception:
+                break
+            time.sleep(0.05)
+
+
+def _cleanup_targets_after_eips(r: "Resources", problems: list[str]) -> None:
+    """HaVips (after their EIP is gone) and secondary ENIs."""
+    for hid, region in r.havips:
+        try:
+            h = get_havip(r.vpc, hid, region)
+            if h is None:
+                continue
+            kind = h.get("AssociatedInstanceType") or None
+            for iid in havip_instances(h):
+                _ignore_gone(problems, f"HaVip {hid}/{iid}", unassociate_havip, r.vpc, hid, iid,
+                             kind if kind else ("NetworkInterface" if iid.startswith("eni-") else None),
+                             region)
+            deadline = time.monotonic() + WAIT_TIMEOUT
+            while time.monotonic() < deadline:
+                h = get_havip(r.vpc, hid, region)
+                if h is None or (not havip_instances(h) and h.get("Status") == "Available"):
+                    break
+                time.sleep(0.05)
+            _ignore_gone(problems, f"HaVip {hid}", r.vpc.delete_ha_vip,
+                         vpc_models.DeleteHaVipRequest(region_id=region, ha_vip_id=hid))
+        except Exception as e:  # pragma: no cover
+            problems.append(f"HaVip {hid}: {e}")
+    for eni_id, region in r.enis:
+        try:
+            eni = get_eni(r.ecs, eni_id, region)
+            if eni is not None:
+                delete_eni(r.ecs, eni_id, region)
+        except Exception as e:  # pragma: no cover
+            if "NotFound" not in str(e):
+                problems.append(f"ENI {eni_id}: {e}")

@@ -9,17 +9,26 @@ pub enum Product {
     Vpc,
     /// ECS 2014-05-26 (instances, security groups, ENIs).
     Ecs,
+    /// SLB 2014-05-15 (classic load balancers).
+    Slb,
+    /// ALB 2020-06-16 (application load balancers).
+    Alb,
+    /// NLB 2022-04-30 (network load balancers).
+    Nlb,
 }
 
 impl Product {
     /// Every product.
-    pub const ALL: &'static [Product] = &[Product::Vpc, Product::Ecs];
+    pub const ALL: &'static [Product] = &[Product::Vpc, Product::Ecs, Product::Slb, Product::Alb, Product::Nlb];
 
     /// Product for an API version string.
     pub fn from_version(v: &str) -> Option<Product> {
         match v {
             "2016-04-28" => Some(Product::Vpc),
             "2014-05-26" => Some(Product::Ecs),
+            "2014-05-15" => Some(Product::Slb),
+            "2020-06-16" => Some(Product::Alb),
+            "2022-04-30" => Some(Product::Nlb),
             _ => None,
         }
     }
@@ -29,6 +38,9 @@ impl Product {
         match self {
             Product::Vpc => "2016-04-28",
             Product::Ecs => "2014-05-26",
+            Product::Slb => "2014-05-15",
+            Product::Alb => "2020-06-16",
+            Product::Nlb => "2022-04-30",
         }
     }
 
@@ -37,6 +49,9 @@ impl Product {
         match self {
             Product::Vpc => "Vpc",
             Product::Ecs => "Ecs",
+            Product::Slb => "Slb",
+            Product::Alb => "Alb",
+            Product::Nlb => "Nlb",
         }
     }
 }
@@ -75,11 +90,26 @@ actions! {
     Vpc "DescribeVSwitches" false false "Lists vSwitches.";
     Vpc "DeleteVSwitch" true false "Deletes an empty vSwitch.";
     Vpc "AllocateEipAddress" true true "Allocates an EIP, or retrieves a recently released address (IpAddress).";
-    Vpc "AssociateEipAddress" true true "Associates an EIP with an ECS instance (asynchronous).";
+    Vpc "AssociateEipAddress" true true "Associates an EIP with an ECS instance, ENI (NAT, BINDED, MULTI_BINDED), NAT gateway, CLB or HaVip (asynchronous).";
     Vpc "UnassociateEipAddress" true true "Unassociates an EIP (asynchronous).";
     Vpc "ReleaseEipAddress" true false "Releases an Available pay-as-you-go EIP (asynchronous).";
     Vpc "DescribeEipAddresses" false false "Lists EIPs with filters and paging.";
     Vpc "ModifyEipAddressAttribute" true false "Changes an EIP's name, description or bandwidth.";
+    Vpc "AssociateEipAddressBatch" true true "Associates up to 50 EIPs with a NAT gateway or an ENI, all or nothing.";
+    Vpc "CreateNatGateway" true true "Creates a NAT gateway (Creating, then Available).";
+    Vpc "DescribeNatGateways" false false "Lists NAT gateways with their EIPs.";
+    Vpc "DeleteNatGateway" true false "Deletes a NAT gateway (Force removes entries and unbinds EIPs).";
+    Vpc "CreateSnatEntry" true true "Adds an SNAT entry using EIPs of the gateway.";
+    Vpc "DescribeSnatTableEntries" false false "Lists SNAT entries.";
+    Vpc "DeleteSnatEntry" true true "Deletes an SNAT entry.";
+    Vpc "CreateForwardEntry" true true "Adds a DNAT entry on an EIP of the gateway.";
+    Vpc "DescribeForwardTableEntries" false false "Lists DNAT entries.";
+    Vpc "DeleteForwardEntry" true true "Deletes a DNAT entry.";
+    Vpc "CreateHaVip" true true "Creates a HaVip in a vSwitch (quota-checked; Creating, then Available).";
+    Vpc "DescribeHaVips" false false "Lists HaVips with their instances and EIP.";
+    Vpc "AssociateHaVip" true true "Associates a HaVip with an instance or ENI.";
+    Vpc "UnassociateHaVip" true true "Unassociates a HaVip from an instance or ENI.";
+    Vpc "DeleteHaVip" true true "Deletes a HaVip with no EIP or instance.";
     Ecs "DescribeRegions" false false "Lists the regions.";
     Ecs "DescribeZones" false false "Lists the zones of a region.";
     Ecs "CreateSecurityGroup" true true "Creates a security group.";
@@ -93,6 +123,27 @@ actions! {
     Ecs "StopInstance" true false "Stops a running instance.";
     Ecs "DeleteInstance" true false "Deletes a stopped (or, with Force, running) instance.";
     Ecs "AllocatePublicIpAddress" true false "Gives an instance with outbound bandwidth a static public IP.";
+    Ecs "CreateNetworkInterface" true true "Creates a secondary ENI with private IPs.";
+    Ecs "DescribeNetworkInterfaces" false false "Lists ENIs with their private IPs, EIPs and guest configuration.";
+    Ecs "AttachNetworkInterface" true false "Attaches a secondary ENI (Attaching, then InUse).";
+    Ecs "DetachNetworkInterface" true false "Detaches a secondary ENI (Detaching, then Available).";
+    Ecs "DeleteNetworkInterface" true false "Deletes an Available secondary ENI without EIPs.";
+    Ecs "AssignPrivateIpAddresses" true true "Adds secondary private IPs to an ENI.";
+    Ecs "UnassignPrivateIpAddresses" true false "Removes secondary private IPs without EIPs from an ENI.";
+    Ecs "DescribeInstanceTypes" false false "Lists instance types with their ENI limits.";
+    Slb "CreateLoadBalancer" true true "Creates a CLB (internet, or intranet in a vSwitch).";
+    Slb "DescribeLoadBalancers" false false "Lists CLBs.";
+    Slb "DeleteLoadBalancer" true false "Deletes a CLB (its EIP is unbound).";
+    Alb "CreateLoadBalancer" true true "Creates an ALB; internet-facing ones take one EIP per zone.";
+    Alb "GetLoadBalancerAttribute" false false "Shows an ALB with its zones and EIPs.";
+    Alb "ListLoadBalancers" false false "Lists ALBs.";
+    Alb "UpdateLoadBalancerAddressTypeConfig" true true "Switches an ALB between Intranet and Internet (zone EIPs).";
+    Alb "DeleteLoadBalancer" true true "Deletes an ALB (its EIPs are unbound).";
+    Nlb "CreateLoadBalancer" true true "Creates an NLB; internet-facing ones take one EIP per zone.";
+    Nlb "GetLoadBalancerAttribute" false false "Shows an NLB with its zones and EIPs.";
+    Nlb "ListLoadBalancers" false false "Lists NLBs.";
+    Nlb "UpdateLoadBalancerAddressTypeConfig" true true "Switches an NLB between Intranet and Internet (zone EIPs).";
+    Nlb "DeleteLoadBalancer" true true "Deletes an NLB (its EIPs are unbound).";
 }
 
 /// Looks an action up.

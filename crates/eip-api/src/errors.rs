@@ -41,7 +41,7 @@ pub fn to_wire(e: &Error, product: Product, action: &str) -> WireError {
         }
         Error::ValueNotSupported { name, value } => {
             let code = match *name {
-                "InstanceType" => "InvalidInstanceType.ValueNotSupported",
+                "InstanceType" | "BindedInstanceType" => "InvalidInstanceType.ValueNotSupported",
                 "AssociatedInstanceType" => "InvalidIAssociatedInstanceType.ValueNotSupported",
                 "ChargeType" => "InvalidChargeType.ValueNotSupported",
                 "LockReason" => {
@@ -90,7 +90,7 @@ pub fn to_wire(e: &Error, product: Product, action: &str) -> WireError {
                 "IncorrectInstanceStatus",
                 format!("The current status of the resource does not support this operation. (Status: {s})"),
             ),
-            Product::Vpc => {
+            Product::Vpc | Product::Slb | Product::Alb | Product::Nlb => {
                 w(400, "IncorrectInstanceStatus", "Current instance status does not support this operation.")
             }
         },
@@ -147,6 +147,22 @@ pub fn to_wire(e: &Error, product: Product, action: &str) -> WireError {
             DependencyKind::SecurityGroupHasInstance => {
                 w(403, "DependencyViolation", "There are instances in the security group.")
             }
+            DependencyKind::NatGatewayHasEip => {
+                w(400, "DependencyViolation.EIPS", "The NAT gateway still has EIPs; unassociate them or use Force.")
+            }
+            DependencyKind::NatGatewayHasSnatEntry => w(
+                400,
+                "DependencyViolation.SnatEntries",
+                "The NAT gateway still has SNAT entries; delete them or use Force.",
+            ),
+            DependencyKind::NatGatewayHasForwardEntry => w(
+                400,
+                "DependencyViolation.ForwardEntries",
+                "The NAT gateway still has DNAT entries; delete them or use Force.",
+            ),
+            DependencyKind::HaVipInUse => {
+                w(400, "DependencyViolation.HaVip", "The HaVip is still associated with an EIP or instances.")
+            }
         },
         Error::InvalidCidrBlock(why) => {
             w(400, "InvalidCidrBlock.Malformed", format!("Specified CIDR block is not valid: {why}"))
@@ -171,6 +187,124 @@ pub fn to_wire(e: &Error, product: Product, action: &str) -> WireError {
             w(403, "InvalidOperation.HasPublicIpOrEip", "The instance already has a public IP address or an EIP.")
         }
         Error::OperationDenied(m) => w(400, "OperationDenied", m.clone()),
+        Error::Ipv4CountExceeded => w(
+            403,
+            "InvalidOperation.Ipv4CountExceeded",
+            "The number of private IP addresses of the network interface exceeds the limit.",
+        ),
+        Error::EniPerInstanceLimitExceeded => w(
+            403,
+            "EniPerInstanceLimitExceeded",
+            "The number of network interfaces of the instance reaches the limit of its instance type.",
+        ),
+        Error::EniVpcMismatch => {
+            w(403, "InvalidOperation.VpcMismatch", "The network interface and the instance are not in the same VPC.")
+        }
+        Error::EniZoneMismatch => {
+            w(403, "InvalidOperation.ZoneMismatch", "The network interface and the instance are not in the same zone.")
+        }
+        Error::InvalidEniState => w(
+            403,
+            "InvalidOperation.InvalidEniState",
+            "The current status of the network interface does not support this operation.",
+        ),
+        Error::EniStatusNotSupport => w(
+            400,
+            "InvalidStatus.EniStatusNotSupport",
+            "The network interface is attaching or detaching; retry when it settles.",
+        ),
+        Error::DetachPrimaryEni => w(
+            403,
+            "InvalidOperation.DetachPrimaryEniNotAllowed",
+            "A primary network interface cannot be detached from its instance.",
+        ),
+        Error::EniHasEip => {
+            w(403, "InvalidOperation.EniHasEip", "The network interface has an EIP; unassociate it first.")
+        }
+        Error::PrivateIpHasEip => w(
+            403,
+            "InvalidOperation.PrivateIpHasEip",
+            "An EIP is associated with the private IP address; unassociate it first.",
+        ),
+        Error::EniAttached => {
+            w(400, "Eni.Attached", "The eni should be detached from ecs when associating with direct eip.")
+        }
+        Error::EniHasSubIp => w(400, "Eni.HasSubIp", "Eni has sub ip can not bind direct eip."),
+        Error::ModeConflict => w(400, "Mode.Conflict", "The eni can bind only one mode of eip."),
+        Error::EipBindModeConflict => w(
+            400,
+            "OperationFailed.EipBindModeConflict",
+            "Eips can not bind Eni with NAT mode and MULTI_BINDED mode at the same time.",
+        ),
+        Error::MultiBindedQuotaExceeded => {
+            w(400, "QuotaExceed.MultiBindedEip", "The number of multi binded eip is over limit.")
+        }
+        Error::EniEipQuotaExceeded => {
+            w(400, "InvalidEip.EipQuotaExceeded", "The specified eni assigned eip is more than privateIp.")
+        }
+        Error::DirectEipBindType => {
+            w(400, "Invalid.DirectEip.BindType", "The direct eip can be only associated with eni.")
+        }
+        Error::IncorrectNatGatewayStatus => {
+            w(400, "IncorrectStatus.NatGateway", "The status of the NAT gateway does not support this operation.")
+        }
+        Error::UnsupportedEipBindMode => w(
+            400,
+            "OperationDenied.UnsupportedEipBindMode",
+            "The operation is not supported for the NAT gateway due to its EIP binding mode.",
+        ),
+        Error::NatEipQuotaExceeded => w(400, "QuotaExceeded.NumberOfEip", "Binded eip Quota exceed on this NatGw."),
+        Error::NatTrafficEipQuotaExceeded => {
+            w(400, "QuotaExceeded.NumberOfTrafficEip", "The number of traffic eip on natgw exceed limitation.")
+        }
+        Error::NoAvailablePrivateIp => w(
+            400,
+            "OperationDenied.NoAvailablePrivateIp",
+            "The operation is failed because of vSwitch has not availalbe private ip",
+        ),
+        Error::EipUsedBySnat => {
+            w(400, "InvalidIpStatus.HasBeenUsedBySnatTable", "The removed ip address has been used by snat table.")
+        }
+        Error::EipUsedByForward => {
+            w(400, "InvalidIpStatus.HasBeenUsedByForwardEntry", "The specified address has been used by forwardTable.")
+        }
+        Error::SnatIpNotInNatGateway => w(
+            400,
+            "OperationFailed.SnatIpNotInNatGateway",
+            "The specified SnatIp is not an EIP associated with the NAT gateway.",
+        ),
+        Error::ForwardEntryExists => {
+            w(400, "Forward.EntryAlreadyExist", "The forward entry with the same external IP and port already exists.")
+        }
+        Error::HaVipNotEnabled => w(
+            400,
+            "OperationDenied.HaVipNotEnabled",
+            "The account has no permission to create HaVips (quota havip_permission).",
+        ),
+        Error::HaVipQuotaExceeded => w(400, "QuotaExceeded.HaVip", "The number of HaVips reaches the quota."),
+        Error::IncorrectHaVipStatus => match action {
+            "UnassociateEipAddress" => w(
+                400,
+                "IncorrectHaVipStatus",
+                "This operation is denied because satus of the specified HaVip is neither Available nor InUse.",
+            ),
+            _ => w(
+                400,
+                "IncorrectHaVipStatus",
+                "HaVip can be operated by this action only when it's status is Available or InUse.",
+            ),
+        },
+        Error::InternetLoadBalancer => w(
+            400,
+            "OperationDenied.InternetLoadBalancer",
+            "An EIP can only be associated with an internal-facing CLB in a VPC.",
+        ),
+        Error::IncorrectLoadBalancerStatus => {
+            w(400, "IncorrectStatus.LoadBalancer", "The status of the load balancer does not support this operation.")
+        }
+        Error::BindInstanceNotSupported(kind) => {
+            w(400, "BindInstance.NotSupported", format!("bind instance type {kind} is not supported."))
+        }
         Error::ServiceUnavailable => {
             w(503, "ServiceUnavailable", "The request has failed due to a temporary failure of the server.")
         }
@@ -203,6 +337,29 @@ fn not_found(kind: ResourceKind, id: &str, product: Product, action: &str) -> Wi
         ResourceKind::NetworkInterface => {
             w(404, "InvalidEniId.NotFound", format!("The specified NetworkInterfaceId does not exist: {id}"))
         }
+        ResourceKind::NatGateway => {
+            w(404, "InvalidNatGatewayId.NotFound", format!("The specified NAT gateway does not exist: {id}"))
+        }
+        ResourceKind::SnatTable => {
+            w(404, "InvalidSnatTableId.NotFound", format!("The specified SNAT table does not exist: {id}"))
+        }
+        ResourceKind::ForwardTable => {
+            w(404, "InvalidForwardTableId.NotFound", format!("The specified forward table does not exist: {id}"))
+        }
+        ResourceKind::SnatEntry => {
+            w(404, "InvalidSnatEntryId.NotFound", format!("The specified SNAT entry does not exist: {id}"))
+        }
+        ResourceKind::ForwardEntry => {
+            w(404, "InvalidForwardEntryId.NotFound", format!("The specified forward entry does not exist: {id}"))
+        }
+        ResourceKind::HaVip => w(404, "InvalidHaVipId.NotFound", format!("The specified HaVip does not exist: {id}")),
+        ResourceKind::LoadBalancer => match product {
+            Product::Alb | Product::Nlb => {
+                w(404, "ResourceNotFound.LoadBalancer", format!("The specified resource {id} is not found."))
+            }
+            _ => w(404, "InvalidLoadBalancerId.NotFound", format!("The specified load balancer does not exist: {id}")),
+        },
+        ResourceKind::Account => w(404, "InvalidAccount.NotFound", format!("No such account: {id}")),
     }
 }
 
@@ -256,6 +413,51 @@ pub const ALL_CODES: &[&str] = &[
     "InvalidZoneId.NotFound",
     "InvalidAccessKeyId.NotFound",
     "InvalidEniId.NotFound",
+    "InvalidNatGatewayId.NotFound",
+    "InvalidSnatTableId.NotFound",
+    "InvalidForwardTableId.NotFound",
+    "InvalidSnatEntryId.NotFound",
+    "InvalidForwardEntryId.NotFound",
+    "InvalidHaVipId.NotFound",
+    "InvalidLoadBalancerId.NotFound",
+    "ResourceNotFound.LoadBalancer",
+    "InvalidAccount.NotFound",
+    // Association targets.
+    "DependencyViolation.EIPS",
+    "DependencyViolation.SnatEntries",
+    "DependencyViolation.ForwardEntries",
+    "DependencyViolation.HaVip",
+    "InvalidOperation.Ipv4CountExceeded",
+    "EniPerInstanceLimitExceeded",
+    "InvalidOperation.VpcMismatch",
+    "InvalidOperation.ZoneMismatch",
+    "InvalidOperation.InvalidEniState",
+    "InvalidStatus.EniStatusNotSupport",
+    "InvalidOperation.DetachPrimaryEniNotAllowed",
+    "InvalidOperation.EniHasEip",
+    "InvalidOperation.PrivateIpHasEip",
+    "Eni.Attached",
+    "Eni.HasSubIp",
+    "Mode.Conflict",
+    "OperationFailed.EipBindModeConflict",
+    "QuotaExceed.MultiBindedEip",
+    "InvalidEip.EipQuotaExceeded",
+    "Invalid.DirectEip.BindType",
+    "IncorrectStatus.NatGateway",
+    "OperationDenied.UnsupportedEipBindMode",
+    "QuotaExceeded.NumberOfEip",
+    "QuotaExceeded.NumberOfTrafficEip",
+    "OperationDenied.NoAvailablePrivateIp",
+    "InvalidIpStatus.HasBeenUsedBySnatTable",
+    "InvalidIpStatus.HasBeenUsedByForwardEntry",
+    "OperationFailed.SnatIpNotInNatGateway",
+    "Forward.EntryAlreadyExist",
+    "OperationDenied.HaVipNotEnabled",
+    "QuotaExceeded.HaVip",
+    "IncorrectHaVipStatus",
+    "OperationDenied.InternetLoadBalancer",
+    "IncorrectStatus.LoadBalancer",
+    "BindInstance.NotSupported",
     // Protocol errors (auth.rs / the server edge).
     "InvalidAccessKeyId.Inactive",
     "IncompleteSignature",

@@ -5,32 +5,13 @@
 use crate::tasks::{TaskKind, schedule};
 use crate::{Body, Controller, Ctx, Env, dry_run, paging, region_param, render};
 use eip_api::Params;
-use eip_domain::rules::{self, EipEvent, check_name};
+use eip_domain::rules::{self, check_name};
 use eip_store::{EniRow, InstanceRow, SecurityGroupRow, Tx};
 use eip_types::{
-    ChargeType, EniId, Error, InstanceId, InstanceNetworkType, InstanceStatus, InternetChargeType, ResourceKind,
-    Result, SecurityGroupId,
+    AssociatedInstanceType, ChargeType, EipMode, EniId, EniType, Error, InstanceId, InstanceNetworkType,
+    InstanceStatus, InternetChargeType, ResourceKind, Result, SecurityGroupId,
 };
 use serde_json::{Value, json};
-
-/// Instance types known to the catalogue: (name, vCPUs, memory MiB).
-pub(crate) const INSTANCE_TYPES: &[(&str, i64, i64)] = &[
-    ("ecs.t5-lc1m1.small", 1, 1024),
-    ("ecs.t5-lc1m2.small", 1, 2048),
-    ("ecs.t6-c1m1.large", 2, 2048),
-    ("ecs.e-c1m1.large", 2, 2048),
-    ("ecs.u1-c1m2.large", 2, 4096),
-    ("ecs.c7.large", 2, 4096),
-    ("ecs.g7.large", 2, 8192),
-    ("ecs.r7.large", 2, 16384),
-    ("ecs.g7.xlarge", 4, 16384),
-    ("ecs.g7.2xlarge", 8, 32768),
-    ("ecs.c6.large", 2, 4096),
-    ("ecs.g6.large", 2, 8192),
-    ("ecs.g6.xlarge", 4, 16384),
-    ("ecs.g8i.large", 2, 8192),
-    ("ecs.c8i.large", 2, 4096),
-];
 
 /// Types outside the catalogue are accepted when they look like ECS types
 /// (`ecs.<family>.<size>`), with a nominal size.
@@ -150,10 +131,8 @@ struct Launch {
 fn launch_params(p: &Params, start: bool) -> Result<Launch> {
     let region = region_param(p)?;
     let instance_type = p.req("InstanceType")?.to_owned();
-    let (cpu, memory_mb) = INSTANCE_TYPES
-        .iter()
-        .find(|t| t.0 == instance_type)
-        .map(|t| (t.1, t.2))
+    let (cpu, memory_mb) = eip_domain::catalogue::instance_type(&instance_type)
+        .map(|t| (t.cpu, t.memory_mb))
         .or_else(|| plausible_type(&instance_type).then_some((2, 4096)))
         .ok_or_else(|| Error::ValueNotSupported { name: "InstanceType", value: instance_type.clone() })?;
     let amount = if start { p.int("Amount", 1, 100)?.unwrap_or(1) } else { 1 };
@@ -291,10 +270,11 @@ fn launch_one(tx: &mut dyn Tx, env: &Env, l: &Launch, start: bool) -> Result<Str
                 vpc_id: vsw.vpc_id.clone(),
                 vswitch_id: vsw.id.clone(),
                 instance_id: Some(id.clone()),
-                kind: "Primary".into(),
+                kind: eip_types::EniType::Primary,
                 mac: crate::net::mac(),
-                status: "InUse".into(),
+                status: eip_types::EniStatus::InUse,
                 name: String::new(),
+                description: String::new(),
                 security_group_id: row.security_group_id.clone(),
                 created_at: env.now,
             };
@@ -385,8 +365,10 @@ pub(crate) fn describe_instances(ctl: &Controller, ctx: &Ctx, p: &Params) -> Res
             }
             let enis = tx.eni_list_by_instance(&i.id)?;
             let mut with_ips = Vec::new();
+            let mut nat_eips = Vec::new();
             for e in enis {
                 let ips = tx.private_ip_list_eni(&e.id)?;
+                nat_eips.extend(crate::eni::nat_eips_of(tx, &e, &ips)?);
                 with_ips.push((e, ips));
             }
             if private_ips
@@ -401,14 +383,16 @@ pub(crate) fn describe_instances(ctl: &Controller, ctx: &Ctx, p: &Params) -> Res
             if eip_ips.as_ref().is_some_and(|l| !eip.as_ref().is_some_and(|e| l.contains(&e.ip))) {
                 continue;
             }
-            rows.push((i, with_ips, eip));
+            rows.push((i, with_ips, eip, nat_eips));
         }
         let total = rows.len() as i64;
         let items: Vec<Value> = rows
             .iter()
             .skip(offset.max(0) as usize)
             .take(limit as usize)
-            .map(|(i, enis, eip)| render::instance(i, &render::InstanceExtras { enis, eip: eip.as_ref() }))
+            .map(|(i, enis, eip, nat_eips)| {
+                render::instance(i, &render::InstanceExtras { enis, eip: eip.as_ref(), nat_eips })
+            })
             .collect();
         let next =
             if max_results.is_some() && offset + limit < total { (offset + limit).to_string() } else { String::new() };
@@ -480,6 +464,50 @@ pub(crate) async fn stop_instance(ctl: &Controller, ctx: &Ctx, p: &Params) -> Re
     .await
 }
 
+/// The instance side of AssociateEipAddress (`InstanceType=EcsInstance`,
+/// ECS-01..06). The instance-level EIP maps to the primary ENI's primary IP,
+/// so a NAT-mode EIP on that address counts as the instance's EIP (ENI-01).
+pub(crate) fn check_associate(
+    tx: &mut dyn Tx,
+    env: &Env,
+    eip: &eip_store::EipRow,
+    id: &str,
+) -> Result<(eip_types::EipStatus, crate::bind::Binding)> {
+    let inst = tx
+        .instance_get(id)?
+        .filter(|i| i.account_id == env.account)
+        .ok_or_else(|| Error::AssociateTargetNotFound(id.to_owned()))?;
+    let mut has_eip =
+        tx.eip_list_by_target(&inst.id)?.iter().any(|e| e.instance_type == Some(AssociatedInstanceType::EcsInstance));
+    let mut private = None;
+    if let Some(primary) = tx.eni_list_by_instance(&inst.id)?.into_iter().find(|e| e.kind == EniType::Primary)
+        && let Some(ip) = tx.private_ip_list_eni(&primary.id)?.into_iter().find(|i| i.is_primary)
+    {
+        has_eip |= tx.eip_list_by_private_ip(&primary.vswitch_id, &ip.ip)?.iter().any(|e| e.mode == Some(EipMode::Nat));
+        private = Some((primary.vswitch_id.clone(), ip.ip));
+    }
+    let next = rules::check_associate_ecs(
+        rules::EipFacts { status: eip.status, region: &eip.region_id },
+        rules::InstanceFacts {
+            region: &inst.region_id,
+            status: inst.status,
+            network_type: inst.network_type,
+            has_public_ip: inst.public_ip.is_some(),
+            has_eip,
+        },
+    )?;
+    Ok((
+        next,
+        crate::bind::Binding {
+            kind: AssociatedInstanceType::EcsInstance,
+            instance_id: inst.id.clone(),
+            region: inst.region_id.clone(),
+            mode: EipMode::Nat,
+            private,
+        },
+    ))
+}
+
 pub(crate) async fn delete_instance(ctl: &Controller, ctx: &Ctx, p: &Params) -> Result<Body> {
     let region = crate::region_opt(p)?;
     let id = p.req("InstanceId")?.to_owned();
@@ -489,19 +517,10 @@ pub(crate) async fn delete_instance(ctl: &Controller, ctx: &Ctx, p: &Params) -> 
         let i = instance_of(tx, &env.account, &id, region)?;
         rules::check_delete_instance(i.status, force)?;
         // The EIP outlives the instance: it is unbound at once and stays allocated.
-        for mut eip in tx.eip_list_by_target(&i.id)? {
-            eip.status = rules::eip_transition(eip.status, EipEvent::TargetGone)?;
-            eip.instance_type = None;
-            eip.instance_id = None;
-            eip.private_ip = None;
-            eip.mode = None;
-            eip.instance_region_id = None;
-            eip.version += 1;
-            tx.eip_update(&eip)?;
-        }
-        for eni in tx.eni_list_by_instance(&i.id)? {
-            tx.eni_delete(&eni.id)?;
-        }
+        crate::bind::unbind_all(tx, &i.id)?;
+        // The primary ENI goes with the instance; secondary ones are detached and survive.
+        crate::eni::release_instance_enis(tx, &i.id)?;
+        crate::havip::forget_member(tx, &i.id)?;
         if let Some(ip) = &i.public_ip {
             crate::net::free_instance_public(tx, ip, &i.region_id, env.now)?;
         }

@@ -1,15 +1,20 @@
 //! Elastic IP addresses: allocation (and retrieval of a recently released
-//! address, GEN-03), association with ECS instances (ECS-01..06),
-//! unassociation, release, queries and attribute changes. Association,
+//! address, GEN-03), association with every target (the EIP side here, each
+//! target's rules in its own module: `ecs`, `eni`, `nat`, `havip`, `lb`),
+//! batch association, unassociation (BIL-03), release, queries and
+//! attribute changes. Association,
 //! unassociation and release are asynchronous (GEN-04): the write records
 //! the transitional status and the target at once (so DescribeEipAddresses
 //! shows `InstanceId` immediately, as Terraform expects) and schedules the
 //! completion.
 
+use crate::bind;
+use crate::eni::IpPick;
 use crate::tasks::{TaskKind, schedule};
-use crate::{Body, Controller, Ctx, dry_run, paging, region_opt, region_param, render};
+use crate::{Body, Controller, Ctx, Env, dry_run, paging, region_opt, region_param, render};
 use eip_api::Params;
-use eip_domain::rules::{self, EipEvent, EipFacts, InstanceFacts, check_bandwidth, check_name, eip_transition};
+use eip_domain::rules::{self, EipEvent, check_bandwidth, check_name, eip_transition};
+use eip_domain::targets;
 use eip_store::{EipQuery, EipRow, Tx};
 use eip_types::time::parse_iso;
 use eip_types::{
@@ -184,6 +189,7 @@ pub(crate) async fn allocate(ctl: &Controller, ctx: &Ctx, p: &Params) -> Result<
             instance_type: None,
             instance_id: None,
             private_ip: None,
+            private_vswitch_id: None,
             mode: None,
             instance_region_id: None,
             tags,
@@ -213,6 +219,48 @@ fn instance_type_param(p: &Params, name: &'static str) -> Result<Option<Associat
     }
 }
 
+/// The target named by `InstanceId` for the kind given, or not found.
+fn associate_one(
+    tx: &mut dyn Tx,
+    env: &Env,
+    eip: &mut EipRow,
+    kind: AssociatedInstanceType,
+    target: &str,
+    mode: Option<EipMode>,
+    pick: &IpPick,
+) -> Result<()> {
+    // GEN-04 / ECS-06: the EIP's own status is judged first.
+    eip_transition(eip.status, EipEvent::Associate)?;
+    // LB-02: ALB and NLB take EIPs only through their own APIs.
+    targets::check_target_kind(kind)?;
+    if target.starts_with("alb-") || target.starts_with("nlb-") {
+        let t = if target.starts_with("alb-") { AssociatedInstanceType::Alb } else { AssociatedInstanceType::Nlb };
+        return Err(Error::BindInstanceNotSupported(t.as_str().to_owned()));
+    }
+    let mode = mode.unwrap_or(EipMode::Nat);
+    targets::check_mode_for_target(kind, mode)?;
+    let (next, binding) = match kind {
+        AssociatedInstanceType::EcsInstance => crate::ecs::check_associate(tx, env, eip, target)?,
+        AssociatedInstanceType::NetworkInterface => crate::eni::check_associate(tx, env, eip, target, mode, pick)?,
+        AssociatedInstanceType::Nat => crate::nat::check_associate(tx, env, eip, target)?,
+        AssociatedInstanceType::HaVip => crate::havip::check_associate(tx, env, eip, target)?,
+        AssociatedInstanceType::SlbInstance => crate::lb::check_associate_clb(tx, env, eip, target)?,
+        AssociatedInstanceType::IpAddress => return Err(Error::AssociateTargetNotFound(target.to_owned())),
+        AssociatedInstanceType::Alb | AssociatedInstanceType::Nlb => {
+            return Err(Error::BindInstanceNotSupported(kind.as_str().to_owned()));
+        }
+    };
+    bind::record(eip, next, binding);
+    // NAT-03: a NAT gateway in EIP bind mode NAT lends the EIP a private IP.
+    if kind == AssociatedInstanceType::Nat {
+        crate::nat::take_eip_private_ip(tx, env, eip)?;
+    }
+    eip.version += 1;
+    tx.eip_update(eip)?;
+    schedule(tx, TaskKind::EipAssociate, &eip.id, env)?;
+    Ok(())
+}
+
 pub(crate) async fn associate(ctl: &Controller, ctx: &Ctx, p: &Params) -> Result<Body> {
     let region = region_opt(p)?;
     let allocation = p.req("AllocationId")?.to_owned();
@@ -220,60 +268,62 @@ pub(crate) async fn associate(ctl: &Controller, ctx: &Ctx, p: &Params) -> Result
     let kind = instance_type_param(p, "InstanceType")?.unwrap_or(AssociatedInstanceType::EcsInstance);
     let mode =
         p.enumerated("Mode", EipMode::parse, |v| Error::ValueNotSupported { name: "Mode", value: v.to_owned() })?;
+    let pick = match p.opt("PrivateIpAddress") {
+        Some(ip) => IpPick::Given(ip.to_owned()),
+        None => IpPick::Primary,
+    };
     ctl.write(ctx, p, move |tx, env| {
         let mut eip = eip_of(tx, &env.account, &allocation, region)?;
-        // GEN-04 / ECS-06: the EIP's own status is judged first.
-        eip_transition(eip.status, EipEvent::Associate)?;
-        if !rules::target_supported(kind) {
-            return Err(Error::AssociateTargetNotFound(instance_id.clone()));
-        }
-        match kind {
-            AssociatedInstanceType::EcsInstance => {
-                if mode.is_some_and(|m| m != EipMode::Nat) {
-                    return Err(Error::ValueNotSupported {
-                        name: "Mode",
-                        value: mode.map(|m| m.as_str()).unwrap_or_default().into(),
-                    });
-                }
-                let inst = tx
-                    .instance_get(&instance_id)?
-                    .filter(|i| i.account_id == env.account)
-                    .ok_or_else(|| Error::AssociateTargetNotFound(instance_id.clone()))?;
-                let has_eip = tx
-                    .eip_list_by_target(&inst.id)?
-                    .iter()
-                    .any(|e| e.instance_type == Some(AssociatedInstanceType::EcsInstance));
-                let next = rules::check_associate_ecs(
-                    EipFacts { status: eip.status, region: &eip.region_id },
-                    InstanceFacts {
-                        region: &inst.region_id,
-                        status: inst.status,
-                        network_type: inst.network_type,
-                        has_public_ip: inst.public_ip.is_some(),
-                        has_eip,
-                    },
-                )?;
-                eip.status = next;
-                eip.instance_type = Some(AssociatedInstanceType::EcsInstance);
-                eip.instance_id = Some(inst.id.clone());
-                eip.private_ip = None;
-                eip.mode = Some(EipMode::Nat);
-                eip.instance_region_id = Some(inst.region_id.clone());
-            }
-            AssociatedInstanceType::SlbInstance
-            | AssociatedInstanceType::Nat
-            | AssociatedInstanceType::HaVip
-            | AssociatedInstanceType::NetworkInterface
-            | AssociatedInstanceType::IpAddress => {
-                return Err(Error::AssociateTargetNotFound(instance_id.clone()));
-            }
-        }
-        eip.version += 1;
-        tx.eip_update(&eip)?;
-        schedule(tx, TaskKind::EipAssociate, &eip.id, env)?;
+        associate_one(tx, env, &mut eip, kind, &instance_id, mode, &pick)?;
         Ok(Body::new())
     })
     .await
+}
+
+/// AssociateEipAddressBatch (ENI-07, VIS-05, NAT-04): all or nothing, in one
+/// transaction; the first failing EIP's error fails the call.
+pub(crate) async fn associate_batch(ctl: &Controller, ctx: &Ctx, p: &Params) -> Result<Body> {
+    let region = region_opt(p)?;
+    let target = p.req("BindedInstanceId")?.to_owned();
+    let kind = match p.req("BindedInstanceType")? {
+        "Nat" => AssociatedInstanceType::Nat,
+        "NetworkInterface" => AssociatedInstanceType::NetworkInterface,
+        other => return Err(Error::ValueNotSupported { name: "BindedInstanceType", value: other.to_owned() }),
+    };
+    let mode =
+        p.enumerated("Mode", EipMode::parse, |v| Error::ValueNotSupported { name: "Mode", value: v.to_owned() })?;
+    let ids = p.list("InstanceIds")?;
+    if ids.is_empty() {
+        return Err(Error::MissingParameter("InstanceIds".into()));
+    }
+    if ids.len() > 50 {
+        return Err(Error::invalid("InstanceIds", "at most 50 EIP IDs"));
+    }
+    let mut seen = std::collections::HashSet::new();
+    if !ids.iter().all(|i| seen.insert(i.clone())) {
+        return Err(Error::invalid("InstanceIds", "an EIP ID is listed twice"));
+    }
+    ctl.write(ctx, p, move |tx, env| {
+        for id in &ids {
+            let mut eip = eip_of(tx, &env.account, id, region)?;
+            associate_one(tx, env, &mut eip, kind, &target, mode, &IpPick::FirstFree)?;
+        }
+        Ok(Body::new())
+    })
+    .await
+}
+
+/// Whether `id` names a resource of the caller that can hold EIPs.
+fn target_exists(tx: &mut dyn Tx, account: &str, id: &str) -> Result<bool> {
+    let owned = |a: Option<String>| a.is_some_and(|a| a == account);
+    Ok(match id.split_once('-').map(|(p, _)| p) {
+        Some("i") => owned(tx.instance_get(id)?.map(|x| x.account_id)),
+        Some("eni") => owned(tx.eni_get(id)?.map(|x| x.account_id)),
+        Some("ngw") => owned(tx.nat_get(id)?.map(|x| x.account_id)),
+        Some("havip") => owned(tx.havip_get(id)?.map(|x| x.account_id)),
+        Some("lb" | "alb" | "nlb") => owned(tx.lb_get(id)?.map(|x| x.account_id)),
+        _ => false,
+    })
 }
 
 pub(crate) async fn unassociate(ctl: &Controller, ctx: &Ctx, p: &Params) -> Result<Body> {
@@ -282,15 +332,14 @@ pub(crate) async fn unassociate(ctl: &Controller, ctx: &Ctx, p: &Params) -> Resu
     let instance_id = p.opt("InstanceId").map(str::to_owned);
     let kind = instance_type_param(p, "InstanceType")?;
     let private_ip = p.opt("PrivateIpAddress").map(str::to_owned);
-    p.bool("Force")?;
+    let force = p.bool("Force")?.unwrap_or(false);
     ctl.write(ctx, p, move |tx, env| {
         let mut eip = eip_of(tx, &env.account, &allocation, region)?;
         let next = eip_transition(eip.status, EipEvent::Unassociate)?;
         if let Some(want) = &instance_id
             && eip.instance_id.as_ref() != Some(want)
         {
-            let exists = tx.instance_get(want)?.is_some_and(|i| i.account_id == env.account);
-            return Err(if exists {
+            return Err(if target_exists(tx, &env.account, want)? {
                 Error::InvalidBindingStatus
             } else {
                 Error::not_found(ResourceKind::Instance, want)
@@ -302,11 +351,20 @@ pub(crate) async fn unassociate(ctl: &Controller, ctx: &Ctx, p: &Params) -> Resu
         if private_ip.is_some() && eip.private_ip.is_some() && private_ip != eip.private_ip {
             return Err(Error::InvalidBindingStatus);
         }
-        if eip.instance_type == Some(AssociatedInstanceType::EcsInstance)
-            && let Some(target) = &eip.instance_id
-            && let Some(inst) = tx.instance_get(target)?
-        {
-            rules::check_unassociate_ecs(inst.status)?;
+        let target = eip.instance_id.clone().unwrap_or_default();
+        match eip.instance_type {
+            Some(AssociatedInstanceType::EcsInstance) => {
+                if let Some(inst) = tx.instance_get(&target)? {
+                    rules::check_unassociate_ecs(inst.status)?;
+                }
+            }
+            Some(AssociatedInstanceType::NetworkInterface) => crate::eni::check_unassociate(tx, &eip)?,
+            Some(AssociatedInstanceType::Nat) => crate::nat::check_unassociate(tx, &eip, force)?,
+            Some(AssociatedInstanceType::HaVip) => crate::havip::check_unassociate(tx, &eip)?,
+            Some(t @ (AssociatedInstanceType::Alb | AssociatedInstanceType::Nlb)) => {
+                return Err(Error::BindInstanceNotSupported(t.as_str().to_owned()));
+            }
+            Some(AssociatedInstanceType::SlbInstance | AssociatedInstanceType::IpAddress) | None => {}
         }
         eip.status = next;
         eip.version += 1;

@@ -6,12 +6,18 @@
 //! (`Associating` → `InUse`, `Pending` → `Running`, …).
 
 pub mod accounts;
+mod bind;
 pub mod clock;
 pub mod demo;
 mod ecs;
 mod eip;
+mod eni;
+mod havip;
 pub mod idempotency;
+mod lb;
+pub mod nat;
 mod net;
+pub mod quotas;
 mod render;
 pub mod tasks;
 mod vpc;
@@ -90,7 +96,7 @@ impl Controller {
 
     /// Runs one action.
     pub async fn call(&self, ctx: &Ctx, p: &Params) -> Result<Body> {
-        use Product::{Ecs, Vpc};
+        use Product::{Alb, Ecs, Nlb, Slb, Vpc};
         match (ctx.product, ctx.action) {
             (Vpc | Ecs, "DescribeRegions") => vpc::describe_regions(ctx, p),
             (Vpc | Ecs, "DescribeZones") => vpc::describe_zones(ctx, p),
@@ -106,6 +112,37 @@ impl Controller {
             (Vpc, "ReleaseEipAddress") => eip::release(self, ctx, p).await,
             (Vpc, "DescribeEipAddresses") => eip::describe(self, ctx, p),
             (Vpc, "ModifyEipAddressAttribute") => eip::modify(self, ctx, p).await,
+            (Vpc, "AssociateEipAddressBatch") => eip::associate_batch(self, ctx, p).await,
+            (Vpc, "CreateNatGateway") => nat::create(self, ctx, p).await,
+            (Vpc, "DescribeNatGateways") => nat::describe(self, ctx, p),
+            (Vpc, "DeleteNatGateway") => nat::delete(self, ctx, p).await,
+            (Vpc, "CreateSnatEntry") => nat::create_snat(self, ctx, p).await,
+            (Vpc, "DescribeSnatTableEntries") => nat::describe_snat(self, ctx, p),
+            (Vpc, "DeleteSnatEntry") => nat::delete_snat(self, ctx, p).await,
+            (Vpc, "CreateForwardEntry") => nat::create_forward(self, ctx, p).await,
+            (Vpc, "DescribeForwardTableEntries") => nat::describe_forward(self, ctx, p),
+            (Vpc, "DeleteForwardEntry") => nat::delete_forward(self, ctx, p).await,
+            (Vpc, "CreateHaVip") => havip::create(self, ctx, p).await,
+            (Vpc, "DescribeHaVips") => havip::describe(self, ctx, p),
+            (Vpc, "AssociateHaVip") => havip::associate(self, ctx, p).await,
+            (Vpc, "UnassociateHaVip") => havip::unassociate(self, ctx, p).await,
+            (Vpc, "DeleteHaVip") => havip::delete(self, ctx, p).await,
+            (Ecs, "CreateNetworkInterface") => eni::create(self, ctx, p).await,
+            (Ecs, "DescribeNetworkInterfaces") => eni::describe(self, ctx, p),
+            (Ecs, "AttachNetworkInterface") => eni::attach(self, ctx, p).await,
+            (Ecs, "DetachNetworkInterface") => eni::detach(self, ctx, p).await,
+            (Ecs, "DeleteNetworkInterface") => eni::delete(self, ctx, p).await,
+            (Ecs, "AssignPrivateIpAddresses") => eni::assign_private_ips(self, ctx, p).await,
+            (Ecs, "UnassignPrivateIpAddresses") => eni::unassign_private_ips(self, ctx, p).await,
+            (Ecs, "DescribeInstanceTypes") => eni::describe_instance_types(p),
+            (Slb, "CreateLoadBalancer") => lb::create_clb(self, ctx, p).await,
+            (Slb, "DescribeLoadBalancers") => lb::describe_clb(self, ctx, p),
+            (Slb, "DeleteLoadBalancer") => lb::delete_clb(self, ctx, p).await,
+            (Alb | Nlb, "CreateLoadBalancer") => lb::create_v2(self, ctx, p).await,
+            (Alb | Nlb, "GetLoadBalancerAttribute") => lb::get_v2(self, ctx, p),
+            (Alb | Nlb, "ListLoadBalancers") => lb::list_v2(self, ctx, p),
+            (Alb | Nlb, "UpdateLoadBalancerAddressTypeConfig") => lb::update_address_type(self, ctx, p).await,
+            (Alb | Nlb, "DeleteLoadBalancer") => lb::delete_v2(self, ctx, p).await,
             (Ecs, "CreateSecurityGroup") => ecs::create_security_group(self, ctx, p).await,
             (Ecs, "DeleteSecurityGroup") => ecs::delete_security_group(self, ctx, p).await,
             (Ecs, "DescribeSecurityGroups") => ecs::describe_security_groups(self, ctx, p),

@@ -83,12 +83,12 @@ pub(crate) fn free_instance_public(tx: &mut dyn Tx, ip: &str, region: &str, now:
     Ok(())
 }
 
-/// Takes a private IP in a vSwitch: the one requested if free and usable,
+/// Takes a private IP in a vSwitch for a holder (ENI, gateway, HaVip, …): the one requested if free and usable,
 /// else the lowest free usable address.
 pub(crate) fn take_private(
     tx: &mut dyn Tx,
     vsw: &VSwitchRow,
-    eni_id: &str,
+    holder_id: &str,
     requested: Option<&str>,
     primary: bool,
 ) -> Result<String> {
@@ -111,7 +111,7 @@ pub(crate) fn take_private(
     tx.private_ip_insert(&PrivateIpRow {
         vswitch_id: vsw.id.clone(),
         ip: ip.clone(),
-        eni_id: eni_id.to_owned(),
+        holder_id: holder_id.to_owned(),
         is_primary: primary,
     })?;
     Ok(ip)

@@ -130,6 +130,8 @@ pub(crate) fn security_group(r: &SecurityGroupRow) -> Value {
 pub(crate) struct InstanceExtras<'a> {
     pub enis: &'a [(EniRow, Vec<PrivateIpRow>)],
     pub eip: Option<&'a EipRow>,
+    /// NAT-mode EIPs mapped to the instance's ENI addresses (ENI-01, ENI-05).
+    pub nat_eips: &'a [EipRow],
 }
 
 /// One item of DescribeInstances.
@@ -137,18 +139,30 @@ pub(crate) fn instance(r: &InstanceRow, x: &InstanceExtras<'_>) -> Value {
     let primary_ips: Vec<String> = x
         .enis
         .iter()
-        .filter(|(e, _)| e.kind == "Primary")
+        .filter(|(e, _)| e.kind == eip_types::EniType::Primary)
         .flat_map(|(_, ips)| ips.iter().filter(|i| i.is_primary).map(|i| i.ip.clone()))
         .collect();
     let nics: Vec<Value> = x
         .enis
         .iter()
         .map(|(e, ips)| {
-            let sets: Vec<Value> =
-                ips.iter().map(|i| json!({"PrivateIpAddress": i.ip, "Primary": i.is_primary})).collect();
+            let sets: Vec<Value> = ips
+                .iter()
+                .map(|i| {
+                    let public = x.nat_eips.iter().find(|e| {
+                        e.private_vswitch_id.as_deref() == Some(i.vswitch_id.as_str())
+                            && e.private_ip.as_deref() == Some(i.ip.as_str())
+                    });
+                    let ap = match public {
+                        Some(p) => json!({"PublicIpAddress": p.ip, "AllocationId": p.id}),
+                        None => json!({"PublicIpAddress": "", "AllocationId": ""}),
+                    };
+                    json!({"PrivateIpAddress": i.ip, "Primary": i.is_primary, "AssociatedPublicIp": ap})
+                })
+                .collect();
             json!({
                 "NetworkInterfaceId": e.id,
-                "Type": e.kind,
+                "Type": e.kind.as_str(),
                 "MacAddress": e.mac,
                 "PrimaryIpAddress": ips.iter().find(|i| i.is_primary).map(|i| i.ip.clone()).unwrap_or_default(),
                 "PrivateIpSets": {"PrivateIpSet": sets},

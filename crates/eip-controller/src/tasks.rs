@@ -8,7 +8,7 @@
 use crate::{Controller, Env};
 use eip_domain::rules::{EipEvent, eip_transition, instance_task_step};
 use eip_store::{AddressRow, StoreExt, TaskRow, Tx};
-use eip_types::{EipStatus, Error, InstanceStatus, Result};
+use eip_types::{EipStatus, EniStatus, Error, HaVipStatus, InstanceStatus, LbStatus, NatGatewayStatus, Result};
 use std::sync::Arc;
 use tokio::sync::Notify;
 
@@ -34,6 +34,16 @@ pub enum TaskKind {
     EipRelease,
     /// One step of an instance's lifecycle.
     InstanceStep,
+    /// ENI `Attaching` → `InUse`.
+    EniAttach,
+    /// ENI `Detaching` → `Available`.
+    EniDetach,
+    /// NAT gateway `Creating` → `Available`.
+    NatActivate,
+    /// HaVip `Creating` → `Available`.
+    HaVipActivate,
+    /// ALB/NLB `Provisioning` → `Active`.
+    LbActivate,
 }
 
 impl TaskKind {
@@ -43,6 +53,11 @@ impl TaskKind {
             TaskKind::EipUnassociate => "eip.unassociate",
             TaskKind::EipRelease => "eip.release",
             TaskKind::InstanceStep => "instance.step",
+            TaskKind::EniAttach => "eni.attach",
+            TaskKind::EniDetach => "eni.detach",
+            TaskKind::NatActivate => "nat.activate",
+            TaskKind::HaVipActivate => "havip.activate",
+            TaskKind::LbActivate => "lb.activate",
         }
     }
 
@@ -52,6 +67,11 @@ impl TaskKind {
             "eip.unassociate" => Some(TaskKind::EipUnassociate),
             "eip.release" => Some(TaskKind::EipRelease),
             "instance.step" => Some(TaskKind::InstanceStep),
+            "eni.attach" => Some(TaskKind::EniAttach),
+            "eni.detach" => Some(TaskKind::EniDetach),
+            "nat.activate" => Some(TaskKind::NatActivate),
+            "havip.activate" => Some(TaskKind::HaVipActivate),
+            "lb.activate" => Some(TaskKind::LbActivate),
             _ => None,
         }
     }
@@ -91,11 +111,7 @@ fn apply(tx: &mut dyn Tx, task: &TaskRow, now: i64, delay: i64) -> Result<()> {
             }; // stale
             eip.status = next;
             if next == EipStatus::Available {
-                eip.instance_type = None;
-                eip.instance_id = None;
-                eip.private_ip = None;
-                eip.mode = None;
-                eip.instance_region_id = None;
+                crate::bind::clear(tx, &mut eip)?;
             }
             eip.version += 1;
             tx.eip_update(&eip)?;
@@ -132,6 +148,47 @@ fn apply(tx: &mut dyn Tx, task: &TaskRow, now: i64, delay: i64) -> Result<()> {
             }
             if more {
                 schedule_at(tx, TaskKind::InstanceStep, &inst.id, now + delay, now)?;
+            }
+        }
+        TaskKind::EniAttach | TaskKind::EniDetach => {
+            let Some(mut eni) = tx.eni_get(&task.resource_id)? else {
+                return Ok(());
+            };
+            match (kind, eni.status) {
+                (TaskKind::EniAttach, EniStatus::Attaching) => eni.status = EniStatus::InUse,
+                (TaskKind::EniDetach, EniStatus::Detaching) => {
+                    eni.status = EniStatus::Available;
+                    eni.instance_id = None;
+                }
+                // A stale task: the ENI moved on.
+                (_, EniStatus::Available | EniStatus::Attaching | EniStatus::InUse | EniStatus::Detaching) => {
+                    return Ok(());
+                }
+            }
+            tx.eni_update(&eni)?;
+        }
+        TaskKind::NatActivate => {
+            if let Some(mut n) = tx.nat_get(&task.resource_id)?
+                && n.status == NatGatewayStatus::Creating
+            {
+                n.status = NatGatewayStatus::Available;
+                tx.nat_update(&n)?;
+            }
+        }
+        TaskKind::HaVipActivate => {
+            if let Some(mut h) = tx.havip_get(&task.resource_id)?
+                && h.status == HaVipStatus::Creating
+            {
+                h.status = HaVipStatus::Available;
+                tx.havip_update(&h)?;
+            }
+        }
+        TaskKind::LbActivate => {
+            if let Some(mut lb) = tx.lb_get(&task.resource_id)?
+                && lb.status == LbStatus::Provisioning.as_str()
+            {
+                lb.status = LbStatus::Active.as_str().to_owned();
+                tx.lb_update(&lb)?;
             }
         }
     }

@@ -220,3 +220,437 @@ async fn state_survives_reopening_the_database() {
     let row = store.read(|tx| Ok(tx.eip_get(&id)?)).unwrap().unwrap();
     assert_eq!(row.ip, ip);
 }
+
+// ---------------------------------------------------------------- association targets
+
+impl Env {
+    async fn ecs(&self, action: &'static str, pairs: &[(&str, &str)]) -> Result<Body, Error> {
+        self.call(Product::Ecs, action, pairs).await
+    }
+
+    /// The demo vSwitch and security group.
+    fn demo_network(&self) -> (String, String, String) {
+        self.ctl
+            .store()
+            .read(|tx| {
+                let vpc =
+                    tx.vpc_list(&self.account, "cn-hangzhou")?.into_iter().find(|v| v.name == "demo-vpc").unwrap();
+                let vsw =
+                    tx.vswitch_list(&self.account, "cn-hangzhou")?.into_iter().find(|s| s.vpc_id == vpc.id).unwrap();
+                let sg = tx
+                    .sg_list(&self.account, "cn-hangzhou")?
+                    .into_iter()
+                    .find(|g| g.vpc_id.as_deref() == Some(vpc.id.as_str()))
+                    .unwrap();
+                Ok((vpc.id, vsw.id, sg.id))
+            })
+            .unwrap()
+    }
+
+    /// A new secondary ENI in the demo vSwitch with `secondary` extra private IPs.
+    async fn eni(&self, secondary: usize) -> (String, Vec<String>) {
+        let (_, vsw, sg) = self.demo_network();
+        let n = secondary.to_string();
+        let mut pairs =
+            vec![("RegionId", "cn-hangzhou"), ("VSwitchId", vsw.as_str()), ("SecurityGroupId", sg.as_str())];
+        if secondary > 0 {
+            pairs.push(("SecondaryPrivateIpAddressCount", n.as_str()));
+        }
+        let b = self.ecs("CreateNetworkInterface", &pairs).await.unwrap();
+        let ips = b["PrivateIpSets"]["PrivateIpSet"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s["PrivateIpAddress"].as_str().unwrap().to_owned())
+            .collect();
+        (b["NetworkInterfaceId"].as_str().unwrap().to_owned(), ips)
+    }
+
+    async fn nat(&self, bind_mode: &str) -> String {
+        let (vpc, vsw, _) = self.demo_network();
+        let b = self
+            .vpc(
+                "CreateNatGateway",
+                &[("RegionId", "cn-hangzhou"), ("VpcId", &vpc), ("VSwitchId", &vsw), ("EipBindMode", bind_mode)],
+            )
+            .await
+            .unwrap();
+        self.settle().await;
+        b["NatGatewayId"].as_str().unwrap().to_owned()
+    }
+
+    async fn eip_row(&self, id: &str) -> eip_store::EipRow {
+        let id = id.to_owned();
+        self.ctl.store().read(move |tx| Ok(tx.eip_get(&id)?)).unwrap().unwrap()
+    }
+}
+
+const NI: (&str, &str) = ("InstanceType", "NetworkInterface");
+
+#[tokio::test]
+async fn eni_03_one_eip_per_private_ip_and_the_instance_eip_occupies_the_primary_ip() {
+    let e = env().await;
+    let (eni, ips) = e.eni(1).await;
+    let (a, _) = e.allocate().await;
+    let (b, _) = e.allocate().await;
+    e.vpc("AssociateEipAddress", &[("AllocationId", &a), ("InstanceId", &eni), NI]).await.unwrap();
+    let row = e.eip_row(&a).await;
+    assert_eq!(row.private_ip.as_deref(), Some(ips[0].as_str()), "default: the primary private IP");
+    let err = e
+        .vpc("AssociateEipAddress", &[("AllocationId", &b), ("InstanceId", &eni), NI, ("PrivateIpAddress", &ips[0])])
+        .await
+        .unwrap_err();
+    assert_eq!(err, Error::AssociationDuplicated);
+    let err = e
+        .vpc("AssociateEipAddress", &[("AllocationId", &b), ("InstanceId", &eni), NI, ("PrivateIpAddress", "10.9.9.9")])
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::InvalidParameter { ref name, .. } if name == "PrivateIpAddress"), "{err:?}");
+    e.vpc("AssociateEipAddress", &[("AllocationId", &b), ("InstanceId", &eni), NI, ("PrivateIpAddress", &ips[1])])
+        .await
+        .unwrap();
+
+    // ENI-01: the instance-level EIP and the primary ENI's primary IP are the same slot.
+    let inst = e.instances[0].clone();
+    let prim = e.ecs("DescribeNetworkInterfaces", &[("RegionId", "cn-hangzhou"), ("InstanceId", &inst)]).await.unwrap();
+    let prim_id =
+        prim["NetworkInterfaceSets"]["NetworkInterfaceSet"][0]["NetworkInterfaceId"].as_str().unwrap().to_owned();
+    let (c, _) = e.allocate().await;
+    let (d, _) = e.allocate().await;
+    e.vpc("AssociateEipAddress", &[("AllocationId", &c), ("InstanceId", &inst)]).await.unwrap();
+    let err = e.vpc("AssociateEipAddress", &[("AllocationId", &d), ("InstanceId", &prim_id), NI]).await.unwrap_err();
+    assert_eq!(err, Error::AssociationDuplicated);
+}
+
+#[tokio::test]
+async fn eni_03_the_database_refuses_two_nat_eips_on_one_private_ip() {
+    let e = env().await;
+    let (eni, ips) = e.eni(0).await;
+    let (a, _) = e.allocate().await;
+    let (b, _) = e.allocate().await;
+    e.vpc("AssociateEipAddress", &[("AllocationId", &a), ("InstanceId", &eni), NI]).await.unwrap();
+    let vsw = e.eip_row(&a).await.private_vswitch_id.unwrap();
+    let ip = ips[0].clone();
+    let r = e
+        .ctl
+        .store()
+        .write(move |tx| {
+            let mut row = tx.eip_get(&b)?.unwrap();
+            row.status = eip_types::EipStatus::Associating;
+            row.instance_type = Some(eip_types::AssociatedInstanceType::NetworkInterface);
+            row.instance_id = Some(eni);
+            row.mode = Some(eip_types::EipMode::Nat);
+            row.private_ip = Some(ip);
+            row.private_vswitch_id = Some(vsw);
+            Ok(tx.eip_update(&row))
+        })
+        .await
+        .unwrap();
+    assert!(matches!(r, Err(StoreError::UniqueViolation(_))), "{r:?}");
+}
+
+#[tokio::test]
+async fn eni_03_concurrent_associations_on_one_private_ip_have_one_winner() {
+    let e = Arc::new(env().await);
+    let (eni, ips) = e.eni(1).await;
+    let mut ids = Vec::new();
+    for _ in 0..16 {
+        ids.push(e.allocate().await.0);
+    }
+    let mut joins = Vec::new();
+    for id in ids {
+        let (e, eni, ip) = (e.clone(), eni.clone(), ips[1].clone());
+        joins.push(tokio::spawn(async move {
+            e.vpc("AssociateEipAddress", &[("AllocationId", &id), ("InstanceId", &eni), NI, ("PrivateIpAddress", &ip)])
+                .await
+        }));
+    }
+    let mut ok = 0;
+    for j in joins {
+        match j.await.unwrap() {
+            Ok(_) => ok += 1,
+            Err(err) => assert_eq!(err, Error::AssociationDuplicated),
+        }
+    }
+    assert_eq!(ok, 1, "exactly one association wins the private IP");
+}
+
+#[tokio::test]
+async fn vis_01_visible_modes_and_their_conflicts() {
+    let e = env().await;
+    let (eni, _) = e.eni(0).await;
+    let (a, _) = e.allocate().await;
+    let (b, _) = e.allocate().await;
+    e.vpc("AssociateEipAddress", &[("AllocationId", &a), ("InstanceId", &eni), NI, ("Mode", "BINDED")]).await.unwrap();
+    let err = e
+        .vpc("AssociateEipAddress", &[("AllocationId", &b), ("InstanceId", &eni), NI, ("Mode", "BINDED")])
+        .await
+        .unwrap_err();
+    assert_eq!(err, Error::AssociationDuplicated);
+    let err = e.vpc("AssociateEipAddress", &[("AllocationId", &b), ("InstanceId", &eni), NI]).await.unwrap_err();
+    assert_eq!(err, Error::ModeConflict);
+    // Visible modes exist only on ENIs.
+    let err = e
+        .vpc("AssociateEipAddress", &[("AllocationId", &b), ("InstanceId", &e.instances[0]), ("Mode", "BINDED")])
+        .await
+        .unwrap_err();
+    assert_eq!(err, Error::DirectEipBindType);
+    // MULTI_BINDED never mixes with NAT.
+    let (eni2, _) = e.eni(0).await;
+    e.vpc("AssociateEipAddress", &[("AllocationId", &b), ("InstanceId", &eni2), NI, ("Mode", "MULTI_BINDED")])
+        .await
+        .unwrap();
+    let (c, _) = e.allocate().await;
+    let err = e.vpc("AssociateEipAddress", &[("AllocationId", &c), ("InstanceId", &eni2), NI]).await.unwrap_err();
+    assert_eq!(err, Error::EipBindModeConflict);
+}
+
+#[tokio::test]
+async fn eni_07_batch_is_all_or_nothing() {
+    let e = env().await;
+    let (eni, _) = e.eni(1).await;
+    let (a, _) = e.allocate().await;
+    let (b, _) = e.allocate().await;
+    let (c, _) = e.allocate().await;
+    // Three NAT-mode EIPs, two private IPs: the whole call fails and nothing changes.
+    let err = e
+        .vpc(
+            "AssociateEipAddressBatch",
+            &[
+                ("RegionId", "cn-hangzhou"),
+                ("BindedInstanceId", &eni),
+                ("BindedInstanceType", "NetworkInterface"),
+                ("InstanceIds.1", &a),
+                ("InstanceIds.2", &b),
+                ("InstanceIds.3", &c),
+            ],
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(err, Error::EniEipQuotaExceeded);
+    for id in [&a, &b, &c] {
+        assert_eq!(e.status(id).await.as_deref(), Some("Available"));
+    }
+    e.vpc(
+        "AssociateEipAddressBatch",
+        &[
+            ("RegionId", "cn-hangzhou"),
+            ("BindedInstanceId", &eni),
+            ("BindedInstanceType", "NetworkInterface"),
+            ("InstanceIds.1", &a),
+            ("InstanceIds.2", &b),
+        ],
+    )
+    .await
+    .unwrap();
+    e.settle().await;
+    let ra = e.eip_row(&a).await;
+    let rb = e.eip_row(&b).await;
+    assert_eq!((ra.status, rb.status), (eip_types::EipStatus::InUse, eip_types::EipStatus::InUse));
+    assert_ne!(ra.private_ip, rb.private_ip, "each EIP takes its own private IP");
+    let err = e
+        .vpc(
+            "AssociateEipAddressBatch",
+            &[
+                ("RegionId", "cn-hangzhou"),
+                ("BindedInstanceId", &eni),
+                ("BindedInstanceType", "EcsInstance"),
+                ("InstanceIds.1", &c),
+            ],
+        )
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::ValueNotSupported { name: "BindedInstanceType", .. }), "{err:?}");
+}
+
+#[tokio::test]
+async fn nat_02_twenty_of_thirty_two_concurrent_associations_win() {
+    let e = Arc::new(env().await);
+    let ngw = e.nat("MULTI_BINDED").await;
+    let mut ids = Vec::new();
+    for _ in 0..32 {
+        ids.push(e.allocate().await.0);
+    }
+    let mut joins = Vec::new();
+    for id in ids {
+        let (e, ngw) = (e.clone(), ngw.clone());
+        joins.push(tokio::spawn(async move {
+            e.vpc("AssociateEipAddress", &[("AllocationId", &id), ("InstanceId", &ngw), ("InstanceType", "Nat")]).await
+        }));
+    }
+    let mut ok = 0;
+    for j in joins {
+        match j.await.unwrap() {
+            Ok(_) => ok += 1,
+            Err(err) => assert_eq!(err, Error::NatEipQuotaExceeded),
+        }
+    }
+    assert_eq!(ok, 20, "NAT-02: exactly 20 EIPs on one gateway");
+    let b = e.vpc("DescribeNatGateways", &[("RegionId", "cn-hangzhou"), ("NatGatewayId", &ngw)]).await.unwrap();
+    assert_eq!(b["NatGateways"]["NatGateway"][0]["IpLists"]["IpList"].as_array().unwrap().len(), 20);
+}
+
+#[tokio::test]
+async fn nat_03_private_ips_only_for_nat_mode_gateways_created_after_the_cutoff() {
+    let e = env().await;
+    let ngw = e.nat("NAT").await;
+    let (a, _) = e.allocate().await;
+    e.vpc("AssociateEipAddress", &[("AllocationId", &a), ("InstanceId", &ngw), ("InstanceType", "Nat")]).await.unwrap();
+    let ip = e.eip_row(&a).await.private_ip;
+    assert!(ip.is_some(), "a new NAT-mode gateway lends each EIP a private IP");
+    e.settle().await;
+    e.vpc("UnassociateEipAddress", &[("AllocationId", &a)]).await.unwrap();
+    e.settle().await;
+    assert_eq!(e.eip_row(&a).await.private_ip, None);
+    // Imported as created before 2022-09-19: no private IP.
+    crate::nat::set_creation_time(&e.ctl, &ngw, "2021-05-01T00:00:00Z").await.unwrap();
+    e.vpc("AssociateEipAddress", &[("AllocationId", &a), ("InstanceId", &ngw), ("InstanceType", "Nat")]).await.unwrap();
+    assert_eq!(e.eip_row(&a).await.private_ip, None);
+}
+
+#[tokio::test]
+async fn nat_01_entries_block_unassociation_unless_forced() {
+    let e = env().await;
+    let ngw = e.nat("MULTI_BINDED").await;
+    let (a, ip) = e.allocate().await;
+    e.vpc("AssociateEipAddress", &[("AllocationId", &a), ("InstanceId", &ngw), ("InstanceType", "Nat")]).await.unwrap();
+    e.settle().await;
+    let d = e.vpc("DescribeNatGateways", &[("RegionId", "cn-hangzhou"), ("NatGatewayId", &ngw)]).await.unwrap();
+    let stb = d["NatGateways"]["NatGateway"][0]["SnatTableIds"]["SnatTableId"][0].as_str().unwrap().to_owned();
+    e.vpc(
+        "CreateSnatEntry",
+        &[("RegionId", "cn-hangzhou"), ("SnatTableId", &stb), ("SnatIp", &ip), ("SourceCIDR", "172.16.1.0/24")],
+    )
+    .await
+    .unwrap();
+    let err = e
+        .vpc(
+            "CreateSnatEntry",
+            &[
+                ("RegionId", "cn-hangzhou"),
+                ("SnatTableId", &stb),
+                ("SnatIp", "198.51.100.1"),
+                ("SourceCIDR", "172.16.1.0/24"),
+            ],
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(err, Error::SnatIpNotInNatGateway);
+    let err = e.vpc("UnassociateEipAddress", &[("AllocationId", &a)]).await.unwrap_err();
+    assert_eq!(err, Error::EipUsedBySnat);
+    let err = e.vpc("DeleteNatGateway", &[("RegionId", "cn-hangzhou"), ("NatGatewayId", &ngw)]).await.unwrap_err();
+    assert_eq!(err, Error::DependencyViolation(eip_types::DependencyKind::NatGatewayHasSnatEntry));
+    e.vpc("UnassociateEipAddress", &[("AllocationId", &a), ("Force", "true")]).await.unwrap();
+    let s = e.vpc("DescribeSnatTableEntries", &[("RegionId", "cn-hangzhou"), ("SnatTableId", &stb)]).await.unwrap();
+    assert_eq!(s["TotalCount"], 0, "Force deleted the entry");
+}
+
+#[tokio::test]
+async fn ha_02_quotas_and_ha_03_one_eip() {
+    let e = env().await;
+    let (_, vsw, _) = e.demo_network();
+    crate::quotas::set_quota(&e.ctl, "root", "havip_permission", 0).await.unwrap();
+    let err = e.vpc("CreateHaVip", &[("RegionId", "cn-hangzhou"), ("VSwitchId", &vsw)]).await.unwrap_err();
+    assert_eq!(err, Error::HaVipNotEnabled);
+    crate::quotas::set_quota(&e.ctl, "root", "havip_permission", 1).await.unwrap();
+    crate::quotas::set_quota(&e.ctl, "root", "havip_count", 1).await.unwrap();
+    let h = e.vpc("CreateHaVip", &[("RegionId", "cn-hangzhou"), ("VSwitchId", &vsw)]).await.unwrap();
+    let err = e.vpc("CreateHaVip", &[("RegionId", "cn-hangzhou"), ("VSwitchId", &vsw)]).await.unwrap_err();
+    assert_eq!(err, Error::HaVipQuotaExceeded);
+    let hid = h["HaVipId"].as_str().unwrap().to_owned();
+    let (a, _) = e.allocate().await;
+    let (b, _) = e.allocate().await;
+    let err = e
+        .vpc("AssociateEipAddress", &[("AllocationId", &a), ("InstanceId", &hid), ("InstanceType", "HaVip")])
+        .await
+        .unwrap_err();
+    assert_eq!(err, Error::IncorrectHaVipStatus, "HA-04: still Creating");
+    e.settle().await;
+    e.vpc("AssociateEipAddress", &[("AllocationId", &a), ("InstanceId", &hid), ("InstanceType", "HaVip")])
+        .await
+        .unwrap();
+    let err = e
+        .vpc("AssociateEipAddress", &[("AllocationId", &b), ("InstanceId", &hid), ("InstanceType", "HaVip")])
+        .await
+        .unwrap_err();
+    assert_eq!(err, Error::AssociationDuplicated);
+    let err = e.vpc("DeleteHaVip", &[("RegionId", "cn-hangzhou"), ("HaVipId", &hid)]).await.unwrap_err();
+    assert_eq!(err, Error::DependencyViolation(eip_types::DependencyKind::HaVipInUse));
+    assert!(crate::quotas::set_quota(&e.ctl, "root", "bogus", 1).await.is_err());
+}
+
+#[tokio::test]
+async fn lb_02_lb_03_load_balancer_targets() {
+    let e = env().await;
+    let (vpc, vsw, _) = e.demo_network();
+    let internet = e.call(Product::Slb, "CreateLoadBalancer", &[("RegionId", "cn-hangzhou")]).await.unwrap();
+    let intranet =
+        e.call(Product::Slb, "CreateLoadBalancer", &[("RegionId", "cn-hangzhou"), ("VSwitchId", &vsw)]).await.unwrap();
+    let (a, _) = e.allocate().await;
+    let (b, _) = e.allocate().await;
+    let lb_pub = internet["LoadBalancerId"].as_str().unwrap();
+    let lb_priv = intranet["LoadBalancerId"].as_str().unwrap();
+    let err = e
+        .vpc("AssociateEipAddress", &[("AllocationId", &a), ("InstanceId", lb_pub), ("InstanceType", "SlbInstance")])
+        .await
+        .unwrap_err();
+    assert_eq!(err, Error::InternetLoadBalancer);
+    e.vpc("AssociateEipAddress", &[("AllocationId", &a), ("InstanceId", lb_priv), ("InstanceType", "SlbInstance")])
+        .await
+        .unwrap();
+    let err = e
+        .vpc("AssociateEipAddress", &[("AllocationId", &b), ("InstanceId", lb_priv), ("InstanceType", "SlbInstance")])
+        .await
+        .unwrap_err();
+    assert_eq!(err, Error::AssociationDuplicated);
+    // ALB: the EIP comes with CreateLoadBalancer, never through AssociateEipAddress.
+    let alb = e
+        .call(
+            Product::Alb,
+            "CreateLoadBalancer",
+            &[
+                ("VpcId", &vpc),
+                ("AddressType", "Internet"),
+                ("ZoneMappings.1.ZoneId", "cn-hangzhou-h"),
+                ("ZoneMappings.1.VSwitchId", &vsw),
+                ("ZoneMappings.1.AllocationId", &b),
+            ],
+        )
+        .await
+        .unwrap();
+    let alb_id = alb["LoadBalancerId"].as_str().unwrap().to_owned();
+    let row = e.eip_row(&b).await;
+    assert_eq!(
+        (row.instance_type, row.instance_id.as_deref()),
+        (Some(eip_types::AssociatedInstanceType::Alb), Some(alb_id.as_str()))
+    );
+    let (c, _) = e.allocate().await;
+    let err = e
+        .vpc("AssociateEipAddress", &[("AllocationId", &c), ("InstanceId", &alb_id), ("InstanceType", "SlbInstance")])
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::BindInstanceNotSupported(_)), "{err:?}");
+    e.call(Product::Alb, "DeleteLoadBalancer", &[("LoadBalancerId", &alb_id)]).await.unwrap();
+    assert_eq!(e.status(&b).await.as_deref(), Some("Available"));
+}
+
+#[tokio::test]
+async fn deleting_an_instance_detaches_its_secondary_enis() {
+    let e = env().await;
+    let (eni, _) = e.eni(0).await;
+    let inst = e.instances[1].clone();
+    e.ecs("AttachNetworkInterface", &[("NetworkInterfaceId", &eni), ("InstanceId", &inst)]).await.unwrap();
+    e.settle().await;
+    let (a, _) = e.allocate().await;
+    e.vpc("AssociateEipAddress", &[("AllocationId", &a), ("InstanceId", &eni), NI]).await.unwrap();
+    e.settle().await;
+    e.ecs("DeleteInstance", &[("InstanceId", &inst), ("Force", "true")]).await.unwrap();
+    let d = e
+        .ecs("DescribeNetworkInterfaces", &[("RegionId", "cn-hangzhou"), ("NetworkInterfaceId.1", &eni)])
+        .await
+        .unwrap();
+    let item = &d["NetworkInterfaceSets"]["NetworkInterfaceSet"][0];
+    assert_eq!(item["Status"], "Available");
+    assert_eq!(item["InstanceId"], "");
+    assert_eq!(e.status(&a).await.as_deref(), Some("InUse"), "the secondary ENI keeps its EIP");
+}

@@ -27,7 +27,7 @@ pub(crate) fn describe_regions(ctx: &Ctx, p: &Params) -> Result<Body> {
         .iter()
         .map(|r| {
             let endpoint = match ctx.product {
-                Product::Vpc => "vpc.aliyuncs.com".to_owned(),
+                Product::Vpc | Product::Slb | Product::Alb | Product::Nlb => "vpc.aliyuncs.com".to_owned(),
                 Product::Ecs => format!("ecs.{}.aliyuncs.com", r.id),
             };
             let mut v = json!({
@@ -54,13 +54,13 @@ pub(crate) fn describe_zones(ctx: &Ctx, p: &Params) -> Result<Body> {
             let letter = z.rsplit('-').next().unwrap_or_default().to_uppercase();
             let name = if en { format!("{} Zone {letter}", region.local_name_en) } else { format!("{} 可用区{letter}", region.local_name_zh) };
             match ctx.product {
-                Product::Vpc => json!({"ZoneId": z, "LocalName": name, "ZoneType": "AvailabilityZone"}),
+                Product::Vpc | Product::Slb | Product::Alb | Product::Nlb => json!({"ZoneId": z, "LocalName": name, "ZoneType": "AvailabilityZone"}),
                 Product::Ecs => json!({
                     "ZoneId": z,
                     "LocalName": name,
                     "ZoneType": "AvailabilityZone",
                     "AvailableResourceCreation": {"ResourceTypes": ["Instance", "Disk", "VSwitch"]},
-                    "AvailableInstanceTypes": {"InstanceTypes": crate::ecs::INSTANCE_TYPES.iter().map(|t| t.0).collect::<Vec<_>>()},
+                    "AvailableInstanceTypes": {"InstanceTypes": catalogue::INSTANCE_TYPES.iter().map(|t| t.id).collect::<Vec<_>>()},
                     "AvailableVolumeCategories": {"VolumeCategories": ["cloud_essd"]},
                     "AvailableDiskCategories": {"DiskCategories": ["cloud_essd"]},
                     "AvailableResources": {"ResourcesInfo": []},
@@ -247,7 +247,11 @@ pub(crate) async fn delete_vswitch(ctl: &Controller, ctx: &Ctx, p: &Params) -> R
     ctl.write(ctx, p, move |tx, env| {
         let vsw = tx.vswitch_get(&env.account, &id)?.filter(|v| region.is_none_or(|r| r == v.region_id));
         let vsw = vsw.ok_or_else(|| Error::not_found(ResourceKind::VSwitch, &id))?;
-        if tx.instance_count_using(&vsw.id)? > 0 || tx.eni_count_in_vswitch(&vsw.id)? > 0 {
+        // Instances, ENIs, NAT gateways, HaVips and load balancers all hold addresses in it.
+        if tx.instance_count_using(&vsw.id)? > 0
+            || tx.eni_count_in_vswitch(&vsw.id)? > 0
+            || !tx.private_ip_list_vswitch(&vsw.id)?.is_empty()
+        {
             return Err(Error::DependencyViolation(DependencyKind::VSwitchHasInstance));
         }
         tx.vswitch_delete(&vsw.id)?;

@@ -73,6 +73,59 @@ pub fn zone_region(zone: &str) -> Option<&'static Region> {
     REGIONS.iter().find(|r| r.zones.contains(&zone))
 }
 
+/// One ECS instance type: its size and its network limits (ENI-02).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct InstanceType {
+    /// Type id, e.g. `ecs.g7.large`.
+    pub id: &'static str,
+    /// vCPUs.
+    pub cpu: i64,
+    /// Memory in MiB.
+    pub memory_mb: i64,
+    /// ENIs an instance of this type can hold, the primary one included (`EniQuantity`).
+    pub eni_quantity: i64,
+    /// Private IPv4 addresses per ENI, the primary one included (`EniPrivateIpAddressQuantity`).
+    pub eni_private_ips: i64,
+}
+
+macro_rules! itype {
+    ($id:literal, $cpu:literal, $mem:literal, $eni:literal, $ips:literal) => {
+        InstanceType { id: $id, cpu: $cpu, memory_mb: $mem, eni_quantity: $eni, eni_private_ips: $ips }
+    };
+}
+
+/// The instance types offered, with Alibaba's published ENI limits.
+pub static INSTANCE_TYPES: &[InstanceType] = &[
+    itype!("ecs.t5-lc1m1.small", 1, 1024, 1, 1),
+    itype!("ecs.t5-lc1m2.small", 1, 2048, 1, 1),
+    itype!("ecs.t6-c1m1.large", 2, 2048, 1, 1),
+    itype!("ecs.e-c1m1.large", 2, 2048, 2, 3),
+    itype!("ecs.u1-c1m2.large", 2, 4096, 2, 6),
+    itype!("ecs.c7.large", 2, 4096, 3, 6),
+    itype!("ecs.g7.large", 2, 8192, 3, 6),
+    itype!("ecs.r7.large", 2, 16384, 3, 6),
+    itype!("ecs.g7.xlarge", 4, 16384, 4, 15),
+    itype!("ecs.g7.2xlarge", 8, 32768, 4, 15),
+    itype!("ecs.c6.large", 2, 4096, 2, 6),
+    itype!("ecs.g6.large", 2, 8192, 2, 6),
+    itype!("ecs.g6.xlarge", 4, 16384, 3, 10),
+    itype!("ecs.g8i.large", 2, 8192, 3, 6),
+    itype!("ecs.c8i.large", 2, 4096, 3, 6),
+];
+
+/// What a type outside the catalogue that looks like an ECS type gets.
+pub const NOMINAL_TYPE: InstanceType = itype!("", 2, 4096, 2, 6);
+
+/// Looks an instance type up; `None` when it is not in the catalogue.
+pub fn instance_type(id: &str) -> Option<&'static InstanceType> {
+    INSTANCE_TYPES.iter().find(|t| t.id == id)
+}
+
+/// The limits of a type, nominal ones for a type outside the catalogue.
+pub fn instance_type_or_nominal(id: &str) -> InstanceType {
+    instance_type(id).copied().unwrap_or(NOMINAL_TYPE)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -6,3 +6,4 @@ pub mod catalogue;
 pub mod cidr;
 pub mod pool;
 pub mod rules;
+pub mod targets;

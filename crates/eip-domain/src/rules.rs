@@ -4,10 +4,7 @@
 //! order in which Alibaba reports errors, so the same bad request gets the
 //! same code.
 
-use eip_types::{
-    AssociatedInstanceType, ChargeType, EipStatus, Error, InstanceNetworkType, InstanceStatus, InternetChargeType,
-    Result,
-};
+use eip_types::{ChargeType, EipStatus, Error, InstanceNetworkType, InstanceStatus, InternetChargeType, Result};
 
 /// Events that move an EIP through its lifecycle (GEN-04).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -67,6 +64,17 @@ pub struct EipFacts<'a> {
     pub region: &'a str,
 }
 
+/// The checks every association starts with, in Alibaba's order: the EIP's
+/// status (GEN-04, ECS-06), then the region of the target (GEN-01). Returns
+/// the EIP's next status.
+pub fn check_eip_side(eip: EipFacts<'_>, target_region: &str) -> Result<EipStatus> {
+    let next = eip_transition(eip.status, EipEvent::Associate)?;
+    if eip.region != target_region {
+        return Err(Error::RegionMismatch);
+    }
+    Ok(next)
+}
+
 /// What the association check needs to know about an ECS instance.
 #[derive(Clone, Copy, Debug)]
 pub struct InstanceFacts<'a> {
@@ -86,10 +94,7 @@ pub struct InstanceFacts<'a> {
 /// order: EIP status first, then region (GEN-01, ECS-01), network (ECS-01),
 /// instance status (ECS-03), public IP (ECS-04), existing EIP (ECS-02/06).
 pub fn check_associate_ecs(eip: EipFacts<'_>, inst: InstanceFacts<'_>) -> Result<EipStatus> {
-    let next = eip_transition(eip.status, EipEvent::Associate)?;
-    if eip.region != inst.region {
-        return Err(Error::RegionMismatch);
-    }
+    let next = check_eip_side(eip, inst.region)?;
     match inst.network_type {
         InstanceNetworkType::Vpc => {}
         InstanceNetworkType::Classic => return Err(Error::InstanceNotInVpc),
@@ -131,19 +136,6 @@ pub fn check_release(status: EipStatus, charge: ChargeType, deletion_protection:
         return Err(Error::DeletionProtection);
     }
     Ok(next)
-}
-
-/// Which association targets are implemented for the foundation; the rest
-/// exist on the wire (so the value is not "unsupported") but find no target.
-pub fn target_supported(t: AssociatedInstanceType) -> bool {
-    match t {
-        AssociatedInstanceType::EcsInstance => true,
-        AssociatedInstanceType::SlbInstance
-        | AssociatedInstanceType::Nat
-        | AssociatedInstanceType::HaVip
-        | AssociatedInstanceType::NetworkInterface
-        | AssociatedInstanceType::IpAddress => false,
-    }
 }
 
 /// Allowed bandwidth range (Mbit/s) for an EIP's billing (AllocateEipAddress,

@@ -235,6 +235,16 @@ pub trait Tx {
     fn private_ip_list_eni(&mut self, eni: &str) -> StoreResult<Vec<PrivateIpRow>>;
     /// Takes a private IP.
     fn private_ip_insert(&mut self, row: &PrivateIpRow) -> StoreResult<()>;
+    /// Gives one private IP back.
+    fn private_ip_delete(&mut self, vswitch: &str, ip: &str) -> StoreResult<()>;
+    /// Gives back every private IP a holder has.
+    fn private_ip_delete_holder(&mut self, holder: &str) -> StoreResult<()>;
+    /// An ENI by id (any account).
+    fn eni_get(&mut self, id: &str) -> StoreResult<Option<EniRow>>;
+    /// Replaces an ENI row.
+    fn eni_update(&mut self, row: &EniRow) -> StoreResult<()>;
+    /// ENIs of an account in a region, oldest first.
+    fn eni_list(&mut self, account: &str, region: &str) -> StoreResult<Vec<EniRow>>;
 
     // --- EIPs
     /// Inserts an EIP with its tags.
@@ -247,10 +257,88 @@ pub trait Tx {
     fn eip_delete(&mut self, id: &str) -> StoreResult<()>;
     /// EIPs associated with an instance-like target.
     fn eip_list_by_target(&mut self, target_id: &str) -> StoreResult<Vec<EipRow>>;
+    /// EIPs that map to a private IP of a vSwitch (any mode).
+    fn eip_list_by_private_ip(&mut self, vswitch: &str, ip: &str) -> StoreResult<Vec<EipRow>>;
     /// A filtered page of EIPs and the total count.
     fn eip_query(&mut self, q: &EipQuery) -> StoreResult<(i64, Vec<EipRow>)>;
     /// Number of EIPs an account holds in a region.
     fn eip_count(&mut self, account: &str, region: &str) -> StoreResult<i64>;
+
+    // --- NAT gateways and their entries
+    /// Inserts a NAT gateway.
+    fn nat_insert(&mut self, row: &NatGatewayRow) -> StoreResult<()>;
+    /// A NAT gateway by id (any account).
+    fn nat_get(&mut self, id: &str) -> StoreResult<Option<NatGatewayRow>>;
+    /// The NAT gateway owning an SNAT or forward table.
+    fn nat_get_by_table(&mut self, table_id: &str) -> StoreResult<Option<NatGatewayRow>>;
+    /// Replaces a NAT gateway row.
+    fn nat_update(&mut self, row: &NatGatewayRow) -> StoreResult<()>;
+    /// Deletes a NAT gateway (its entries must be gone).
+    fn nat_delete(&mut self, id: &str) -> StoreResult<()>;
+    /// NAT gateways of an account in a region, oldest first.
+    fn nat_list(&mut self, account: &str, region: &str) -> StoreResult<Vec<NatGatewayRow>>;
+    /// Inserts an SNAT entry.
+    fn snat_insert(&mut self, row: &SnatEntryRow) -> StoreResult<()>;
+    /// An SNAT entry by id.
+    fn snat_get(&mut self, id: &str) -> StoreResult<Option<SnatEntryRow>>;
+    /// Deletes an SNAT entry.
+    fn snat_delete(&mut self, id: &str) -> StoreResult<()>;
+    /// SNAT entries of a gateway, oldest first.
+    fn snat_list(&mut self, nat_gateway: &str) -> StoreResult<Vec<SnatEntryRow>>;
+    /// Inserts a DNAT entry.
+    fn forward_insert(&mut self, row: &ForwardEntryRow) -> StoreResult<()>;
+    /// A DNAT entry by id.
+    fn forward_get(&mut self, id: &str) -> StoreResult<Option<ForwardEntryRow>>;
+    /// Deletes a DNAT entry.
+    fn forward_delete(&mut self, id: &str) -> StoreResult<()>;
+    /// DNAT entries of a gateway, oldest first.
+    fn forward_list(&mut self, nat_gateway: &str) -> StoreResult<Vec<ForwardEntryRow>>;
+
+    // --- HaVips and quotas
+    /// Inserts a HaVip.
+    fn havip_insert(&mut self, row: &HaVipRow) -> StoreResult<()>;
+    /// A HaVip by id (any account).
+    fn havip_get(&mut self, id: &str) -> StoreResult<Option<HaVipRow>>;
+    /// Replaces a HaVip row.
+    fn havip_update(&mut self, row: &HaVipRow) -> StoreResult<()>;
+    /// Deletes a HaVip.
+    fn havip_delete(&mut self, id: &str) -> StoreResult<()>;
+    /// HaVips of an account in a region, oldest first.
+    fn havip_list(&mut self, account: &str, region: &str) -> StoreResult<Vec<HaVipRow>>;
+    /// Number of HaVips an account holds (all regions).
+    fn havip_count(&mut self, account: &str) -> StoreResult<i64>;
+    /// Associates an instance or ENI with a HaVip.
+    fn havip_member_insert(&mut self, row: &HaVipMemberRow) -> StoreResult<()>;
+    /// Removes one association.
+    fn havip_member_delete(&mut self, havip: &str, instance: &str) -> StoreResult<()>;
+    /// Instances and ENIs of a HaVip, oldest first.
+    fn havip_member_list(&mut self, havip: &str) -> StoreResult<Vec<HaVipMemberRow>>;
+    /// HaVips an instance or ENI is associated with.
+    fn havip_member_list_by_instance(&mut self, instance: &str) -> StoreResult<Vec<HaVipMemberRow>>;
+    /// A quota of an account, when set.
+    fn quota_get(&mut self, account: &str, name: &str) -> StoreResult<Option<i64>>;
+    /// Sets a quota of an account.
+    fn quota_set(&mut self, account: &str, name: &str, value: i64) -> StoreResult<()>;
+
+    // --- load balancers
+    /// Inserts a load balancer.
+    fn lb_insert(&mut self, row: &LoadBalancerRow) -> StoreResult<()>;
+    /// A load balancer by id (any account).
+    fn lb_get(&mut self, id: &str) -> StoreResult<Option<LoadBalancerRow>>;
+    /// Replaces a load balancer row.
+    fn lb_update(&mut self, row: &LoadBalancerRow) -> StoreResult<()>;
+    /// Deletes a load balancer and its zones.
+    fn lb_delete(&mut self, id: &str) -> StoreResult<()>;
+    /// Load balancers of one kind of an account in a region, oldest first.
+    fn lb_list(&mut self, account: &str, region: &str, kind: &str) -> StoreResult<Vec<LoadBalancerRow>>;
+    /// Load balancers of one kind of an account in every region, oldest first.
+    fn lb_list_all_regions(&mut self, account: &str, kind: &str) -> StoreResult<Vec<LoadBalancerRow>>;
+    /// Adds a zone to an ALB/NLB.
+    fn lb_zone_insert(&mut self, row: &LbZoneRow) -> StoreResult<()>;
+    /// Replaces a zone row.
+    fn lb_zone_update(&mut self, row: &LbZoneRow) -> StoreResult<()>;
+    /// Zones of an ALB/NLB, by zone id.
+    fn lb_zone_list(&mut self, lb: &str) -> StoreResult<Vec<LbZoneRow>>;
 
     // --- tasks (asynchronous transitions)
     /// Schedules a task.

@@ -2,7 +2,9 @@
 //! the same structs; the controller builds them and the backend maps columns.
 
 use eip_types::{
-    AssociatedInstanceType, ChargeType, EipMode, EipStatus, InstanceNetworkType, InstanceStatus, InternetChargeType,
+    AssociatedInstanceType, ChargeType, EipMode, EipStatus, EniStatus, EniType, HaVipStatus, InstanceNetworkType,
+    InstanceStatus, InternetChargeType, IpProtocol, LbAddressType, LoadBalancerKind, NatEipBindMode, NatGatewayStatus,
+    NatNetworkType,
 };
 
 /// An account.
@@ -194,14 +196,16 @@ pub struct EniRow {
     pub vswitch_id: String,
     /// Attached instance.
     pub instance_id: Option<String>,
-    /// `Primary` or `Secondary`.
-    pub kind: String,
+    /// Primary or secondary.
+    pub kind: EniType,
     /// MAC address.
     pub mac: String,
-    /// `Available` or `InUse`.
-    pub status: String,
+    /// Available, Attaching, InUse or Detaching.
+    pub status: EniStatus,
     /// Name.
     pub name: String,
+    /// Description.
+    pub description: String,
     /// Security group.
     pub security_group_id: Option<String>,
     /// Creation time.
@@ -215,8 +219,9 @@ pub struct PrivateIpRow {
     pub vswitch_id: String,
     /// Address.
     pub ip: String,
-    /// Holder.
-    pub eni_id: String,
+    /// Holder: an ENI, a NAT gateway's interface, a NAT-mode EIP of a NAT
+    /// gateway, a HaVip or a load balancer.
+    pub holder_id: String,
     /// Whether it is the ENI's primary address.
     pub is_primary: bool,
 }
@@ -262,6 +267,8 @@ pub struct EipRow {
     pub instance_id: Option<String>,
     /// Private IP of the target the EIP maps to.
     pub private_ip: Option<String>,
+    /// vSwitch of `private_ip`.
+    pub private_vswitch_id: Option<String>,
     /// Association mode.
     pub mode: Option<EipMode>,
     /// Target's region.
@@ -339,4 +346,175 @@ pub struct TokenRow {
     pub response: String,
     /// When stored.
     pub created_at: i64,
+}
+
+/// A NAT gateway.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NatGatewayRow {
+    /// `ngw-…`
+    pub id: String,
+    /// Owner.
+    pub account_id: String,
+    /// Region.
+    pub region_id: String,
+    /// VPC.
+    pub vpc_id: String,
+    /// vSwitch it is deployed in.
+    pub vswitch_id: String,
+    /// Zone of the vSwitch.
+    pub zone_id: String,
+    /// Name.
+    pub name: String,
+    /// Description.
+    pub description: String,
+    /// Creating or Available.
+    pub status: NatGatewayStatus,
+    /// internet or intranet.
+    pub network_type: NatNetworkType,
+    /// MULTI_BINDED or NAT.
+    pub eip_bind_mode: NatEipBindMode,
+    /// `stb-…`
+    pub snat_table_id: String,
+    /// `ftb-…`
+    pub forward_table_id: String,
+    /// `fulltb-…`
+    pub full_nat_table_id: String,
+    /// The gateway's own interface.
+    pub eni_id: String,
+    /// Its address in the vSwitch.
+    pub private_ip: String,
+    /// Creation time (NAT-03; settable for imports).
+    pub created_at: i64,
+}
+
+/// An SNAT entry.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SnatEntryRow {
+    /// `snat-…`
+    pub id: String,
+    /// Owner.
+    pub account_id: String,
+    /// Gateway.
+    pub nat_gateway_id: String,
+    /// Table.
+    pub snat_table_id: String,
+    /// Comma-separated EIP addresses.
+    pub snat_ips: String,
+    /// Source vSwitch, when the entry names one.
+    pub source_vswitch_id: Option<String>,
+    /// Source block (the vSwitch's when it names one).
+    pub source_cidr: String,
+    /// Name.
+    pub name: String,
+    /// Creation time.
+    pub created_at: i64,
+}
+
+/// A DNAT entry.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ForwardEntryRow {
+    /// `fwd-…`
+    pub id: String,
+    /// Owner.
+    pub account_id: String,
+    /// Gateway.
+    pub nat_gateway_id: String,
+    /// Table.
+    pub forward_table_id: String,
+    /// EIP address.
+    pub external_ip: String,
+    /// Port (or `Any`).
+    pub external_port: String,
+    /// Private destination.
+    pub internal_ip: String,
+    /// Port (or `Any`).
+    pub internal_port: String,
+    /// TCP, UDP or Any.
+    pub ip_protocol: IpProtocol,
+    /// Name.
+    pub name: String,
+    /// Creation time.
+    pub created_at: i64,
+}
+
+/// A HaVip.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HaVipRow {
+    /// `havip-…`
+    pub id: String,
+    /// Owner.
+    pub account_id: String,
+    /// Region.
+    pub region_id: String,
+    /// VPC.
+    pub vpc_id: String,
+    /// vSwitch.
+    pub vswitch_id: String,
+    /// The virtual address.
+    pub ip: String,
+    /// Creating, Available or InUse.
+    pub status: HaVipStatus,
+    /// Name.
+    pub name: String,
+    /// Description.
+    pub description: String,
+    /// Creation time.
+    pub created_at: i64,
+}
+
+/// An instance or ENI a HaVip is associated with.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HaVipMemberRow {
+    /// HaVip.
+    pub havip_id: String,
+    /// Instance or ENI id.
+    pub instance_id: String,
+    /// EcsInstance or NetworkInterface.
+    pub instance_type: AssociatedInstanceType,
+    /// When associated.
+    pub created_at: i64,
+}
+
+/// A CLB, ALB or NLB.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LoadBalancerRow {
+    /// `lb-…`, `alb-…` or `nlb-…`
+    pub id: String,
+    /// Owner.
+    pub account_id: String,
+    /// Region.
+    pub region_id: String,
+    /// Which product.
+    pub kind: LoadBalancerKind,
+    /// internet or intranet.
+    pub address_type: LbAddressType,
+    /// VPC (always for ALB/NLB; CLB with a vSwitch).
+    pub vpc_id: Option<String>,
+    /// vSwitch (CLB in a VPC).
+    pub vswitch_id: Option<String>,
+    /// CLB service address (empty for ALB/NLB).
+    pub address: String,
+    /// Name.
+    pub name: String,
+    /// CLB spec / ALB edition / NLB type.
+    pub spec: String,
+    /// CLB `active`; ALB/NLB `Provisioning` or `Active`.
+    pub status: String,
+    /// Creation time.
+    pub created_at: i64,
+}
+
+/// A zone of an ALB or NLB.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LbZoneRow {
+    /// Load balancer.
+    pub lb_id: String,
+    /// Zone.
+    pub zone_id: String,
+    /// vSwitch.
+    pub vswitch_id: String,
+    /// Private address in the vSwitch.
+    pub private_ip: String,
+    /// The zone's EIP while internet-facing.
+    pub allocation_id: Option<String>,
 }

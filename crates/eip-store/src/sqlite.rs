@@ -9,7 +9,9 @@
 
 use crate::*;
 use eip_types::{
-    AssociatedInstanceType, ChargeType, EipMode, EipStatus, InstanceNetworkType, InstanceStatus, InternetChargeType,
+    AssociatedInstanceType, ChargeType, EipMode, EipStatus, EniStatus, EniType, HaVipStatus, InstanceNetworkType,
+    InstanceStatus, InternetChargeType, IpProtocol, LbAddressType, LoadBalancerKind, NatEipBindMode, NatGatewayStatus,
+    NatNetworkType,
 };
 use parking_lot::Mutex;
 use rusqlite::{Connection, OptionalExtension, Row, params};
@@ -256,7 +258,7 @@ fn network_type(s: &str) -> Option<InstanceNetworkType> {
 
 const EIP_COLS: &str = "id, account_id, region_id, ip, status, name, description, bandwidth, charge_type, \
     internet_charge_type, isp, netmode, resource_group_id, allocated_at, expired_at, deletion_protection, \
-    instance_type, instance_id, private_ip, mode, instance_region_id, version";
+    instance_type, instance_id, private_ip, mode, instance_region_id, version, private_vswitch_id";
 
 fn eip_from_row(r: &Row<'_>) -> rusqlite::Result<EipRow> {
     Ok(EipRow {
@@ -283,6 +285,7 @@ fn eip_from_row(r: &Row<'_>) -> rusqlite::Result<EipRow> {
         instance_region_id: r.get(20)?,
         tags: Vec::new(),
         version: r.get(21)?,
+        private_vswitch_id: r.get(22)?,
     })
 }
 
@@ -366,7 +369,8 @@ fn sg_from_row(r: &Row<'_>) -> rusqlite::Result<SecurityGroupRow> {
     })
 }
 
-const ENI_COLS: &str = "id, account_id, region_id, zone_id, vpc_id, vswitch_id, instance_id, kind, mac, status, name, security_group_id, created_at";
+const ENI_COLS: &str = "id, account_id, region_id, zone_id, vpc_id, vswitch_id, instance_id, kind, mac, status, name, \
+    security_group_id, created_at, description";
 
 fn eni_from_row(r: &Row<'_>) -> rusqlite::Result<EniRow> {
     Ok(EniRow {
@@ -377,17 +381,23 @@ fn eni_from_row(r: &Row<'_>) -> rusqlite::Result<EniRow> {
         vpc_id: r.get(4)?,
         vswitch_id: r.get(5)?,
         instance_id: r.get(6)?,
-        kind: r.get(7)?,
+        kind: parse_enum("kind", r.get(7)?, EniType::parse)?,
         mac: r.get(8)?,
-        status: r.get(9)?,
+        status: parse_enum("status", r.get(9)?, EniStatus::parse)?,
         name: r.get(10)?,
         security_group_id: r.get(11)?,
         created_at: r.get(12)?,
+        description: r.get(13)?,
     })
 }
 
 fn pip_from_row(r: &Row<'_>) -> rusqlite::Result<PrivateIpRow> {
-    Ok(PrivateIpRow { vswitch_id: r.get(0)?, ip: r.get(1)?, eni_id: r.get(2)?, is_primary: r.get::<_, i64>(3)? != 0 })
+    Ok(PrivateIpRow {
+        vswitch_id: r.get(0)?,
+        ip: r.get(1)?,
+        holder_id: r.get(2)?,
+        is_primary: r.get::<_, i64>(3)? != 0,
+    })
 }
 
 fn address_from_row(r: &Row<'_>) -> rusqlite::Result<AddressRow> {
@@ -398,6 +408,113 @@ fn address_from_row(r: &Row<'_>) -> rusqlite::Result<AddressRow> {
         holder_id: r.get(3)?,
         last_account_id: r.get(4)?,
         released_at: r.get(5)?,
+    })
+}
+
+const NAT_COLS: &str = "id, account_id, region_id, vpc_id, vswitch_id, zone_id, name, description, status, \
+    network_type, eip_bind_mode, snat_table_id, forward_table_id, full_nat_table_id, eni_id, private_ip, created_at";
+
+fn nat_from_row(r: &Row<'_>) -> rusqlite::Result<NatGatewayRow> {
+    Ok(NatGatewayRow {
+        id: r.get(0)?,
+        account_id: r.get(1)?,
+        region_id: r.get(2)?,
+        vpc_id: r.get(3)?,
+        vswitch_id: r.get(4)?,
+        zone_id: r.get(5)?,
+        name: r.get(6)?,
+        description: r.get(7)?,
+        status: parse_enum("status", r.get(8)?, NatGatewayStatus::parse)?,
+        network_type: parse_enum("network_type", r.get(9)?, NatNetworkType::parse)?,
+        eip_bind_mode: parse_enum("eip_bind_mode", r.get(10)?, NatEipBindMode::parse)?,
+        snat_table_id: r.get(11)?,
+        forward_table_id: r.get(12)?,
+        full_nat_table_id: r.get(13)?,
+        eni_id: r.get(14)?,
+        private_ip: r.get(15)?,
+        created_at: r.get(16)?,
+    })
+}
+
+const SNAT_COLS: &str =
+    "id, account_id, nat_gateway_id, snat_table_id, snat_ips, source_vswitch_id, source_cidr, name, created_at";
+
+fn snat_from_row(r: &Row<'_>) -> rusqlite::Result<SnatEntryRow> {
+    Ok(SnatEntryRow {
+        id: r.get(0)?,
+        account_id: r.get(1)?,
+        nat_gateway_id: r.get(2)?,
+        snat_table_id: r.get(3)?,
+        snat_ips: r.get(4)?,
+        source_vswitch_id: r.get(5)?,
+        source_cidr: r.get(6)?,
+        name: r.get(7)?,
+        created_at: r.get(8)?,
+    })
+}
+
+const FWD_COLS: &str = "id, account_id, nat_gateway_id, forward_table_id, external_ip, external_port, internal_ip, \
+    internal_port, ip_protocol, name, created_at";
+
+fn fwd_from_row(r: &Row<'_>) -> rusqlite::Result<ForwardEntryRow> {
+    Ok(ForwardEntryRow {
+        id: r.get(0)?,
+        account_id: r.get(1)?,
+        nat_gateway_id: r.get(2)?,
+        forward_table_id: r.get(3)?,
+        external_ip: r.get(4)?,
+        external_port: r.get(5)?,
+        internal_ip: r.get(6)?,
+        internal_port: r.get(7)?,
+        ip_protocol: parse_enum("ip_protocol", r.get(8)?, IpProtocol::parse)?,
+        name: r.get(9)?,
+        created_at: r.get(10)?,
+    })
+}
+
+const HAVIP_COLS: &str = "id, account_id, region_id, vpc_id, vswitch_id, ip, status, name, description, created_at";
+
+fn havip_from_row(r: &Row<'_>) -> rusqlite::Result<HaVipRow> {
+    Ok(HaVipRow {
+        id: r.get(0)?,
+        account_id: r.get(1)?,
+        region_id: r.get(2)?,
+        vpc_id: r.get(3)?,
+        vswitch_id: r.get(4)?,
+        ip: r.get(5)?,
+        status: parse_enum("status", r.get(6)?, HaVipStatus::parse)?,
+        name: r.get(7)?,
+        description: r.get(8)?,
+        created_at: r.get(9)?,
+    })
+}
+
+fn member_from_row(r: &Row<'_>) -> rusqlite::Result<HaVipMemberRow> {
+    Ok(HaVipMemberRow {
+        havip_id: r.get(0)?,
+        instance_id: r.get(1)?,
+        instance_type: parse_enum("instance_type", r.get(2)?, AssociatedInstanceType::parse)?,
+        created_at: r.get(3)?,
+    })
+}
+
+const LB_COLS: &str =
+    "id, account_id, region_id, kind, address_type, vpc_id, vswitch_id, address, name, spec, status, created_at";
+
+fn lb_from_row(r: &Row<'_>) -> rusqlite::Result<LoadBalancerRow> {
+    Ok(LoadBalancerRow {
+        id: r.get(0)?,
+        account_id: r.get(1)?,
+        region_id: r.get(2)?,
+        kind: parse_enum("kind", r.get(3)?, LoadBalancerKind::parse)?,
+        address_type: parse_enum("address_type", r.get(4)?, LbAddressType::parse)?,
+        vpc_id: r.get(5)?,
+        vswitch_id: r.get(6)?,
+        address: r.get(7)?,
+        name: r.get(8)?,
+        spec: r.get(9)?,
+        status: r.get(10)?,
+        created_at: r.get(11)?,
     })
 }
 
@@ -761,7 +878,9 @@ impl Tx for SqliteTx<'_> {
 
     fn eni_insert(&mut self, r: &EniRow) -> StoreResult<()> {
         self.exec(
-            &format!("INSERT INTO eni ({ENI_COLS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)"),
+            &format!(
+                "INSERT INTO eni ({ENI_COLS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)"
+            ),
             params![
                 r.id,
                 r.account_id,
@@ -770,12 +889,13 @@ impl Tx for SqliteTx<'_> {
                 r.vpc_id,
                 r.vswitch_id,
                 r.instance_id,
-                r.kind,
+                r.kind.as_str(),
                 r.mac,
-                r.status,
+                r.status.as_str(),
                 r.name,
                 r.security_group_id,
-                r.created_at
+                r.created_at,
+                r.description
             ],
         )
         .map(drop)
@@ -783,7 +903,7 @@ impl Tx for SqliteTx<'_> {
 
     fn eni_list_by_instance(&mut self, instance: &str) -> StoreResult<Vec<EniRow>> {
         self.list(
-            &format!("SELECT {ENI_COLS} FROM eni WHERE instance_id = ?1 ORDER BY kind DESC, created_at, id"),
+            &format!("SELECT {ENI_COLS} FROM eni WHERE instance_id = ?1 ORDER BY kind, created_at, id"),
             [instance],
             eni_from_row,
         )
@@ -794,13 +914,13 @@ impl Tx for SqliteTx<'_> {
     }
 
     fn eni_delete(&mut self, id: &str) -> StoreResult<()> {
-        self.exec("DELETE FROM private_ip WHERE eni_id = ?1", [id])?;
+        self.exec("DELETE FROM private_ip WHERE holder_id = ?1", [id])?;
         self.exec("DELETE FROM eni WHERE id = ?1", [id]).map(drop)
     }
 
     fn private_ip_list_vswitch(&mut self, vswitch: &str) -> StoreResult<Vec<PrivateIpRow>> {
         self.list(
-            "SELECT vswitch_id, ip, eni_id, is_primary FROM private_ip WHERE vswitch_id = ?1",
+            "SELECT vswitch_id, ip, holder_id, is_primary FROM private_ip WHERE vswitch_id = ?1",
             [vswitch],
             pip_from_row,
         )
@@ -808,7 +928,7 @@ impl Tx for SqliteTx<'_> {
 
     fn private_ip_list_eni(&mut self, eni: &str) -> StoreResult<Vec<PrivateIpRow>> {
         self.list(
-            "SELECT vswitch_id, ip, eni_id, is_primary FROM private_ip WHERE eni_id = ?1 ORDER BY is_primary DESC, ip",
+            "SELECT vswitch_id, ip, holder_id, is_primary FROM private_ip WHERE holder_id = ?1 ORDER BY is_primary DESC, ip",
             [eni],
             pip_from_row,
         )
@@ -816,17 +936,48 @@ impl Tx for SqliteTx<'_> {
 
     fn private_ip_insert(&mut self, r: &PrivateIpRow) -> StoreResult<()> {
         self.exec(
-            "INSERT INTO private_ip (vswitch_id, ip, eni_id, is_primary) VALUES (?1, ?2, ?3, ?4)",
-            params![r.vswitch_id, r.ip, r.eni_id, b(r.is_primary)],
+            "INSERT INTO private_ip (vswitch_id, ip, holder_id, is_primary) VALUES (?1, ?2, ?3, ?4)",
+            params![r.vswitch_id, r.ip, r.holder_id, b(r.is_primary)],
         )
         .map(drop)
+    }
+
+    fn private_ip_delete(&mut self, vswitch: &str, ip: &str) -> StoreResult<()> {
+        self.exec("DELETE FROM private_ip WHERE vswitch_id = ?1 AND ip = ?2", [vswitch, ip]).map(drop)
+    }
+
+    fn private_ip_delete_holder(&mut self, holder: &str) -> StoreResult<()> {
+        self.exec("DELETE FROM private_ip WHERE holder_id = ?1", [holder]).map(drop)
+    }
+
+    fn eni_get(&mut self, id: &str) -> StoreResult<Option<EniRow>> {
+        self.one(&format!("SELECT {ENI_COLS} FROM eni WHERE id = ?1"), [id], eni_from_row)
+    }
+
+    fn eni_update(&mut self, r: &EniRow) -> StoreResult<()> {
+        self.exec(
+            "UPDATE eni SET instance_id = ?2, status = ?3, name = ?4, description = ?5, security_group_id = ?6 \
+             WHERE id = ?1",
+            params![r.id, r.instance_id, r.status.as_str(), r.name, r.description, r.security_group_id],
+        )
+        .map(drop)
+    }
+
+    fn eni_list(&mut self, account: &str, region: &str) -> StoreResult<Vec<EniRow>> {
+        self.list(
+            &format!(
+                "SELECT {ENI_COLS} FROM eni WHERE account_id = ?1 AND region_id = ?2 ORDER BY created_at, kind, id"
+            ),
+            [account, region],
+            eni_from_row,
+        )
     }
 
     fn eip_insert(&mut self, r: &EipRow) -> StoreResult<()> {
         self.exec(
             &format!(
                 "INSERT INTO eip ({EIP_COLS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, \
-                 ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22)"
+                 ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23)"
             ),
             params![
                 r.id,
@@ -850,7 +1001,8 @@ impl Tx for SqliteTx<'_> {
                 r.private_ip,
                 r.mode.map(|m| m.as_str()),
                 r.instance_region_id,
-                r.version
+                r.version,
+                r.private_vswitch_id
             ],
         )?;
         if !r.tags.is_empty() {
@@ -879,7 +1031,7 @@ impl Tx for SqliteTx<'_> {
         self.exec(
             "UPDATE eip SET status = ?2, name = ?3, description = ?4, bandwidth = ?5, internet_charge_type = ?6, \
              expired_at = ?7, deletion_protection = ?8, instance_type = ?9, instance_id = ?10, private_ip = ?11, \
-             mode = ?12, instance_region_id = ?13, version = ?14 WHERE id = ?1",
+             mode = ?12, instance_region_id = ?13, version = ?14, private_vswitch_id = ?15 WHERE id = ?1",
             params![
                 r.id,
                 r.status.as_str(),
@@ -894,7 +1046,8 @@ impl Tx for SqliteTx<'_> {
                 r.private_ip,
                 r.mode.map(|m| m.as_str()),
                 r.instance_region_id,
-                r.version
+                r.version,
+                r.private_vswitch_id
             ],
         )?;
         if old_tags != r.tags {
@@ -912,6 +1065,18 @@ impl Tx for SqliteTx<'_> {
         let mut rows = self.list(
             &format!("SELECT {EIP_COLS} FROM eip WHERE instance_id = ?1 ORDER BY allocated_at, id"),
             [target],
+            eip_from_row,
+        )?;
+        self.load_tags(&mut rows)?;
+        Ok(rows)
+    }
+
+    fn eip_list_by_private_ip(&mut self, vswitch: &str, ip: &str) -> StoreResult<Vec<EipRow>> {
+        let mut rows = self.list(
+            &format!(
+                "SELECT {EIP_COLS} FROM eip WHERE private_vswitch_id = ?1 AND private_ip = ?2 ORDER BY allocated_at, id"
+            ),
+            [vswitch, ip],
             eip_from_row,
         )?;
         self.load_tags(&mut rows)?;
@@ -969,6 +1134,318 @@ impl Tx for SqliteTx<'_> {
 
     fn eip_count(&mut self, account: &str, region: &str) -> StoreResult<i64> {
         self.count("SELECT COUNT(*) FROM eip WHERE account_id = ?1 AND region_id = ?2", [account, region])
+    }
+
+    fn nat_insert(&mut self, r: &NatGatewayRow) -> StoreResult<()> {
+        self.exec(
+            &format!(
+                "INSERT INTO nat_gateway ({NAT_COLS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, \
+                 ?14, ?15, ?16, ?17)"
+            ),
+            params![
+                r.id,
+                r.account_id,
+                r.region_id,
+                r.vpc_id,
+                r.vswitch_id,
+                r.zone_id,
+                r.name,
+                r.description,
+                r.status.as_str(),
+                r.network_type.as_str(),
+                r.eip_bind_mode.as_str(),
+                r.snat_table_id,
+                r.forward_table_id,
+                r.full_nat_table_id,
+                r.eni_id,
+                r.private_ip,
+                r.created_at
+            ],
+        )
+        .map(drop)
+    }
+
+    fn nat_get(&mut self, id: &str) -> StoreResult<Option<NatGatewayRow>> {
+        self.one(&format!("SELECT {NAT_COLS} FROM nat_gateway WHERE id = ?1"), [id], nat_from_row)
+    }
+
+    fn nat_get_by_table(&mut self, table: &str) -> StoreResult<Option<NatGatewayRow>> {
+        self.one(
+            &format!("SELECT {NAT_COLS} FROM nat_gateway WHERE snat_table_id = ?1 OR forward_table_id = ?1"),
+            [table],
+            nat_from_row,
+        )
+    }
+
+    fn nat_update(&mut self, r: &NatGatewayRow) -> StoreResult<()> {
+        self.exec(
+            "UPDATE nat_gateway SET name = ?2, description = ?3, status = ?4, created_at = ?5 WHERE id = ?1",
+            params![r.id, r.name, r.description, r.status.as_str(), r.created_at],
+        )
+        .map(drop)
+    }
+
+    fn nat_delete(&mut self, id: &str) -> StoreResult<()> {
+        self.exec("DELETE FROM nat_gateway WHERE id = ?1", [id]).map(drop)
+    }
+
+    fn nat_list(&mut self, account: &str, region: &str) -> StoreResult<Vec<NatGatewayRow>> {
+        self.list(
+            &format!(
+                "SELECT {NAT_COLS} FROM nat_gateway WHERE account_id = ?1 AND region_id = ?2 ORDER BY created_at, id"
+            ),
+            [account, region],
+            nat_from_row,
+        )
+    }
+
+    fn snat_insert(&mut self, r: &SnatEntryRow) -> StoreResult<()> {
+        self.exec(
+            &format!("INSERT INTO snat_entry ({SNAT_COLS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"),
+            params![
+                r.id,
+                r.account_id,
+                r.nat_gateway_id,
+                r.snat_table_id,
+                r.snat_ips,
+                r.source_vswitch_id,
+                r.source_cidr,
+                r.name,
+                r.created_at
+            ],
+        )
+        .map(drop)
+    }
+
+    fn snat_get(&mut self, id: &str) -> StoreResult<Option<SnatEntryRow>> {
+        self.one(&format!("SELECT {SNAT_COLS} FROM snat_entry WHERE id = ?1"), [id], snat_from_row)
+    }
+
+    fn snat_delete(&mut self, id: &str) -> StoreResult<()> {
+        self.exec("DELETE FROM snat_entry WHERE id = ?1", [id]).map(drop)
+    }
+
+    fn snat_list(&mut self, nat: &str) -> StoreResult<Vec<SnatEntryRow>> {
+        self.list(
+            &format!("SELECT {SNAT_COLS} FROM snat_entry WHERE nat_gateway_id = ?1 ORDER BY created_at, id"),
+            [nat],
+            snat_from_row,
+        )
+    }
+
+    fn forward_insert(&mut self, r: &ForwardEntryRow) -> StoreResult<()> {
+        self.exec(
+            &format!("INSERT INTO forward_entry ({FWD_COLS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"),
+            params![
+                r.id,
+                r.account_id,
+                r.nat_gateway_id,
+                r.forward_table_id,
+                r.external_ip,
+                r.external_port,
+                r.internal_ip,
+                r.internal_port,
+                r.ip_protocol.as_str(),
+                r.name,
+                r.created_at
+            ],
+        )
+        .map(drop)
+    }
+
+    fn forward_get(&mut self, id: &str) -> StoreResult<Option<ForwardEntryRow>> {
+        self.one(&format!("SELECT {FWD_COLS} FROM forward_entry WHERE id = ?1"), [id], fwd_from_row)
+    }
+
+    fn forward_delete(&mut self, id: &str) -> StoreResult<()> {
+        self.exec("DELETE FROM forward_entry WHERE id = ?1", [id]).map(drop)
+    }
+
+    fn forward_list(&mut self, nat: &str) -> StoreResult<Vec<ForwardEntryRow>> {
+        self.list(
+            &format!("SELECT {FWD_COLS} FROM forward_entry WHERE nat_gateway_id = ?1 ORDER BY created_at, id"),
+            [nat],
+            fwd_from_row,
+        )
+    }
+
+    fn havip_insert(&mut self, r: &HaVipRow) -> StoreResult<()> {
+        self.exec(
+            &format!("INSERT INTO havip ({HAVIP_COLS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"),
+            params![
+                r.id,
+                r.account_id,
+                r.region_id,
+                r.vpc_id,
+                r.vswitch_id,
+                r.ip,
+                r.status.as_str(),
+                r.name,
+                r.description,
+                r.created_at
+            ],
+        )
+        .map(drop)
+    }
+
+    fn havip_get(&mut self, id: &str) -> StoreResult<Option<HaVipRow>> {
+        self.one(&format!("SELECT {HAVIP_COLS} FROM havip WHERE id = ?1"), [id], havip_from_row)
+    }
+
+    fn havip_update(&mut self, r: &HaVipRow) -> StoreResult<()> {
+        self.exec(
+            "UPDATE havip SET status = ?2, name = ?3, description = ?4 WHERE id = ?1",
+            params![r.id, r.status.as_str(), r.name, r.description],
+        )
+        .map(drop)
+    }
+
+    fn havip_delete(&mut self, id: &str) -> StoreResult<()> {
+        self.exec("DELETE FROM havip_member WHERE havip_id = ?1", [id])?;
+        self.exec("DELETE FROM havip WHERE id = ?1", [id]).map(drop)
+    }
+
+    fn havip_list(&mut self, account: &str, region: &str) -> StoreResult<Vec<HaVipRow>> {
+        self.list(
+            &format!("SELECT {HAVIP_COLS} FROM havip WHERE account_id = ?1 AND region_id = ?2 ORDER BY created_at, id"),
+            [account, region],
+            havip_from_row,
+        )
+    }
+
+    fn havip_count(&mut self, account: &str) -> StoreResult<i64> {
+        self.count("SELECT COUNT(*) FROM havip WHERE account_id = ?1", [account])
+    }
+
+    fn havip_member_insert(&mut self, r: &HaVipMemberRow) -> StoreResult<()> {
+        self.exec(
+            "INSERT INTO havip_member (havip_id, instance_id, instance_type, created_at) VALUES (?1, ?2, ?3, ?4)",
+            params![r.havip_id, r.instance_id, r.instance_type.as_str(), r.created_at],
+        )
+        .map(drop)
+    }
+
+    fn havip_member_delete(&mut self, havip: &str, instance: &str) -> StoreResult<()> {
+        self.exec("DELETE FROM havip_member WHERE havip_id = ?1 AND instance_id = ?2", [havip, instance]).map(drop)
+    }
+
+    fn havip_member_list(&mut self, havip: &str) -> StoreResult<Vec<HaVipMemberRow>> {
+        self.list(
+            "SELECT havip_id, instance_id, instance_type, created_at FROM havip_member WHERE havip_id = ?1 \
+             ORDER BY created_at, instance_id",
+            [havip],
+            member_from_row,
+        )
+    }
+
+    fn havip_member_list_by_instance(&mut self, instance: &str) -> StoreResult<Vec<HaVipMemberRow>> {
+        self.list(
+            "SELECT havip_id, instance_id, instance_type, created_at FROM havip_member WHERE instance_id = ?1 \
+             ORDER BY created_at, havip_id",
+            [instance],
+            member_from_row,
+        )
+    }
+
+    fn quota_get(&mut self, account: &str, name: &str) -> StoreResult<Option<i64>> {
+        self.one("SELECT value FROM quota WHERE account_id = ?1 AND name = ?2", [account, name], |r| r.get(0))
+    }
+
+    fn quota_set(&mut self, account: &str, name: &str, value: i64) -> StoreResult<()> {
+        self.exec("DELETE FROM quota WHERE account_id = ?1 AND name = ?2", [account, name])?;
+        self.exec("INSERT INTO quota (account_id, name, value) VALUES (?1, ?2, ?3)", params![account, name, value])
+            .map(drop)
+    }
+
+    fn lb_insert(&mut self, r: &LoadBalancerRow) -> StoreResult<()> {
+        self.exec(
+            &format!(
+                "INSERT INTO load_balancer ({LB_COLS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)"
+            ),
+            params![
+                r.id,
+                r.account_id,
+                r.region_id,
+                r.kind.as_str(),
+                r.address_type.as_str(),
+                r.vpc_id,
+                r.vswitch_id,
+                r.address,
+                r.name,
+                r.spec,
+                r.status,
+                r.created_at
+            ],
+        )
+        .map(drop)
+    }
+
+    fn lb_get(&mut self, id: &str) -> StoreResult<Option<LoadBalancerRow>> {
+        self.one(&format!("SELECT {LB_COLS} FROM load_balancer WHERE id = ?1"), [id], lb_from_row)
+    }
+
+    fn lb_update(&mut self, r: &LoadBalancerRow) -> StoreResult<()> {
+        self.exec(
+            "UPDATE load_balancer SET address_type = ?2, address = ?3, name = ?4, status = ?5 WHERE id = ?1",
+            params![r.id, r.address_type.as_str(), r.address, r.name, r.status],
+        )
+        .map(drop)
+    }
+
+    fn lb_delete(&mut self, id: &str) -> StoreResult<()> {
+        self.exec("DELETE FROM lb_zone WHERE lb_id = ?1", [id])?;
+        self.exec("DELETE FROM load_balancer WHERE id = ?1", [id]).map(drop)
+    }
+
+    fn lb_list(&mut self, account: &str, region: &str, kind: &str) -> StoreResult<Vec<LoadBalancerRow>> {
+        self.list(
+            &format!(
+                "SELECT {LB_COLS} FROM load_balancer WHERE account_id = ?1 AND region_id = ?2 AND kind = ?3 \
+                 ORDER BY created_at, id"
+            ),
+            [account, region, kind],
+            lb_from_row,
+        )
+    }
+
+    fn lb_list_all_regions(&mut self, account: &str, kind: &str) -> StoreResult<Vec<LoadBalancerRow>> {
+        self.list(
+            &format!("SELECT {LB_COLS} FROM load_balancer WHERE account_id = ?1 AND kind = ?2 ORDER BY created_at, id"),
+            [account, kind],
+            lb_from_row,
+        )
+    }
+
+    fn lb_zone_insert(&mut self, r: &LbZoneRow) -> StoreResult<()> {
+        self.exec(
+            "INSERT INTO lb_zone (lb_id, zone_id, vswitch_id, private_ip, allocation_id) VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![r.lb_id, r.zone_id, r.vswitch_id, r.private_ip, r.allocation_id],
+        )
+        .map(drop)
+    }
+
+    fn lb_zone_update(&mut self, r: &LbZoneRow) -> StoreResult<()> {
+        self.exec(
+            "UPDATE lb_zone SET allocation_id = ?3 WHERE lb_id = ?1 AND zone_id = ?2",
+            params![r.lb_id, r.zone_id, r.allocation_id],
+        )
+        .map(drop)
+    }
+
+    fn lb_zone_list(&mut self, lb: &str) -> StoreResult<Vec<LbZoneRow>> {
+        self.list(
+            "SELECT lb_id, zone_id, vswitch_id, private_ip, allocation_id FROM lb_zone WHERE lb_id = ?1 ORDER BY zone_id",
+            [lb],
+            |r| {
+                Ok(LbZoneRow {
+                    lb_id: r.get(0)?,
+                    zone_id: r.get(1)?,
+                    vswitch_id: r.get(2)?,
+                    private_ip: r.get(3)?,
+                    allocation_id: r.get(4)?,
+                })
+            },
+        )
     }
 
     fn task_insert(&mut self, r: &TaskRow) -> StoreResult<()> {
@@ -1084,6 +1561,47 @@ impl Tx for DeadTx {
         private_ip_list_vswitch(a: &str) -> Vec<PrivateIpRow>;
         private_ip_list_eni(a: &str) -> Vec<PrivateIpRow>;
         private_ip_insert(a: &PrivateIpRow) -> ();
+        private_ip_delete(a: &str, b: &str) -> ();
+        private_ip_delete_holder(a: &str) -> ();
+        eni_get(a: &str) -> Option<EniRow>;
+        eni_update(a: &EniRow) -> ();
+        eni_list(a: &str, b: &str) -> Vec<EniRow>;
+        eip_list_by_private_ip(a: &str, b: &str) -> Vec<EipRow>;
+        nat_insert(a: &NatGatewayRow) -> ();
+        nat_get(a: &str) -> Option<NatGatewayRow>;
+        nat_get_by_table(a: &str) -> Option<NatGatewayRow>;
+        nat_update(a: &NatGatewayRow) -> ();
+        nat_delete(a: &str) -> ();
+        nat_list(a: &str, b: &str) -> Vec<NatGatewayRow>;
+        snat_insert(a: &SnatEntryRow) -> ();
+        snat_get(a: &str) -> Option<SnatEntryRow>;
+        snat_delete(a: &str) -> ();
+        snat_list(a: &str) -> Vec<SnatEntryRow>;
+        forward_insert(a: &ForwardEntryRow) -> ();
+        forward_get(a: &str) -> Option<ForwardEntryRow>;
+        forward_delete(a: &str) -> ();
+        forward_list(a: &str) -> Vec<ForwardEntryRow>;
+        havip_insert(a: &HaVipRow) -> ();
+        havip_get(a: &str) -> Option<HaVipRow>;
+        havip_update(a: &HaVipRow) -> ();
+        havip_delete(a: &str) -> ();
+        havip_list(a: &str, b: &str) -> Vec<HaVipRow>;
+        havip_count(a: &str) -> i64;
+        havip_member_insert(a: &HaVipMemberRow) -> ();
+        havip_member_delete(a: &str, b: &str) -> ();
+        havip_member_list(a: &str) -> Vec<HaVipMemberRow>;
+        havip_member_list_by_instance(a: &str) -> Vec<HaVipMemberRow>;
+        quota_get(a: &str, b: &str) -> Option<i64>;
+        quota_set(a: &str, b: &str, c: i64) -> ();
+        lb_insert(a: &LoadBalancerRow) -> ();
+        lb_get(a: &str) -> Option<LoadBalancerRow>;
+        lb_update(a: &LoadBalancerRow) -> ();
+        lb_delete(a: &str) -> ();
+        lb_list(a: &str, b: &str, c: &str) -> Vec<LoadBalancerRow>;
+        lb_list_all_regions(a: &str, b: &str) -> Vec<LoadBalancerRow>;
+        lb_zone_insert(a: &LbZoneRow) -> ();
+        lb_zone_update(a: &LbZoneRow) -> ();
+        lb_zone_list(a: &str) -> Vec<LbZoneRow>;
         eip_insert(a: &EipRow) -> ();
         eip_get(a: &str) -> Option<EipRow>;
         eip_update(a: &EipRow) -> ();

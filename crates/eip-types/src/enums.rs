@@ -88,6 +88,10 @@ wire_enum!(
         NetworkInterface => "NetworkInterface",
         /// An IP address in a VPC with an IPv4 gateway.
         IpAddress => "IpAddress",
+        /// An internet-facing ALB's zone EIP (LB-02; Alibaba documents no value, this one is ours).
+        Alb => "Alb",
+        /// An internet-facing NLB's zone EIP (LB-02; ours, as for ALB).
+        Nlb => "Nlb",
     }
 );
 
@@ -140,6 +144,146 @@ wire_enum!(
         Vpc => "vpc",
         /// The legacy classic network.
         Classic => "classic",
+    }
+);
+
+wire_enum!(
+    /// Status of an elastic network interface.
+    EniStatus {
+        /// Not attached to an instance.
+        Available => "Available",
+        /// AttachNetworkInterface accepted, not yet in effect.
+        Attaching => "Attaching",
+        /// Attached to an instance.
+        InUse => "InUse",
+        /// DetachNetworkInterface accepted, not yet in effect.
+        Detaching => "Detaching",
+    }
+);
+
+impl EniStatus {
+    /// Attaching and Detaching refuse changes until their task completes.
+    pub fn is_transitional(self) -> bool {
+        match self {
+            EniStatus::Attaching | EniStatus::Detaching => true,
+            EniStatus::Available | EniStatus::InUse => false,
+        }
+    }
+}
+
+wire_enum!(
+    /// Kind of an elastic network interface (`Type`).
+    EniType {
+        /// Created with its instance and deleted with it; never detached.
+        Primary => "Primary",
+        /// Created by CreateNetworkInterface; attached and detached at will.
+        Secondary => "Secondary",
+    }
+);
+
+wire_enum!(
+    /// Status of a NAT gateway.
+    NatGatewayStatus {
+        /// Being created.
+        Creating => "Creating",
+        /// Ready.
+        Available => "Available",
+    }
+);
+
+wire_enum!(
+    /// Network type of a NAT gateway (`NetworkType`).
+    NatNetworkType {
+        /// Internet NAT gateway: takes EIPs.
+        Internet => "internet",
+        /// VPC NAT gateway: takes no EIPs.
+        Intranet => "intranet",
+    }
+);
+
+wire_enum!(
+    /// How a NAT gateway holds its EIPs (`EipBindMode`).
+    NatEipBindMode {
+        /// Multi-EIP-to-NIC visible pattern (the default).
+        MultiBinded => "MULTI_BINDED",
+        /// EIP normal pattern: each EIP takes a private IP of the vSwitch (NAT-03).
+        Nat => "NAT",
+    }
+);
+
+wire_enum!(
+    /// Protocol of a DNAT entry (`IpProtocol`).
+    IpProtocol {
+        /// TCP.
+        Tcp => "TCP",
+        /// UDP.
+        Udp => "UDP",
+        /// Every protocol (and every port).
+        Any => "Any",
+    }
+);
+
+wire_enum!(
+    /// Status of a HaVip.
+    HaVipStatus {
+        /// Being created.
+        Creating => "Creating",
+        /// Ready, associated with no instance.
+        Available => "Available",
+        /// Associated with at least one instance or ENI.
+        InUse => "InUse",
+    }
+);
+
+wire_enum!(
+    /// The three load balancer products.
+    LoadBalancerKind {
+        /// Classic load balancer (SLB 2014-05-15, `lb-`).
+        Clb => "clb",
+        /// Application load balancer (ALB 2020-06-16, `alb-`).
+        Alb => "alb",
+        /// Network load balancer (NLB 2022-04-30, `nlb-`).
+        Nlb => "nlb",
+    }
+);
+
+wire_enum!(
+    /// Whether a load balancer faces the internet (stored in lower case; ALB and NLB
+    /// spell it `Internet`/`Intranet` on the wire).
+    LbAddressType {
+        /// Internet-facing.
+        Internet => "internet",
+        /// Internal-facing.
+        Intranet => "intranet",
+    }
+);
+
+impl LbAddressType {
+    /// ALB/NLB spelling.
+    pub fn capitalized(self) -> &'static str {
+        match self {
+            LbAddressType::Internet => "Internet",
+            LbAddressType::Intranet => "Intranet",
+        }
+    }
+
+    /// Parses either spelling.
+    pub fn parse_any_case(s: &str) -> Option<Self> {
+        match s {
+            "internet" | "Internet" => Some(LbAddressType::Internet),
+            "intranet" | "Intranet" => Some(LbAddressType::Intranet),
+            _ => None,
+        }
+    }
+}
+
+wire_enum!(
+    /// Status of an ALB or NLB (CLBs are `active` from creation).
+    LbStatus {
+        /// Being created.
+        Provisioning => "Provisioning",
+        /// Serving.
+        Active => "Active",
     }
 );
 

@@ -27,6 +27,22 @@ pub enum ResourceKind {
     AccessKey,
     /// An elastic network interface.
     NetworkInterface,
+    /// A NAT gateway.
+    NatGateway,
+    /// A NAT gateway's SNAT table.
+    SnatTable,
+    /// A NAT gateway's forward (DNAT) table.
+    ForwardTable,
+    /// An SNAT entry.
+    SnatEntry,
+    /// A DNAT entry.
+    ForwardEntry,
+    /// A HaVip.
+    HaVip,
+    /// A load balancer (CLB, ALB or NLB).
+    LoadBalancer,
+    /// An account (admin commands).
+    Account,
 }
 
 /// What a delete would leave dangling.
@@ -40,6 +56,14 @@ pub enum DependencyKind {
     VSwitchHasInstance,
     /// A security group still has instances.
     SecurityGroupHasInstance,
+    /// A NAT gateway still holds EIPs.
+    NatGatewayHasEip,
+    /// A NAT gateway still has SNAT entries.
+    NatGatewayHasSnatEntry,
+    /// A NAT gateway still has DNAT entries.
+    NatGatewayHasForwardEntry,
+    /// A HaVip still has an EIP or instances.
+    HaVipInUse,
 }
 
 /// Every refusal the control plane can give.
@@ -127,6 +151,69 @@ pub enum Error {
     InstanceAlreadyHasPublicIp,
     /// The zone exists but is not in the region / VPC mismatch etc.
     OperationDenied(String),
+    /// An ENI would hold more private IPs than allowed (unattached: 10 secondary;
+    /// attached: the instance type's `EniPrivateIpAddressQuantity - 1`).
+    Ipv4CountExceeded,
+    /// The instance already has as many ENIs as its type allows (ENI-02).
+    EniPerInstanceLimitExceeded,
+    /// The ENI and the instance are in different VPCs.
+    EniVpcMismatch,
+    /// The ENI and the instance are in different zones.
+    EniZoneMismatch,
+    /// The ENI's status does not allow the ECS operation.
+    InvalidEniState,
+    /// The ENI is attaching or detaching: no EIP operation until it settles.
+    EniStatusNotSupport,
+    /// DetachNetworkInterface on a primary ENI.
+    DetachPrimaryEni,
+    /// DeleteNetworkInterface while an EIP is on the ENI.
+    EniHasEip,
+    /// UnassignPrivateIpAddresses of an address an EIP maps to.
+    PrivateIpHasEip,
+    /// Visible mode on a primary or attached ENI, or unassociating BINDED while attached.
+    EniAttached,
+    /// BINDED on an ENI with secondary private IPs.
+    EniHasSubIp,
+    /// Two visible modes (or BINDED with anything else) on one ENI.
+    ModeConflict,
+    /// NAT and MULTI_BINDED EIPs on one ENI.
+    EipBindModeConflict,
+    /// More than 10 MULTI_BINDED EIPs on one ENI.
+    MultiBindedQuotaExceeded,
+    /// More NAT-mode EIPs than the ENI has free private IPs (batch).
+    EniEipQuotaExceeded,
+    /// A visible mode for a target that is not an ENI.
+    DirectEipBindType,
+    /// The NAT gateway is not Available.
+    IncorrectNatGatewayStatus,
+    /// A VPC (intranet) NAT gateway takes no EIPs.
+    UnsupportedEipBindMode,
+    /// More than 20 EIPs on a NAT gateway (NAT-02).
+    NatEipQuotaExceeded,
+    /// More than 10 pay-by-traffic EIPs on a NAT gateway.
+    NatTrafficEipQuotaExceeded,
+    /// No free private IP in the NAT gateway's vSwitch for a NAT-mode EIP (NAT-03).
+    NoAvailablePrivateIp,
+    /// The EIP is used by an SNAT entry of the gateway.
+    EipUsedBySnat,
+    /// The EIP is used by a DNAT entry of the gateway.
+    EipUsedByForward,
+    /// CreateSnatEntry with an address that is not an EIP of the gateway.
+    SnatIpNotInNatGateway,
+    /// A DNAT entry with the same external IP, port and protocol exists.
+    ForwardEntryExists,
+    /// The account may not create HaVips (quota `havip_permission` is 0, HA-02).
+    HaVipNotEnabled,
+    /// The account holds as many HaVips as quota `havip_count` allows (HA-02).
+    HaVipQuotaExceeded,
+    /// The HaVip is neither Available nor InUse (HA-04).
+    IncorrectHaVipStatus,
+    /// An EIP on an internet-facing CLB.
+    InternetLoadBalancer,
+    /// The load balancer is not in a status that allows the change.
+    IncorrectLoadBalancerStatus,
+    /// AssociateEipAddress (or UnassociateEipAddress) with an ALB or NLB (LB-02).
+    BindInstanceNotSupported(String),
     /// The store is busy; safe to retry.
     ServiceUnavailable,
     /// A bug or an I/O failure; the message is for logs.

@@ -72,6 +72,11 @@ define_id!(
     "acc"
 );
 define_id!(
+    /// An application load balancer (ALB 2020-06-16).
+    AlbId,
+    "alb"
+);
+define_id!(
     /// An Elastic IP address (`AllocationId`).
     EipId,
     "eip"
@@ -82,9 +87,49 @@ define_id!(
     "eni"
 );
 define_id!(
+    /// A DNAT entry of a NAT gateway's forward table.
+    ForwardEntryId,
+    "fwd"
+);
+define_id!(
+    /// The forward (DNAT) table of a NAT gateway.
+    ForwardTableId,
+    "ftb"
+);
+define_id!(
+    /// The FULLNAT table of a NAT gateway (reported, never used).
+    FullNatTableId,
+    "fulltb"
+);
+define_id!(
+    /// A high-availability virtual IP.
+    HaVipId,
+    "havip"
+);
+define_id!(
     /// An ECS instance.
     InstanceId,
     "i"
+);
+define_id!(
+    /// An asynchronous job of ALB/NLB (UpdateLoadBalancerAddressTypeConfig, DeleteLoadBalancer).
+    JobId,
+    "job"
+);
+define_id!(
+    /// A classic load balancer (CLB, SLB 2014-05-15).
+    LoadBalancerId,
+    "lb"
+);
+define_id!(
+    /// A NAT gateway.
+    NatGatewayId,
+    "ngw"
+);
+define_id!(
+    /// A network load balancer (NLB 2022-04-30).
+    NlbId,
+    "nlb"
 );
 define_id!(
     /// A route table (returned by CreateVpc).
@@ -95,6 +140,16 @@ define_id!(
     /// A security group.
     SecurityGroupId,
     "sg"
+);
+define_id!(
+    /// An SNAT entry of a NAT gateway's SNAT table.
+    SnatEntryId,
+    "snat"
+);
+define_id!(
+    /// The SNAT table of a NAT gateway.
+    SnatTableId,
+    "stb"
 );
 define_id!(
     /// A virtual router (returned by CreateVpc).
@@ -111,7 +166,6 @@ define_id!(
     VpcId,
     "vpc"
 );
-
 /// A resource group id. Alibaba accounts always have a default group; we
 /// accept any `rg-` id and report one default group per account.
 pub fn default_resource_group(account: &AccountId) -> String {

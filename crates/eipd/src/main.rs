@@ -1,5 +1,6 @@
 //! `eipd`: a self-hosted Elastic IP service that speaks Alibaba Cloud's RPC
-//! OpenAPI (VPC 2016-04-28, ECS 2014-05-26) on one port, so the official
+//! OpenAPI (VPC 2016-04-28, ECS 2014-05-26, SLB 2014-05-15, ALB 2020-06-16,
+//! NLB 2022-04-30) on one port, so the official
 //! SDKs work against it by changing only the endpoint.
 
 mod logbuf;
@@ -35,6 +36,44 @@ enum Command {
     /// Manage accounts in a data directory (works while the server runs).
     #[command(subcommand)]
     Account(AccountCommand),
+    /// Administer NAT gateways in a data directory (works while the server runs).
+    #[command(subcommand)]
+    Nat(NatCommand),
+    /// Set per-account quotas in a data directory (works while the server runs).
+    #[command(subcommand)]
+    Quota(QuotaCommand),
+}
+
+#[derive(Subcommand)]
+enum NatCommand {
+    /// Record when a NAT gateway was really created (importing existing gateways). Gateways
+    /// in EIP bind mode NAT created before 2022-09-19 give their EIPs no private IP (NAT-03).
+    SetCreationTime {
+        /// Data directory of the server.
+        #[arg(long, default_value = "./eipd-data", env = "EIPD_DATA_DIR")]
+        data_dir: PathBuf,
+        /// The gateway (ngw-…).
+        nat_gateway_id: String,
+        /// Creation time, YYYY-MM-DDThh:mm:ssZ (UTC).
+        time: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum QuotaCommand {
+    /// Set a quota of an account: havip_permission (1 = may create HaVips, 0 = may not)
+    /// or havip_count (most HaVips the account may hold; default 50).
+    Set {
+        /// Data directory of the server.
+        #[arg(long, default_value = "./eipd-data", env = "EIPD_DATA_DIR")]
+        data_dir: PathBuf,
+        /// Account name (or id).
+        account: String,
+        /// Quota name.
+        name: String,
+        /// New value.
+        value: i64,
+    },
 }
 
 #[derive(Subcommand)]
@@ -189,10 +228,8 @@ async fn serve(a: ServeArgs) -> Result<(), String> {
         .map_err(|e| e.to_string())
 }
 
-async fn account(cmd: AccountCommand) -> Result<(), String> {
-    let dir = match &cmd {
-        AccountCommand::Create { data_dir, .. } | AccountCommand::List { data_dir } => data_dir.clone(),
-    };
+/// A controller over an existing data directory, for admin commands.
+fn admin_controller(dir: &Path) -> Result<Arc<Controller>, String> {
     let db = dir.join("eipd.db");
     if !db.exists() {
         return Err(format!(
@@ -202,7 +239,36 @@ async fn account(cmd: AccountCommand) -> Result<(), String> {
         ));
     }
     let store = SqliteStore::open(&db).map_err(|e| format!("cannot open {}: {e}", db.display()))?;
-    let ctl = Controller::new(Arc::new(store), Arc::new(SystemClock::new(None)), Config::default());
+    Ok(Controller::new(Arc::new(store), Arc::new(SystemClock::new(None)), Config::default()))
+}
+
+async fn nat(cmd: NatCommand) -> Result<(), String> {
+    match cmd {
+        NatCommand::SetCreationTime { data_dir, nat_gateway_id, time } => {
+            let ctl = admin_controller(&data_dir)?;
+            eip_controller::nat::set_creation_time(&ctl, &nat_gateway_id, &time).await.map_err(|e| e.to_string())?;
+            println!("{nat_gateway_id}: creation time set to {time}");
+        }
+    }
+    Ok(())
+}
+
+async fn quota(cmd: QuotaCommand) -> Result<(), String> {
+    match cmd {
+        QuotaCommand::Set { data_dir, account, name, value } => {
+            let ctl = admin_controller(&data_dir)?;
+            eip_controller::quotas::set_quota(&ctl, &account, &name, value).await.map_err(|e| e.to_string())?;
+            println!("{account}: {name} = {value}");
+        }
+    }
+    Ok(())
+}
+
+async fn account(cmd: AccountCommand) -> Result<(), String> {
+    let dir = match &cmd {
+        AccountCommand::Create { data_dir, .. } | AccountCommand::List { data_dir } => data_dir.clone(),
+    };
+    let ctl = admin_controller(&dir)?;
     match cmd {
         AccountCommand::Create { name, .. } => {
             let k = accounts::create_account(&ctl, &name).await.map_err(|e| e.to_string())?;
@@ -219,17 +285,22 @@ async fn account(cmd: AccountCommand) -> Result<(), String> {
     Ok(())
 }
 
+/// Runs an admin command to completion; exits non-zero on failure.
+fn admin(f: impl std::future::Future<Output = Result<(), String>>) {
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("tokio runtime");
+    if let Err(e) = rt.block_on(f) {
+        eprintln!("eipd: {e}");
+        std::process::exit(1);
+    }
+}
+
 fn main() {
     let cli = Cli::parse();
     match cli.command {
         Command::ApiCoverage => print!("{}", eip_api::catalog::coverage_markdown()),
-        Command::Account(cmd) => {
-            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("tokio runtime");
-            if let Err(e) = rt.block_on(account(cmd)) {
-                eprintln!("eipd: {e}");
-                std::process::exit(1);
-            }
-        }
+        Command::Account(cmd) => admin(account(cmd)),
+        Command::Nat(cmd) => admin(nat(cmd)),
+        Command::Quota(cmd) => admin(quota(cmd)),
         Command::Serve(a) => {
             init_logs(&a.log_format);
             // One I/O thread: requests are short, and the store's writer has its

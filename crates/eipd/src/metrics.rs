@@ -3,7 +3,7 @@
 //! and the task backlog (read from the store at scrape time).
 
 use parking_lot::Mutex;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::fmt::Write;
 
 /// Upper bounds of the latency buckets, in seconds.
@@ -20,14 +20,15 @@ struct PerAction {
 /// All counters.
 #[derive(Default)]
 pub struct Metrics {
-    inner: Mutex<BTreeMap<(String, String), PerAction>>,
+    // Keys are the registry's static names, so recording allocates nothing.
+    inner: Mutex<HashMap<(&'static str, &'static str), PerAction>>,
 }
 
 impl Metrics {
     /// Records one request; `code` is the error code when it failed.
-    pub fn observe(&self, product: &str, action: &str, seconds: f64, code: Option<&str>) {
+    pub fn observe(&self, product: &'static str, action: &'static str, seconds: f64, code: Option<&str>) {
         let mut m = self.inner.lock();
-        let e = m.entry((product.to_owned(), action.to_owned())).or_default();
+        let e = m.entry((product, action)).or_default();
         e.requests += 1;
         e.sum_seconds += seconds;
         for (i, b) in BUCKETS.iter().enumerate() {
@@ -36,13 +37,19 @@ impl Metrics {
             }
         }
         if let Some(c) = code {
-            *e.errors.entry(c.to_owned()).or_default() += 1;
+            match e.errors.get_mut(c) {
+                Some(n) => *n += 1,
+                None => {
+                    e.errors.insert(c.to_owned(), 1);
+                }
+            }
         }
     }
 
     /// The text exposition format.
     pub fn render(&self, task_backlog: Option<i64>) -> String {
-        let m = self.inner.lock();
+        let guard = self.inner.lock();
+        let m: BTreeMap<_, _> = guard.iter().collect();
         let mut s = String::new();
         s.push_str(
             "# HELP eipd_requests_total API requests by product and action.\n# TYPE eipd_requests_total counter\n",

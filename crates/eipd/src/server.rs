@@ -102,6 +102,9 @@ fn host_id(product: Option<Product>) -> &'static str {
     match product {
         Some(Product::Vpc) => "vpc.aliyuncs.com",
         Some(Product::Ecs) => "ecs.aliyuncs.com",
+        Some(Product::Slb) => "slb.aliyuncs.com",
+        Some(Product::Alb) => "alb.aliyuncs.com",
+        Some(Product::Nlb) => "nlb.aliyuncs.com",
         None => "openeip",
     }
 }

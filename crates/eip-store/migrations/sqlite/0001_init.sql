@@ -36,7 +36,7 @@ CREATE TABLE address_pool (
 CREATE TABLE public_address (
     ip TEXT PRIMARY KEY,
     region_id TEXT NOT NULL,
-    holder_kind TEXT CHECK (holder_kind IN ('eip', 'instance')),
+    holder_kind TEXT CHECK (holder_kind IN ('eip', 'instance', 'lb')),
     holder_id TEXT,
     last_account_id TEXT,
     released_at BIGINT,
@@ -126,24 +126,32 @@ CREATE TABLE eni (
     instance_id TEXT REFERENCES instance (id),
     kind TEXT NOT NULL CHECK (kind IN ('Primary', 'Secondary')),
     mac TEXT NOT NULL UNIQUE,
-    status TEXT NOT NULL,
+    status TEXT NOT NULL CHECK (status IN ('Available', 'Attaching', 'InUse', 'Detaching')),
     name TEXT NOT NULL,
+    description TEXT NOT NULL,
     security_group_id TEXT,
-    created_at BIGINT NOT NULL
+    created_at BIGINT NOT NULL,
+    -- A primary ENI is always on its instance; an attached ENI is InUse or in transition.
+    CHECK (kind = 'Secondary' OR instance_id IS NOT NULL),
+    CHECK ((instance_id IS NULL) = (status = 'Available'))
 );
 CREATE INDEX eni_instance ON eni (instance_id);
 CREATE INDEX eni_vswitch ON eni (vswitch_id);
+CREATE INDEX eni_account_region ON eni (account_id, region_id, created_at);
 -- An instance has exactly one primary ENI.
 CREATE UNIQUE INDEX eni_one_primary ON eni (instance_id) WHERE kind = 'Primary';
 
+-- Private addresses taken in a vSwitch. The holder is an ENI (its primary
+-- and secondary IPs), a NAT gateway's own interface, a NAT-mode EIP of a
+-- NAT gateway (NAT-03: the EIP id), a HaVip, or a load balancer.
 CREATE TABLE private_ip (
     vswitch_id TEXT NOT NULL REFERENCES vswitch (id),
     ip TEXT NOT NULL,
-    eni_id TEXT NOT NULL REFERENCES eni (id),
+    holder_id TEXT NOT NULL,
     is_primary INTEGER NOT NULL CHECK (is_primary IN (0, 1)),
     PRIMARY KEY (vswitch_id, ip)
 );
-CREATE INDEX private_ip_eni ON private_ip (eni_id);
+CREATE INDEX private_ip_holder ON private_ip (holder_id);
 
 CREATE TABLE eip (
     id TEXT PRIMARY KEY,
@@ -163,13 +171,17 @@ CREATE TABLE eip (
     allocated_at BIGINT NOT NULL,
     expired_at BIGINT,
     deletion_protection INTEGER NOT NULL CHECK (deletion_protection IN (0, 1)),
-    instance_type TEXT CHECK (instance_type IN ('EcsInstance', 'SlbInstance', 'Nat', 'HaVip', 'NetworkInterface', 'IpAddress')),
+    instance_type TEXT CHECK (instance_type IN ('EcsInstance', 'SlbInstance', 'Nat', 'HaVip', 'NetworkInterface', 'IpAddress', 'Alb', 'Nlb')),
     instance_id TEXT,
+    -- The private address the EIP maps to (data plane), and the vSwitch it lives in.
     private_ip TEXT,
+    private_vswitch_id TEXT,
     mode TEXT CHECK (mode IN ('NAT', 'MULTI_BINDED', 'BINDED')),
     instance_region_id TEXT,
     version BIGINT NOT NULL,
     CHECK ((instance_type IS NULL) = (instance_id IS NULL)),
+    CHECK ((private_ip IS NULL) = (private_vswitch_id IS NULL)),
+    CHECK (private_ip IS NULL OR instance_id IS NOT NULL),
     -- GEN-04: a target is recorded exactly while associating, in use or unassociating.
     CHECK ((status IN ('Associating', 'InUse', 'Unassociating')) = (instance_id IS NOT NULL))
 );
@@ -177,6 +189,14 @@ CREATE INDEX eip_account_region ON eip (account_id, region_id, allocated_at);
 CREATE INDEX eip_target ON eip (instance_id) WHERE instance_id IS NOT NULL;
 -- ECS-02: at most one EIP directly on an ECS instance.
 CREATE UNIQUE INDEX eip_one_per_ecs ON eip (instance_id) WHERE instance_type = 'EcsInstance';
+-- LB-03, HA-03: at most one EIP on a CLB or a HaVip.
+CREATE UNIQUE INDEX eip_one_per_clb_havip ON eip (instance_id) WHERE instance_type IN ('SlbInstance', 'HaVip');
+-- ENI-03: one private IP maps to at most one NAT-mode EIP (the instance-level
+-- EIP occupies the primary ENI's primary IP, so it conflicts the same way).
+CREATE UNIQUE INDEX eip_one_per_private_ip ON eip (private_vswitch_id, private_ip)
+    WHERE mode = 'NAT' AND private_ip IS NOT NULL;
+-- VIS-01: a cut-through (BINDED) ENI has exactly one EIP.
+CREATE UNIQUE INDEX eip_one_binded_per_eni ON eip (instance_id) WHERE mode = 'BINDED';
 
 CREATE TABLE eip_tag (
     eip_id TEXT NOT NULL REFERENCES eip (id) ON DELETE CASCADE,
@@ -185,6 +205,124 @@ CREATE TABLE eip_tag (
     PRIMARY KEY (eip_id, key)
 );
 CREATE INDEX eip_tag_kv ON eip_tag (key, value);
+
+CREATE TABLE nat_gateway (
+    id TEXT PRIMARY KEY,
+    account_id TEXT NOT NULL REFERENCES account (id),
+    region_id TEXT NOT NULL,
+    vpc_id TEXT NOT NULL REFERENCES vpc (id),
+    vswitch_id TEXT NOT NULL REFERENCES vswitch (id),
+    zone_id TEXT NOT NULL,
+    name TEXT NOT NULL,
+    description TEXT NOT NULL,
+    status TEXT NOT NULL CHECK (status IN ('Creating', 'Available')),
+    network_type TEXT NOT NULL CHECK (network_type IN ('internet', 'intranet')),
+    eip_bind_mode TEXT NOT NULL CHECK (eip_bind_mode IN ('MULTI_BINDED', 'NAT')),
+    snat_table_id TEXT NOT NULL UNIQUE,
+    forward_table_id TEXT NOT NULL UNIQUE,
+    full_nat_table_id TEXT NOT NULL UNIQUE,
+    -- The gateway's own interface and its address in the vSwitch.
+    eni_id TEXT NOT NULL UNIQUE,
+    private_ip TEXT NOT NULL,
+    -- NAT-03 depends on it; `eipd nat set-creation-time` changes it (imports).
+    created_at BIGINT NOT NULL
+);
+CREATE INDEX nat_gateway_account_region ON nat_gateway (account_id, region_id, created_at);
+
+CREATE TABLE snat_entry (
+    id TEXT PRIMARY KEY,
+    account_id TEXT NOT NULL REFERENCES account (id),
+    nat_gateway_id TEXT NOT NULL REFERENCES nat_gateway (id),
+    snat_table_id TEXT NOT NULL,
+    -- Comma-separated EIP addresses of the gateway.
+    snat_ips TEXT NOT NULL CHECK (snat_ips <> ''),
+    source_vswitch_id TEXT,
+    source_cidr TEXT NOT NULL,
+    name TEXT NOT NULL,
+    created_at BIGINT NOT NULL
+);
+CREATE INDEX snat_entry_gateway ON snat_entry (nat_gateway_id, created_at);
+
+CREATE TABLE forward_entry (
+    id TEXT PRIMARY KEY,
+    account_id TEXT NOT NULL REFERENCES account (id),
+    nat_gateway_id TEXT NOT NULL REFERENCES nat_gateway (id),
+    forward_table_id TEXT NOT NULL,
+    external_ip TEXT NOT NULL,
+    external_port TEXT NOT NULL,
+    internal_ip TEXT NOT NULL,
+    internal_port TEXT NOT NULL,
+    ip_protocol TEXT NOT NULL CHECK (ip_protocol IN ('TCP', 'UDP', 'Any')),
+    name TEXT NOT NULL,
+    created_at BIGINT NOT NULL
+);
+CREATE INDEX forward_entry_gateway ON forward_entry (nat_gateway_id, created_at);
+-- One DNAT entry per (external IP, external port, protocol) of a table.
+CREATE UNIQUE INDEX forward_entry_unique ON forward_entry (forward_table_id, external_ip, external_port, ip_protocol);
+
+CREATE TABLE havip (
+    id TEXT PRIMARY KEY,
+    account_id TEXT NOT NULL REFERENCES account (id),
+    region_id TEXT NOT NULL,
+    vpc_id TEXT NOT NULL REFERENCES vpc (id),
+    vswitch_id TEXT NOT NULL REFERENCES vswitch (id),
+    ip TEXT NOT NULL,
+    status TEXT NOT NULL CHECK (status IN ('Creating', 'Available', 'InUse')),
+    name TEXT NOT NULL,
+    description TEXT NOT NULL,
+    created_at BIGINT NOT NULL,
+    UNIQUE (vswitch_id, ip)
+);
+CREATE INDEX havip_account_region ON havip (account_id, region_id, created_at);
+
+-- Instances and ENIs a HaVip floats between.
+CREATE TABLE havip_member (
+    havip_id TEXT NOT NULL REFERENCES havip (id),
+    instance_id TEXT NOT NULL,
+    instance_type TEXT NOT NULL CHECK (instance_type IN ('EcsInstance', 'NetworkInterface')),
+    created_at BIGINT NOT NULL,
+    PRIMARY KEY (havip_id, instance_id)
+);
+CREATE INDEX havip_member_instance ON havip_member (instance_id);
+
+-- Per-account quotas (HA-02); a missing row means the default.
+CREATE TABLE quota (
+    account_id TEXT NOT NULL REFERENCES account (id),
+    name TEXT NOT NULL,
+    value BIGINT NOT NULL,
+    PRIMARY KEY (account_id, name)
+);
+
+-- CLBs (SLB), ALBs and NLBs.
+CREATE TABLE load_balancer (
+    id TEXT PRIMARY KEY,
+    account_id TEXT NOT NULL REFERENCES account (id),
+    region_id TEXT NOT NULL,
+    kind TEXT NOT NULL CHECK (kind IN ('clb', 'alb', 'nlb')),
+    address_type TEXT NOT NULL CHECK (address_type IN ('internet', 'intranet')),
+    vpc_id TEXT REFERENCES vpc (id),
+    vswitch_id TEXT REFERENCES vswitch (id),
+    -- CLB: its service address (public from the pool, or private in the vSwitch).
+    address TEXT NOT NULL,
+    name TEXT NOT NULL,
+    spec TEXT NOT NULL,
+    status TEXT NOT NULL CHECK (status IN ('active', 'Provisioning', 'Active')),
+    created_at BIGINT NOT NULL,
+    -- ALB and NLB live in a VPC.
+    CHECK (kind = 'clb' OR vpc_id IS NOT NULL)
+);
+CREATE INDEX load_balancer_account_region ON load_balancer (account_id, region_id, kind, created_at);
+
+-- Zones of an ALB/NLB: a vSwitch, a private address in it and, when
+-- internet-facing, the zone's EIP (LB-02).
+CREATE TABLE lb_zone (
+    lb_id TEXT NOT NULL REFERENCES load_balancer (id),
+    zone_id TEXT NOT NULL,
+    vswitch_id TEXT NOT NULL REFERENCES vswitch (id),
+    private_ip TEXT NOT NULL,
+    allocation_id TEXT UNIQUE,
+    PRIMARY KEY (lb_id, zone_id)
+);
 
 CREATE TABLE task (
     id TEXT PRIMARY KEY,

@@ -1,0 +1,512 @@
+//! Load balancers: CLB (SLB 2014-05-15), which takes an EIP through
+//! AssociateEipAddress when it is internal-facing in a VPC (LB-03), and ALB
+//! (2020-06-16) / NLB (2022-04-30), which take one EIP per zone only through
+//! their own CreateLoadBalancer and UpdateLoadBalancerAddressTypeConfig
+//! (LB-01, LB-02). ALB and NLB requests carry no region: it comes from the VPC.
+
+use crate::bind::{self, Binding};
+use crate::tasks::{TaskKind, schedule};
+use crate::{Body, Controller, Ctx, Env, paging, region_opt, region_param};
+use eip_api::{Params, Product};
+use eip_domain::rules::{EipEvent, EipFacts, check_eip_side, check_name, eip_transition};
+use eip_domain::targets;
+use eip_store::{EipRow, LbZoneRow, LoadBalancerRow, Tx};
+use eip_types::time::format_iso;
+use eip_types::{
+    AlbId, AssociatedInstanceType, EipMode, EipStatus, Error, JobId, LbAddressType, LbStatus, LoadBalancerId,
+    LoadBalancerKind, NlbId, ResourceKind, Result,
+};
+use serde_json::{Value, json};
+
+fn body(v: Value) -> Body {
+    match v {
+        Value::Object(m) => m,
+        _ => Body::new(),
+    }
+}
+
+fn kind_of(product: Product) -> LoadBalancerKind {
+    match product {
+        Product::Alb => LoadBalancerKind::Alb,
+        Product::Nlb => LoadBalancerKind::Nlb,
+        Product::Slb | Product::Vpc | Product::Ecs => LoadBalancerKind::Clb,
+    }
+}
+
+fn eip_kind(kind: LoadBalancerKind) -> AssociatedInstanceType {
+    match kind {
+        LoadBalancerKind::Alb => AssociatedInstanceType::Alb,
+        LoadBalancerKind::Nlb => AssociatedInstanceType::Nlb,
+        LoadBalancerKind::Clb => AssociatedInstanceType::SlbInstance,
+    }
+}
+
+fn lb_of(
+    tx: &mut dyn Tx,
+    account: &str,
+    id: &str,
+    kind: LoadBalancerKind,
+    region: Option<&str>,
+) -> Result<LoadBalancerRow> {
+    tx.lb_get(id)?
+        .filter(|l| l.account_id == account && l.kind == kind && region.is_none_or(|r| r == l.region_id))
+        .ok_or_else(|| Error::not_found(ResourceKind::LoadBalancer, id))
+}
+
+/// The CLB side of AssociateEipAddress (`InstanceType=SlbInstance`, LB-03).
+pub(crate) fn check_associate_clb(tx: &mut dyn Tx, env: &Env, eip: &EipRow, id: &str) -> Result<(EipStatus, Binding)> {
+    let lb = tx
+        .lb_get(id)?
+        .filter(|l| l.account_id == env.account && l.kind == LoadBalancerKind::Clb)
+        .ok_or_else(|| Error::AssociateTargetNotFound(id.to_owned()))?;
+    let next = check_eip_side(EipFacts { status: eip.status, region: &eip.region_id }, &lb.region_id)?;
+    let has_eip = !tx.eip_list_by_target(&lb.id)?.is_empty();
+    targets::check_associate_clb(lb.address_type, lb.vpc_id.is_some(), has_eip)?;
+    Ok((
+        next,
+        Binding {
+            kind: AssociatedInstanceType::SlbInstance,
+            instance_id: lb.id.clone(),
+            region: lb.region_id.clone(),
+            mode: EipMode::Nat,
+            private: lb.vswitch_id.clone().map(|v| (v, lb.address.clone())),
+        },
+    ))
+}
+
+// ---------------------------------------------------------------- CLB
+
+pub(crate) async fn create_clb(ctl: &Controller, ctx: &Ctx, p: &Params) -> Result<Body> {
+    let region = region_param(p)?;
+    let vsw_id = p.opt("VSwitchId").map(str::to_owned);
+    let address_type = match p.opt("AddressType") {
+        Some(v) => LbAddressType::parse(v)
+            .ok_or_else(|| Error::invalid("AddressType", format!("{v} is not internet or intranet")))?,
+        None if vsw_id.is_some() => LbAddressType::Intranet,
+        None => LbAddressType::Internet,
+    };
+    let address = p.opt("Address").map(str::to_owned);
+    let name = p.raw("LoadBalancerName").unwrap_or_default().to_owned();
+    check_name("LoadBalancerName", &name, 80)?;
+    let spec = p.opt("LoadBalancerSpec").unwrap_or("slb.s1.small").to_owned();
+    let vpc_param = p.opt("VpcId").map(str::to_owned);
+    ctl.write(ctx, p, move |tx, env| {
+        let id = LoadBalancerId::generate().to_string();
+        let vsw = match &vsw_id {
+            Some(v) => Some(
+                tx.vswitch_get(&env.account, v)?
+                    .filter(|s| s.region_id == region)
+                    .ok_or_else(|| Error::not_found(ResourceKind::VSwitch, v))?,
+            ),
+            None => None,
+        };
+        if let (Some(v), Some(s)) = (&vpc_param, &vsw)
+            && v != &s.vpc_id
+        {
+            return Err(Error::invalid("VpcId", "the vSwitch is not in this VPC"));
+        }
+        let addr = match (address_type, &vsw) {
+            (LbAddressType::Intranet, Some(s)) => crate::net::take_private(tx, s, &id, address.as_deref(), false)?,
+            (LbAddressType::Intranet, None) => return Err(Error::MissingParameter("VSwitchId".into())),
+            (LbAddressType::Internet, _) => crate::net::take_public(tx, region, "lb", &id)?,
+        };
+        let row = LoadBalancerRow {
+            id,
+            account_id: env.account.clone(),
+            region_id: region.to_owned(),
+            kind: LoadBalancerKind::Clb,
+            address_type,
+            vpc_id: vsw.as_ref().map(|s| s.vpc_id.clone()),
+            vswitch_id: vsw.as_ref().map(|s| s.id.clone()),
+            address: addr,
+            name: if name.is_empty() { "auto_named_slb".into() } else { name },
+            spec,
+            status: "active".into(),
+            created_at: env.now,
+        };
+        tx.lb_insert(&row)?;
+        let rg = eip_types::default_resource_group(&eip_types::AccountId::from_trusted(env.account.clone()));
+        Ok(body(json!({
+            "LoadBalancerId": row.id,
+            "Address": row.address,
+            "AddressIPVersion": "ipv4",
+            "LoadBalancerName": row.name,
+            "NetworkType": if row.vpc_id.is_some() { "vpc" } else { "classic" },
+            "VpcId": row.vpc_id.clone().unwrap_or_default(),
+            "VSwitchId": row.vswitch_id.clone().unwrap_or_default(),
+            "ResourceGroupId": rg,
+            "OrderId": 0,
+        })))
+    })
+    .await
+}
+
+pub(crate) fn describe_clb(ctl: &Controller, ctx: &Ctx, p: &Params) -> Result<Body> {
+    let region = region_param(p)?;
+    let ids = p.comma_list("LoadBalancerId", 100)?;
+    let address_type = p.opt("AddressType").map(str::to_owned);
+    let vpc = p.opt("VpcId").map(str::to_owned);
+    let vsw = p.opt("VSwitchId").map(str::to_owned);
+    let name = p.opt("LoadBalancerName").map(str::to_owned);
+    let address = p.opt("Address").map(str::to_owned);
+    let (page, size) = paging(p, 10, 100)?;
+    ctl.read(|tx| {
+        let all: Vec<LoadBalancerRow> = tx
+            .lb_list(&ctx.account, region, LoadBalancerKind::Clb.as_str())?
+            .into_iter()
+            .filter(|l| ids.is_empty() || ids.contains(&l.id))
+            .filter(|l| address_type.as_ref().is_none_or(|t| l.address_type.as_str() == t))
+            .filter(|l| vpc.as_ref().is_none_or(|v| l.vpc_id.as_ref() == Some(v)))
+            .filter(|l| vsw.as_ref().is_none_or(|v| l.vswitch_id.as_ref() == Some(v)))
+            .filter(|l| name.as_ref().is_none_or(|n| &l.name == n))
+            .filter(|l| address.as_ref().is_none_or(|a| &l.address == a))
+            .collect();
+        let items: Vec<Value> = all
+            .iter()
+            .skip(((page - 1) * size) as usize)
+            .take(size as usize)
+            .map(|l| {
+                let zones = eip_domain::catalogue::region(&l.region_id).map(|r| r.zones).unwrap_or(&[]);
+                json!({
+                    "LoadBalancerId": l.id,
+                    "LoadBalancerName": l.name,
+                    "LoadBalancerStatus": l.status,
+                    "Address": l.address,
+                    "AddressType": l.address_type.as_str(),
+                    "AddressIPVersion": "ipv4",
+                    "RegionId": l.region_id,
+                    "RegionIdAlias": l.region_id,
+                    "VpcId": l.vpc_id.clone().unwrap_or_default(),
+                    "VSwitchId": l.vswitch_id.clone().unwrap_or_default(),
+                    "NetworkType": if l.vpc_id.is_some() { "vpc" } else { "classic" },
+                    "LoadBalancerSpec": l.spec,
+                    "PayType": "PayOnDemand",
+                    "InternetChargeType": "paybytraffic",
+                    "InstanceChargeType": "PayBySpec",
+                    "CreateTime": format_iso(l.created_at),
+                    "CreateTimeStamp": l.created_at,
+                    "MasterZoneId": zones.first().copied().unwrap_or_default(),
+                    "SlaveZoneId": zones.get(1).copied().unwrap_or_default(),
+                    "DeleteProtection": "off",
+                    "ModificationProtectionStatus": "NonProtection",
+                    "ResourceGroupId": eip_types::default_resource_group(&eip_types::AccountId::from_trusted(l.account_id.clone())),
+                    "Tags": {"Tag": []},
+                })
+            })
+            .collect();
+        Ok(body(json!({
+            "TotalCount": all.len(),
+            "PageNumber": page,
+            "PageSize": size,
+            "LoadBalancers": {"LoadBalancer": items},
+        })))
+    })
+}
+
+/// Releases what a load balancer holds: its EIPs (unbound at once, they stay
+/// allocated), its addresses, then the row.
+fn remove(tx: &mut dyn Tx, lb: &LoadBalancerRow, now: i64) -> Result<()> {
+    bind::unbind_all(tx, &lb.id)?;
+    tx.private_ip_delete_holder(&lb.id)?;
+    if lb.kind == LoadBalancerKind::Clb && lb.address_type == LbAddressType::Internet {
+        crate::net::free_instance_public(tx, &lb.address, &lb.region_id, now)?;
+    }
+    tx.lb_delete(&lb.id)?;
+    Ok(())
+}
+
+pub(crate) async fn delete_clb(ctl: &Controller, ctx: &Ctx, p: &Params) -> Result<Body> {
+    let region = region_opt(p)?;
+    let id = p.req("LoadBalancerId")?.to_owned();
+    ctl.write(ctx, p, move |tx, env| {
+        let lb = lb_of(tx, &env.account, &id, LoadBalancerKind::Clb, region)?;
+        remove(tx, &lb, env.now)?;
+        Ok(Body::new())
+    })
+    .await
+}
+
+// ---------------------------------------------------------------- ALB and NLB
+
+/// One `ZoneMappings.N` as sent: (ZoneId, VSwitchId, AllocationId).
+type ZoneMapping = (Option<String>, Option<String>, Option<String>);
+
+/// `ZoneMappings.N` as sent.
+fn zone_mappings(p: &Params) -> Result<Vec<ZoneMapping>> {
+    Ok(p.struct_list("ZoneMappings")?
+        .into_iter()
+        .map(|m| {
+            let f = |k: &str| m.get(k).filter(|v| !v.is_empty()).cloned();
+            (f("ZoneId"), f("VSwitchId"), f("AllocationId"))
+        })
+        .collect())
+}
+
+/// Puts the zone EIPs of an internet-facing ALB/NLB on it (LB-02).
+fn attach_zone_eips(
+    tx: &mut dyn Tx,
+    env: &Env,
+    lb: &LoadBalancerRow,
+    zones: &mut [LbZoneRow],
+    wanted: &[ZoneMapping],
+) -> Result<()> {
+    let mut used = std::collections::HashSet::new();
+    for z in zones.iter_mut() {
+        let m = wanted.iter().find(|(zid, vsw, _)| {
+            zid.as_deref() == Some(z.zone_id.as_str()) || vsw.as_deref() == Some(z.vswitch_id.as_str())
+        });
+        let Some(aid) = m.and_then(|(_, _, a)| a.clone()) else {
+            return Err(Error::MissingParameter("ZoneMappings.N.AllocationId".into()));
+        };
+        if !used.insert(aid.clone()) {
+            return Err(Error::invalid("ZoneMappings.N.AllocationId", "one EIP per zone"));
+        }
+        let mut eip = tx
+            .eip_get(&aid)?
+            .filter(|e| e.account_id == env.account)
+            .ok_or_else(|| Error::not_found(ResourceKind::Eip, &aid))?;
+        let next = check_eip_side(EipFacts { status: eip.status, region: &eip.region_id }, &lb.region_id)?;
+        bind::record(
+            &mut eip,
+            next,
+            Binding {
+                kind: eip_kind(lb.kind),
+                instance_id: lb.id.clone(),
+                region: lb.region_id.clone(),
+                mode: EipMode::Nat,
+                private: Some((z.vswitch_id.clone(), z.private_ip.clone())),
+            },
+        );
+        eip.version += 1;
+        tx.eip_update(&eip)?;
+        schedule(tx, TaskKind::EipAssociate, &eip.id, env)?;
+        z.allocation_id = Some(aid);
+        tx.lb_zone_update(z)?;
+    }
+    Ok(())
+}
+
+pub(crate) async fn create_v2(ctl: &Controller, ctx: &Ctx, p: &Params) -> Result<Body> {
+    let kind = kind_of(ctx.product);
+    let region = region_opt(p)?;
+    let vpc_id = p.req("VpcId")?.to_owned();
+    let address_type = LbAddressType::parse_any_case(p.req("AddressType")?)
+        .ok_or_else(|| Error::invalid("AddressType", "must be Internet or Intranet"))?;
+    let wanted = zone_mappings(p)?;
+    if wanted.is_empty() {
+        return Err(Error::MissingParameter("ZoneMappings".into()));
+    }
+    if wanted.len() > 10 {
+        return Err(Error::invalid("ZoneMappings", "at most 10 zones"));
+    }
+    let name = p.raw("LoadBalancerName").unwrap_or_default().to_owned();
+    check_name("LoadBalancerName", &name, 128)?;
+    let spec = match kind {
+        LoadBalancerKind::Alb => p.opt("LoadBalancerEdition").unwrap_or("Standard").to_owned(),
+        LoadBalancerKind::Nlb | LoadBalancerKind::Clb => p.opt("LoadBalancerType").unwrap_or("network").to_owned(),
+    };
+    crate::dry_run(p)?;
+    ctl.write(ctx, p, move |tx, env| {
+        let vpc = tx
+            .vpc_get(&env.account, &vpc_id)?
+            .filter(|v| region.is_none_or(|r| r == v.region_id))
+            .ok_or_else(|| Error::not_found(ResourceKind::Vpc, &vpc_id))?;
+        let id = match kind {
+            LoadBalancerKind::Alb => AlbId::generate().to_string(),
+            LoadBalancerKind::Nlb | LoadBalancerKind::Clb => NlbId::generate().to_string(),
+        };
+        let lb = LoadBalancerRow {
+            id: id.clone(),
+            account_id: env.account.clone(),
+            region_id: vpc.region_id.clone(),
+            kind,
+            address_type,
+            vpc_id: Some(vpc.id.clone()),
+            vswitch_id: None,
+            address: String::new(),
+            name,
+            spec,
+            status: LbStatus::Provisioning.as_str().to_owned(),
+            created_at: env.now,
+        };
+        tx.lb_insert(&lb)?;
+        let mut zones = Vec::new();
+        for (zone, vsw_id, _) in &wanted {
+            let vsw_id = vsw_id.clone().ok_or_else(|| Error::MissingParameter("ZoneMappings.N.VSwitchId".into()))?;
+            let zone = zone.clone().ok_or_else(|| Error::MissingParameter("ZoneMappings.N.ZoneId".into()))?;
+            let vsw = tx
+                .vswitch_get(&env.account, &vsw_id)?
+                .filter(|s| s.vpc_id == vpc.id)
+                .ok_or_else(|| Error::not_found(ResourceKind::VSwitch, &vsw_id))?;
+            if vsw.zone_id != zone {
+                return Err(Error::invalid("ZoneMappings.N.ZoneId", format!("{vsw_id} is in {}", vsw.zone_id)));
+            }
+            if zones.iter().any(|z: &LbZoneRow| z.zone_id == zone) {
+                return Err(Error::invalid("ZoneMappings.N.ZoneId", "a zone is listed twice"));
+            }
+            let ip = crate::net::take_private(tx, &vsw, &id, None, false)?;
+            let z = LbZoneRow {
+                lb_id: id.clone(),
+                zone_id: zone,
+                vswitch_id: vsw.id.clone(),
+                private_ip: ip,
+                allocation_id: None,
+            };
+            tx.lb_zone_insert(&z)?;
+            zones.push(z);
+        }
+        if address_type == LbAddressType::Internet {
+            attach_zone_eips(tx, env, &lb, &mut zones, &wanted)?;
+        }
+        schedule(tx, TaskKind::LbActivate, &id, env)?;
+        Ok(match kind {
+            LoadBalancerKind::Nlb | LoadBalancerKind::Clb => body(json!({"LoadbalancerId": id, "OrderId": 0})),
+            LoadBalancerKind::Alb => body(json!({"LoadBalancerId": id})),
+        })
+    })
+    .await
+}
+
+fn render_v2(tx: &mut dyn Tx, lb: &LoadBalancerRow) -> Result<Value> {
+    let mut zone_items = Vec::new();
+    for z in tx.lb_zone_list(&lb.id)? {
+        let public = match &z.allocation_id {
+            Some(a) => tx.eip_get(a)?.map(|e| e.ip).unwrap_or_default(),
+            None => String::new(),
+        };
+        let addr = match lb.kind {
+            LoadBalancerKind::Alb => json!({
+                "Address": if public.is_empty() { z.private_ip.clone() } else { public.clone() },
+                "AllocationId": z.allocation_id.clone().unwrap_or_default(),
+                "EipType": if z.allocation_id.is_some() { "Common" } else { "" },
+                "IntranetAddress": z.private_ip,
+                "AddressIpVersion": "IPv4",
+            }),
+            LoadBalancerKind::Nlb | LoadBalancerKind::Clb => json!({
+                "AllocationId": z.allocation_id.clone().unwrap_or_default(),
+                "PublicIPv4Address": public,
+                "PrivateIPv4Address": z.private_ip,
+                "EniId": "",
+            }),
+        };
+        zone_items.push(json!({"ZoneId": z.zone_id, "VSwitchId": z.vswitch_id, "LoadBalancerAddresses": [addr]}));
+    }
+    let dns = format!("{}.{}.{}.aliyuncs.com", lb.id, lb.region_id, lb.kind.as_str());
+    Ok(json!({
+        "LoadBalancerId": lb.id,
+        "LoadBalancerName": lb.name,
+        "LoadBalancerStatus": lb.status,
+        "LoadBalancerBussinessStatus": "Normal",
+        "LoadBalancerBusinessStatus": "Normal",
+        "AddressType": lb.address_type.capitalized(),
+        "AddressIpVersion": if lb.kind == LoadBalancerKind::Alb { "IPv4" } else { "ipv4" },
+        "AddressAllocatedMode": "Fixed",
+        "LoadBalancerEdition": lb.spec,
+        "LoadBalancerType": lb.spec,
+        "VpcId": lb.vpc_id.clone().unwrap_or_default(),
+        "RegionId": lb.region_id,
+        "DNSName": dns,
+        "CreateTime": format_iso(lb.created_at),
+        "ResourceGroupId": eip_types::default_resource_group(&eip_types::AccountId::from_trusted(lb.account_id.clone())),
+        "LoadBalancerBillingConfig": {"PayType": "PostPay"},
+        "ZoneMappings": zone_items,
+        "Tags": [],
+    }))
+}
+
+pub(crate) fn get_v2(ctl: &Controller, ctx: &Ctx, p: &Params) -> Result<Body> {
+    let kind = kind_of(ctx.product);
+    let region = region_opt(p)?;
+    let id = p.req("LoadBalancerId")?.to_owned();
+    ctl.read(|tx| {
+        let lb = lb_of(tx, &ctx.account, &id, kind, region)?;
+        Ok(body(render_v2(tx, &lb)?))
+    })
+}
+
+pub(crate) fn list_v2(ctl: &Controller, ctx: &Ctx, p: &Params) -> Result<Body> {
+    let kind = kind_of(ctx.product);
+    let region = region_opt(p)?;
+    let ids = p.list("LoadBalancerIds")?;
+    let vpcs = p.list("VpcIds")?;
+    let names = p.list("LoadBalancerNames")?;
+    let address_type = p.opt("AddressType").and_then(LbAddressType::parse_any_case);
+    let status = p.opt("LoadBalancerStatus").map(str::to_owned);
+    let max = p.int("MaxResults", 1, 100)?.unwrap_or(20);
+    let offset = match p.opt("NextToken") {
+        Some(t) => t.parse::<i64>().map_err(|_| Error::invalid("NextToken", "is not a token this server issued"))?,
+        None => 0,
+    };
+    ctl.read(|tx| {
+        let all: Vec<LoadBalancerRow> = tx
+            .lb_list_all_regions(&ctx.account, kind.as_str())?
+            .into_iter()
+            .filter(|l| region.is_none_or(|r| r == l.region_id))
+            .filter(|l| ids.is_empty() || ids.contains(&l.id))
+            .filter(|l| vpcs.is_empty() || l.vpc_id.as_ref().is_some_and(|v| vpcs.contains(v)))
+            .filter(|l| names.is_empty() || names.contains(&l.name))
+            .filter(|l| address_type.is_none_or(|t| l.address_type == t))
+            .filter(|l| status.as_ref().is_none_or(|s| &l.status == s))
+            .collect();
+        let mut items = Vec::new();
+        for l in all.iter().skip(offset.max(0) as usize).take(max as usize) {
+            items.push(render_v2(tx, l)?);
+        }
+        let total = all.len() as i64;
+        let next = if offset + max < total { (offset + max).to_string() } else { String::new() };
+        Ok(body(json!({"LoadBalancers": items, "TotalCount": total, "MaxResults": max, "NextToken": next})))
+    })
+}
+
+pub(crate) async fn update_address_type(ctl: &Controller, ctx: &Ctx, p: &Params) -> Result<Body> {
+    let kind = kind_of(ctx.product);
+    let region = region_opt(p)?;
+    let id = p.req("LoadBalancerId")?.to_owned();
+    let address_type = LbAddressType::parse_any_case(p.req("AddressType")?)
+        .ok_or_else(|| Error::invalid("AddressType", "must be Internet or Intranet"))?;
+    let wanted = zone_mappings(p)?;
+    crate::dry_run(p)?;
+    ctl.write(ctx, p, move |tx, env| {
+        let mut lb = lb_of(tx, &env.account, &id, kind, region)?;
+        if lb.status != LbStatus::Active.as_str() {
+            return Err(Error::IncorrectLoadBalancerStatus);
+        }
+        let mut zones = tx.lb_zone_list(&lb.id)?;
+        match (lb.address_type, address_type) {
+            (LbAddressType::Intranet, LbAddressType::Internet) => {
+                attach_zone_eips(tx, env, &lb, &mut zones, &wanted)?;
+            }
+            (LbAddressType::Internet, LbAddressType::Intranet) => {
+                for mut eip in tx.eip_list_by_target(&lb.id)? {
+                    eip.status = eip_transition(eip.status, EipEvent::Unassociate)?;
+                    eip.version += 1;
+                    tx.eip_update(&eip)?;
+                    schedule(tx, TaskKind::EipUnassociate, &eip.id, env)?;
+                }
+                for z in zones.iter_mut() {
+                    z.allocation_id = None;
+                    tx.lb_zone_update(z)?;
+                }
+            }
+            (LbAddressType::Internet, LbAddressType::Internet) | (LbAddressType::Intranet, LbAddressType::Intranet) => {
+            }
+        }
+        lb.address_type = address_type;
+        tx.lb_update(&lb)?;
+        Ok(body(json!({"JobId": JobId::generate().to_string()})))
+    })
+    .await
+}
+
+pub(crate) async fn delete_v2(ctl: &Controller, ctx: &Ctx, p: &Params) -> Result<Body> {
+    let kind = kind_of(ctx.product);
+    let region = region_opt(p)?;
+    let id = p.req("LoadBalancerId")?.to_owned();
+    crate::dry_run(p)?;
+    ctl.write(ctx, p, move |tx, env| {
+        let lb = lb_of(tx, &env.account, &id, kind, region)?;
+        remove(tx, &lb, env.now)?;
+        Ok(body(json!({"JobId": JobId::generate().to_string()})))
+    })
+    .await
+}
