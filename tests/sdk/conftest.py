@@ -1227,6 +1227,21 @@ def guest_configuration(raw: dict) -> dict:
     return gc
 
 
+def guest_route_sources(gc: dict) -> set[str]:
+    """Source addresses of the source policy routes (`from X` / Source)."""
+    out = set()
+    for r in gc["Routes"]:
+        if isinstance(r, dict) and r.get("Source"):
+            out.add(str(r["Source"]).split("/")[0])
+        out |= {m.split("/")[0] for m in re.findall(r"\bfrom\s+([0-9.]+(?:/\d+)?)", json.dumps(r))}
+    return out
+
+
+def guest_addresses(gc: dict) -> set[str]:
+    """The addresses the NIC carries, without prefix lengths."""
+    return {m.split("/")[0] for m in re.findall(r"\b\d+\.\d+\.\d+\.\d+(?:/\d+)?", json.dumps(gc["Addresses"]))}
+
+
 # -- NAT gateways ----------------------------------------------------------
 
 def create_nat(vpc: VpcClient, vpc_id: str, vsw_id: str, region: str = REGION, **kw) -> dict:

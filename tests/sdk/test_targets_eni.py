@@ -28,7 +28,9 @@ from conftest import (
     get_eip,
     get_eni,
     get_instance,
+    guest_addresses,
     guest_configuration,
+    guest_route_sources,
     in_threads,
     instance_eip,
     instance_primary_eni,
@@ -230,7 +232,11 @@ def test_eni_01_instance_eip_occupies_primary_eni_primary_ip(vpc_v3, ecs_v3, res
     prim = instance_primary_eni(ecs_v3, iid)
     a, b = res.eip()["AllocationId"], res.eip()["AllocationId"]
     associate(vpc_v3, a, iid)
-    wait_status(vpc_v3, a, "InUse")
+    ea = wait_status(vpc_v3, a, "InUse")
+    # DescribeNetworkInterfaces tells the truth: the instance EIP is on the primary ENI's primary IP
+    cur = get_eni(ecs_v3, prim["NetworkInterfaceId"])
+    assert eni_public_ip_map(cur) == {prim["PrivateIpAddress"]: a}, cur
+    assert (cur.get("AssociatedPublicIp") or {}).get("PublicIpAddress") == ea["IpAddress"], cur
     expect_error(associate, 400, "InvalidAssociation.Duplicated", vpc_v3, b, prim["NetworkInterfaceId"],
                  instance_type=NI)
     expect_error(associate, 400, "InvalidAssociation.Duplicated", vpc_v3, b, prim["NetworkInterfaceId"],
@@ -440,9 +446,8 @@ def test_eni_08_guest_configuration_lists_addresses_and_routes(ecs_v3, res):
     for ip in eni_private_ips(eni):
         assert ip in addrs, f"{ip} missing from GuestConfiguration.Addresses: {gc}"
     assert gc["Routes"], f"an attached secondary ENI needs source policy routes: {gc}"
-    routes = json.dumps(gc["Routes"])
-    for ip in eni_private_ips(eni):
-        assert ip in routes, f"no source policy route for {ip}: {gc['Routes']}"
+    assert guest_route_sources(gc) == set(eni_private_ips(eni)) == guest_addresses(gc), (
+        f"one source policy route per address of the NIC: {gc}")
     # the primary ENI needs nothing special: no policy routes for its IP
     prim = instance_primary_eni(ecs_v3, iid)
     pgc = guest_configuration(raw_eni(ecs_v3, prim["NetworkInterfaceId"]))

@@ -17,6 +17,7 @@ from conftest import (
     SECOND_ZONE,
     assert_pool_address,
     associate,
+    capture_error,
     create_alb,
     create_nlb,
     delete_clb,
@@ -175,6 +176,10 @@ def test_lb_02_alb_eip_only_at_create_or_update(vpc_v3, alb_v3, res):
         load_balancer_id=lb, address_type="Internet", zone_mappings=zm)).body.to_map()
     assert b.get("JobId"), b
     _eips_on(vpc_v3, aids, lb, "Alb")
+    # nor can the EIP API take them off (the contract names no code for this)
+    err = capture_error(unassociate, vpc_v3, aids[0], lb, instance_type=None)
+    assert err is not None and err.status == 400, err
+    assert get_eip(vpc_v3, aids[0])["Status"] == "InUse"
     attr = wait_alb(alb_v3, lb, "Active")
     assert attr["AddressType"] == "Internet" and lb_zone_allocations(attr) == {
         z: [a] for z, a in zip(net.zones, aids)}, attr

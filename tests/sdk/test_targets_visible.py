@@ -15,6 +15,7 @@ import re
 from conftest import (
     associate,
     attach_eni,
+    delete_eni,
     describe_eips,
     detach_eni,
     eip_list,
@@ -22,7 +23,9 @@ from conftest import (
     expect_error,
     get_eip,
     get_eni,
+    guest_addresses,
     guest_configuration,
+    guest_route_sources,
     instance_primary_eni,
     raw_eni,
     unassociate,
@@ -88,6 +91,11 @@ def test_vis_01_binded_eip_is_on_the_nic(vpc_v3, ecs_v3, res):
     _attach(res, eni, iid)
     gc = guest_configuration(raw_eni(ecs_v3, eni))
     assert e["IpAddress"] in json.dumps(gc["Addresses"]), f"BINDED: the EIP must be on the NIC: {gc}"
+    # ENI-08: every address the NIC carries (here: the EIP, which replaced the
+    # private IP) needs a source policy route, and no route names an address
+    # the NIC does not have
+    assert guest_route_sources(gc) == guest_addresses(gc) == {e["IpAddress"]}, (
+        f"policy routes from {guest_route_sources(gc)} but the NIC has {guest_addresses(gc)}: {gc}")
     # describe is truthful after the attach
     e = get_eip(vpc_v3, aid)
     assert (e["Status"], e["InstanceId"], e["Mode"]) == ("InUse", eni, "BINDED"), e
@@ -102,9 +110,11 @@ def test_vis_01_multi_binded_eips_are_on_the_nic_beside_private_ip(vpc_v3, ecs_v
     a, b = res.eip()["AllocationId"], res.eip()["AllocationId"]
     ea, eb = _bind(vpc_v3, a, eni, "MULTI_BINDED"), _bind(vpc_v3, b, eni, "MULTI_BINDED")
     _attach(res, eni, iid)
-    addrs = json.dumps(guest_configuration(raw_eni(ecs_v3, eni))["Addresses"])
-    for ip in (ea["IpAddress"], eb["IpAddress"], priv):
-        assert ip in addrs, f"{ip} missing from the NIC addresses {addrs}"
+    gc = guest_configuration(raw_eni(ecs_v3, eni))
+    assert guest_addresses(gc) == {ea["IpAddress"], eb["IpAddress"], priv}, gc
+    # ENI-08: replies from each EIP must leave through this NIC too
+    assert guest_route_sources(gc) == guest_addresses(gc), (
+        f"policy routes from {guest_route_sources(gc)} but the NIC has {guest_addresses(gc)}: {gc['Routes']}")
 
 
 def test_vis_01_binded_restrictions(vpc_v3, ecs_v3, res):
@@ -160,6 +170,8 @@ def test_vis_01_multi_binded_at_most_10_eips(vpc_v3, res):
     assert get_eip(vpc_v3, aids[10])["Status"] == "Available"
     d = describe_eips(vpc_v3, associated_instance_type=NI, associated_instance_id=eni, page_size=50)
     assert sorted(x["AllocationId"] for x in eip_list(d)) == sorted(aids[:10]), d
+    # an ENI with EIPs in any mode cannot be deleted
+    expect_error(delete_eni, 403, "InvalidOperation.EniHasEip", res.ecs, eni)
 
 
 def test_vis_01_multi_binded_restrictions(vpc_v3, ecs_v3, res):
