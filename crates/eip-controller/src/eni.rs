@@ -240,12 +240,17 @@ fn guest_configuration(
     let gateway = vsw_cidr.map(|c| Ipv4Addr::from(c.last().saturating_sub(2)).to_string()).unwrap_or_default();
     let visible: Vec<&EipRow> =
         eips.iter().filter(|e| matches!(e.mode, Some(EipMode::Binded | EipMode::MultiBinded))).collect();
-    let mut addresses: Vec<Value> = ips
+    // In cut-through mode (BINDED) the EIP replaces the ENI's private IP; in
+    // MULTI_BINDED the EIPs sit beside it. `on_nic` is what the guest's NIC holds.
+    let kept: Vec<&PrivateIpRow> =
+        ips.iter().filter(|i| !(i.is_primary && visible.iter().any(|e| e.mode == Some(EipMode::Binded)))).collect();
+    let mut on_nic: Vec<String> = kept.iter().map(|i| i.ip.clone()).collect();
+    let mut addresses: Vec<Value> = kept
         .iter()
-        .filter(|i| !(i.is_primary && visible.iter().any(|e| e.mode == Some(EipMode::Binded))))
         .map(|i| json!({"Address": format!("{}/{prefix}", i.ip), "Primary": i.is_primary, "Kind": "private"}))
         .collect();
     for e in &visible {
+        on_nic.push(e.ip.clone());
         addresses.push(json!({"Address": format!("{}/32", e.ip), "Primary": e.mode == Some(EipMode::Binded), "Kind": "eip", "AllocationId": e.id}));
     }
     let mut routes = Vec::new();
@@ -254,11 +259,12 @@ fn guest_configuration(
         (EniType::Secondary, Some((index, _instance))) => {
             let dev = format!("eth{index}");
             let table = 1000 + index;
-            for i in ips {
+            // Replies from every address on the NIC must leave through it.
+            for ip in &on_nic {
                 routes.push(json!({
                     "Kind": "policy",
-                    "Command": format!("ip rule add from {} lookup {table}", i.ip),
-                    "Source": i.ip,
+                    "Command": format!("ip rule add from {ip} lookup {table}"),
+                    "Source": ip,
                     "Table": table,
                 }));
             }
