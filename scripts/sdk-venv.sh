@@ -7,12 +7,13 @@
 # Usage:   scripts/sdk-venv.sh            # prints the venv path on stdout
 #          VENV=$(scripts/sdk-venv.sh) && "$VENV/bin/python" -m pytest tests/sdk
 # Env:     PYTHON   interpreter to build the venv from (default: python3)
+#          SDK_REQUIREMENTS requirements file (default: tests/sdk/requirements.txt)
 #          SDK_VENV venv location (default: <repo>/.venv-sdk)
 set -euo pipefail
 
 repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 venv="${SDK_VENV:-$repo_root/.venv-sdk}"
-req="$repo_root/tests/sdk/requirements.txt"
+req="${SDK_REQUIREMENTS:-$repo_root/tests/sdk/requirements.txt}"
 stamp="$venv/.requirements.sha256"
 python="${PYTHON:-python3}"
 
