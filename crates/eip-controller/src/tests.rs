@@ -654,3 +654,281 @@ async fn deleting_an_instance_detaches_its_secondary_enis() {
     assert_eq!(item["InstanceId"], "");
     assert_eq!(e.status(&a).await.as_deref(), Some("InUse"), "the secondary ENI keeps its EIP");
 }
+
+// ------------------------------------------------- one test per remaining rule id
+
+impl Env {
+    async fn attach(&self, eni: &str, instance: &str) {
+        self.ecs(
+            "AttachNetworkInterface",
+            &[("RegionId", "cn-hangzhou"), ("NetworkInterfaceId", eni), ("InstanceId", instance)],
+        )
+        .await
+        .unwrap();
+        self.settle().await;
+    }
+
+    async fn describe_eni(&self, eni: &str) -> serde_json::Value {
+        let b = self
+            .ecs("DescribeNetworkInterfaces", &[("RegionId", "cn-hangzhou"), ("NetworkInterfaceId.1", eni)])
+            .await
+            .unwrap();
+        b["NetworkInterfaceSets"]["NetworkInterfaceSet"][0].clone()
+    }
+
+    async fn associate_ok(&self, eip: &str, target: &str, extra: &[(&str, &str)]) {
+        let mut pairs = vec![("AllocationId", eip), ("InstanceId", target)];
+        pairs.extend_from_slice(extra);
+        self.vpc("AssociateEipAddress", &pairs).await.unwrap();
+    }
+}
+
+#[tokio::test]
+async fn eni_01_eni_04_several_internet_facing_services_on_one_instance() {
+    let e = env().await;
+    let inst = e.instances[0].clone();
+    let (vpc, _, _) = e.demo_network();
+    // ENI-04: each secondary ENI in its own security group.
+    let sg2 = e.ecs("CreateSecurityGroup", &[("RegionId", "cn-hangzhou"), ("VpcId", &vpc)]).await.unwrap();
+    let sg2 = sg2["SecurityGroupId"].as_str().unwrap().to_owned();
+    let (eni_a, _) = e.eni(0).await;
+    let (_, vsw, _) = e.demo_network();
+    let b = e
+        .ecs("CreateNetworkInterface", &[("RegionId", "cn-hangzhou"), ("VSwitchId", &vsw), ("SecurityGroupId", &sg2)])
+        .await
+        .unwrap();
+    let eni_b = b["NetworkInterfaceId"].as_str().unwrap().to_owned();
+    let (direct, _) = e.allocate().await;
+    let (on_a, ip_a) = e.allocate().await;
+    let (on_b, ip_b) = e.allocate().await;
+    e.associate_ok(&direct, &inst, &[]).await;
+    e.associate_ok(&on_a, &eni_a, &[NI]).await;
+    e.associate_ok(&on_b, &eni_b, &[NI]).await;
+    e.attach(&eni_a, &inst).await;
+    e.attach(&eni_b, &inst).await;
+    // ENI-01: one direct EIP, and more through the ENIs.
+    let enis = e.ecs("DescribeNetworkInterfaces", &[("RegionId", "cn-hangzhou"), ("InstanceId", &inst)]).await.unwrap();
+    let items = enis["NetworkInterfaceSets"]["NetworkInterfaceSet"].as_array().unwrap().clone();
+    assert_eq!(items.len(), 3, "primary plus two secondary ENIs");
+    let public: Vec<&str> = items.iter().filter_map(|i| i["AssociatedPublicIp"]["PublicIpAddress"].as_str()).collect();
+    for ip in [&ip_a, &ip_b] {
+        assert!(public.contains(&ip.as_str()), "{ip} not in {public:?}");
+    }
+    let groups: Vec<String> = [&eni_a, &eni_b]
+        .iter()
+        .map(|id| {
+            let i = items.iter().find(|i| i["NetworkInterfaceId"] == id.as_str()).unwrap();
+            i["SecurityGroupIds"]["SecurityGroupId"][0].as_str().unwrap().to_owned()
+        })
+        .collect();
+    assert_ne!(groups[0], groups[1], "ENI-04: separate isolation policies");
+    assert_eq!(e.status(&direct).await.as_deref(), Some("InUse"));
+}
+
+#[tokio::test]
+async fn eni_06_ecs_05_nat_mode_translates_addresses_only() {
+    // NAT mode maps the EIP 1:1 onto one private IP; the guest's NIC keeps only
+    // its private address. (That no ALG helper runs is the data plane's part.)
+    let e = env().await;
+    let (eni, ips) = e.eni(1).await;
+    let (a, ip) = e.allocate().await;
+    e.associate_ok(&a, &eni, &[NI, ("PrivateIpAddress", &ips[1])]).await;
+    e.settle().await;
+    let row = e.eip_row(&a).await;
+    assert_eq!(row.mode, Some(eip_types::EipMode::Nat));
+    assert_eq!(row.private_ip.as_deref(), Some(ips[1].as_str()));
+    let item = e.describe_eni(&eni).await;
+    let addrs = item["GuestConfiguration"]["Addresses"].as_array().unwrap();
+    assert!(addrs.iter().all(|x| !x["Address"].as_str().unwrap().starts_with(&format!("{ip}/"))), "{addrs:?}");
+    let (d, _) = e.allocate().await;
+    e.associate_ok(&d, &e.instances[1], &[]).await;
+    assert_eq!(e.eip_row(&d).await.mode, Some(eip_types::EipMode::Nat), "ECS-05: ECS EIPs are NAT mode");
+}
+
+#[tokio::test]
+async fn gen_02_the_address_never_changes() {
+    let e = env().await;
+    let (a, ip) = e.allocate().await;
+    e.associate_ok(&a, &e.instances[0], &[]).await;
+    e.settle().await;
+    e.vpc("ModifyEipAddressAttribute", &[("AllocationId", &a), ("Bandwidth", "50"), ("Name", "web")]).await.unwrap();
+    e.vpc("UnassociateEipAddress", &[("AllocationId", &a)]).await.unwrap();
+    e.settle().await;
+    assert_eq!(e.eip_row(&a).await.ip, ip);
+}
+
+#[tokio::test]
+async fn eni_08_vis_02_vis_04_guest_configuration() {
+    let e = env().await;
+    let (eni, _) = e.eni(0).await;
+    let (a, ip) = e.allocate().await;
+    e.associate_ok(&a, &eni, &[NI, ("Mode", "MULTI_BINDED")]).await;
+    e.settle().await;
+    let before = e.describe_eni(&eni).await;
+    let rules: Vec<&str> = before["GuestConfiguration"]["Notices"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n["Rule"].as_str().unwrap())
+        .collect();
+    assert!(rules.contains(&"VIS-02"), "the warning comes before attaching: {rules:?}");
+    e.attach(&eni, &e.instances[0]).await;
+    let g = e.describe_eni(&eni).await["GuestConfiguration"].clone();
+    let routes = g["Routes"].as_array().unwrap();
+    // ENI-08: a source policy route for every address on the NIC, the EIP included (VIS-01).
+    assert!(routes.iter().any(|r| r["Kind"] == "policy" && r["Source"] == ip.as_str()), "{routes:?}");
+    // VIS-04: a default route through the visible ENI, below the primary's.
+    assert!(routes.iter().any(|r| r["Kind"] == "default" && r["Metric"].as_i64() > Some(0)), "{routes:?}");
+    // VIS-02: 100.64.0.0/10 stays on the primary ENI.
+    assert!(routes.iter().any(|r| r["Destination"] == "100.64.0.0/10"), "{routes:?}");
+    let notices = g["Notices"].as_array().unwrap();
+    assert!(notices.iter().any(|n| n["Rule"] == "VIS-02" && n["Message"].as_str().unwrap().contains("100.64.0.0/10")));
+    assert!(notices.iter().any(|n| n["Rule"] == "ENI-08"));
+}
+
+#[tokio::test]
+async fn vis_03_nat_mode_on_an_attached_eni_is_the_alternative() {
+    // Visible modes need a detached ENI; the recommended alternative (an EIP
+    // on a secondary ENI the OS manages) works while the ENI is attached.
+    let e = env().await;
+    let (eni, _) = e.eni(0).await;
+    e.attach(&eni, &e.instances[0]).await;
+    let (a, _) = e.allocate().await;
+    let (b, _) = e.allocate().await;
+    let err = e
+        .vpc("AssociateEipAddress", &[("AllocationId", &a), ("InstanceId", &eni), NI, ("Mode", "BINDED")])
+        .await
+        .unwrap_err();
+    assert_eq!(err, Error::EniAttached);
+    e.associate_ok(&b, &eni, &[NI]).await;
+    e.settle().await;
+    assert_eq!(e.status(&b).await.as_deref(), Some("InUse"));
+}
+
+fn batch<'a>(target: &'a str, kind: &'a str, mode: Option<&'a str>, ids: &'a [String]) -> Vec<(String, String)> {
+    let mut v = vec![
+        ("RegionId".to_owned(), "cn-hangzhou".to_owned()),
+        ("BindedInstanceId".to_owned(), target.to_owned()),
+        ("BindedInstanceType".to_owned(), kind.to_owned()),
+    ];
+    if let Some(m) = mode {
+        v.push(("Mode".to_owned(), m.to_owned()));
+    }
+    for (i, id) in ids.iter().enumerate() {
+        v.push((format!("InstanceIds.{}", i + 1), id.clone()));
+    }
+    v
+}
+
+impl Env {
+    async fn batch(&self, pairs: Vec<(String, String)>) -> Result<Body, Error> {
+        let ctx = Ctx {
+            account: self.account.clone(),
+            product: Product::Vpc,
+            action: "AssociateEipAddressBatch",
+            request_id: "t".into(),
+        };
+        self.ctl.call(&ctx, &Params::new(pairs)).await
+    }
+}
+
+#[tokio::test]
+async fn vis_05_batch_in_multi_binded_mode_up_to_ten() {
+    let e = env().await;
+    let (eni, _) = e.eni(0).await;
+    let mut ids = Vec::new();
+    for _ in 0..11 {
+        ids.push(e.allocate().await.0);
+    }
+    let err = e.batch(batch(&eni, "NetworkInterface", Some("MULTI_BINDED"), &ids)).await.unwrap_err();
+    assert_eq!(err, Error::MultiBindedQuotaExceeded);
+    e.batch(batch(&eni, "NetworkInterface", Some("MULTI_BINDED"), &ids[..10])).await.unwrap();
+    e.settle().await;
+    for id in &ids[..10] {
+        let r = e.eip_row(id).await;
+        assert_eq!((r.status, r.mode), (eip_types::EipStatus::InUse, Some(eip_types::EipMode::MultiBinded)));
+    }
+    assert_eq!(e.status(&ids[10]).await.as_deref(), Some("Available"));
+}
+
+#[tokio::test]
+async fn nat_04_batch_on_a_nat_gateway() {
+    let e = env().await;
+    let ngw = e.nat("MULTI_BINDED").await;
+    let mut ids = Vec::new();
+    for _ in 0..3 {
+        ids.push(e.allocate().await.0);
+    }
+    e.batch(batch(&ngw, "Nat", None, &ids)).await.unwrap();
+    e.settle().await;
+    let b = e.vpc("DescribeNatGateways", &[("RegionId", "cn-hangzhou"), ("NatGatewayId", &ngw)]).await.unwrap();
+    let list = b["NatGateways"]["NatGateway"][0]["IpLists"]["IpList"].as_array().unwrap().clone();
+    let listed: Vec<&str> = list.iter().map(|x| x["AllocationId"].as_str().unwrap()).collect();
+    for id in &ids {
+        assert!(listed.contains(&id.as_str()), "{id} not in {listed:?}");
+        assert_eq!(e.status(id).await.as_deref(), Some("InUse"));
+    }
+}
+
+#[tokio::test]
+async fn lb_01_alb_spans_zones_with_an_eip_per_zone() {
+    let e = env().await;
+    let (vpc, vsw_h, _) = e.demo_network();
+    let v = e
+        .vpc("CreateVSwitch", &[("VpcId", &vpc), ("ZoneId", "cn-hangzhou-i"), ("CidrBlock", "172.16.9.0/24")])
+        .await
+        .unwrap();
+    let vsw_i = v["VSwitchId"].as_str().unwrap().to_owned();
+    let (a, _) = e.allocate().await;
+    let (b, _) = e.allocate().await;
+    let alb = e
+        .call(
+            Product::Alb,
+            "CreateLoadBalancer",
+            &[
+                ("VpcId", &vpc),
+                ("AddressType", "Internet"),
+                ("ZoneMappings.1.ZoneId", "cn-hangzhou-h"),
+                ("ZoneMappings.1.VSwitchId", &vsw_h),
+                ("ZoneMappings.1.AllocationId", &a),
+                ("ZoneMappings.2.ZoneId", "cn-hangzhou-i"),
+                ("ZoneMappings.2.VSwitchId", &vsw_i),
+                ("ZoneMappings.2.AllocationId", &b),
+            ],
+        )
+        .await
+        .unwrap();
+    let id = alb["LoadBalancerId"].as_str().unwrap().to_owned();
+    for x in [&a, &b] {
+        let r = e.eip_row(x).await;
+        assert_eq!(r.instance_id.as_deref(), Some(id.as_str()));
+    }
+    assert_ne!(e.eip_row(&a).await.private_ip, e.eip_row(&b).await.private_ip, "one address per zone");
+}
+
+#[tokio::test]
+async fn ha_01_the_eip_stays_while_the_havip_moves_between_instances() {
+    let e = env().await;
+    let (_, vsw, _) = e.demo_network();
+    let h = e.vpc("CreateHaVip", &[("RegionId", "cn-hangzhou"), ("VSwitchId", &vsw)]).await.unwrap();
+    let hid = h["HaVipId"].as_str().unwrap().to_owned();
+    e.settle().await;
+    for i in &e.instances {
+        e.vpc("AssociateHaVip", &[("RegionId", "cn-hangzhou"), ("HaVipId", &hid), ("InstanceId", i)]).await.unwrap();
+    }
+    e.settle().await;
+    let (a, _) = e.allocate().await;
+    e.associate_ok(&a, &hid, &[("InstanceType", "HaVip")]).await;
+    e.settle().await;
+    // Failover: the active instance leaves; the HaVip and its EIP stay.
+    e.vpc("UnassociateHaVip", &[("RegionId", "cn-hangzhou"), ("HaVipId", &hid), ("InstanceId", &e.instances[0])])
+        .await
+        .unwrap();
+    e.settle().await;
+    let r = e.eip_row(&a).await;
+    assert_eq!((r.status, r.instance_id.as_deref()), (eip_types::EipStatus::InUse, Some(hid.as_str())));
+    let d = e.vpc("DescribeHaVips", &[("RegionId", "cn-hangzhou")]).await.unwrap();
+    let hv = d["HaVips"]["HaVip"].as_array().unwrap().iter().find(|x| x["HaVipId"] == hid.as_str()).unwrap().clone();
+    assert_eq!(hv["Status"], "InUse");
+    assert_eq!(hv["IpAddress"], h["IpAddress"], "the service address does not change");
+}
