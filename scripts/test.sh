@@ -41,6 +41,9 @@ rust_passed=$(grep -Eo 'test result: ok\. [0-9]+ passed' target/rust-tests.log |
 step "Python venv with the official SDKs"
 venv="$(scripts/sdk-venv.sh)"
 
+step "Node.js packages with the official SDKs (tests/node)"
+(cd tests/node && npm ci --no-audit --no-fund --silent --omit-lockfile-registry-resolved)
+
 step "SDK integration tests (official SDKs against eipd)"
 EIPD_BIN="$PWD/target/debug/eipd" "$venv/bin/python" -m pytest tests/sdk -q -p no:cacheprovider
 
