@@ -10,7 +10,7 @@ export CARGO_TERM_COLOR=never
 step() { printf '\n==> %s\n' "$*"; }
 
 # Debian packages the suite needs; installed only when missing.
-APT_PACKAGES=(sqlite3 ca-certificates)
+APT_PACKAGES=(sqlite3 ca-certificates nftables iproute2 conntrack)
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
     dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")

@@ -37,11 +37,15 @@ pub type Body = Map<String, Value>;
 pub struct Config {
     /// How long asynchronous transitions take.
     pub task_delay_ms: i64,
+    /// A data plane runs: EIP association and unassociation complete when it
+    /// acknowledges the generation carrying them
+    /// ([`tasks::complete_eip_transitions`]), not when their task's timer fires.
+    pub dataplane: bool,
 }
 
 impl Default for Config {
     fn default() -> Self {
-        Config { task_delay_ms: 500 }
+        Config { task_delay_ms: 500, dataplane: false }
     }
 }
 
@@ -72,17 +76,35 @@ pub struct Controller {
     clock: Arc<dyn Clock>,
     config: Config,
     tasks: Arc<tasks::Signal>,
+    changes: Arc<tokio::sync::Notify>,
 }
 
 impl Controller {
     /// A controller over a store and a clock.
     pub fn new(store: Arc<dyn Store>, clock: Arc<dyn Clock>, config: Config) -> Arc<Controller> {
-        Arc::new(Controller { store, clock, config, tasks: Arc::new(tasks::Signal::default()) })
+        Arc::new(Controller {
+            store,
+            clock,
+            config,
+            tasks: Arc::new(tasks::Signal::default()),
+            changes: Arc::new(tokio::sync::Notify::new()),
+        })
     }
 
     /// The store.
     pub fn store(&self) -> &Arc<dyn Store> {
         &self.store
+    }
+
+    /// Notified after every write and task batch: the data plane's cue to
+    /// take a new snapshot (one waiter; a notification while it is busy is kept).
+    pub fn changes(&self) -> Arc<tokio::sync::Notify> {
+        self.changes.clone()
+    }
+
+    /// The settings.
+    pub fn config(&self) -> &Config {
+        &self.config
     }
 
     /// Now, on the control plane's clock.
@@ -192,6 +214,7 @@ impl Controller {
             })
             .await;
         self.tasks.wake();
+        self.changes.notify_one();
         out
     }
 

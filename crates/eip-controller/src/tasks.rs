@@ -93,28 +93,70 @@ fn schedule_at(tx: &mut dyn Tx, kind: TaskKind, resource: &str, due: i64, now: i
     Ok(())
 }
 
+/// Moves an EIP out of `Associating`/`Unassociating`; a stale event is a no-op.
+fn complete_eip(tx: &mut dyn Tx, eip: &mut eip_store::EipRow, event: EipEvent) -> Result<bool> {
+    let Ok(next) = eip_transition(eip.status, event) else {
+        return Ok(false);
+    };
+    eip.status = next;
+    if next == EipStatus::Available {
+        crate::bind::clear(tx, eip)?;
+    }
+    eip.version += 1;
+    tx.eip_update(eip)?;
+    Ok(true)
+}
+
+/// The data plane applied a generation: completes the EIP transitions it
+/// carried. Each is `(AllocationId, row version seen in the snapshot, status
+/// seen)`; an EIP whose row has moved on since is left for a later generation.
+/// Returns how many completed.
+pub async fn complete_eip_transitions(ctl: &Controller, items: Vec<(String, i64, EipStatus)>) -> Result<usize> {
+    if items.is_empty() {
+        return Ok(0);
+    }
+    let n = ctl
+        .store
+        .write(move |tx| {
+            let mut n = 0;
+            for (id, version, status) in &items {
+                let Some(mut eip) = tx.eip_get(id)? else { continue };
+                if eip.version != *version || eip.status != *status {
+                    continue;
+                }
+                let event = match status {
+                    EipStatus::Associating => EipEvent::AssociateDone,
+                    EipStatus::Unassociating => EipEvent::UnassociateDone,
+                    _ => continue,
+                };
+                if complete_eip(tx, &mut eip, event)? {
+                    n += 1;
+                }
+            }
+            Ok(n)
+        })
+        .await?;
+    ctl.changes.notify_one();
+    Ok(n)
+}
+
 /// Completes one task inside the caller's transaction.
-fn apply(tx: &mut dyn Tx, task: &TaskRow, now: i64, delay: i64) -> Result<()> {
+fn apply(tx: &mut dyn Tx, task: &TaskRow, now: i64, delay: i64, dataplane: bool) -> Result<()> {
     let Some(kind) = TaskKind::parse(&task.kind) else {
         tracing::warn!(kind = %task.kind, "unknown task kind dropped");
         return Ok(());
     };
     match kind {
+        // With a data plane, the acknowledgement of the applied generation
+        // completes these (complete_eip_transitions), never the timer.
+        TaskKind::EipAssociate | TaskKind::EipUnassociate if dataplane => {}
         TaskKind::EipAssociate | TaskKind::EipUnassociate => {
             let Some(mut eip) = tx.eip_get(&task.resource_id)? else {
                 return Ok(());
             };
             let event =
                 if kind == TaskKind::EipAssociate { EipEvent::AssociateDone } else { EipEvent::UnassociateDone };
-            let Ok(next) = eip_transition(eip.status, event) else {
-                return Ok(());
-            }; // stale
-            eip.status = next;
-            if next == EipStatus::Available {
-                crate::bind::clear(tx, &mut eip)?;
-            }
-            eip.version += 1;
-            tx.eip_update(&eip)?;
+            complete_eip(tx, &mut eip, event)?;
         }
         TaskKind::EipRelease => {
             let Some(eip) = tx.eip_get(&task.resource_id)? else {
@@ -199,18 +241,20 @@ fn apply(tx: &mut dyn Tx, task: &TaskRow, now: i64, delay: i64) -> Result<()> {
 pub async fn run_due(ctl: &Controller) -> Result<usize> {
     let now = ctl.now();
     let delay = ctl.config.task_delay_ms;
+    let dataplane = ctl.config.dataplane;
     // Completions are redoable: each deletes its task row in the same
     // transaction, so a completion lost in a crash simply runs again.
     ctl.store
         .write_redoable(move |tx| {
             let due = tx.task_due(now, 256)?;
             for t in &due {
-                apply(tx, t, now, delay)?;
+                apply(tx, t, now, delay, dataplane)?;
                 tx.task_delete(&t.id)?;
             }
             Ok(due.len())
         })
         .await
+        .inspect(|_| ctl.changes.notify_one())
 }
 
 /// The runner loop; returns only if the store fails persistently.

@@ -27,11 +27,15 @@ impl Drop for Env {
 const DELAY: i64 = 1000;
 
 async fn env() -> Env {
+    env_with(false).await
+}
+
+async fn env_with(dataplane: bool) -> Env {
     let dir = std::env::temp_dir().join(format!("eipctl-test-{}", eip_types::EipId::generate()));
     std::fs::create_dir_all(&dir).unwrap();
     let store = SqliteStore::open(&dir.join("eipd.db")).unwrap();
     let clock = Arc::new(FakeClock::new(1_795_651_200_000));
-    let ctl = Controller::new(Arc::new(store), clock.clone(), Config { task_delay_ms: DELAY });
+    let ctl = Controller::new(Arc::new(store), clock.clone(), Config { task_delay_ms: DELAY, dataplane });
     let boot = accounts::bootstrap(&ctl, Some(("testid".into(), "testsecret".into()))).await.unwrap();
     let instances = demo::seed(&ctl, &boot.root_account).await.unwrap();
     let e = Env { ctl, clock, account: boot.root_account, instances, dir };
@@ -88,6 +92,30 @@ async fn gen_04_association_is_asynchronous() {
     assert_eq!(e.status(&id).await.as_deref(), Some("Releasing"));
     e.settle().await;
     assert_eq!(e.status(&id).await, None);
+}
+
+#[tokio::test]
+async fn with_a_data_plane_only_the_acknowledgement_completes_an_association() {
+    let e = env_with(true).await;
+    let (id, _) = e.allocate().await;
+    e.vpc("AssociateEipAddress", &[("AllocationId", &id), ("InstanceId", &e.instances[0])]).await.unwrap();
+    e.settle().await;
+    assert_eq!(e.status(&id).await.as_deref(), Some("Associating"), "the timer must not complete it");
+    let row = e.ctl.store().read(|tx| Ok(tx.eip_get(&id)?.unwrap())).unwrap();
+    // An acknowledgement for an older row version is stale and ignored.
+    let stale = vec![(id.clone(), row.version - 1, row.status)];
+    assert_eq!(tasks::complete_eip_transitions(&e.ctl, stale).await.unwrap(), 0);
+    let ack = vec![(id.clone(), row.version, row.status)];
+    assert_eq!(tasks::complete_eip_transitions(&e.ctl, ack).await.unwrap(), 1);
+    assert_eq!(e.status(&id).await.as_deref(), Some("InUse"));
+    e.vpc("UnassociateEipAddress", &[("AllocationId", &id)]).await.unwrap();
+    e.settle().await;
+    assert_eq!(e.status(&id).await.as_deref(), Some("Unassociating"));
+    let row = e.ctl.store().read(|tx| Ok(tx.eip_get(&id)?.unwrap())).unwrap();
+    tasks::complete_eip_transitions(&e.ctl, vec![(id.clone(), row.version, row.status)]).await.unwrap();
+    assert_eq!(e.status(&id).await.as_deref(), Some("Available"));
+    let row = e.ctl.store().read(|tx| Ok(tx.eip_get(&id)?.unwrap())).unwrap();
+    assert_eq!(row.instance_id, None);
 }
 
 #[tokio::test]

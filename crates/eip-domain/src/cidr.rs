@@ -3,7 +3,7 @@
 use std::net::Ipv4Addr;
 
 /// An IPv4 block, normalised so the host bits of `base` are zero.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Cidr {
     /// First address as an integer.
     pub base: u32,

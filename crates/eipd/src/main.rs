@@ -3,6 +3,7 @@
 //! NLB 2022-04-30) on one port, so the official
 //! SDKs work against it by changing only the endpoint.
 
+mod dataplane;
 mod logbuf;
 mod metrics;
 mod server;
@@ -42,6 +43,20 @@ enum Command {
     /// Set per-account quotas in a data directory (works while the server runs).
     #[command(subcommand)]
     Quota(QuotaCommand),
+    /// The namespace lab of `serve --lab`.
+    #[command(subcommand)]
+    Lab(LabCommand),
+}
+
+#[derive(Subcommand)]
+enum LabCommand {
+    /// Remove every namespace (and with them every link and nftables table) the lab of
+    /// this data directory made, and every `openeip-` namespace. Safe to repeat.
+    Down {
+        /// Data directory of the server.
+        #[arg(long, default_value = "./eipd-data", env = "EIPD_DATA_DIR")]
+        data_dir: PathBuf,
+    },
 }
 
 #[derive(Subcommand)]
@@ -125,6 +140,13 @@ struct ServeArgs {
     /// 7-day retrieval window see shifted time; signature checks do not).
     #[arg(long, env = "EIPD_CLOCK_OFFSET_FILE")]
     clock_offset_file: Option<PathBuf>,
+    /// Run the data plane in a lab of network namespaces on this host (Linux, root,
+    /// `ip`, `nft`, `conntrack`): an internet namespace (openeip-internet), a gateway per
+    /// region (openeip-gw-REGION) owning one nftables table, a bridge per vSwitch and a
+    /// namespace per ECS instance named after its id. EIPs become InUse only once their
+    /// translation is in the kernel. A clean stop, or `eipd lab down`, removes it all.
+    #[arg(long)]
+    lab: bool,
 }
 
 fn init_logs(format: &str) {
@@ -151,11 +173,14 @@ fn write_credentials(dir: &Path, id: &str, secret: &str, listen: &SocketAddr) ->
 }
 
 async fn serve(a: ServeArgs) -> Result<(), String> {
+    if a.lab {
+        dataplane::check_host()?;
+    }
     std::fs::create_dir_all(&a.data_dir).map_err(|e| format!("cannot create {}: {e}", a.data_dir.display()))?;
     let db = a.data_dir.join("eipd.db");
     let store = SqliteStore::open(&db).map_err(|e| format!("cannot open {}: {e}", db.display()))?;
     let clock = Arc::new(SystemClock::new(a.clock_offset_file.clone()));
-    let ctl = Controller::new(Arc::new(store), clock, Config { task_delay_ms: a.task_delay_ms });
+    let ctl = Controller::new(Arc::new(store), clock, Config { task_delay_ms: a.task_delay_ms, dataplane: a.lab });
     let fixed = match (std::env::var("EIPD_ROOT_ACCESS_KEY_ID"), std::env::var("EIPD_ROOT_ACCESS_KEY_SECRET")) {
         (Ok(id), Ok(secret)) if !id.is_empty() && !secret.is_empty() => Some((id, secret)),
         (Ok(_), Err(_)) | (Err(_), Ok(_)) => {
@@ -201,6 +226,7 @@ async fn serve(a: ServeArgs) -> Result<(), String> {
         nonces: Default::default(),
         metrics: Default::default(),
     });
+    let dp = if a.lab { Some(dataplane::DataPlane::start(ctl.clone(), &a.data_dir).await?) } else { None };
     tokio::spawn(tasks::run(ctl.clone()));
     let janitor = ctl.clone();
     tokio::spawn(async move {
@@ -211,11 +237,18 @@ async fn serve(a: ServeArgs) -> Result<(), String> {
             }
         }
     });
-    let listener =
-        tokio::net::TcpListener::bind(a.listen).await.map_err(|e| format!("cannot listen on {}: {e}", a.listen))?;
+    let listener = match tokio::net::TcpListener::bind(a.listen).await {
+        Ok(l) => l,
+        Err(e) => {
+            if let Some(dp) = dp {
+                dp.shutdown().await;
+            }
+            return Err(format!("cannot listen on {}: {e}", a.listen));
+        }
+    };
     use std::io::Write;
     let _ = std::io::stdout().flush();
-    axum::serve(listener, server::router(state))
+    let served = axum::serve(listener, server::router(state))
         .with_graceful_shutdown(async {
             let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
             tokio::select! {
@@ -225,7 +258,27 @@ async fn serve(a: ServeArgs) -> Result<(), String> {
             tracing::info!("shutting down");
         })
         .await
-        .map_err(|e| e.to_string())
+        .map_err(|e| e.to_string());
+    if let Some(dp) = dp {
+        dp.shutdown().await;
+    }
+    served
+}
+
+async fn lab(cmd: LabCommand) -> Result<(), String> {
+    match cmd {
+        LabCommand::Down { data_dir } => {
+            let record = dataplane::record_path(&data_dir);
+            let removed = eip_dataplane::lab::teardown_recorded(&record).map_err(|e| e.to_string())?;
+            if removed.is_empty() {
+                println!("no lab namespaces left");
+            }
+            for n in removed {
+                println!("removed namespace {n}");
+            }
+        }
+    }
+    Ok(())
 }
 
 /// A controller over an existing data directory, for admin commands.
@@ -301,6 +354,7 @@ fn main() {
         Command::Account(cmd) => admin(account(cmd)),
         Command::Nat(cmd) => admin(nat(cmd)),
         Command::Quota(cmd) => admin(quota(cmd)),
+        Command::Lab(cmd) => admin(lab(cmd)),
         Command::Serve(a) => {
             init_logs(&a.log_format);
             // One I/O thread: requests are short, and the store's writer has its

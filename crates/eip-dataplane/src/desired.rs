@@ -1,0 +1,475 @@
+//! Desired state: what each region's gateway must do, as plain data.
+//!
+//! It exists so that "which packets should flow" is decided by a pure
+//! function of store rows ([`build`]), separately from how the kernel is told
+//! ([`crate::render`]) and when ([`crate::reconciler`]). The same snapshot also
+//! carries the EIP transitions (`Associating`, `Unassociating`) that become true
+//! once it is applied, so the control plane can acknowledge exactly those.
+
+use crate::Cidr;
+use eip_store::{
+    EipQuery, EipRow, EniRow, ForwardEntryRow, NatGatewayRow, PoolRow, PrivateIpRow, SnatEntryRow, Tx, VSwitchRow,
+    VpcRow,
+};
+use eip_store::{HaVipRow, InstanceRow};
+use eip_types::{AssociatedInstanceType, EipMode, EipStatus, IpProtocol, Result};
+use std::collections::{BTreeMap, BTreeSet};
+use std::net::Ipv4Addr;
+
+/// Address blocks that must never leave a gateway as a source: RFC 1918 and
+/// the 100.64.0.0/10 service range, plus every VPC block of the region.
+pub const PRIVATE_BLOCKS: [&str; 4] = ["10.0.0.0/8", "100.64.0.0/10", "172.16.0.0/12", "192.168.0.0/16"];
+
+/// The whole data plane at one generation.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct DesiredState {
+    /// Increases with every snapshot the agent takes.
+    pub generation: u64,
+    /// One gateway per region that has anything to carry.
+    pub gateways: BTreeMap<String, GatewayState>,
+    /// EIP transitions that are complete once this generation is applied.
+    pub transitions: Vec<Transition>,
+}
+
+/// One region's gateway.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct GatewayState {
+    /// The region's public pools: whatever of them is not mapped is dropped.
+    pub pools: Vec<Cidr>,
+    /// Sources that must never reach the internet untranslated.
+    pub private_nets: Vec<Cidr>,
+    /// NAT mode, one to one: EIP → private IP (ECS instances, ENIs in NAT
+    /// mode, intranet CLBs).
+    pub nat: BTreeMap<Ipv4Addr, Ipv4Addr>,
+    /// HaVip: EIP → the HaVip's floating private IP (translated like `nat`).
+    pub havip: BTreeMap<Ipv4Addr, Ipv4Addr>,
+    /// Visible modes (BINDED, MULTI_BINDED): routed, not translated.
+    pub visible: BTreeSet<Ipv4Addr>,
+    /// NAT gateway SNAT entries: source block → the EIPs it leaves as.
+    pub snat: Vec<SnatRule>,
+    /// NAT gateway forward (DNAT) entries.
+    pub dnat: Vec<DnatRule>,
+}
+
+/// One SNAT entry of a NAT gateway.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct SnatRule {
+    /// Source block.
+    pub source: Cidr,
+    /// EIPs it may leave as (the first is used in this milestone).
+    pub eips: Vec<Ipv4Addr>,
+}
+
+/// One forward entry of a NAT gateway (`None` ports mean `Any`).
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct DnatRule {
+    /// Public address.
+    pub eip: Ipv4Addr,
+    /// Public port.
+    pub external_port: Option<u16>,
+    /// Private destination.
+    pub internal_ip: Ipv4Addr,
+    /// Private port.
+    pub internal_port: Option<u16>,
+    /// TCP, UDP or Any.
+    pub protocol: IpProtocol,
+}
+
+/// An EIP transition that completes when its generation is applied.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Transition {
+    /// The EIP.
+    pub eip_id: String,
+    /// Its row version when the snapshot was taken: the acknowledgement
+    /// applies only if the row has not moved on since.
+    pub version: i64,
+    /// `Associating` or `Unassociating`.
+    pub status: EipStatus,
+}
+
+impl GatewayState {
+    /// Every EIP → private mapping the translation maps carry (NAT and HaVip).
+    pub fn mappings(&self) -> BTreeMap<Ipv4Addr, Ipv4Addr> {
+        let mut m = self.nat.clone();
+        m.extend(self.havip.iter().map(|(k, v)| (*k, *v)));
+        m
+    }
+}
+
+/// The store rows the data plane reads, all accounts, every region.
+#[derive(Clone, Debug, Default)]
+pub struct Rows {
+    /// Public pools.
+    pub pools: Vec<PoolRow>,
+    /// VPCs.
+    pub vpcs: Vec<VpcRow>,
+    /// vSwitches.
+    pub vswitches: Vec<VSwitchRow>,
+    /// ECS instances.
+    pub instances: Vec<InstanceRow>,
+    /// ENIs (attached or not).
+    pub enis: Vec<EniRow>,
+    /// Private IPs of the ENIs, by ENI id.
+    pub eni_ips: BTreeMap<String, Vec<PrivateIpRow>>,
+    /// EIPs.
+    pub eips: Vec<EipRow>,
+    /// NAT gateways.
+    pub nat_gateways: Vec<NatGatewayRow>,
+    /// SNAT entries.
+    pub snat: Vec<SnatEntryRow>,
+    /// Forward entries.
+    pub forward: Vec<ForwardEntryRow>,
+    /// HaVips.
+    pub havips: Vec<HaVipRow>,
+}
+
+/// Reads every row the data plane needs from one snapshot.
+pub fn read_rows(tx: &mut dyn Tx) -> Result<Rows> {
+    let mut r = Rows { pools: tx.pool_list_all()?, ..Rows::default() };
+    let accounts = tx.account_list()?;
+    for region in eip_domain::catalogue::REGIONS {
+        for a in &accounts {
+            r.vpcs.extend(tx.vpc_list(&a.id, region.id)?);
+            r.vswitches.extend(tx.vswitch_list(&a.id, region.id)?);
+            r.instances.extend(tx.instance_list(&a.id, region.id)?);
+            for eni in tx.eni_list(&a.id, region.id)? {
+                r.eni_ips.insert(eni.id.clone(), tx.private_ip_list_eni(&eni.id)?);
+                r.enis.push(eni);
+            }
+            let q = EipQuery {
+                account_id: a.id.clone(),
+                region_id: region.id.to_owned(),
+                limit: i64::MAX,
+                ..EipQuery::default()
+            };
+            r.eips.extend(tx.eip_query(&q)?.1.into_iter().filter(|e| e.instance_id.is_some()));
+            for n in tx.nat_list(&a.id, region.id)? {
+                r.snat.extend(tx.snat_list(&n.id)?);
+                r.forward.extend(tx.forward_list(&n.id)?);
+                r.nat_gateways.push(n);
+            }
+            r.havips.extend(tx.havip_list(&a.id, region.id)?);
+        }
+    }
+    Ok(r)
+}
+
+fn port(s: &str) -> Option<u16> {
+    s.parse().ok()
+}
+
+/// Builds the desired state of generation `generation` from `rows`. A region
+/// gets a gateway when it has an instance or an associated EIP.
+pub fn build(generation: u64, rows: &Rows) -> DesiredState {
+    let mut d = DesiredState { generation, ..DesiredState::default() };
+    let mut regions: BTreeSet<&str> = rows.instances.iter().map(|i| i.region_id.as_str()).collect();
+    regions.extend(rows.eips.iter().filter(|e| e.instance_id.is_some()).map(|e| e.region_id.as_str()));
+    for region in regions {
+        let mut pools: Vec<Cidr> =
+            rows.pools.iter().filter(|p| p.region_id == region).filter_map(|p| Cidr::parse(&p.cidr)).collect();
+        pools.sort();
+        let mut private: Vec<Cidr> = PRIVATE_BLOCKS.iter().filter_map(|c| Cidr::parse(c)).collect();
+        for v in rows.vpcs.iter().filter(|v| v.region_id == region) {
+            if let Some(c) = Cidr::parse(&v.cidr)
+                && !private.iter().any(|p| p.contains_cidr(&c))
+            {
+                private.push(c);
+            }
+        }
+        private.sort();
+        private.dedup();
+        let g = GatewayState { pools, private_nets: private, ..GatewayState::default() };
+        d.gateways.insert(region.to_owned(), g);
+    }
+    let mut nat_eips: BTreeMap<&str, Ipv4Addr> = BTreeMap::new(); // NAT gateways' EIPs by address text
+    for e in &rows.eips {
+        let Some(kind) = e.instance_type else { continue };
+        match e.status {
+            EipStatus::Associating | EipStatus::InUse => {}
+            EipStatus::Unassociating => {
+                d.transitions.push(Transition { eip_id: e.id.clone(), version: e.version, status: e.status });
+                continue;
+            }
+            EipStatus::Available | EipStatus::Releasing => continue,
+        }
+        if e.status == EipStatus::Associating {
+            d.transitions.push(Transition { eip_id: e.id.clone(), version: e.version, status: e.status });
+        }
+        let Ok(eip) = e.ip.parse::<Ipv4Addr>() else { continue };
+        let Some(g) = d.gateways.get_mut(&e.region_id) else { continue };
+        let private = e.private_ip.as_deref().and_then(|p| p.parse::<Ipv4Addr>().ok());
+        match (kind, e.mode.unwrap_or(EipMode::Nat), private) {
+            (AssociatedInstanceType::Nat, _, _) => {
+                nat_eips.insert(e.ip.as_str(), eip);
+            }
+            (_, EipMode::Binded | EipMode::MultiBinded, _) => {
+                g.visible.insert(eip);
+            }
+            (AssociatedInstanceType::HaVip, EipMode::Nat, _) => {
+                let ip = rows
+                    .havips
+                    .iter()
+                    .find(|h| Some(&h.id) == e.instance_id.as_ref())
+                    .and_then(|h| h.ip.parse().ok())
+                    .or(private);
+                if let Some(ip) = ip {
+                    g.havip.insert(eip, ip);
+                }
+            }
+            (_, EipMode::Nat, Some(p)) => {
+                g.nat.insert(eip, p);
+            }
+            // ALB/NLB zone EIPs and targets without a private address are
+            // carried by later milestones (load balancer listeners).
+            (_, EipMode::Nat, None) => {}
+        }
+    }
+    for n in &rows.nat_gateways {
+        let Some(g) = d.gateways.get_mut(&n.region_id) else { continue };
+        for s in rows.snat.iter().filter(|s| s.nat_gateway_id == n.id) {
+            let eips: Vec<Ipv4Addr> = s.snat_ips.split(',').filter_map(|ip| nat_eips.get(ip.trim()).copied()).collect();
+            if let (Some(source), false) = (Cidr::parse(&s.source_cidr), eips.is_empty()) {
+                g.snat.push(SnatRule { source, eips });
+            }
+        }
+        for f in rows.forward.iter().filter(|f| f.nat_gateway_id == n.id) {
+            let (Some(eip), Ok(internal_ip)) = (nat_eips.get(f.external_ip.as_str()), f.internal_ip.parse()) else {
+                continue;
+            };
+            g.dnat.push(DnatRule {
+                eip: *eip,
+                external_port: port(&f.external_port),
+                internal_ip,
+                internal_port: port(&f.internal_port),
+                protocol: f.ip_protocol,
+            });
+        }
+        g.snat.sort();
+        g.dnat.sort();
+    }
+    d.transitions.sort_by(|a, b| a.eip_id.cmp(&b.eip_id));
+    d
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use eip_types::{
+        ChargeType, EniStatus, EniType, InstanceNetworkType, InstanceStatus, InternetChargeType, NatEipBindMode,
+        NatGatewayStatus, NatNetworkType,
+    };
+
+    pub(crate) fn eip(id: &str, ip: &str, status: EipStatus, target: Option<(&str, &str)>) -> EipRow {
+        EipRow {
+            id: id.into(),
+            account_id: "acc-1".into(),
+            region_id: "cn-hangzhou".into(),
+            ip: ip.into(),
+            status,
+            name: String::new(),
+            description: String::new(),
+            bandwidth: 5,
+            charge_type: ChargeType::PostPaid,
+            internet_charge_type: InternetChargeType::PayByTraffic,
+            isp: "BGP".into(),
+            netmode: "public".into(),
+            resource_group_id: String::new(),
+            allocated_at: 0,
+            expired_at: None,
+            deletion_protection: false,
+            instance_type: target.map(|_| AssociatedInstanceType::EcsInstance),
+            instance_id: target.map(|(i, _)| i.to_owned()),
+            private_ip: target.map(|(_, p)| p.to_owned()),
+            private_vswitch_id: target.map(|_| "vsw-1".to_owned()),
+            mode: target.map(|_| EipMode::Nat),
+            instance_region_id: target.map(|_| "cn-hangzhou".to_owned()),
+            tags: vec![],
+            version: 3,
+        }
+    }
+
+    pub(crate) fn instance(id: &str, region: &str, vsw: &str) -> InstanceRow {
+        InstanceRow {
+            id: id.into(),
+            account_id: "acc-1".into(),
+            region_id: region.into(),
+            zone_id: format!("{region}-h"),
+            network_type: InstanceNetworkType::Vpc,
+            vpc_id: Some("vpc-1".into()),
+            vswitch_id: Some(vsw.into()),
+            security_group_id: None,
+            instance_type: "ecs.g7.large".into(),
+            image_id: String::new(),
+            name: id.into(),
+            hostname: id.into(),
+            description: String::new(),
+            status: InstanceStatus::Running,
+            want_running: true,
+            internet_charge_type: InternetChargeType::PayByTraffic,
+            internet_max_bandwidth_out: 0,
+            public_ip: None,
+            charge_type: ChargeType::PostPaid,
+            cpu: 2,
+            memory_mb: 8192,
+            created_at: 0,
+            started_at: None,
+        }
+    }
+
+    pub(crate) fn vswitch(id: &str, region: &str, cidr: &str) -> VSwitchRow {
+        VSwitchRow {
+            id: id.into(),
+            account_id: "acc-1".into(),
+            region_id: region.into(),
+            vpc_id: "vpc-1".into(),
+            zone_id: format!("{region}-h"),
+            cidr: cidr.into(),
+            name: String::new(),
+            description: String::new(),
+            created_at: 0,
+        }
+    }
+
+    pub(crate) fn eni(id: &str, instance: &str, vsw: &str, primary: bool) -> EniRow {
+        EniRow {
+            id: id.into(),
+            account_id: "acc-1".into(),
+            region_id: "cn-hangzhou".into(),
+            zone_id: "cn-hangzhou-h".into(),
+            vpc_id: "vpc-1".into(),
+            vswitch_id: vsw.into(),
+            instance_id: Some(instance.into()),
+            kind: if primary { EniType::Primary } else { EniType::Secondary },
+            mac: "00:16:3e:00:00:01".into(),
+            status: EniStatus::InUse,
+            name: String::new(),
+            description: String::new(),
+            security_group_id: None,
+            created_at: 0,
+        }
+    }
+
+    fn pool(region: &str, cidr: &str) -> PoolRow {
+        PoolRow { region_id: region.into(), cidr: cidr.into(), cursor: 0 }
+    }
+
+    /// Two instances in cn-hangzhou, one EIP in use, one associating, one
+    /// unassociating, one available, and a pool in another region.
+    pub(crate) fn sample() -> Rows {
+        Rows {
+            pools: vec![pool("cn-hangzhou", "198.18.0.0/20"), pool("cn-beijing", "198.18.16.0/20")],
+            vswitches: vec![vswitch("vsw-1", "cn-hangzhou", "172.16.1.0/24")],
+            instances: vec![instance("i-a", "cn-hangzhou", "vsw-1"), instance("i-b", "cn-hangzhou", "vsw-1")],
+            eips: vec![
+                eip("eip-in-use", "198.18.0.5", EipStatus::InUse, Some(("i-a", "172.16.1.1"))),
+                eip("eip-associating", "198.18.0.6", EipStatus::Associating, Some(("i-b", "172.16.1.2"))),
+                eip("eip-leaving", "198.18.0.7", EipStatus::Unassociating, Some(("i-c", "172.16.1.3"))),
+                eip("eip-free", "198.18.0.8", EipStatus::Available, None),
+            ],
+            ..Rows::default()
+        }
+    }
+
+    #[test]
+    fn nat_mode_eips_in_use_or_associating_are_mapped_and_transitions_listed() {
+        let d = build(7, &sample());
+        assert_eq!(d.generation, 7);
+        assert_eq!(d.gateways.keys().collect::<Vec<_>>(), ["cn-hangzhou"]);
+        let g = &d.gateways["cn-hangzhou"];
+        let ip = |s: &str| s.parse::<Ipv4Addr>().unwrap();
+        assert_eq!(g.nat, BTreeMap::from([(ip("198.18.0.5"), ip("172.16.1.1")), (ip("198.18.0.6"), ip("172.16.1.2"))]));
+        assert_eq!(g.pools, vec![Cidr::parse("198.18.0.0/20").unwrap()]);
+        assert!(g.private_nets.contains(&Cidr::parse("172.16.0.0/12").unwrap()));
+        let t: Vec<_> = d.transitions.iter().map(|t| (t.eip_id.as_str(), t.status, t.version)).collect();
+        assert_eq!(t, [("eip-associating", EipStatus::Associating, 3), ("eip-leaving", EipStatus::Unassociating, 3)]);
+    }
+
+    #[test]
+    fn visible_havip_and_nat_gateway_entries_have_their_own_slots() {
+        let mut rows = sample();
+        let mut vis = eip("eip-vis", "198.18.0.9", EipStatus::InUse, Some(("eni-2", "172.16.1.9")));
+        vis.instance_type = Some(AssociatedInstanceType::NetworkInterface);
+        vis.mode = Some(EipMode::Binded);
+        let mut ha = eip("eip-ha", "198.18.0.10", EipStatus::InUse, Some(("havip-1", "172.16.1.100")));
+        ha.instance_type = Some(AssociatedInstanceType::HaVip);
+        ha.private_ip = None;
+        rows.havips.push(HaVipRow {
+            id: "havip-1".into(),
+            account_id: "acc-1".into(),
+            region_id: "cn-hangzhou".into(),
+            vpc_id: "vpc-1".into(),
+            vswitch_id: "vsw-1".into(),
+            ip: "172.16.1.100".into(),
+            status: eip_types::HaVipStatus::InUse,
+            name: String::new(),
+            description: String::new(),
+            created_at: 0,
+        });
+        let mut ngw_eip = eip("eip-ngw", "198.18.0.11", EipStatus::InUse, Some(("ngw-1", "172.16.1.50")));
+        ngw_eip.instance_type = Some(AssociatedInstanceType::Nat);
+        rows.eips.extend([vis, ha, ngw_eip]);
+        rows.nat_gateways.push(NatGatewayRow {
+            id: "ngw-1".into(),
+            account_id: "acc-1".into(),
+            region_id: "cn-hangzhou".into(),
+            vpc_id: "vpc-1".into(),
+            vswitch_id: "vsw-1".into(),
+            zone_id: "cn-hangzhou-h".into(),
+            name: String::new(),
+            description: String::new(),
+            status: NatGatewayStatus::Available,
+            network_type: NatNetworkType::Internet,
+            eip_bind_mode: NatEipBindMode::MultiBinded,
+            snat_table_id: "stb-1".into(),
+            forward_table_id: "ftb-1".into(),
+            full_nat_table_id: "fulltb-1".into(),
+            eni_id: "eni-ngw".into(),
+            private_ip: "172.16.1.40".into(),
+            created_at: 0,
+        });
+        rows.snat.push(SnatEntryRow {
+            id: "snat-1".into(),
+            account_id: "acc-1".into(),
+            nat_gateway_id: "ngw-1".into(),
+            snat_table_id: "stb-1".into(),
+            snat_ips: "198.18.0.11".into(),
+            source_vswitch_id: Some("vsw-1".into()),
+            source_cidr: "172.16.1.0/24".into(),
+            name: String::new(),
+            created_at: 0,
+        });
+        rows.forward.push(ForwardEntryRow {
+            id: "fwd-1".into(),
+            account_id: "acc-1".into(),
+            nat_gateway_id: "ngw-1".into(),
+            forward_table_id: "ftb-1".into(),
+            external_ip: "198.18.0.11".into(),
+            external_port: "8080".into(),
+            internal_ip: "172.16.1.2".into(),
+            internal_port: "80".into(),
+            ip_protocol: IpProtocol::Tcp,
+            name: String::new(),
+            created_at: 0,
+        });
+        let d = build(1, &rows);
+        let g = &d.gateways["cn-hangzhou"];
+        let ip = |s: &str| s.parse::<Ipv4Addr>().unwrap();
+        assert_eq!(g.visible, BTreeSet::from([ip("198.18.0.9")]));
+        assert_eq!(g.havip, BTreeMap::from([(ip("198.18.0.10"), ip("172.16.1.100"))]));
+        assert!(!g.nat.contains_key(&ip("198.18.0.11")), "NAT gateway EIPs are not 1:1 mappings");
+        assert_eq!(
+            g.snat,
+            vec![SnatRule { source: Cidr::parse("172.16.1.0/24").unwrap(), eips: vec![ip("198.18.0.11")] }]
+        );
+        assert_eq!(g.dnat.len(), 1);
+        assert_eq!(g.dnat[0].external_port, Some(8080));
+        assert_eq!(g.mappings().len(), 3);
+    }
+
+    #[test]
+    fn a_region_with_nothing_gets_no_gateway() {
+        let d = build(1, &Rows { pools: vec![pool("cn-beijing", "198.18.16.0/20")], ..Rows::default() });
+        assert!(d.gateways.is_empty());
+        assert!(d.transitions.is_empty());
+    }
+}

@@ -1,0 +1,280 @@
+//! The reconciler: takes the kernel from whatever it holds to a desired
+//! generation, and says when it got there.
+//!
+//! Exists to own the ordering rules that make `InUse` honest:
+//!
+//! - a generation is acknowledged ([`Reconciler::applied_generation`]) only
+//!   after every gateway's batch succeeded and every pending conntrack flush
+//!   is done; the caller then completes that generation's EIP transitions;
+//! - an EIP that loses its translation has its conntrack entries deleted
+//!   after the map change, never before (deleting first leaves a window in
+//!   which a packet recreates the old binding), in both directions, so no
+//!   established flow survives an unassociation (the OSSN-0020 lesson);
+//! - a failed batch leaves the gateway "unknown": the next attempt is a full
+//!   resync, which cannot fail on elements that are or are not there;
+//! - [`Reconciler::repair`] reads each table back and resyncs a gateway whose
+//!   chains or elements differ from what was applied (drift).
+
+use crate::desired::{DesiredState, GatewayState};
+use crate::gateway_ns;
+use crate::kernel::{Kernel, KernelError};
+use crate::render::{self, TableState};
+use std::collections::{BTreeMap, BTreeSet};
+use std::net::Ipv4Addr;
+
+/// Why a generation could not be acknowledged.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ReconcileError {
+    /// A gateway's batch was refused.
+    #[error("applying the table of {region}: {err}")]
+    Apply {
+        /// Region.
+        region: String,
+        /// The kernel's message.
+        err: KernelError,
+    },
+    /// Deleting an address's conntrack entries failed (retried next time).
+    #[error("deleting conntrack entries of {addr} in {ns}: {err}")]
+    Flush {
+        /// Namespace.
+        ns: String,
+        /// Address.
+        addr: Ipv4Addr,
+        /// The tool's message.
+        err: KernelError,
+    },
+}
+
+/// What one [`Reconciler::apply`] did.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Report {
+    /// The generation now applied.
+    pub generation: u64,
+    /// Regions whose table was replaced whole.
+    pub full: Vec<String>,
+    /// Regions that got an element delta.
+    pub delta: Vec<String>,
+    /// Addresses whose conntrack entries were deleted.
+    pub flushed: Vec<Ipv4Addr>,
+}
+
+/// Drives one kernel towards desired generations.
+pub struct Reconciler<K: Kernel> {
+    kernel: K,
+    /// What each region's table holds, as far as known (`None`: unknown).
+    applied: BTreeMap<String, Option<GatewayState>>,
+    pending_flush: BTreeSet<(String, Ipv4Addr)>,
+    applied_generation: u64,
+}
+
+fn removed_from(before: &TableState, g: &GatewayState) -> Vec<Ipv4Addr> {
+    let m = g.mappings();
+    let mut out: Vec<Ipv4Addr> = before.eip2priv.iter().filter(|(e, p)| m.get(e) != Some(p)).map(|(e, _)| *e).collect();
+    out.extend(before.visible.difference(&g.visible));
+    out
+}
+
+impl<K: Kernel> Reconciler<K> {
+    /// A reconciler that knows nothing about the kernel yet (the first
+    /// apply of each gateway is a full resync).
+    pub fn new(kernel: K) -> Reconciler<K> {
+        Reconciler { kernel, applied: BTreeMap::new(), pending_flush: BTreeSet::new(), applied_generation: 0 }
+    }
+
+    /// The kernel.
+    pub fn kernel(&self) -> &K {
+        &self.kernel
+    }
+
+    /// The last generation fully applied.
+    pub fn applied_generation(&self) -> u64 {
+        self.applied_generation
+    }
+
+    /// Applies `desired`; on success the generation is acknowledged.
+    pub fn apply(&mut self, desired: &DesiredState) -> Result<Report, ReconcileError> {
+        let mut report = Report { generation: desired.generation, ..Report::default() };
+        // Gateways no longer desired belong to the lab, which removes them.
+        self.applied.retain(|r, _| desired.gateways.contains_key(r));
+        for (region, g) in &desired.gateways {
+            let ns = gateway_ns(region);
+            let prev = self.applied.get(region).cloned().flatten();
+            let (batch, removed) = match &prev {
+                Some(p) if render::delta_possible(p, g) => match render::delta(p, g) {
+                    Some(b) => (b, render::unmapped(p, g)),
+                    None => continue, // nothing changed
+                },
+                Some(p) => (render::full(g), render::unmapped(p, g)),
+                None => {
+                    // Unknown content (start, or after a failure): whatever
+                    // the table holds that is not desired must lose its flows.
+                    let before = self.kernel.read(&ns).ok().flatten().unwrap_or_default();
+                    (render::full(g), removed_from(&before, g))
+                }
+            };
+            let full = matches!(batch.effect, render::Effect::Full(_));
+            if let Err(err) = self.kernel.apply(&ns, &batch) {
+                self.applied.insert(region.clone(), None);
+                return Err(ReconcileError::Apply { region: region.clone(), err });
+            }
+            self.applied.insert(region.clone(), Some(g.clone()));
+            if full {
+                report.full.push(region.clone())
+            } else {
+                report.delta.push(region.clone())
+            }
+            self.pending_flush.extend(removed.into_iter().map(|a| (ns.clone(), a)));
+        }
+        // Only now that the maps no longer translate them.
+        while let Some((ns, addr)) = self.pending_flush.first().cloned() {
+            self.kernel.flush_conntrack(&ns, addr).map_err(|err| ReconcileError::Flush {
+                ns: ns.clone(),
+                addr,
+                err,
+            })?;
+            self.pending_flush.remove(&(ns, addr));
+            report.flushed.push(addr);
+        }
+        self.applied_generation = desired.generation;
+        Ok(report)
+    }
+
+    /// Reads every applied table back; a gateway whose table differs from
+    /// what was applied is marked unknown and resynced by applying `desired`.
+    /// Returns the regions that had drifted, with the apply's report.
+    pub fn repair(&mut self, desired: &DesiredState) -> (Vec<String>, Result<Report, ReconcileError>) {
+        let mut drifted = Vec::new();
+        for (region, state) in self.applied.iter_mut() {
+            let Some(g) = state else { continue };
+            let ns = gateway_ns(region);
+            let ok = matches!(self.kernel.read(&ns), Ok(Some(t)) if t == render::expected(g));
+            if !ok {
+                tracing::warn!(region = %region, namespace = %ns, "data-plane table drifted; resyncing");
+                *state = None;
+                drifted.push(region.clone());
+            }
+        }
+        (drifted, self.apply(desired))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::desired::{build, tests::sample};
+    use crate::kernel::{FakeKernel, Op};
+
+    fn ip(s: &str) -> Ipv4Addr {
+        s.parse().unwrap()
+    }
+    const NS: &str = "openeip-gw-cn-hangzhou";
+
+    #[test]
+    fn converges_from_empty_and_acknowledges_the_generation() {
+        let d = build(4, &sample());
+        let mut r = Reconciler::new(FakeKernel::new());
+        let rep = r.apply(&d).unwrap();
+        assert_eq!(rep.full, ["cn-hangzhou"]);
+        assert_eq!(r.applied_generation(), 4);
+        assert_eq!(r.kernel().table(NS), Some(render::expected(&d.gateways["cn-hangzhou"])));
+    }
+
+    #[test]
+    fn applying_the_same_state_again_changes_nothing() {
+        let d = build(1, &sample());
+        let mut r = Reconciler::new(FakeKernel::new());
+        r.apply(&d).unwrap();
+        let ops = r.kernel().ops().len();
+        let again = DesiredState { generation: 2, ..d };
+        let rep = r.apply(&again).unwrap();
+        assert!(rep.full.is_empty() && rep.delta.is_empty() && rep.flushed.is_empty());
+        assert_eq!(r.kernel().ops().len(), ops);
+        assert_eq!(r.applied_generation(), 2);
+    }
+
+    #[test]
+    fn unassociation_removes_the_entries_then_flushes_conntrack() {
+        let d1 = build(1, &sample());
+        let mut r = Reconciler::new(FakeKernel::new());
+        r.apply(&d1).unwrap();
+        let mut d2 = d1.clone();
+        d2.generation = 2;
+        d2.gateways.get_mut("cn-hangzhou").unwrap().nat.remove(&ip("198.18.0.5"));
+        let rep = r.apply(&d2).unwrap();
+        assert_eq!(rep.delta, ["cn-hangzhou"]);
+        assert_eq!(rep.flushed, [ip("198.18.0.5")]);
+        let ops = r.kernel().ops();
+        assert_eq!(&ops[ops.len() - 2..], [Op::Delta(NS.into()), Op::Flush(NS.into(), ip("198.18.0.5"))]);
+        assert!(!r.kernel().table(NS).unwrap().eip2priv.contains_key(&ip("198.18.0.5")));
+    }
+
+    #[test]
+    fn a_failed_batch_is_not_acknowledged_and_the_retry_resyncs_whole() {
+        let d1 = build(1, &sample());
+        let mut r = Reconciler::new(FakeKernel::new());
+        r.apply(&d1).unwrap();
+        let mut d2 = d1.clone();
+        d2.generation = 2;
+        d2.gateways.get_mut("cn-hangzhou").unwrap().nat.insert(ip("198.18.0.30"), ip("172.16.1.30"));
+        r.kernel().fail_next(1);
+        assert!(matches!(r.apply(&d2), Err(ReconcileError::Apply { .. })));
+        assert_eq!(r.applied_generation(), 1);
+        let rep = r.apply(&d2).unwrap();
+        assert_eq!(rep.full, ["cn-hangzhou"], "after a failure the table is unknown: full resync");
+        assert_eq!(r.applied_generation(), 2);
+        assert_eq!(r.kernel().table(NS), Some(render::expected(&d2.gateways["cn-hangzhou"])));
+    }
+
+    #[test]
+    fn a_failed_flush_is_retried_before_the_next_acknowledgement() {
+        let d1 = build(1, &sample());
+        let mut r = Reconciler::new(FakeKernel::new());
+        r.apply(&d1).unwrap();
+        let mut d2 = d1.clone();
+        d2.generation = 2;
+        d2.gateways.get_mut("cn-hangzhou").unwrap().nat.remove(&ip("198.18.0.5"));
+        r.kernel().fail_flushes(1);
+        assert!(matches!(r.apply(&d2), Err(ReconcileError::Flush { .. })));
+        assert_eq!(r.applied_generation(), 1, "not acknowledged while a flow may survive");
+        let rep = r.apply(&d2).unwrap();
+        assert!(rep.delta.is_empty(), "the maps were already right");
+        assert_eq!(rep.flushed, [ip("198.18.0.5")]);
+        assert_eq!(r.applied_generation(), 2);
+    }
+
+    #[test]
+    fn drift_is_detected_and_repaired() {
+        let d = build(1, &sample());
+        let mut r = Reconciler::new(FakeKernel::new());
+        r.apply(&d).unwrap();
+        r.kernel().tamper(NS, |t| {
+            t.as_mut().unwrap().eip2priv.clear();
+        });
+        let (drifted, rep) = r.repair(&d);
+        assert_eq!(drifted, ["cn-hangzhou"]);
+        assert_eq!(rep.unwrap().full, ["cn-hangzhou"]);
+        assert_eq!(r.kernel().table(NS), Some(render::expected(&d.gateways["cn-hangzhou"])));
+        let (drifted, _) = r.repair(&d);
+        assert!(drifted.is_empty());
+        // a deleted table is drift too
+        r.kernel().tamper(NS, |t| *t = None);
+        assert_eq!(r.repair(&d).0, ["cn-hangzhou"]);
+        assert!(r.kernel().table(NS).is_some());
+    }
+
+    #[test]
+    fn a_restart_flushes_what_the_old_table_mapped_and_is_no_longer_desired() {
+        let d1 = build(1, &sample());
+        let k = FakeKernel::new();
+        let mut r = Reconciler::new(k);
+        r.apply(&d1).unwrap();
+        let k = r.kernel;
+        // a new process: same kernel, an EIP was unassociated meanwhile
+        let mut d2 = d1.clone();
+        d2.gateways.get_mut("cn-hangzhou").unwrap().nat.remove(&ip("198.18.0.6"));
+        let mut r = Reconciler::new(k);
+        let rep = r.apply(&d2).unwrap();
+        assert_eq!(rep.full, ["cn-hangzhou"]);
+        assert_eq!(rep.flushed, [ip("198.18.0.6")]);
+    }
+}

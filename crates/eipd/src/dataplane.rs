@@ -1,0 +1,192 @@
+//! `serve --lab`: runs the data plane next to the API. One loop takes a
+//! snapshot of the store whenever the controller reports a change (and every
+//! few seconds, for writes made by other processes), brings the namespace lab
+//! and the gateways' nftables tables to it, and only then acknowledges the
+//! EIP transitions that snapshot carried, so `InUse` means packets flow and
+//! `Available` means no flow of the old association survives.
+
+use eip_controller::{Controller, tasks};
+use eip_dataplane::desired::{self, DesiredState};
+use eip_dataplane::kernel::NftCli;
+use eip_dataplane::lab::{self, Lab};
+use eip_dataplane::reconciler::Reconciler;
+use eip_store::StoreExt;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio::sync::Notify;
+
+/// How often the store is re-read without a change notification.
+const POLL: Duration = Duration::from_secs(2);
+/// How often the tables are read back and compared.
+const DRIFT_CHECK: Duration = Duration::from_secs(10);
+
+/// The file listing the namespaces the lab made.
+pub fn record_path(data_dir: &Path) -> PathBuf {
+    data_dir.join("lab-namespaces")
+}
+
+/// Whether this host can run the lab; the reason when not.
+pub fn check_host() -> Result<(), String> {
+    if !cfg!(target_os = "linux") {
+        return Err("--lab needs Linux (network namespaces and nftables)".into());
+    }
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let root = status.lines().any(|l| l.starts_with("Uid:") && l.split_whitespace().nth(2) == Some("0"));
+    if !root {
+        return Err("--lab needs root (it creates network namespaces and nftables tables)".into());
+    }
+    for (tool, arg) in [("ip", "-V"), ("nft", "--version"), ("conntrack", "--version")] {
+        let ok = std::process::Command::new(tool).arg(arg).output().map(|o| o.status.success()).unwrap_or(false);
+        if !ok {
+            return Err(format!("--lab needs `{tool}` (Debian: iproute2, nftables, conntrack)"));
+        }
+    }
+    Ok(())
+}
+
+struct State {
+    lab: Lab,
+    rec: Reconciler<NftCli>,
+}
+
+/// The running data plane.
+pub struct DataPlane {
+    stop: Arc<Notify>,
+    task: tokio::task::JoinHandle<Option<State>>,
+}
+
+/// One round on a blocking thread: lab, then tables. Returns the EIP
+/// transitions to acknowledge when the generation was applied.
+fn round(st: &mut State, rows: &desired::Rows, generation: u64, repair: bool) -> Result<DesiredState, String> {
+    let d = desired::build(generation, rows);
+    let plan = lab::plan(rows, &d);
+    if let Err(e) = st.lab.sync(&plan) {
+        tracing::error!(error = %e, "lab sync incomplete; will retry");
+    }
+    let (drifted, r) = if repair { st.rec.repair(&d) } else { (vec![], st.rec.apply(&d)) };
+    let report = r.map_err(|e| e.to_string())?;
+    if !report.full.is_empty() || !report.delta.is_empty() || !report.flushed.is_empty() || !drifted.is_empty() {
+        tracing::info!(generation, full = ?report.full, delta = ?report.delta, flushed = ?report.flushed, drifted = ?drifted, "data plane applied");
+    }
+    Ok(d)
+}
+
+async fn run_round(
+    state: State,
+    ctl: &Controller,
+    generation: u64,
+    repair: bool,
+) -> (State, Result<DesiredState, String>) {
+    let rows = match ctl.store().read(desired::read_rows) {
+        Ok(r) => r,
+        Err(e) => return (state, Err(format!("reading the store: {e}"))),
+    };
+    let mut st = state;
+    match tokio::task::spawn_blocking(move || {
+        let r = round(&mut st, &rows, generation, repair);
+        (st, r)
+    })
+    .await
+    {
+        Ok(x) => x,
+        Err(e) => panic!("data-plane round panicked: {e}"),
+    }
+}
+
+async fn acknowledge(ctl: &Controller, d: &DesiredState) -> Result<usize, String> {
+    let items = d.transitions.iter().map(|t| (t.eip_id.clone(), t.version, t.status)).collect();
+    tasks::complete_eip_transitions(ctl, items).await.map_err(|e| e.to_string())
+}
+
+impl DataPlane {
+    /// Clears what a previous run left, builds the lab from the store and
+    /// programs every association, then keeps both in sync.
+    pub async fn start(ctl: Arc<Controller>, data_dir: &Path) -> Result<DataPlane, String> {
+        check_host()?;
+        let record = record_path(data_dir);
+        let leftover = record.clone();
+        let removed = tokio::task::spawn_blocking(move || lab::teardown_recorded(&leftover))
+            .await
+            .map_err(|e| e.to_string())?
+            .map_err(|e| e.to_string())?;
+        if !removed.is_empty() {
+            tracing::info!(namespaces = ?removed, "removed a previous lab");
+        }
+        let state = State { lab: Lab::new(record), rec: Reconciler::new(NftCli) };
+        let started = Instant::now();
+        let (state, first) = run_round(state, &ctl, 1, false).await;
+        let d = match first {
+            Ok(d) => d,
+            Err(e) => {
+                let mut st = state;
+                let _ = tokio::task::spawn_blocking(move || st.lab.teardown()).await;
+                return Err(format!("building the lab: {e}"));
+            }
+        };
+        acknowledge(&ctl, &d).await?;
+        let gateways: Vec<&String> = d.gateways.keys().collect();
+        println!(
+            "lab: gateways {gateways:?}, internet namespace {} ({} ms)",
+            eip_dataplane::INTERNET_NS,
+            started.elapsed().as_millis()
+        );
+        let stop = Arc::new(Notify::new());
+        let task = tokio::spawn(run(ctl, state, stop.clone()));
+        Ok(DataPlane { stop, task })
+    }
+
+    /// Stops the loop and tears the lab down.
+    pub async fn shutdown(self) {
+        self.stop.notify_one();
+        if let Ok(Some(mut st)) = self.task.await {
+            match tokio::task::spawn_blocking(move || st.lab.teardown()).await {
+                Ok(Ok(removed)) => tracing::info!(namespaces = ?removed, "lab torn down"),
+                Ok(Err(e)) => tracing::error!(error = %e, "lab teardown incomplete (run `eipd lab down`)"),
+                Err(e) => tracing::error!(error = %e, "lab teardown panicked"),
+            }
+        }
+    }
+}
+
+async fn run(ctl: Arc<Controller>, mut state: State, stop: Arc<Notify>) -> Option<State> {
+    let changes = ctl.changes();
+    let mut generation = 1u64;
+    let mut failures = 0u32;
+    let mut last_check = Instant::now();
+    loop {
+        let wait = if failures > 0 { Duration::from_millis(200 * u64::from(failures.min(25))) } else { POLL };
+        tokio::select! {
+            _ = stop.notified() => return Some(state),
+            _ = changes.notified() => {}
+            _ = tokio::time::sleep(wait) => {}
+        }
+        generation += 1;
+        let repair = last_check.elapsed() >= DRIFT_CHECK;
+        let t0 = Instant::now();
+        let (st, r) = run_round(state, &ctl, generation, repair).await;
+        state = st;
+        if repair {
+            last_check = Instant::now();
+        }
+        match r {
+            Ok(d) => {
+                failures = 0;
+                match acknowledge(&ctl, &d).await {
+                    Ok(0) => {}
+                    Ok(n) => tracing::info!(
+                        generation,
+                        completed = n,
+                        micros = t0.elapsed().as_micros() as u64,
+                        "EIP transitions acknowledged"
+                    ),
+                    Err(e) => tracing::error!(error = %e, "acknowledging the data plane generation failed; will retry"),
+                }
+            }
+            Err(e) => {
+                failures += 1;
+                tracing::error!(error = %e, generation, failures, "data plane generation not applied; will retry");
+            }
+        }
+    }
+}
