@@ -34,9 +34,13 @@ cargo clippy --workspace --all-targets --quiet -- -D warnings
 step "cargo build"
 cargo build --workspace --quiet
 
+target_dir="${CARGO_TARGET_DIR:-$PWD/target}"
+rust_log="$(mktemp)"
+trap 'rm -f "$rust_log"' EXIT
+
 step "Rust tests"
-cargo test --workspace --quiet 2>&1 | tee target/rust-tests.log
-rust_passed=$(grep -Eo 'test result: ok\. [0-9]+ passed' target/rust-tests.log | awk '{s+=$4} END {print s+0}')
+cargo test --workspace --quiet 2>&1 | tee "$rust_log"
+rust_passed=$(grep -Eo 'test result: ok\. [0-9]+ passed' "$rust_log" | awk '{s+=$4} END {print s+0}')
 
 step "Python venv with the official SDKs"
 venv="$(scripts/sdk-venv.sh)"
@@ -45,7 +49,7 @@ step "Node.js packages with the official SDKs (tests/node)"
 (cd tests/node && npm ci --no-audit --no-fund --silent --omit-lockfile-registry-resolved)
 
 step "SDK integration tests (official SDKs against eipd)"
-EIPD_BIN="$PWD/target/debug/eipd" "$venv/bin/python" -m pytest tests/sdk -q -p no:cacheprovider
+EIPD_BIN="$target_dir/debug/eipd" "$venv/bin/python" -m pytest tests/sdk -q -p no:cacheprovider
 
 echo
 echo "rust: ${rust_passed} passed; sdk suite: see pytest summary above"
