@@ -64,7 +64,9 @@ pub struct Incoming {
     /// Whether the request carried an STS security token.
     pub security_token: Option<String>,
     scheme: Scheme,
-    query_pairs: Vec<(String, String)>,
+    /// How many of `params` came from the query string (they come first); V3
+    /// signs only those.
+    query_len: usize,
 }
 
 fn incomplete(what: &str) -> WireError {
@@ -82,8 +84,8 @@ fn bad_time() -> WireError {
 /// Parses a request. Fails for requests that name no action or carry no
 /// recognisable signature.
 pub fn parse(raw: &RawRequest<'_>) -> Result<Incoming, WireError> {
-    let query_pairs = sign::decode_form(raw.query);
-    let mut all = query_pairs.clone();
+    let mut all = sign::decode_form(raw.query);
+    let query_len = all.len();
     if !raw.body.is_empty() && raw.is_form() {
         let body = std::str::from_utf8(raw.body)
             .map_err(|_| WireError::new(400, "InvalidParameter", "The form body is not valid UTF-8."))?;
@@ -113,7 +115,7 @@ pub fn parse(raw: &RawRequest<'_>) -> Result<Incoming, WireError> {
             nonce,
             security_token,
             scheme: Scheme::V3 { auth, content_sha256 },
-            query_pairs,
+            query_len,
         });
     }
     let Some(signature) = params.opt("Signature").map(str::to_owned) else {
@@ -142,7 +144,7 @@ pub fn parse(raw: &RawRequest<'_>) -> Result<Incoming, WireError> {
         nonce,
         scheme: Scheme::V1 { signature },
         params,
-        query_pairs,
+        query_len,
     })
 }
 
@@ -194,7 +196,8 @@ impl Incoming {
                 if !content_sha256.is_empty() && !content_sha256.eq_ignore_ascii_case(&body_hash) {
                     return Err(mismatch());
                 }
-                let query: Vec<(&str, &str)> = self.query_pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+                let query: Vec<(&str, &str)> =
+                    self.params.pairs()[..self.query_len].iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
                 let hashed = if content_sha256.is_empty() { body_hash.as_str() } else { content_sha256.as_str() };
                 let canonical =
                     sign::v3_canonical_request(raw.method, raw.path, &query, raw.headers, &auth.signed_headers, hashed)
