@@ -9,7 +9,7 @@ use crate::{Body, Controller, Ctx, Env, paging, region_opt, region_param};
 use eip_api::Params;
 use eip_domain::rules::{EipFacts, check_eip_side, check_name};
 use eip_domain::targets;
-use eip_store::{EipRow, HaVipMemberRow, HaVipRow, Tx};
+use eip_store::{EipRow, HaVipMemberRow, HaVipRow, StoreExt, Tx};
 use eip_types::time::format_iso;
 use eip_types::{AssociatedInstanceType, EipMode, EipStatus, Error, HaVipId, HaVipStatus, ResourceKind, Result};
 use serde_json::{Value, json};
@@ -271,4 +271,29 @@ pub(crate) async fn delete(ctl: &Controller, ctx: &Ctx, p: &Params) -> Result<Bo
         Ok(Body::new())
     })
     .await
+}
+
+/// Makes `instance` the HaVip's master (operator failover, `eipd havip
+/// failover`): DescribeHaVips' `MasterInstanceId` and the lab's holder of the
+/// floating address are the first member, so the instance is moved to the
+/// front of the member list. The instance must already be a member.
+pub async fn set_master(ctl: &Controller, havip_id: &str, instance: &str) -> Result<()> {
+    let (havip_id, instance) = (havip_id.to_owned(), instance.to_owned());
+    ctl.store()
+        .write(move |tx| {
+            tx.havip_get(&havip_id)?.ok_or_else(|| Error::not_found(ResourceKind::HaVip, &havip_id))?;
+            let members = tx.havip_member_list(&havip_id)?;
+            let Some(m) = members.iter().find(|m| m.instance_id == instance) else {
+                return Err(Error::invalid("InstanceId", format!("{instance} is not associated with {havip_id}")));
+            };
+            let first = members[0].created_at;
+            if members[0].instance_id != instance {
+                let mut row = m.clone();
+                row.created_at = first - 1;
+                tx.havip_member_delete(&havip_id, &instance)?;
+                tx.havip_member_insert(&row)?;
+            }
+            Ok(())
+        })
+        .await
 }

@@ -13,6 +13,7 @@ mod ecs;
 mod eip;
 mod eni;
 mod havip;
+pub use havip::set_master as set_havip_master;
 pub mod idempotency;
 mod lb;
 pub mod nat;

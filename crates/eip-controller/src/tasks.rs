@@ -140,6 +140,42 @@ pub async fn complete_eip_transitions(ctl: &Controller, items: Vec<(String, i64,
     Ok(n)
 }
 
+/// With a data plane: completes the ENI transitions the lab has carried out,
+/// each given with the status it had in the snapshot the lab acted on
+/// (`Attaching` → `InUse` once its NIC is wired, `Detaching` → `Available`
+/// once it is unwired). An ENI whose status moved on since is left alone.
+/// Returns how many completed.
+pub async fn complete_eni_transitions(ctl: &Controller, items: Vec<(String, EniStatus)>) -> Result<usize> {
+    if items.is_empty() {
+        return Ok(0);
+    }
+    let n = ctl
+        .store
+        .write(move |tx| {
+            let mut n = 0;
+            for (id, status) in &items {
+                let Some(mut eni) = tx.eni_get(id)? else { continue };
+                if eni.status != *status {
+                    continue;
+                }
+                match status {
+                    EniStatus::Attaching => eni.status = EniStatus::InUse,
+                    EniStatus::Detaching => {
+                        eni.status = EniStatus::Available;
+                        eni.instance_id = None;
+                    }
+                    EniStatus::Available | EniStatus::InUse => continue,
+                }
+                tx.eni_update(&eni)?;
+                n += 1;
+            }
+            Ok(n)
+        })
+        .await?;
+    ctl.changes.notify_one();
+    Ok(n)
+}
+
 /// Completes one task inside the caller's transaction.
 fn apply(tx: &mut dyn Tx, task: &TaskRow, now: i64, delay: i64, dataplane: bool) -> Result<()> {
     let Some(kind) = TaskKind::parse(&task.kind) else {
@@ -192,6 +228,9 @@ fn apply(tx: &mut dyn Tx, task: &TaskRow, now: i64, delay: i64, dataplane: bool)
                 schedule_at(tx, TaskKind::InstanceStep, &inst.id, now + delay, now)?;
             }
         }
+        // With a data plane, the lab completes these once the NIC is wired or
+        // unwired (complete_eni_transitions).
+        TaskKind::EniAttach | TaskKind::EniDetach if dataplane => {}
         TaskKind::EniAttach | TaskKind::EniDetach => {
             let Some(mut eni) = tx.eni_get(&task.resource_id)? else {
                 return Ok(());

@@ -119,6 +119,28 @@ async fn with_a_data_plane_only_the_acknowledgement_completes_an_association() {
 }
 
 #[tokio::test]
+async fn with_a_data_plane_the_lab_completes_eni_attachment_and_detachment() {
+    use eip_types::EniStatus;
+    let e = env_with(true).await;
+    let (eni, _) = e.eni(0).await;
+    let inst = e.instances[0].clone();
+    let status = |e: &Env, id: &str| e.ctl.store().read(|tx| Ok(tx.eni_get(id)?.unwrap().status)).unwrap();
+    e.ecs("AttachNetworkInterface", &[("NetworkInterfaceId", &eni), ("InstanceId", &inst)]).await.unwrap();
+    e.settle().await;
+    assert_eq!(status(&e, &eni), EniStatus::Attaching, "the timer must not complete it");
+    // An acknowledgement for a status the ENI no longer has is ignored.
+    assert_eq!(tasks::complete_eni_transitions(&e.ctl, vec![(eni.clone(), EniStatus::Detaching)]).await.unwrap(), 0);
+    assert_eq!(tasks::complete_eni_transitions(&e.ctl, vec![(eni.clone(), EniStatus::Attaching)]).await.unwrap(), 1);
+    assert_eq!(status(&e, &eni), EniStatus::InUse);
+    e.ecs("DetachNetworkInterface", &[("NetworkInterfaceId", &eni), ("InstanceId", &inst)]).await.unwrap();
+    e.settle().await;
+    assert_eq!(status(&e, &eni), EniStatus::Detaching);
+    tasks::complete_eni_transitions(&e.ctl, vec![(eni.clone(), EniStatus::Detaching)]).await.unwrap();
+    let row = e.ctl.store().read(|tx| Ok(tx.eni_get(&eni)?.unwrap())).unwrap();
+    assert_eq!((row.status, row.instance_id), (EniStatus::Available, None));
+}
+
+#[tokio::test]
 async fn ecs_02_concurrent_associations_have_one_winner() {
     let e = env().await;
     let mut ids = Vec::new();

@@ -11,7 +11,7 @@ use eip_store::{
     EipQuery, EipRow, EniRow, ForwardEntryRow, NatGatewayRow, PoolRow, PrivateIpRow, SnatEntryRow, Tx, VSwitchRow,
     VpcRow,
 };
-use eip_store::{HaVipRow, InstanceRow};
+use eip_store::{HaVipMemberRow, HaVipRow, InstanceRow};
 use eip_types::{AssociatedInstanceType, EipMode, EipStatus, IpProtocol, Result};
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::Ipv4Addr;
@@ -121,6 +121,8 @@ pub struct Rows {
     pub forward: Vec<ForwardEntryRow>,
     /// HaVips.
     pub havips: Vec<HaVipRow>,
+    /// HaVip members, by HaVip id, master first (the store's order).
+    pub havip_members: BTreeMap<String, Vec<HaVipMemberRow>>,
 }
 
 /// Reads every row the data plane needs from one snapshot.
@@ -148,7 +150,10 @@ pub fn read_rows(tx: &mut dyn Tx) -> Result<Rows> {
                 r.forward.extend(tx.forward_list(&n.id)?);
                 r.nat_gateways.push(n);
             }
-            r.havips.extend(tx.havip_list(&a.id, region.id)?);
+            for h in tx.havip_list(&a.id, region.id)? {
+                r.havip_members.insert(h.id.clone(), tx.havip_member_list(&h.id)?);
+                r.havips.push(h);
+            }
         }
     }
     Ok(r)

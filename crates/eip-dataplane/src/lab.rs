@@ -19,15 +19,19 @@
 //! created, so teardown ([`teardown_recorded`]) removes exactly what the lab
 //! made: the recorded namespaces and those with the `openeip-` prefix.
 //!
-//! This milestone wires ECS instances with their primary ENI; the plan types
-//! already carry secondary ENIs (`EniPlan::primary == false`) for the next ones.
+//! Instances are wired with their primary ENI; attached secondary ENIs are
+//! their own units (a veth `eth<n>` with the source policy routes
+//! GuestConfiguration lists), so attaching or detaching one leaves the rest of
+//! the namespace alone. A HaVip's address is held on eth0 by its master, and
+//! the gateway's neighbour entry points at it ([`havip_failover`] moves it).
 //! vSwitches whose blocks overlap one already planned in the same region
 //! (two VPCs with the same CIDR) are left out with a warning: one gateway
 //! namespace has one routing table.
 
 use crate::desired::{DesiredState, Rows};
 use crate::{Cidr, INTERNET_NS, NS_PREFIX, gateway_ns};
-use eip_types::EniType;
+use eip_store::EniRow;
+use eip_types::{EniStatus, EniType};
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::Ipv4Addr;
 use std::path::{Path, PathBuf};
@@ -74,6 +78,8 @@ pub struct VSwitchPlan {
 pub struct InstancePlan {
     /// NICs, primary first.
     pub enis: Vec<EniPlan>,
+    /// HaVip addresses this instance holds (it is their master) on eth0.
+    pub havips: BTreeSet<Ipv4Addr>,
 }
 
 /// One ENI: a veth pair, the host end on the vSwitch's bridge.
@@ -91,8 +97,13 @@ pub struct EniPlan {
     pub ips: Vec<Ipv4Addr>,
     /// Host-side interface name (in the gateway namespace).
     pub host_if: String,
-    /// Name inside the instance.
+    /// Name inside the instance (`eth<n>`, n its device index).
     pub guest_if: String,
+    /// Secondary ENIs: the routing table of its source policy routes
+    /// (1000 + device index, as GuestConfiguration says).
+    pub table: Option<u32>,
+    /// The vSwitch's router address (the default gateway).
+    pub router: Ipv4Addr,
 }
 
 /// A short stable tag for interface names (15 characters at most).
@@ -140,34 +151,78 @@ pub fn plan(rows: &Rows, desired: &DesiredState) -> LabPlan {
             gp.vswitches.insert(v.id.clone(), VSwitchPlan { cidr, router, bridge: format!("br{}", tag(&v.id)) });
         }
         for i in rows.instances.iter().filter(|i| &i.region_id == region) {
-            let mut enis: Vec<EniPlan> = rows
-                .enis
-                .iter()
-                .filter(|e| e.instance_id.as_deref() == Some(i.id.as_str()) && e.kind == EniType::Primary)
-                .filter(|e| gp.vswitches.contains_key(&e.vswitch_id))
-                .map(|e| {
-                    let mut ips = rows.eni_ips.get(&e.id).cloned().unwrap_or_default();
-                    ips.sort_by_key(|p| !p.is_primary);
-                    EniPlan {
-                        id: e.id.clone(),
-                        vswitch_id: e.vswitch_id.clone(),
-                        mac: e.mac.clone(),
-                        primary: true,
-                        ips: ips.iter().filter_map(|p| p.ip.parse().ok()).collect(),
-                        host_if: format!("ve{}", tag(&e.id)),
-                        guest_if: "eth0".into(),
-                    }
-                })
-                .collect();
-            enis.truncate(1);
-            if enis.is_empty() || enis[0].ips.is_empty() {
+            // Device order as the guest sees it and as DescribeNetworkInterfaces'
+            // GuestConfiguration numbers it (the store's `eni_list_by_instance`:
+            // primary first, then by creation): eth<n> is the n-th ENI of the
+            // instance, attached or still attaching/detaching.
+            let mut mine: Vec<&EniRow> =
+                rows.enis.iter().filter(|e| e.instance_id.as_deref() == Some(i.id.as_str())).collect();
+            mine.sort_by(|a, b| (a.kind.as_str(), a.created_at, &a.id).cmp(&(b.kind.as_str(), b.created_at, &b.id)));
+            let mut enis: Vec<EniPlan> = Vec::new();
+            for (index, e) in mine.iter().enumerate() {
+                let primary = e.kind == EniType::Primary;
+                if !(primary || matches!(e.status, EniStatus::Attaching | EniStatus::InUse)) {
+                    continue;
+                }
+                let Some(v) = gp.vswitches.get(&e.vswitch_id) else { continue };
+                let mut ips = rows.eni_ips.get(&e.id).cloned().unwrap_or_default();
+                ips.sort_by_key(|p| !p.is_primary);
+                let ips: Vec<Ipv4Addr> = ips.iter().filter_map(|p| p.ip.parse().ok()).collect();
+                if ips.is_empty() {
+                    continue;
+                }
+                enis.push(EniPlan {
+                    id: e.id.clone(),
+                    vswitch_id: e.vswitch_id.clone(),
+                    mac: e.mac.clone(),
+                    primary,
+                    ips,
+                    host_if: format!("ve{}", tag(&e.id)),
+                    guest_if: format!("eth{index}"),
+                    table: if primary { None } else { Some(1000 + index as u32) },
+                    router: v.router,
+                });
+            }
+            // An instance is wired from its primary ENI; without one (or its
+            // vSwitch left out) it is not built at all.
+            if enis.first().is_none_or(|e| !e.primary) {
                 continue;
             }
-            gp.instances.insert(i.id.clone(), InstancePlan { enis });
+            gp.instances.insert(i.id.clone(), InstancePlan { enis, havips: BTreeSet::new() });
+        }
+        // A HaVip's address is held by its master (the first member, as
+        // DescribeHaVips' MasterInstanceId says) when that is an instance here.
+        for h in rows.havips.iter().filter(|h| &h.region_id == region) {
+            let Ok(ip) = h.ip.parse::<Ipv4Addr>() else { continue };
+            let master = rows.havip_members.get(&h.id).and_then(|m| m.first());
+            if let Some(i) = master.and_then(|m| gp.instances.get_mut(&m.instance_id)) {
+                i.havips.insert(ip);
+            }
         }
         lab.gateways.insert(region.clone(), gp);
     }
     lab
+}
+
+/// The ENI transitions the lab has carried out, with the status each had in
+/// `rows`: an `Attaching` ENI once `built` has its NIC (or at once when `want`
+/// cannot wire it: its vSwitch or instance is not in the lab), a `Detaching`
+/// one once `built` no longer has it. The control plane completes exactly
+/// these, so an attached ENI is `InUse` only when its NIC is there.
+pub fn eni_transitions(rows: &Rows, want: &LabPlan, built: &LabPlan) -> Vec<(String, EniStatus)> {
+    let has = |p: &LabPlan, id: &str| {
+        p.gateways.values().flat_map(|g| g.instances.values()).any(|i| i.enis.iter().any(|e| e.id == id))
+    };
+    rows.enis
+        .iter()
+        .filter(|e| e.kind == EniType::Secondary)
+        .filter(|e| match e.status {
+            EniStatus::Attaching => has(built, &e.id) || !has(want, &e.id),
+            EniStatus::Detaching => !has(built, &e.id),
+            EniStatus::Available | EniStatus::InUse => false,
+        })
+        .map(|e| (e.id.clone(), e.status))
+        .collect()
 }
 
 /// One thing to do to the host.
@@ -179,6 +234,8 @@ pub enum Step {
     DelNs(String),
     /// Run `ip ARGS…` (or another tool when the first word says so).
     Run(Vec<String>),
+    /// Like `Run`, but a failure is ignored (removing what may already be gone).
+    Try(Vec<String>),
 }
 
 macro_rules! cmd {
@@ -254,31 +311,137 @@ fn vswitch_steps(region: &str, v: &VSwitchPlan) -> Vec<Step> {
 }
 
 fn instance_steps(region: &str, g: &GatewayPlan, id: &str, i: &InstancePlan) -> Vec<Step> {
+    let mut s = vec![
+        Step::AddNs(id.into()),
+        cmd!("ip", "-n", id, "link", "set", "lo", "up"),
+        // Each NIC answers ARP only for its own addresses, as cloud images
+        // configure it: with two NICs on one vSwitch the gateway then learns
+        // the right MAC for each address.
+        cmd!("ip", "netns", "exec", id, "sysctl", "-qw", "net.ipv4.conf.all.arp_ignore=1"),
+        cmd!("ip", "netns", "exec", id, "sysctl", "-qw", "net.ipv4.conf.all.arp_announce=2"),
+    ];
+    if let Some(e) = i.enis.first().filter(|e| e.primary) {
+        s.extend(eni_steps(region, g, id, e));
+    }
+    s
+}
+
+/// Wires one ENI: a veth on its vSwitch's bridge, its addresses, and either
+/// the default route (primary) or the source policy routes GuestConfiguration
+/// lists for a secondary ENI (`ip rule from <ip> lookup <table>` for every
+/// address, `default via <router> dev eth<n> table <table>`).
+fn eni_steps(region: &str, g: &GatewayPlan, id: &str, e: &EniPlan) -> Vec<Step> {
     let gw = gateway_ns(region);
-    let mut s = vec![Step::AddNs(id.into()), cmd!("ip", "-n", id, "link", "set", "lo", "up")];
-    for e in &i.enis {
-        let Some(v) = g.vswitches.get(&e.vswitch_id) else { continue };
-        s.push(cmd!("ip", "-n", gw, "link", "add", e.host_if, "type", "veth", "peer", "name", e.guest_if, "netns", id));
-        s.push(cmd!("ip", "-n", gw, "link", "set", e.host_if, "master", v.bridge, "up"));
-        s.push(cmd!("ip", "-n", id, "link", "set", e.guest_if, "address", e.mac));
-        for ip in &e.ips {
-            s.push(cmd!("ip", "-n", id, "addr", "add", format!("{ip}/{}", v.cidr.len), "dev", e.guest_if));
-        }
-        s.push(cmd!("ip", "-n", id, "link", "set", e.guest_if, "up"));
-        if e.primary {
-            s.push(cmd!("ip", "-n", id, "route", "add", "default", "via", v.router, "dev", e.guest_if));
+    let Some(v) = g.vswitches.get(&e.vswitch_id) else { return vec![] };
+    let mut s = vec![
+        cmd!("ip", "-n", gw, "link", "add", e.host_if, "type", "veth", "peer", "name", e.guest_if, "netns", id),
+        cmd!("ip", "-n", gw, "link", "set", e.host_if, "master", v.bridge, "up"),
+        cmd!("ip", "-n", id, "link", "set", e.guest_if, "address", e.mac),
+    ];
+    for ip in &e.ips {
+        s.push(cmd!("ip", "-n", id, "addr", "add", format!("{ip}/{}", v.cidr.len), "dev", e.guest_if));
+    }
+    s.push(cmd!("ip", "-n", id, "link", "set", e.guest_if, "up"));
+    match e.table {
+        None => s.push(cmd!("ip", "-n", id, "route", "add", "default", "via", e.router, "dev", e.guest_if)),
+        Some(t) => {
+            for ip in &e.ips {
+                s.push(cmd!("ip", "-n", id, "rule", "add", "from", ip, "lookup", t));
+            }
+            s.push(cmd!("ip", "-n", id, "route", "add", "default", "via", e.router, "dev", e.guest_if, "table", t));
         }
     }
     s
 }
 
+/// An instance takes a HaVip's address on its primary NIC and announces it:
+/// the gateway's neighbour entry for the address is pointed at the
+/// instance's MAC on the vSwitch bridge (what a gratuitous ARP does; the
+/// lab owns the gateway, so it writes the entry instead of waiting for one).
+/// Idempotent (`replace`), so a retry or a second failover is harmless.
+fn havip_take_steps(region: &str, g: &GatewayPlan, id: &str, i: &InstancePlan, ip: Ipv4Addr) -> Vec<Step> {
+    let Some(e) = i.enis.first() else { return vec![] };
+    let Some(v) = g.vswitches.get(&e.vswitch_id) else { return vec![] };
+    vec![
+        cmd!("ip", "-n", id, "addr", "replace", format!("{ip}/32"), "dev", e.guest_if),
+        cmd!(
+            "ip",
+            "-n",
+            gateway_ns(region),
+            "neigh",
+            "replace",
+            ip,
+            "lladdr",
+            e.mac,
+            "dev",
+            v.bridge,
+            "nud",
+            "reachable"
+        ),
+    ]
+}
+
+/// An instance gives a HaVip's address up (tolerates it being gone).
+fn havip_release_steps(id: &str, ip: Ipv4Addr) -> Vec<Step> {
+    vec![Step::Try(["ip", "-n", id, "addr", "del", &format!("{ip}/32"), "dev", "eth0"].map(String::from).to_vec())]
+}
+
+/// Operator failover of a HaVip to `to` (after the store names it master):
+/// `to` takes the address and the gateway's neighbour entry moves to it
+/// first, then every other instance of the region gives it up, so new
+/// connections have somewhere to go at every moment. The agent's next round
+/// finds the host already as it wants it. Returns what was done.
+pub fn havip_failover(rows: &Rows, desired: &DesiredState, ip: Ipv4Addr, to: &str) -> Result<Vec<Step>, LabError> {
+    let want = plan(rows, desired);
+    let Some((region, g, i)) = want.gateways.iter().find_map(|(r, g)| g.instances.get(to).map(|i| (r, g, i))) else {
+        return Err(LabError(format!("{to} is not an instance of the lab")));
+    };
+    if !i.havips.contains(&ip) {
+        return Err(LabError(format!("{to} is not the master of {ip}")));
+    }
+    let mut steps = havip_take_steps(region, g, to, i, ip);
+    for other in g.instances.keys().filter(|o| o.as_str() != to) {
+        steps.extend(havip_release_steps(other, ip));
+    }
+    for s in &steps {
+        match s {
+            Step::Run(a) => run_ip(a)?,
+            Step::Try(a) => {
+                let _ = run_ip(a);
+            }
+            Step::AddNs(_) | Step::DelNs(_) => {}
+        }
+    }
+    Ok(steps)
+}
+
+/// Unwires a secondary ENI: its policy rules, then the veth pair (its
+/// addresses and the routes of its table go with it). Each step tolerates
+/// its object being gone already, so a retry or an undo always completes.
+fn eni_del_steps(region: &str, id: &str, e: &EniPlan) -> Vec<Step> {
+    let mut s = Vec::new();
+    if let Some(t) = e.table {
+        for ip in &e.ips {
+            s.push(Step::Try(
+                ["ip", "-n", id, "rule", "del", "from", &ip.to_string(), "lookup", &t.to_string()]
+                    .map(String::from)
+                    .to_vec(),
+            ));
+        }
+    }
+    s.push(Step::Try(["ip", "-n", &gateway_ns(region), "link", "del", &e.host_if].map(String::from).to_vec()));
+    s
+}
+
 /// Whether an instance namespace built in `b` is still right in `w`: same
-/// NICs and addresses, and the bridges its NICs sit on unchanged. (Other
+/// primary NIC and addresses, and the bridges its NICs sit on unchanged.
+/// (Secondary ENIs come and go as their own units.) (Other
 /// vSwitches coming or going leave it alone.)
 fn instance_unchanged(b: &GatewayPlan, w: &GatewayPlan, id: &str) -> bool {
     match (b.instances.get(id), w.instances.get(id)) {
         (Some(bi), Some(wi)) => {
-            bi == wi && bi.enis.iter().all(|e| b.vswitches.get(&e.vswitch_id) == w.vswitches.get(&e.vswitch_id))
+            bi.enis.first() == wi.enis.first()
+                && bi.enis.iter().all(|e| b.vswitches.get(&e.vswitch_id) == w.vswitches.get(&e.vswitch_id))
         }
         _ => false,
     }
@@ -294,6 +457,16 @@ pub fn steps_to(built: &LabPlan, want: &LabPlan) -> Vec<(Unit, Vec<Step>)> {
         for id in b.instances.keys() {
             if !w.is_some_and(|w| instance_unchanged(b, w, id)) {
                 out.push((Unit::DelInstance(region.clone(), id.clone()), vec![Step::DelNs(id.clone())]));
+                continue;
+            }
+            let (bi, wi) = (&b.instances[id], &w.unwrap().instances[id]);
+            for ip in bi.havips.difference(&wi.havips) {
+                out.push((Unit::HaVip(region.clone(), id.clone(), *ip, false), havip_release_steps(id, *ip)));
+            }
+            for e in bi.enis.iter().skip(1) {
+                if !wi.enis.contains(e) {
+                    out.push((Unit::DelEni(region.clone(), id.clone(), e.id.clone()), eni_del_steps(region, id, e)));
+                }
             }
         }
     }
@@ -338,8 +511,22 @@ pub fn steps_to(built: &LabPlan, want: &LabPlan) -> Vec<(Unit, Vec<Step>)> {
             }
         }
         for (id, i) in &w.instances {
-            if !b.is_some_and(|b| instance_unchanged(b, w, id)) {
+            let built = b.filter(|b| instance_unchanged(b, w, id)).and_then(|b| b.instances.get(id));
+            if built.is_none() {
                 out.push((Unit::AddInstance(region.clone(), id.clone()), instance_steps(region, w, id, i)));
+            }
+            for e in i.enis.iter().skip(1) {
+                if !built.is_some_and(|bi| bi.enis.contains(e)) {
+                    out.push((Unit::AddEni(region.clone(), id.clone(), e.id.clone()), eni_steps(region, w, id, e)));
+                }
+            }
+            for ip in &i.havips {
+                if !built.is_some_and(|bi| bi.havips.contains(ip)) {
+                    out.push((
+                        Unit::HaVip(region.clone(), id.clone(), *ip, true),
+                        havip_take_steps(region, w, id, i, *ip),
+                    ));
+                }
             }
         }
     }
@@ -367,6 +554,12 @@ pub enum Unit {
     AddInstance(String, String),
     /// An instance namespace removed.
     DelInstance(String, String),
+    /// A secondary ENI wired into an instance (region, instance, ENI).
+    AddEni(String, String, String),
+    /// A secondary ENI unwired.
+    DelEni(String, String, String),
+    /// A HaVip address taken (`true`) or given up by an instance.
+    HaVip(String, String, Ipv4Addr, bool),
 }
 
 /// A lab failure: the command and what it said.
@@ -465,6 +658,9 @@ impl Lab {
                     write_record(&self.record, &r)?;
                 }
                 Step::Run(args) => run_ip(args)?,
+                Step::Try(args) => {
+                    let _ = run_ip(args);
+                }
             }
         }
         Ok(())
@@ -488,6 +684,16 @@ impl Lab {
                 {
                     let _ =
                         run_ip(&[a[0].clone(), a[1].clone(), a[2].clone(), "link".into(), "del".into(), a[5].clone()]);
+                }
+                // A half-wired ENI is unwired so the retry starts clean.
+                if let Unit::AddEni(r, id, eni) = &unit
+                    && let Some(e) = want
+                        .gateways
+                        .get(r)
+                        .and_then(|w| w.instances.get(id))
+                        .and_then(|i| i.enis.iter().find(|e| &e.id == eni))
+                {
+                    let _ = self.exec(&eni_del_steps(r, id, e));
                 }
                 first_err.get_or_insert(e.clone());
                 if matches!(unit, Unit::Internet | Unit::AddGateway(_)) {
@@ -535,7 +741,34 @@ impl Lab {
             }
             Unit::AddInstance(r, id) => {
                 if let (Some(g), Some(i)) = (b.get_mut(r), want.gateways.get(r).and_then(|w| w.instances.get(id))) {
-                    g.instances.insert(id.clone(), i.clone());
+                    // the primary ENI only: secondaries are their own units
+                    g.instances
+                        .insert(id.clone(), InstancePlan { enis: i.enis[..1].to_vec(), havips: BTreeSet::new() });
+                }
+            }
+            Unit::AddEni(r, id, eni) => {
+                let e = want
+                    .gateways
+                    .get(r)
+                    .and_then(|w| w.instances.get(id))
+                    .and_then(|i| i.enis.iter().find(|e| &e.id == eni));
+                if let (Some(i), Some(e)) = (b.get_mut(r).and_then(|g| g.instances.get_mut(id)), e) {
+                    i.enis.retain(|x| x.id != e.id);
+                    i.enis.push(e.clone());
+                }
+            }
+            Unit::HaVip(r, id, ip, add) => {
+                if let Some(i) = b.get_mut(r).and_then(|g| g.instances.get_mut(id)) {
+                    if *add {
+                        i.havips.insert(*ip);
+                    } else {
+                        i.havips.remove(ip);
+                    }
+                }
+            }
+            Unit::DelEni(r, id, eni) => {
+                if let Some(i) = b.get_mut(r).and_then(|g| g.instances.get_mut(id)) {
+                    i.enis.retain(|x| &x.id != eni);
                 }
             }
             Unit::DelInstance(r, id) => {
@@ -642,6 +875,119 @@ mod tests {
                 ["ip", "-n", "i-a", "route", "add", "default", "via", "172.16.1.253", "dev", "eth0"]
                     .map(String::from)
                     .to_vec()
+            ))
+        );
+    }
+
+    #[test]
+    fn secondary_enis_are_wired_as_guest_configuration_numbers_them_and_come_and_go_alone() {
+        let mut r = rows();
+        let mut attaching = eni("eni-s1", "i-a", "vsw-1", false);
+        attaching.status = EniStatus::Attaching;
+        attaching.created_at = 1;
+        let mut s2 = eni("eni-s2", "i-a", "vsw-1", false);
+        s2.created_at = 2;
+        r.enis.extend([attaching, s2]);
+        for (e, ip, primary) in
+            [("eni-s1", "172.16.1.30", true), ("eni-s2", "172.16.1.40", true), ("eni-s2", "172.16.1.41", false)]
+        {
+            r.eni_ips.entry(e.into()).or_default().push(PrivateIpRow {
+                vswitch_id: "vsw-1".into(),
+                ip: ip.into(),
+                holder_id: e.into(),
+                is_primary: primary,
+            });
+        }
+        let before = plan(&rows(), &build(1, &rows()));
+        // eni-s1 is still attaching: wired so that it can become InUse once its NIC is there.
+        let attaching = plan(&r, &build(1, &r));
+        let names = |p: &LabPlan| -> Vec<String> {
+            p.gateways["cn-hangzhou"].instances["i-a"].enis.iter().map(|e| e.guest_if.clone()).collect()
+        };
+        assert_eq!(names(&attaching), ["eth0", "eth1", "eth2"]);
+        assert_eq!(eni_transitions(&r, &attaching, &before), [], "nothing completes before the NIC is wired");
+        assert_eq!(eni_transitions(&r, &attaching, &attaching), [("eni-s1".to_string(), EniStatus::Attaching)]);
+        // Detaching: unwired, then completed.
+        r.enis.iter_mut().find(|e| e.id == "eni-s1").unwrap().status = EniStatus::Detaching;
+        let want = plan(&r, &build(1, &r));
+        assert_eq!(eni_transitions(&r, &want, &attaching), []);
+        assert_eq!(eni_transitions(&r, &want, &want), [("eni-s1".to_string(), EniStatus::Detaching)]);
+        let i = &want.gateways["cn-hangzhou"].instances["i-a"];
+        // eni-s1 is detaching: not wired, but it holds device index 1.
+        assert_eq!(i.enis.iter().map(|e| e.guest_if.as_str()).collect::<Vec<_>>(), ["eth0", "eth2"]);
+        assert_eq!(i.enis[1].table, Some(1002));
+        assert_eq!(i.enis[1].ips, [Ipv4Addr::new(172, 16, 1, 40), Ipv4Addr::new(172, 16, 1, 41)]);
+        let steps = steps_to(&before, &want);
+        assert_eq!(steps.len(), 1, "attaching wires the ENI alone: {steps:?}");
+        assert_eq!(steps[0].0, Unit::AddEni("cn-hangzhou".into(), "i-a".into(), "eni-s2".into()));
+        let run = |a: &[&str]| Step::Run(a.iter().map(|s| s.to_string()).collect());
+        for want_step in [
+            run(&["ip", "-n", "i-a", "rule", "add", "from", "172.16.1.41", "lookup", "1002"]),
+            run(&["ip", "-n", "i-a", "route", "add", "default", "via", "172.16.1.253", "dev", "eth2", "table", "1002"]),
+            run(&["ip", "-n", "i-a", "addr", "add", "172.16.1.41/24", "dev", "eth2"]),
+        ] {
+            assert!(steps[0].1.contains(&want_step), "{want_step:?} missing from {:?}", steps[0].1);
+        }
+        let back = steps_to(&want, &before);
+        assert_eq!(back.len(), 1, "detaching unwires the ENI alone: {back:?}");
+        assert_eq!(back[0].0, Unit::DelEni("cn-hangzhou".into(), "i-a".into(), "eni-s2".into()));
+        // Once eni-s1 is attached again, eni-s2 keeps index 2 and eni-s1 is eth1.
+        r.enis.iter_mut().find(|e| e.id == "eni-s1").unwrap().status = EniStatus::Attaching;
+        let both = plan(&r, &build(1, &r));
+        let units: Vec<Unit> = steps_to(&want, &both).into_iter().map(|(u, _)| u).collect();
+        assert_eq!(units, [Unit::AddEni("cn-hangzhou".into(), "i-a".into(), "eni-s1".into())]);
+        assert_eq!(both.gateways["cn-hangzhou"].instances["i-a"].enis[1].guest_if, "eth1");
+    }
+
+    #[test]
+    fn the_havip_master_holds_the_address_and_a_new_master_takes_it_over() {
+        use eip_store::{HaVipMemberRow, HaVipRow};
+        let mut r = rows();
+        r.havips.push(HaVipRow {
+            id: "havip-1".into(),
+            account_id: "acc-1".into(),
+            region_id: "cn-hangzhou".into(),
+            vpc_id: "vpc-1".into(),
+            vswitch_id: "vsw-1".into(),
+            ip: "172.16.1.100".into(),
+            status: eip_types::HaVipStatus::InUse,
+            name: String::new(),
+            description: String::new(),
+            created_at: 0,
+        });
+        let member = |i: &str, at: i64| HaVipMemberRow {
+            havip_id: "havip-1".into(),
+            instance_id: i.into(),
+            instance_type: eip_types::AssociatedInstanceType::EcsInstance,
+            created_at: at,
+        };
+        r.havip_members.insert("havip-1".into(), vec![member("i-a", 1), member("i-b", 2)]);
+        let vip = Ipv4Addr::new(172, 16, 1, 100);
+        let a = plan(&r, &build(1, &r));
+        let g = &a.gateways["cn-hangzhou"];
+        assert!(g.instances["i-a"].havips.contains(&vip) && g.instances["i-b"].havips.is_empty());
+        let built = plan(&rows(), &build(1, &rows()));
+        let units: Vec<Unit> = steps_to(&built, &a).into_iter().map(|(u, _)| u).collect();
+        assert_eq!(units, [Unit::HaVip("cn-hangzhou".into(), "i-a".into(), vip, true)]);
+        r.havip_members.insert("havip-1".into(), vec![member("i-b", 0), member("i-a", 1)]);
+        let b = plan(&r, &build(1, &r));
+        let steps = steps_to(&a, &b);
+        let units: Vec<&Unit> = steps.iter().map(|(u, _)| u).collect();
+        assert_eq!(
+            units,
+            [
+                &Unit::HaVip("cn-hangzhou".into(), "i-a".into(), vip, false),
+                &Unit::HaVip("cn-hangzhou".into(), "i-b".into(), vip, true)
+            ]
+        );
+        let mac = &b.gateways["cn-hangzhou"].instances["i-b"].enis[0].mac;
+        assert!(
+            steps[1].1.contains(&Step::Run(
+                ["ip", "-n", "openeip-gw-cn-hangzhou", "neigh", "replace", "172.16.1.100", "lladdr", mac, "dev"]
+                    .iter()
+                    .map(|s| s.to_string())
+                    .chain([g.vswitches["vsw-1"].bridge.clone(), "nud".into(), "reachable".into()])
+                    .collect()
             ))
         );
     }

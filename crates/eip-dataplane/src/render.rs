@@ -16,6 +16,7 @@
 
 use crate::desired::GatewayState;
 use crate::{TABLE, cidr_text};
+use eip_types::IpProtocol;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write;
 use std::net::Ipv4Addr;
@@ -138,12 +139,24 @@ pub fn full(g: &GatewayState) -> Batch {
     elements(&mut s, g.snat.iter().filter_map(|r| r.eips.first().map(|e| format!("{} : {e}", cidr_text(&r.source)))));
     s.push_str("\t}\n");
 
+    let (ports, whole) = forward_elements(g);
+    s.push_str("\t# NAT gateway forward (DNAT) entries with ports: EIP . protocol . port -> private . port\n");
+    s.push_str("\tmap fwd_port {\n\t\ttype ipv4_addr . inet_proto . inet_service : ipv4_addr . inet_service\n");
+    elements(&mut s, ports);
+    s.push_str("\t}\n");
+    s.push_str("\t# NAT gateway forward entries of any protocol and port (IP mapping): EIP -> private\n");
+    s.push_str("\tmap fwd_ip {\n\t\ttype ipv4_addr : ipv4_addr\n");
+    elements(&mut s, whole);
+    s.push_str("\t}\n");
+
     let _ = write!(
         s,
         "\tchain prerouting {{
 \t\ttype nat hook prerouting priority dstnat; policy accept;
 \t\tiifname != \"{UPLINK}\" return
 \t\tdnat to ip daddr map @eip2priv
+\t\tmeta l4proto {{ tcp, udp }} dnat ip to ip daddr . meta l4proto . th dport map @fwd_port
+\t\tdnat to ip daddr map @fwd_ip
 \t}}
 \tchain pool_guard {{
 \t\ttype filter hook prerouting priority dstnat + 10; policy accept;
@@ -179,6 +192,33 @@ pub fn full(g: &GatewayState) -> Batch {
 "
     );
     Batch { script: s, effect: Effect::Full(expected(g)) }
+}
+
+/// The elements of `fwd_port` and `fwd_ip` for the gateway's forward
+/// entries. A TCP or UDP entry with ports goes to `fwd_port` (`Any` with
+/// ports to both protocols); an `Any` entry without ports is an IP mapping
+/// (`fwd_ip`). Entries with neither shape (a port range) are not carried.
+fn forward_elements(g: &GatewayState) -> (Vec<String>, Vec<String>) {
+    let (mut ports, mut whole) = (BTreeSet::new(), BTreeSet::new());
+    for d in &g.dnat {
+        match (d.protocol, d.external_port, d.internal_port) {
+            (IpProtocol::Any, None, None) => {
+                whole.insert(format!("{} : {}", d.eip, d.internal_ip));
+            }
+            (proto, Some(ext), Some(int)) => {
+                let protos: &[&str] = match proto {
+                    IpProtocol::Tcp => &["tcp"],
+                    IpProtocol::Udp => &["udp"],
+                    IpProtocol::Any => &["tcp", "udp"],
+                };
+                for p in protos {
+                    ports.insert(format!("{} . {p} . {ext} : {} . {int}", d.eip, d.internal_ip));
+                }
+            }
+            _ => tracing::warn!(eip = %d.eip, "forward entry without a single port on both sides; not carried"),
+        }
+    }
+    (ports.into_iter().collect(), whole.into_iter().collect())
 }
 
 /// Whether `old` and `new` differ only in per-EIP elements, so a delta batch
@@ -255,13 +295,19 @@ fn delta_script(d: &Delta) -> String {
     s
 }
 
-/// EIPs whose translation `old` had and `new` lacks or changes: their
-/// conntrack entries must go once the delta is applied.
+/// EIPs whose translation `old` had and `new` lacks or changes (1:1 maps,
+/// visible set, or a NAT gateway EIP no SNAT/forward entry uses any more):
+/// their conntrack entries must go once the batch is applied.
 pub fn unmapped(old: &GatewayState, new: &GatewayState) -> Vec<Ipv4Addr> {
     let nm = new.mappings();
     let mut out: Vec<Ipv4Addr> =
         old.mappings().into_iter().filter(|(e, p)| nm.get(e) != Some(p)).map(|(e, _)| e).collect();
     out.extend(old.visible.difference(&new.visible));
+    // A NAT gateway EIP no SNAT or forward entry uses any more.
+    let natgw = |g: &GatewayState| -> BTreeSet<Ipv4Addr> {
+        g.snat.iter().flat_map(|r| r.eips.iter().copied()).chain(g.dnat.iter().map(|d| d.eip)).collect()
+    };
+    out.extend(natgw(old).difference(&natgw(new)));
     out.sort();
     out.dedup();
     out
@@ -342,6 +388,25 @@ mod tests {
         let mut pools = old.clone();
         pools.pools.clear();
         assert!(delta(&old, &pools).is_none(), "a pool change needs a full resync");
+    }
+
+    #[test]
+    fn a_nat_gateway_eip_left_by_every_entry_is_unmapped() {
+        use crate::desired::{DnatRule, SnatRule};
+        let mut old = build(1, &sample()).gateways["cn-hangzhou"].clone();
+        old.snat.push(SnatRule { source: crate::Cidr::parse("172.16.1.0/24").unwrap(), eips: vec![ip("198.18.0.11")] });
+        old.dnat.push(DnatRule {
+            eip: ip("198.18.0.12"),
+            external_port: Some(80),
+            internal_ip: ip("172.16.1.2"),
+            internal_port: Some(8080),
+            protocol: eip_types::IpProtocol::Tcp,
+        });
+        let mut new = old.clone();
+        new.dnat.clear();
+        assert!(delta(&old, &new).is_none(), "entries change the rules' maps: full resync");
+        assert_eq!(unmapped(&old, &new), vec![ip("198.18.0.12")]);
+        assert!(full(&old).script.contains("198.18.0.12 . tcp . 80 : 172.16.1.2 . 8080"));
     }
 
     #[test]

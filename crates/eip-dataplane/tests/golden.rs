@@ -3,8 +3,9 @@
 //! them; review the diff like code.
 
 use eip_dataplane::Cidr;
-use eip_dataplane::desired::{GatewayState, SnatRule};
+use eip_dataplane::desired::{DnatRule, GatewayState, SnatRule};
 use eip_dataplane::render;
+use eip_types::IpProtocol;
 use std::net::Ipv4Addr;
 use std::path::PathBuf;
 
@@ -37,7 +38,22 @@ fn gateway() -> GatewayState {
         havip: [(ip("198.18.80.7"), ip("172.16.1.100"))].into(),
         visible: [ip("198.18.80.9")].into(),
         snat: vec![SnatRule { source: Cidr::parse("172.16.2.0/24").unwrap(), eips: vec![ip("198.18.80.11")] }],
-        dnat: vec![],
+        dnat: vec![
+            DnatRule {
+                eip: ip("198.18.80.11"),
+                external_port: Some(8081),
+                internal_ip: ip("172.16.2.5"),
+                internal_port: Some(80),
+                protocol: IpProtocol::Tcp,
+            },
+            DnatRule {
+                eip: ip("198.18.80.12"),
+                external_port: None,
+                internal_ip: ip("172.16.2.6"),
+                internal_port: None,
+                protocol: IpProtocol::Any,
+            },
+        ],
     }
 }
 

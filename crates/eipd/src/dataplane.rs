@@ -11,6 +11,7 @@ use eip_dataplane::kernel::NftCli;
 use eip_dataplane::lab::{self, Lab};
 use eip_dataplane::reconciler::Reconciler;
 use eip_store::StoreExt;
+use eip_types::EniStatus;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -56,28 +57,31 @@ pub struct DataPlane {
     task: tokio::task::JoinHandle<Option<State>>,
 }
 
+/// What a round carried out: the applied generation (its EIP transitions)
+/// and the ENI attachments and detachments the lab completed.
+struct Done {
+    d: DesiredState,
+    enis: Vec<(String, EniStatus)>,
+}
+
 /// One round on a blocking thread: lab, then tables. Returns the EIP
 /// transitions to acknowledge when the generation was applied.
-fn round(st: &mut State, rows: &desired::Rows, generation: u64, repair: bool) -> Result<DesiredState, String> {
+fn round(st: &mut State, rows: &desired::Rows, generation: u64, repair: bool) -> Result<Done, String> {
     let d = desired::build(generation, rows);
     let plan = lab::plan(rows, &d);
     if let Err(e) = st.lab.sync(&plan) {
         tracing::error!(error = %e, "lab sync incomplete; will retry");
     }
+    let enis = lab::eni_transitions(rows, &plan, st.lab.built());
     let (drifted, r) = if repair { st.rec.repair(&d) } else { (vec![], st.rec.apply(&d)) };
     let report = r.map_err(|e| e.to_string())?;
     if !report.full.is_empty() || !report.delta.is_empty() || !report.flushed.is_empty() || !drifted.is_empty() {
         tracing::info!(generation, full = ?report.full, delta = ?report.delta, flushed = ?report.flushed, drifted = ?drifted, "data plane applied");
     }
-    Ok(d)
+    Ok(Done { d, enis })
 }
 
-async fn run_round(
-    state: State,
-    ctl: &Controller,
-    generation: u64,
-    repair: bool,
-) -> (State, Result<DesiredState, String>) {
+async fn run_round(state: State, ctl: &Controller, generation: u64, repair: bool) -> (State, Result<Done, String>) {
     let rows = match ctl.store().read(desired::read_rows) {
         Ok(r) => r,
         Err(e) => return (state, Err(format!("reading the store: {e}"))),
@@ -94,9 +98,10 @@ async fn run_round(
     }
 }
 
-async fn acknowledge(ctl: &Controller, d: &DesiredState) -> Result<usize, String> {
-    let items = d.transitions.iter().map(|t| (t.eip_id.clone(), t.version, t.status)).collect();
-    tasks::complete_eip_transitions(ctl, items).await.map_err(|e| e.to_string())
+async fn acknowledge(ctl: &Controller, done: &Done) -> Result<usize, String> {
+    let items = done.d.transitions.iter().map(|t| (t.eip_id.clone(), t.version, t.status)).collect();
+    let enis = tasks::complete_eni_transitions(ctl, done.enis.clone()).await.map_err(|e| e.to_string())?;
+    Ok(enis + tasks::complete_eip_transitions(ctl, items).await.map_err(|e| e.to_string())?)
 }
 
 impl DataPlane {
@@ -125,7 +130,7 @@ impl DataPlane {
             }
         };
         acknowledge(&ctl, &d).await?;
-        let gateways: Vec<&String> = d.gateways.keys().collect();
+        let gateways: Vec<&String> = d.d.gateways.keys().collect();
         println!(
             "lab: gateways {gateways:?}, internet namespace {} ({} ms)",
             eip_dataplane::INTERNET_NS,

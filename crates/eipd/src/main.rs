@@ -46,6 +46,25 @@ enum Command {
     /// The namespace lab of `serve --lab`.
     #[command(subcommand)]
     Lab(LabCommand),
+    /// Operate HaVips in a data directory (works while the server runs).
+    #[command(subcommand)]
+    Havip(HavipCommand),
+}
+
+#[derive(Subcommand)]
+enum HavipCommand {
+    /// Make INSTANCE_ID the HaVip's master (DescribeHaVips' MasterInstanceId). When the
+    /// server runs with `--lab`, the floating address moves to that instance's namespace
+    /// at once and the gateway's neighbour entry follows it (the gratuitous ARP's job).
+    Failover {
+        /// Data directory of the server.
+        #[arg(long, default_value = "./eipd-data", env = "EIPD_DATA_DIR")]
+        data_dir: PathBuf,
+        /// The HaVip (havip-…).
+        havip_id: String,
+        /// The instance to become master; it must be associated with the HaVip.
+        instance_id: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -265,6 +284,32 @@ async fn serve(a: ServeArgs) -> Result<(), String> {
     served
 }
 
+async fn havip(cmd: HavipCommand) -> Result<(), String> {
+    match cmd {
+        HavipCommand::Failover { data_dir, havip_id, instance_id } => {
+            let ctl = admin_controller(&data_dir)?;
+            eip_controller::set_havip_master(&ctl, &havip_id, &instance_id).await.map_err(|e| e.to_string())?;
+            println!("{havip_id}: master is {instance_id}");
+            if !eip_dataplane::lab::list_namespaces().map_err(|e| e.to_string())?.contains(&instance_id) {
+                return Ok(()); // no lab: the store is all there is
+            }
+            let rows = eip_store::StoreExt::read(ctl.store().as_ref(), eip_dataplane::desired::read_rows)
+                .map_err(|e| e.to_string())?;
+            let ip = rows
+                .havips
+                .iter()
+                .find(|h| h.id == havip_id)
+                .and_then(|h| h.ip.parse().ok())
+                .ok_or_else(|| format!("{havip_id} has no address"))?;
+            let d = eip_dataplane::desired::build(0, &rows);
+            let t0 = std::time::Instant::now();
+            eip_dataplane::lab::havip_failover(&rows, &d, ip, &instance_id).map_err(|e| e.to_string())?;
+            println!("lab: {ip} moved to {instance_id} ({} ms)", t0.elapsed().as_millis());
+        }
+    }
+    Ok(())
+}
+
 async fn lab(cmd: LabCommand) -> Result<(), String> {
     match cmd {
         LabCommand::Down { data_dir } => {
@@ -355,6 +400,7 @@ fn main() {
         Command::Nat(cmd) => admin(nat(cmd)),
         Command::Quota(cmd) => admin(quota(cmd)),
         Command::Lab(cmd) => admin(lab(cmd)),
+        Command::Havip(cmd) => admin(havip(cmd)),
         Command::Serve(a) => {
             init_logs(&a.log_format);
             // One I/O thread: requests are short, and the store's writer has its
