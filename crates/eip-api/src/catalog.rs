@@ -94,6 +94,7 @@ actions! {
     Vpc "UnassociateEipAddress" true true "Unassociates an EIP (asynchronous).";
     Vpc "ReleaseEipAddress" true false "Releases an Available pay-as-you-go EIP (asynchronous).";
     Vpc "DescribeEipAddresses" false false "Lists EIPs with filters and paging.";
+    Vpc "DescribeEipMonitorData" false false "Per-period traffic of an EIP, counted by the data plane (zeros without one).";
     Vpc "ModifyEipAddressAttribute" true false "Changes an EIP's name, description or bandwidth.";
     Vpc "AssociateEipAddressBatch" true true "Associates up to 50 EIPs with a NAT gateway or an ENI, all or nothing.";
     Vpc "CreateNatGateway" true true "Creates a NAT gateway (Creating, then Available).";

@@ -24,7 +24,7 @@ use eip_types::{
 use serde_json::{Value, json};
 use std::net::Ipv4Addr;
 
-fn body(v: Value) -> Body {
+pub(crate) fn body(v: Value) -> Body {
     match v {
         Value::Object(m) => m,
         _ => Body::new(),
@@ -74,7 +74,7 @@ fn tags(p: &Params) -> Result<Vec<(String, String)>> {
 }
 
 /// The EIP named by `AllocationId`, owned by the caller (and in `region` if given).
-fn eip_of(tx: &mut dyn Tx, account: &str, id: &str, region: Option<&str>) -> Result<EipRow> {
+pub(crate) fn eip_of(tx: &mut dyn Tx, account: &str, id: &str, region: Option<&str>) -> Result<EipRow> {
     tx.eip_get(id)?
         .filter(|e| e.account_id == account && region.is_none_or(|r| r == e.region_id))
         .ok_or_else(|| Error::not_found(ResourceKind::Eip, id))

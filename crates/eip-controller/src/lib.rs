@@ -16,6 +16,7 @@ mod havip;
 pub use havip::set_master as set_havip_master;
 pub mod idempotency;
 mod lb;
+pub mod monitor;
 pub mod nat;
 mod net;
 pub mod quotas;
@@ -78,6 +79,7 @@ pub struct Controller {
     config: Config,
     tasks: Arc<tasks::Signal>,
     changes: Arc<tokio::sync::Notify>,
+    monitor: Arc<monitor::Monitor>,
 }
 
 impl Controller {
@@ -89,6 +91,7 @@ impl Controller {
             config,
             tasks: Arc::new(tasks::Signal::default()),
             changes: Arc::new(tokio::sync::Notify::new()),
+            monitor: Arc::new(monitor::Monitor::default()),
         })
     }
 
@@ -99,6 +102,11 @@ impl Controller {
 
     /// Notified after every write and task batch: the data plane's cue to
     /// take a new snapshot (one waiter; a notification while it is busy is kept).
+    /// Per-EIP traffic counters the data plane records (DescribeEipMonitorData).
+    pub fn monitor(&self) -> &Arc<monitor::Monitor> {
+        &self.monitor
+    }
+
     pub fn changes(&self) -> Arc<tokio::sync::Notify> {
         self.changes.clone()
     }
@@ -134,6 +142,7 @@ impl Controller {
             (Vpc, "UnassociateEipAddress") => eip::unassociate(self, ctx, p).await,
             (Vpc, "ReleaseEipAddress") => eip::release(self, ctx, p).await,
             (Vpc, "DescribeEipAddresses") => eip::describe(self, ctx, p),
+            (Vpc, "DescribeEipMonitorData") => monitor::describe_eip_monitor_data(self, ctx, p),
             (Vpc, "ModifyEipAddressAttribute") => eip::modify(self, ctx, p).await,
             (Vpc, "AssociateEipAddressBatch") => eip::associate_batch(self, ctx, p).await,
             (Vpc, "CreateNatGateway") => nat::create(self, ctx, p).await,

@@ -54,6 +54,22 @@ fn failed(args: &[&str], out: &std::process::Output) -> KernelError {
     ))
 }
 
+impl NftCli {
+    /// The per-EIP counters of one accounting set (`eip_rx`, `eip_tx`) of the
+    /// gateway in `ns`; empty when the table is not there.
+    pub fn counters(&self, ns: &str, set: &str) -> Result<BTreeMap<Ipv4Addr, crate::render::Count>, KernelError> {
+        let args = ["ip", "netns", "exec", ns, "nft", "-j", "list", "set", "ip", TABLE, set];
+        let out = run(&args, None)?;
+        if !out.status.success() {
+            if String::from_utf8_lossy(&out.stderr).contains("No such file or directory") {
+                return Ok(BTreeMap::new());
+            }
+            return Err(failed(&args, &out));
+        }
+        crate::render::parse_counters(&String::from_utf8_lossy(&out.stdout)).map_err(KernelError)
+    }
+}
+
 impl Kernel for NftCli {
     fn apply(&self, ns: &str, batch: &Batch) -> Result<(), KernelError> {
         let args = ["ip", "netns", "exec", ns, "nft", "-f", "-"];

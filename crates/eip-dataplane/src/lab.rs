@@ -22,7 +22,11 @@
 //! Instances are wired with their primary ENI; attached secondary ENIs are
 //! their own units (a veth `eth<n>` with the source policy routes
 //! GuestConfiguration lists), so attaching or detaching one leaves the rest of
-//! the namespace alone. A HaVip's address is held on eth0 by its master, and
+//! the namespace alone. A visible-mode ENI carries its EIPs (`/32`; BINDED
+//! without its private IP) and the gateway routes them to it untranslated;
+//! the instance gets the metric-200 default and the 100.64.0.0/10 hint its
+//! GuestConfiguration lists, and each gateway holds the stand-in metadata
+//! address [`METADATA_IP`]. A HaVip's address is held on eth0 by its master, and
 //! the gateway's neighbour entry points at it ([`havip_failover`] moves it).
 //! vSwitches whose blocks overlap one already planned in the same region
 //! (two VPCs with the same CIDR) are left out with a warning: one gateway
@@ -31,7 +35,7 @@
 use crate::desired::{DesiredState, Rows};
 use crate::{Cidr, INTERNET_NS, NS_PREFIX, gateway_ns};
 use eip_store::EniRow;
-use eip_types::{EniStatus, EniType};
+use eip_types::{AssociatedInstanceType, EipMode, EipStatus, EniStatus, EniType};
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::Ipv4Addr;
 use std::path::{Path, PathBuf};
@@ -104,7 +108,22 @@ pub struct EniPlan {
     pub table: Option<u32>,
     /// The vSwitch's router address (the default gateway).
     pub router: Ipv4Addr,
+    /// Visible-mode EIPs on the NIC (`/32`, routed by the gateway, not
+    /// translated). With BINDED the EIP replaced the private IP (`ips` is
+    /// then empty); with MULTI_BINDED they sit beside it.
+    pub eips: Vec<Ipv4Addr>,
 }
+
+/// The cloud's metadata service address, which the lab puts on each
+/// gateway's loopback so instances can show VIS-02: reachable through the
+/// primary ENI, refused from a visible-mode ENI's EIP.
+pub const METADATA_IP: Ipv4Addr = Ipv4Addr::new(100, 100, 100, 200);
+
+/// The route the guest hint of a visible-mode ENI adds (VIS-02).
+pub const SERVICE_ROUTE: [&str; 3] = ["100.64.0.0/10", "dev", "eth0"];
+
+/// The metric of the default route through a visible-mode ENI (VIS-04).
+pub const VISIBLE_DEFAULT_METRIC: u32 = 200;
 
 /// A short stable tag for interface names (15 characters at most).
 fn tag(s: &str) -> String {
@@ -167,8 +186,23 @@ pub fn plan(rows: &Rows, desired: &DesiredState) -> LabPlan {
                 let Some(v) = gp.vswitches.get(&e.vswitch_id) else { continue };
                 let mut ips = rows.eni_ips.get(&e.id).cloned().unwrap_or_default();
                 ips.sort_by_key(|p| !p.is_primary);
-                let ips: Vec<Ipv4Addr> = ips.iter().filter_map(|p| p.ip.parse().ok()).collect();
-                if ips.is_empty() {
+                let mut ips: Vec<Ipv4Addr> = ips.iter().filter_map(|p| p.ip.parse().ok()).collect();
+                // Visible mode: the EIPs associated with the ENI itself.
+                let vis: Vec<_> = rows
+                    .eips
+                    .iter()
+                    .filter(|x| x.instance_id.as_deref() == Some(e.id.as_str()))
+                    .filter(|x| x.instance_type == Some(AssociatedInstanceType::NetworkInterface))
+                    .filter(|x| matches!(x.status, EipStatus::Associating | EipStatus::InUse))
+                    .filter(|x| matches!(x.mode, Some(EipMode::Binded | EipMode::MultiBinded)))
+                    .collect();
+                if !primary && vis.iter().any(|x| x.mode == Some(EipMode::Binded)) {
+                    ips.clear(); // cut-through: the EIP replaces the private IP
+                }
+                let mut eips: Vec<Ipv4Addr> =
+                    if primary { vec![] } else { vis.iter().filter_map(|x| x.ip.parse().ok()).collect() };
+                eips.sort();
+                if ips.is_empty() && eips.is_empty() {
                     continue;
                 }
                 enis.push(EniPlan {
@@ -181,6 +215,7 @@ pub fn plan(rows: &Rows, desired: &DesiredState) -> LabPlan {
                     guest_if: format!("eth{index}"),
                     table: if primary { None } else { Some(1000 + index as u32) },
                     router: v.router,
+                    eips,
                 });
             }
             // An instance is wired from its primary ENI; without one (or its
@@ -273,6 +308,7 @@ fn gateway_steps(region: &str, g: &GatewayPlan) -> Vec<Step> {
     let mut s = vec![
         Step::AddNs(ns.clone()),
         cmd!("ip", "-n", ns, "link", "set", "lo", "up"),
+        cmd!("ip", "-n", ns, "addr", "add", format!("{METADATA_IP}/32"), "dev", "lo"),
         cmd!("ip", "netns", "exec", ns, "sysctl", "-qw", "net.ipv4.ip_forward=1"),
         cmd!(
             "ip",
@@ -341,15 +377,45 @@ fn eni_steps(region: &str, g: &GatewayPlan, id: &str, e: &EniPlan) -> Vec<Step> 
     for ip in &e.ips {
         s.push(cmd!("ip", "-n", id, "addr", "add", format!("{ip}/{}", v.cidr.len), "dev", e.guest_if));
     }
+    for ip in &e.eips {
+        s.push(cmd!("ip", "-n", id, "addr", "add", format!("{ip}/32"), "dev", e.guest_if));
+    }
     s.push(cmd!("ip", "-n", id, "link", "set", e.guest_if, "up"));
+    // A NIC holding only its EIP (BINDED) reaches the router on-link.
+    let onlink: &[&str] = if e.ips.is_empty() { &["onlink"] } else { &[] };
+    let route = |verb: &str, extra: &[String]| {
+        let mut a: Vec<String> =
+            ["ip", "-n", id, "route", verb, "default", "via", &e.router.to_string(), "dev", &e.guest_if]
+                .map(String::from)
+                .to_vec();
+        a.extend(extra.iter().cloned());
+        a.extend(onlink.iter().map(|x| x.to_string()));
+        Step::Run(a)
+    };
     match e.table {
-        None => s.push(cmd!("ip", "-n", id, "route", "add", "default", "via", e.router, "dev", e.guest_if)),
+        None => s.push(route("add", &[])),
         Some(t) => {
-            for ip in &e.ips {
+            for ip in e.ips.iter().chain(&e.eips) {
                 s.push(cmd!("ip", "-n", id, "rule", "add", "from", ip, "lookup", t));
             }
-            s.push(cmd!("ip", "-n", id, "route", "add", "default", "via", e.router, "dev", e.guest_if, "table", t));
+            s.push(route("add", &["table".into(), t.to_string()]));
         }
+    }
+    if !e.eips.is_empty() {
+        // The gateway routes each EIP, untranslated, to the NIC on its
+        // vSwitch's bridge (the neighbour entry pinned to the ENI's MAC).
+        for ip in &e.eips {
+            s.push(cmd!("ip", "-n", gw, "route", "replace", format!("{ip}/32"), "dev", v.bridge));
+            s.push(cmd!("ip", "-n", gw, "neigh", "replace", ip, "lladdr", e.mac, "dev", v.bridge, "nud", "permanent"));
+        }
+        // The guest side of GuestConfiguration: a lower-priority default
+        // route through the visible NIC (VIS-04) and 100.64.0.0/10 kept on
+        // eth0 (VIS-02).
+        // (`append`: a second visible NIC adds its own route of the same metric.)
+        s.push(route("append", &["metric".into(), VISIBLE_DEFAULT_METRIC.to_string()]));
+        let mut hint = vec!["ip".to_string(), "-n".into(), id.into(), "route".into(), "replace".into()];
+        hint.extend(SERVICE_ROUTE.iter().map(|x| x.to_string()));
+        s.push(Step::Run(hint));
     }
     s
 }
@@ -420,8 +486,18 @@ pub fn havip_failover(rows: &Rows, desired: &DesiredState, ip: Ipv4Addr, to: &st
 /// its object being gone already, so a retry or an undo always completes.
 fn eni_del_steps(region: &str, id: &str, e: &EniPlan) -> Vec<Step> {
     let mut s = Vec::new();
+    if !e.eips.is_empty() {
+        let mut hint = vec!["ip".to_string(), "-n".into(), id.into(), "route".into(), "del".into()];
+        hint.extend(SERVICE_ROUTE.iter().map(|x| x.to_string()));
+        s.push(Step::Try(hint));
+    }
+    for ip in &e.eips {
+        let gw = gateway_ns(region);
+        s.push(Step::Try(["ip", "-n", &gw, "route", "del", &format!("{ip}/32")].map(String::from).to_vec()));
+        s.push(Step::Try(["ip", "-n", &gw, "neigh", "flush", "to", &ip.to_string()].map(String::from).to_vec()));
+    }
     if let Some(t) = e.table {
-        for ip in &e.ips {
+        for ip in e.ips.iter().chain(&e.eips) {
             s.push(Step::Try(
                 ["ip", "-n", id, "rule", "del", "from", &ip.to_string(), "lookup", &t.to_string()]
                     .map(String::from)
@@ -937,6 +1013,86 @@ mod tests {
         let units: Vec<Unit> = steps_to(&want, &both).into_iter().map(|(u, _)| u).collect();
         assert_eq!(units, [Unit::AddEni("cn-hangzhou".into(), "i-a".into(), "eni-s1".into())]);
         assert_eq!(both.gateways["cn-hangzhou"].instances["i-a"].enis[1].guest_if, "eth1");
+    }
+
+    #[test]
+    fn visible_mode_enis_carry_their_eips_and_the_gateway_routes_them() {
+        let mut r = rows();
+        r.enis.extend([eni("eni-b", "i-a", "vsw-1", false), eni("eni-m", "i-a", "vsw-1", false)]);
+        r.enis[2].id = "eni-bnd".into();
+        r.enis[2].created_at = 1;
+        r.enis[3].created_at = 2;
+        for (e, ip) in [("eni-bnd", "172.16.1.30"), ("eni-m", "172.16.1.40")] {
+            r.eni_ips.insert(
+                e.into(),
+                vec![PrivateIpRow { vswitch_id: "vsw-1".into(), ip: ip.into(), holder_id: e.into(), is_primary: true }],
+            );
+        }
+        for (id, ip, eni, mode) in [
+            ("eip-b", "198.18.0.20", "eni-bnd", EipMode::Binded),
+            ("eip-m", "198.18.0.21", "eni-m", EipMode::MultiBinded),
+        ] {
+            let mut e = eip(id, ip, EipStatus::InUse, Some((eni, "")));
+            e.instance_type = Some(AssociatedInstanceType::NetworkInterface);
+            e.private_ip = None;
+            e.mode = Some(mode);
+            r.eips.push(e);
+        }
+        let p = plan(&r, &build(1, &r));
+        let i = &p.gateways["cn-hangzhou"].instances["i-a"];
+        let (b, m) = (&i.enis[1], &i.enis[2]);
+        assert_eq!(
+            (b.ips.as_slice(), b.eips.as_slice()),
+            (&[][..], &[Ipv4Addr::new(198, 18, 0, 20)][..]),
+            "BINDED replaces the private IP"
+        );
+        assert_eq!(m.ips, [Ipv4Addr::new(172, 16, 1, 40)], "MULTI_BINDED keeps it");
+        assert_eq!(m.eips, [Ipv4Addr::new(198, 18, 0, 21)]);
+        let steps = eni_steps("cn-hangzhou", &p.gateways["cn-hangzhou"], "i-a", b);
+        let run = |a: &[&str]| Step::Run(a.iter().map(|s| s.to_string()).collect());
+        let gw = gateway_ns("cn-hangzhou");
+        let br = &p.gateways["cn-hangzhou"].vswitches["vsw-1"].bridge;
+        for want_step in [
+            run(&["ip", "-n", "i-a", "addr", "add", "198.18.0.20/32", "dev", "eth1"]),
+            run(&["ip", "-n", "i-a", "rule", "add", "from", "198.18.0.20", "lookup", "1001"]),
+            run(&[
+                "ip",
+                "-n",
+                "i-a",
+                "route",
+                "add",
+                "default",
+                "via",
+                "172.16.1.253",
+                "dev",
+                "eth1",
+                "table",
+                "1001",
+                "onlink",
+            ]),
+            run(&[
+                "ip",
+                "-n",
+                "i-a",
+                "route",
+                "append",
+                "default",
+                "via",
+                "172.16.1.253",
+                "dev",
+                "eth1",
+                "metric",
+                "200",
+                "onlink",
+            ]),
+            run(&["ip", "-n", "i-a", "route", "replace", "100.64.0.0/10", "dev", "eth0"]),
+            run(&["ip", "-n", &gw, "route", "replace", "198.18.0.20/32", "dev", br]),
+        ] {
+            assert!(steps.contains(&want_step), "{want_step:?} missing from {steps:?}");
+        }
+        assert!(!steps.iter().any(|s| matches!(s, Step::Run(a) if a.iter().any(|x| x.starts_with("172.16.1.30")))));
+        let del = eni_del_steps("cn-hangzhou", "i-a", b);
+        assert!(del.iter().any(|s| matches!(s, Step::Try(a) if a.contains(&"198.18.0.20/32".to_string()))), "{del:?}");
     }
 
     #[test]

@@ -24,6 +24,11 @@ use std::net::Ipv4Addr;
 /// The gateway's interface towards the internet.
 pub const UPLINK: &str = "pub0";
 
+/// The cloud's internal service range (metadata, DNS, ...): a visible-mode
+/// EIP is a public address, so the gateway refuses it as a source towards
+/// this range (VIS-02); the guest reaches it through its primary ENI.
+pub const SERVICE_NET: &str = "100.64.0.0/10";
+
 /// What a batch does, in terms a fake kernel can apply and a reader can check.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Effect {
@@ -72,7 +77,12 @@ pub struct TableState {
 }
 
 /// The chains every table has.
-pub const CHAINS: [&str; 6] = ["prerouting", "pool_guard", "forward", "input", "postrouting", "egress_guard"];
+pub const CHAINS: [&str; 8] =
+    ["prerouting", "pool_guard", "forward", "input", "postrouting", "egress_guard", "acct_in", "acct_out"];
+
+/// The per-EIP accounting sets (inbound, outbound): dynamic sets whose
+/// elements, one per public address, carry a packet and byte counter.
+pub const ACCOUNTING_SETS: [&str; 2] = ["eip_rx", "eip_tx"];
 
 /// What reading the table back should give once `g` is applied.
 pub fn expected(g: &GatewayState) -> TableState {
@@ -148,6 +158,11 @@ pub fn full(g: &GatewayState) -> Batch {
     s.push_str("\tmap fwd_ip {\n\t\ttype ipv4_addr : ipv4_addr\n");
     elements(&mut s, whole);
     s.push_str("\t}\n");
+    s.push_str("\t# per-EIP accounting: one counted element per public address seen on the uplink\n");
+    for set in ACCOUNTING_SETS {
+        let _ =
+            writeln!(s, "\tset {set} {{\n\t\ttype ipv4_addr\n\t\tsize 1048576\n\t\tflags dynamic\n\t\tcounter\n\t}}");
+    }
 
     let _ = write!(
         s,
@@ -170,10 +185,12 @@ pub fn full(g: &GatewayState) -> Batch {
 \t\tct state invalid drop
 \t\tiifname \"{UPLINK}\" ct status dnat accept
 \t\tiifname \"{UPLINK}\" ip daddr @visible accept
+\t\tip saddr @visible ip daddr {SERVICE_NET} counter drop
 \t\tiifname != \"{UPLINK}\" accept
 \t}}
 \tchain input {{
 \t\ttype filter hook input priority filter; policy accept;
+\t\tip saddr @visible ip daddr {SERVICE_NET} counter drop
 \t\tiifname != \"{UPLINK}\" accept
 \t\tct state established,related accept
 \t\tcounter drop
@@ -187,6 +204,14 @@ pub fn full(g: &GatewayState) -> Batch {
 \tchain egress_guard {{
 \t\ttype filter hook postrouting priority srcnat + 10; policy accept;
 \t\toifname \"{UPLINK}\" ip saddr @private counter drop
+\t}}
+\tchain acct_in {{
+\t\ttype filter hook prerouting priority raw; policy accept;
+\t\tiifname \"{UPLINK}\" ip daddr @pool update @eip_rx {{ ip daddr }}
+\t}}
+\tchain acct_out {{
+\t\ttype filter hook postrouting priority srcnat + 20; policy accept;
+\t\toifname \"{UPLINK}\" ip saddr @pool update @eip_tx {{ ip saddr }}
 \t}}
 }}
 "
@@ -313,6 +338,36 @@ pub fn unmapped(old: &GatewayState, new: &GatewayState) -> Vec<Ipv4Addr> {
     out
 }
 
+/// Packets and bytes counted for one address.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Count {
+    /// Packets.
+    pub packets: u64,
+    /// Bytes.
+    pub bytes: u64,
+}
+
+/// Parses `nft -j list set ip openeip eip_rx` (or `eip_tx`): the counter of
+/// every element.
+pub fn parse_counters(json: &str) -> Result<BTreeMap<Ipv4Addr, Count>, String> {
+    let v: serde_json::Value = serde_json::from_str(json).map_err(|e| format!("nft JSON: {e}"))?;
+    let items = v.get("nftables").and_then(|x| x.as_array()).ok_or("nft JSON: no nftables array")?;
+    let mut out = BTreeMap::new();
+    for it in items {
+        let Some(elems) = it.get("set").and_then(|s| s.get("elem")).and_then(|x| x.as_array()) else { continue };
+        for e in elems {
+            let Some(e) = e.get("elem") else { continue };
+            let ip = e.get("val").and_then(|x| x.as_str()).and_then(|x| x.parse().ok());
+            let c = e.get("counter");
+            let n = |k: &str| c.and_then(|c| c.get(k)).and_then(|x| x.as_u64()).unwrap_or(0);
+            if let Some(ip) = ip {
+                out.insert(ip, Count { packets: n("packets"), bytes: n("bytes") });
+            }
+        }
+    }
+    Ok(out)
+}
+
 /// Parses `nft -j list table ip openeip` output into the compared state.
 pub fn parse_listing(json: &str) -> Result<TableState, String> {
     let v: serde_json::Value = serde_json::from_str(json).map_err(|e| format!("nft JSON: {e}"))?;
@@ -407,6 +462,14 @@ mod tests {
         assert!(delta(&old, &new).is_none(), "entries change the rules' maps: full resync");
         assert_eq!(unmapped(&old, &new), vec![ip("198.18.0.12")]);
         assert!(full(&old).script.contains("198.18.0.12 . tcp . 80 : 172.16.1.2 . 8080"));
+    }
+
+    #[test]
+    fn accounting_sets_parse_into_counts() {
+        let json = r#"{"nftables": [{"metainfo": {"version": "1.0.6"}}, {"set": {"family": "ip", "name": "eip_rx", "table": "openeip", "type": "ipv4_addr", "elem": [{"elem": {"val": "198.18.0.5", "counter": {"packets": 8, "bytes": 1164}}}], "stmt": [{"counter": null}]}}]}"#;
+        let c = parse_counters(json).unwrap();
+        assert_eq!(c[&ip("198.18.0.5")], Count { packets: 8, bytes: 1164 });
+        assert_eq!(parse_counters(r#"{"nftables": [{"set": {"name": "eip_rx"}}]}"#).unwrap().len(), 0);
     }
 
     #[test]

@@ -5,13 +5,17 @@
 //! EIP transitions that snapshot carried, so `InUse` means packets flow and
 //! `Available` means no flow of the old association survives.
 
+use eip_controller::monitor::Totals;
 use eip_controller::{Controller, tasks};
 use eip_dataplane::desired::{self, DesiredState};
 use eip_dataplane::kernel::NftCli;
 use eip_dataplane::lab::{self, Lab};
 use eip_dataplane::reconciler::Reconciler;
+use eip_dataplane::render::Count;
 use eip_store::StoreExt;
 use eip_types::EniStatus;
+use std::collections::BTreeMap;
+use std::net::Ipv4Addr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -49,6 +53,59 @@ pub fn check_host() -> Result<(), String> {
 struct State {
     lab: Lab,
     rec: Reconciler<NftCli>,
+    meter: Meter,
+}
+
+/// Turns the gateways' accounting sets into monotonic per-EIP totals: a
+/// counter that went down was reset (the table was replaced, or the
+/// element re-created), so its whole value is new traffic.
+#[derive(Default)]
+struct Meter {
+    /// Last raw reading per (region, address, inbound).
+    last: BTreeMap<(String, Ipv4Addr, bool), Count>,
+    /// Totals per allocation id.
+    totals: BTreeMap<String, Totals>,
+}
+
+impl Meter {
+    fn sample(&mut self, rows: &desired::Rows, d: &DesiredState) -> BTreeMap<String, Totals> {
+        let owner: BTreeMap<(&str, Ipv4Addr), &str> = rows
+            .eips
+            .iter()
+            .filter_map(|e| Some(((e.region_id.as_str(), e.ip.parse().ok()?), e.id.as_str())))
+            .collect();
+        for region in d.gateways.keys() {
+            let ns = eip_dataplane::gateway_ns(region);
+            for (set, inbound) in [("eip_rx", true), ("eip_tx", false)] {
+                let counts = match NftCli.counters(&ns, set) {
+                    Ok(c) => c,
+                    Err(e) => {
+                        tracing::warn!(error = %e, region = %region, "reading the EIP counters failed");
+                        continue;
+                    }
+                };
+                for (ip, c) in counts {
+                    let prev = self.last.insert((region.clone(), ip, inbound), c);
+                    let new = match prev {
+                        Some(p) if c.bytes >= p.bytes && c.packets >= p.packets => {
+                            Count { packets: c.packets - p.packets, bytes: c.bytes - p.bytes }
+                        }
+                        _ => c,
+                    };
+                    let Some(id) = owner.get(&(region.as_str(), ip)) else { continue };
+                    let t = self.totals.entry((*id).to_owned()).or_default();
+                    if inbound {
+                        t.rx_bytes += new.bytes;
+                        t.rx_packets += new.packets;
+                    } else {
+                        t.tx_bytes += new.bytes;
+                        t.tx_packets += new.packets;
+                    }
+                }
+            }
+        }
+        self.totals.clone()
+    }
 }
 
 /// The running data plane.
@@ -62,6 +119,7 @@ pub struct DataPlane {
 struct Done {
     d: DesiredState,
     enis: Vec<(String, EniStatus)>,
+    totals: BTreeMap<String, Totals>,
 }
 
 /// One round on a blocking thread: lab, then tables. Returns the EIP
@@ -78,7 +136,8 @@ fn round(st: &mut State, rows: &desired::Rows, generation: u64, repair: bool) ->
     if !report.full.is_empty() || !report.delta.is_empty() || !report.flushed.is_empty() || !drifted.is_empty() {
         tracing::info!(generation, full = ?report.full, delta = ?report.delta, flushed = ?report.flushed, drifted = ?drifted, "data plane applied");
     }
-    Ok(Done { d, enis })
+    let totals = st.meter.sample(rows, &d);
+    Ok(Done { d, enis, totals })
 }
 
 async fn run_round(state: State, ctl: &Controller, generation: u64, repair: bool) -> (State, Result<Done, String>) {
@@ -99,6 +158,7 @@ async fn run_round(state: State, ctl: &Controller, generation: u64, repair: bool
 }
 
 async fn acknowledge(ctl: &Controller, done: &Done) -> Result<usize, String> {
+    ctl.monitor().record(ctl.now(), &done.totals);
     let items = done.d.transitions.iter().map(|t| (t.eip_id.clone(), t.version, t.status)).collect();
     let enis = tasks::complete_eni_transitions(ctl, done.enis.clone()).await.map_err(|e| e.to_string())?;
     Ok(enis + tasks::complete_eip_transitions(ctl, items).await.map_err(|e| e.to_string())?)
@@ -118,7 +178,7 @@ impl DataPlane {
         if !removed.is_empty() {
             tracing::info!(namespaces = ?removed, "removed a previous lab");
         }
-        let state = State { lab: Lab::new(record), rec: Reconciler::new(NftCli) };
+        let state = State { lab: Lab::new(record), rec: Reconciler::new(NftCli), meter: Meter::default() };
         let started = Instant::now();
         let (state, first) = run_round(state, &ctl, 1, false).await;
         let d = match first {

@@ -1,0 +1,156 @@
+//! Per-EIP traffic counters, as the data plane measures them, served by
+//! VPC `DescribeEipMonitorData`.
+//!
+//! Exists so the API can answer from what the gateways really counted: the
+//! data-plane agent [`Monitor::record`]s each EIP's cumulative totals (it
+//! keeps them monotonic across table resyncs) every round; a query turns
+//! the samples into per-period differences. Without a data plane nothing is
+//! recorded and every period reads zero. Samples live in memory (a restart
+//! starts from zero) and older than a day are dropped.
+
+use crate::eip::body;
+use crate::{Body, Controller, Ctx, region_param};
+use eip_api::Params;
+use eip_types::time::{format_iso, parse_iso};
+use eip_types::{Error, Result};
+use serde_json::{Value, json};
+use std::collections::{BTreeMap, VecDeque};
+use std::sync::Mutex;
+
+/// Cumulative traffic of one EIP.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Totals {
+    /// Bytes received from the internet.
+    pub rx_bytes: u64,
+    /// Bytes sent to the internet.
+    pub tx_bytes: u64,
+    /// Packets received.
+    pub rx_packets: u64,
+    /// Packets sent.
+    pub tx_packets: u64,
+}
+
+impl Totals {
+    fn minus(self, o: Totals) -> Totals {
+        Totals {
+            rx_bytes: self.rx_bytes.saturating_sub(o.rx_bytes),
+            tx_bytes: self.tx_bytes.saturating_sub(o.tx_bytes),
+            rx_packets: self.rx_packets.saturating_sub(o.rx_packets),
+            tx_packets: self.tx_packets.saturating_sub(o.tx_packets),
+        }
+    }
+}
+
+const KEEP_MS: i64 = 24 * 3600 * 1000;
+
+/// The samples of every EIP, by allocation id.
+#[derive(Debug, Default)]
+pub struct Monitor {
+    samples: Mutex<BTreeMap<String, VecDeque<(i64, Totals)>>>,
+}
+
+impl Monitor {
+    /// Records cumulative totals measured at `at_ms`.
+    pub fn record(&self, at_ms: i64, totals: &BTreeMap<String, Totals>) {
+        let mut s = self.samples.lock().unwrap_or_else(|e| e.into_inner());
+        for (id, t) in totals {
+            let q = s.entry(id.clone()).or_default();
+            if q.back().is_some_and(|(_, last)| last == t) && q.len() >= 2 {
+                // unchanged: move the newest sample forward instead of adding one
+                let n = q.len();
+                if q[n - 2].1 == *t {
+                    q[n - 1].0 = at_ms;
+                    continue;
+                }
+            }
+            q.push_back((at_ms, *t));
+            while q.front().is_some_and(|(t0, _)| *t0 < at_ms - KEEP_MS) && q.len() > 1 {
+                q.pop_front();
+            }
+        }
+    }
+
+    /// The totals at `at_ms`: the last sample taken at or before it.
+    fn at(q: &VecDeque<(i64, Totals)>, at_ms: i64) -> Totals {
+        q.iter().rev().find(|(t, _)| *t <= at_ms).map(|(_, v)| *v).unwrap_or_default()
+    }
+
+    /// Traffic per period `[b, b + period)` for each `b` from `start_ms`
+    /// (aligned down to the period) to before `end_ms`.
+    pub fn series(&self, id: &str, start_ms: i64, end_ms: i64, period_ms: i64) -> Vec<(i64, Totals)> {
+        let s = self.samples.lock().unwrap_or_else(|e| e.into_inner());
+        let empty = VecDeque::new();
+        let q = s.get(id).unwrap_or(&empty);
+        let mut out = Vec::new();
+        let mut b = start_ms - start_ms.rem_euclid(period_ms);
+        while b < end_ms {
+            out.push((b, Self::at(q, b + period_ms).minus(Self::at(q, b))));
+            b += period_ms;
+        }
+        out
+    }
+}
+
+/// Most data points one query returns (Alibaba Cloud's limit too).
+const MAX_POINTS: i64 = 1440;
+
+/// `DescribeEipMonitorData`: RegionId, AllocationId, StartTime, EndTime,
+/// Period (60 by default; 60, 300, 900 or 3600).
+pub(crate) fn describe_eip_monitor_data(ctl: &Controller, ctx: &Ctx, p: &Params) -> Result<Body> {
+    let region = region_param(p)?;
+    let id = p.req("AllocationId")?.to_owned();
+    let time = |name: &'static str| -> Result<i64> {
+        let v = p.req(name)?;
+        parse_iso(v).ok_or_else(|| Error::invalid(name, format!("{v} is not a time like 2024-01-10T12:00:00Z")))
+    };
+    let (start, end) = (time("StartTime")?, time("EndTime")?);
+    let period = match p.int("Period", 1, i64::MAX)? {
+        None => 60,
+        Some(v @ (60 | 300 | 900 | 3600)) => v,
+        Some(v) => return Err(Error::invalid("Period", format!("{v} is not one of 60, 300, 900, 3600"))),
+    };
+    if end < start {
+        return Err(Error::invalid("EndTime", "is before StartTime"));
+    }
+    if (end - start) / (period * 1000) > MAX_POINTS {
+        return Err(Error::invalid("EndTime", format!("more than {MAX_POINTS} periods between StartTime and EndTime")));
+    }
+    ctl.read(|tx| crate::eip::eip_of(tx, &ctx.account, &id, Some(region)).map(|_| ()))?;
+    let items: Vec<Value> = ctl
+        .monitor()
+        .series(&id, start, end, period * 1000)
+        .into_iter()
+        .map(|(b, t)| {
+            let flow = t.rx_bytes + t.tx_bytes;
+            json!({
+                "EipRX": t.rx_bytes,
+                "EipTX": t.tx_bytes,
+                "EipFlow": flow,
+                "EipBandwidth": t.rx_bytes.max(t.tx_bytes) * 8 / period as u64,
+                "EipPackets": t.rx_packets + t.tx_packets,
+                "TimeStamp": format_iso(b),
+            })
+        })
+        .collect();
+    Ok(body(json!({"EipMonitorDatas": {"EipMonitorData": items}})))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn series_are_differences_per_period_and_zero_without_samples() {
+        let m = Monitor::default();
+        let t = |rx: u64| Totals { rx_bytes: rx, tx_bytes: rx / 2, rx_packets: rx / 100, tx_packets: 0 };
+        m.record(1_000, &BTreeMap::from([("eip-1".to_string(), t(100))]));
+        m.record(61_000, &BTreeMap::from([("eip-1".to_string(), t(300))]));
+        m.record(62_000, &BTreeMap::from([("eip-1".to_string(), t(300))]));
+        m.record(63_000, &BTreeMap::from([("eip-1".to_string(), t(300))]));
+        let s = m.series("eip-1", 0, 120_000, 60_000);
+        assert_eq!(s.len(), 2);
+        assert_eq!(s[0], (0, t(100)));
+        assert_eq!(s[1], (60_000, t(200)));
+        assert_eq!(m.series("eip-2", 0, 120_000, 60_000), vec![(0, Totals::default()), (60_000, Totals::default())]);
+    }
+}
