@@ -135,6 +135,10 @@ actions! {
     Slb "CreateLoadBalancer" true true "Creates a CLB (internet, or intranet in a vSwitch).";
     Slb "DescribeLoadBalancers" false false "Lists CLBs.";
     Slb "DeleteLoadBalancer" true false "Deletes a CLB (its EIP is unbound).";
+    Slb "CreateLoadBalancerTCPListener" true false "Adds a TCP listener (ListenerPort to BackendServerPort), stopped.";
+    Slb "StartLoadBalancerListener" true false "Starts a listener.";
+    Slb "AddBackendServers" true false "Adds or re-weights ECS backend servers of a CLB.";
+    Slb "DescribeLoadBalancerTCPListenerAttribute" false false "Shows a TCP listener.";
     Alb "CreateLoadBalancer" true true "Creates an ALB; internet-facing ones take one EIP per zone.";
     Alb "GetLoadBalancerAttribute" false false "Shows an ALB with its zones and EIPs.";
     Alb "ListLoadBalancers" false false "Lists ALBs.";

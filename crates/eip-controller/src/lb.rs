@@ -510,3 +510,136 @@ pub(crate) async fn delete_v2(ctl: &Controller, ctx: &Ctx, p: &Params) -> Result
     })
     .await
 }
+
+// ---------------------------------------------------------------- CLB listeners
+
+fn port_param(p: &Params, name: &str) -> Result<i64> {
+    p.int(name, 1, 65535)?.ok_or_else(|| Error::MissingParameter(name.into()))
+}
+
+pub(crate) async fn create_tcp_listener(ctl: &Controller, ctx: &Ctx, p: &Params) -> Result<Body> {
+    let region = region_opt(p)?;
+    let id = p.req("LoadBalancerId")?.to_owned();
+    let port = port_param(p, "ListenerPort")?;
+    let backend_port = match p.int("BackendServerPort", 1, 65535)? {
+        Some(b) => b,
+        None => port,
+    };
+    let bandwidth = p.int("Bandwidth", -1, 5120)?.unwrap_or(-1);
+    ctl.write(ctx, p, move |tx, env| {
+        let lb = lb_of(tx, &env.account, &id, LoadBalancerKind::Clb, region)?;
+        if tx.clb_listener_list(&lb.id)?.iter().any(|l| l.port == port) {
+            return Err(Error::invalid("ListenerPort", format!("{port} already has a listener")));
+        }
+        tx.clb_listener_put(&eip_store::ClbListenerRow {
+            lb_id: lb.id,
+            port,
+            backend_port,
+            bandwidth,
+            status: "stopped".into(),
+        })?;
+        Ok(Body::new())
+    })
+    .await
+}
+
+pub(crate) async fn start_listener(ctl: &Controller, ctx: &Ctx, p: &Params) -> Result<Body> {
+    let region = region_opt(p)?;
+    let id = p.req("LoadBalancerId")?.to_owned();
+    let port = port_param(p, "ListenerPort")?;
+    ctl.write(ctx, p, move |tx, env| {
+        let lb = lb_of(tx, &env.account, &id, LoadBalancerKind::Clb, region)?;
+        let mut l = tx
+            .clb_listener_list(&lb.id)?
+            .into_iter()
+            .find(|l| l.port == port)
+            .ok_or_else(|| Error::invalid("ListenerPort", format!("{port} has no listener")))?;
+        l.status = "running".into();
+        tx.clb_listener_put(&l)?;
+        Ok(Body::new())
+    })
+    .await
+}
+
+pub(crate) async fn add_backend_servers(ctl: &Controller, ctx: &Ctx, p: &Params) -> Result<Body> {
+    let region = region_opt(p)?;
+    let id = p.req("LoadBalancerId")?.to_owned();
+    let raw = p.req("BackendServers")?;
+    let list: Vec<Value> = serde_json::from_str(raw)
+        .map_err(|_| Error::invalid("BackendServers", "is not a JSON array of {ServerId, Weight}"))?;
+    if list.is_empty() || list.len() > 20 {
+        return Err(Error::invalid("BackendServers", "1 to 20 servers"));
+    }
+    let mut wanted = Vec::new();
+    for v in &list {
+        let server = v
+            .get("ServerId")
+            .and_then(Value::as_str)
+            .filter(|s| !s.is_empty())
+            .ok_or_else(|| Error::MissingParameter("BackendServers.ServerId".into()))?;
+        let weight = match v.get("Weight") {
+            None => 100,
+            Some(Value::Number(n)) => n.as_i64().unwrap_or(-1),
+            Some(Value::String(s)) => s.parse::<i64>().unwrap_or(-1),
+            Some(_) => -1,
+        };
+        if !(0..=100).contains(&weight) {
+            return Err(Error::invalid("BackendServers.Weight", "must be 0 to 100"));
+        }
+        if let Some(t) = v.get("Type").and_then(Value::as_str)
+            && t != "ecs"
+        {
+            return Err(Error::invalid("BackendServers.Type", "only ecs is supported"));
+        }
+        wanted.push((server.to_owned(), weight));
+    }
+    ctl.write(ctx, p, move |tx, env| {
+        let lb = lb_of(tx, &env.account, &id, LoadBalancerKind::Clb, region)?;
+        for (server, weight) in &wanted {
+            let inst = tx
+                .instance_get(server)?
+                .filter(|i| i.account_id == env.account)
+                .ok_or_else(|| Error::not_found(ResourceKind::Instance, server))?;
+            if lb.vpc_id.is_some() && lb.vpc_id != inst.vpc_id {
+                return Err(Error::invalid("BackendServers.ServerId", format!("{server} is not in the CLB's VPC")));
+            }
+            tx.clb_backend_put(&eip_store::ClbBackendRow {
+                lb_id: lb.id.clone(),
+                server_id: server.clone(),
+                weight: *weight,
+            })?;
+        }
+        let items: Vec<Value> = tx
+            .clb_backend_list(&lb.id)?
+            .iter()
+            .map(|b| json!({"ServerId": b.server_id, "Weight": b.weight.to_string(), "Type": "ecs"}))
+            .collect();
+        Ok(body(json!({"LoadBalancerId": lb.id, "BackendServers": {"BackendServer": items}})))
+    })
+    .await
+}
+
+pub(crate) fn describe_tcp_listener(ctl: &Controller, ctx: &Ctx, p: &Params) -> Result<Body> {
+    let region = region_opt(p)?;
+    let id = p.req("LoadBalancerId")?.to_owned();
+    let port = port_param(p, "ListenerPort")?;
+    ctl.read(|tx| {
+        let lb = lb_of(tx, &ctx.account, &id, LoadBalancerKind::Clb, region)?;
+        let l = tx
+            .clb_listener_list(&lb.id)?
+            .into_iter()
+            .find(|l| l.port == port)
+            .ok_or_else(|| Error::invalid("ListenerPort", format!("{port} has no listener")))?;
+        Ok(body(json!({
+            "LoadBalancerId": lb.id,
+            "ListenerPort": l.port,
+            "BackendServerPort": l.backend_port,
+            "Bandwidth": l.bandwidth,
+            "Status": l.status,
+            "Scheduler": "wrr",
+            "PersistenceTimeout": 0,
+            "EstablishedTimeout": 900,
+            "HealthCheck": "off",
+        })))
+    })
+}

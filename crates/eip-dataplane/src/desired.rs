@@ -7,11 +7,11 @@
 //! once it is applied, so the control plane can acknowledge exactly those.
 
 use crate::Cidr;
+use eip_store::{ClbBackendRow, ClbListenerRow, HaVipMemberRow, HaVipRow, InstanceRow};
 use eip_store::{
     EipQuery, EipRow, EniRow, ForwardEntryRow, NatGatewayRow, PoolRow, PrivateIpRow, SnatEntryRow, Tx, VSwitchRow,
     VpcRow,
 };
-use eip_store::{HaVipMemberRow, HaVipRow, InstanceRow};
 use eip_types::{AssociatedInstanceType, EipMode, EipStatus, IpProtocol, Result};
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::Ipv4Addr;
@@ -49,6 +49,20 @@ pub struct GatewayState {
     pub snat: Vec<SnatRule>,
     /// NAT gateway forward (DNAT) entries.
     pub dnat: Vec<DnatRule>,
+    /// Running CLB TCP listeners on a CLB that has an EIP.
+    pub clb: Vec<ClbRule>,
+}
+
+/// One running TCP listener of a CLB with an EIP: new connections to
+/// `eip:port` are spread over `backends` (private IP, backend port).
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct ClbRule {
+    /// The CLB's EIP.
+    pub eip: Ipv4Addr,
+    /// Listener port.
+    pub port: u16,
+    /// Backend servers with a weight above 0: (private IP, port, weight).
+    pub backends: Vec<(Ipv4Addr, u16, u16)>,
 }
 
 /// One SNAT entry of a NAT gateway.
@@ -123,6 +137,10 @@ pub struct Rows {
     pub havips: Vec<HaVipRow>,
     /// HaVip members, by HaVip id, master first (the store's order).
     pub havip_members: BTreeMap<String, Vec<HaVipMemberRow>>,
+    /// CLB listeners.
+    pub clb_listeners: Vec<ClbListenerRow>,
+    /// CLB backend servers.
+    pub clb_backends: Vec<ClbBackendRow>,
 }
 
 /// Reads every row the data plane needs from one snapshot.
@@ -153,6 +171,10 @@ pub fn read_rows(tx: &mut dyn Tx) -> Result<Rows> {
             for h in tx.havip_list(&a.id, region.id)? {
                 r.havip_members.insert(h.id.clone(), tx.havip_member_list(&h.id)?);
                 r.havips.push(h);
+            }
+            for lb in tx.lb_list(&a.id, region.id, eip_types::LoadBalancerKind::Clb.as_str())? {
+                r.clb_listeners.extend(tx.clb_listener_list(&lb.id)?);
+                r.clb_backends.extend(tx.clb_backend_list(&lb.id)?);
             }
         }
     }
@@ -252,8 +274,48 @@ pub fn build(generation: u64, rows: &Rows) -> DesiredState {
         g.snat.sort();
         g.dnat.sort();
     }
+    clb_rules(&mut d, rows);
     d.transitions.sort_by(|a, b| a.eip_id.cmp(&b.eip_id));
     d
+}
+
+/// The primary private IP of an instance (its primary ENI's primary address).
+fn instance_ip(rows: &Rows, instance: &str) -> Option<Ipv4Addr> {
+    let eni = rows
+        .enis
+        .iter()
+        .find(|e| e.instance_id.as_deref() == Some(instance) && e.kind == eip_types::EniType::Primary)?;
+    rows.eni_ips.get(&eni.id)?.iter().find(|p| p.is_primary)?.ip.parse().ok()
+}
+
+/// Running listeners of CLBs whose EIP is (being) associated.
+fn clb_rules(d: &mut DesiredState, rows: &Rows) {
+    for e in &rows.eips {
+        if e.instance_type != Some(AssociatedInstanceType::SlbInstance)
+            || !matches!(e.status, EipStatus::Associating | EipStatus::InUse)
+        {
+            continue;
+        }
+        let (Some(lb), Ok(eip)) = (e.instance_id.as_deref(), e.ip.parse::<Ipv4Addr>()) else { continue };
+        let Some(g) = d.gateways.get_mut(&e.region_id) else { continue };
+        let mut backends: Vec<(Ipv4Addr, u16, u16)> = Vec::new();
+        for l in rows.clb_listeners.iter().filter(|l| l.lb_id == lb && l.status == "running") {
+            backends.clear();
+            for b in rows.clb_backends.iter().filter(|b| b.lb_id == lb && b.weight > 0) {
+                if let (Some(ip), Ok(port), Ok(w)) =
+                    (instance_ip(rows, &b.server_id), u16::try_from(l.backend_port), u16::try_from(b.weight))
+                {
+                    backends.push((ip, port, w));
+                }
+            }
+            if let (Ok(port), false) = (u16::try_from(l.port), backends.is_empty()) {
+                g.clb.push(ClbRule { eip, port, backends: backends.clone() });
+            }
+        }
+    }
+    for g in d.gateways.values_mut() {
+        g.clb.sort();
+    }
 }
 
 #[cfg(test)]

@@ -158,6 +158,13 @@ pub fn full(g: &GatewayState) -> Batch {
     s.push_str("\tmap fwd_ip {\n\t\ttype ipv4_addr : ipv4_addr\n");
     elements(&mut s, whole);
     s.push_str("\t}\n");
+    s.push_str("\t# CLB TCP listeners: EIP . port . slot (numgen random mod CLB_SLOTS) -> backend . port\n");
+    let _ = writeln!(
+        s,
+        "\tmap clb_be {{\n\t\ttypeof ip daddr . tcp dport . numgen random mod {CLB_SLOTS} : ip daddr . tcp dport"
+    );
+    elements(&mut s, clb_elements(g));
+    s.push_str("\t}\n");
     s.push_str("\t# per-EIP accounting: one counted element per public address seen on the uplink\n");
     for set in ACCOUNTING_SETS {
         let _ =
@@ -169,6 +176,7 @@ pub fn full(g: &GatewayState) -> Batch {
         "\tchain prerouting {{
 \t\ttype nat hook prerouting priority dstnat; policy accept;
 \t\tiifname != \"{UPLINK}\" return
+\t\tmeta l4proto tcp dnat ip to ip daddr . tcp dport . numgen random mod {CLB_SLOTS} map @clb_be
 \t\tdnat to ip daddr map @eip2priv
 \t\tmeta l4proto {{ tcp, udp }} dnat ip to ip daddr . meta l4proto . th dport map @fwd_port
 \t\tdnat to ip daddr map @fwd_ip
@@ -219,6 +227,41 @@ pub fn full(g: &GatewayState) -> Batch {
     Batch { script: s, effect: Effect::Full(expected(g)) }
 }
 
+/// Slots per CLB listener: a new connection picks one at random
+/// (`numgen random mod CLB_SLOTS`); the slots are shared among the backends in
+/// proportion to their weights, so the rule set stays fixed and a listener is
+/// only map elements. Established connections keep their backend (conntrack).
+pub const CLB_SLOTS: u32 = 16;
+
+/// The elements of `clb_be`.
+fn clb_elements(g: &GatewayState) -> Vec<String> {
+    let mut out = Vec::new();
+    for r in &g.clb {
+        let total: u32 = r.backends.iter().map(|b| u32::from(b.2)).sum();
+        if total == 0 {
+            continue;
+        }
+        // Every backend gets at least one slot (while slots last); the rest
+        // follow the weights, by smooth weighted round robin.
+        let mut current: Vec<i64> = vec![0; r.backends.len()];
+        for slot in 0..CLB_SLOTS {
+            let pick = if (slot as usize) < r.backends.len() {
+                slot as usize
+            } else {
+                for (c, b) in current.iter_mut().zip(&r.backends) {
+                    *c += i64::from(b.2);
+                }
+                let i = (0..current.len()).max_by_key(|&i| (current[i], std::cmp::Reverse(i))).unwrap_or(0);
+                current[i] -= i64::from(total);
+                i
+            };
+            let (ip, port, _) = r.backends[pick];
+            out.push(format!("{} . {} . {slot} : {ip} . {port}", r.eip, r.port));
+        }
+    }
+    out
+}
+
 /// The elements of `fwd_port` and `fwd_ip` for the gateway's forward
 /// entries. A TCP or UDP entry with ports goes to `fwd_port` (`Any` with
 /// ports to both protocols); an `Any` entry without ports is an IP mapping
@@ -249,7 +292,11 @@ fn forward_elements(g: &GatewayState) -> (Vec<String>, Vec<String>) {
 /// Whether `old` and `new` differ only in per-EIP elements, so a delta batch
 /// can take one to the other.
 pub fn delta_possible(old: &GatewayState, new: &GatewayState) -> bool {
-    old.pools == new.pools && old.private_nets == new.private_nets && old.snat == new.snat && old.dnat == new.dnat
+    old.pools == new.pools
+        && old.private_nets == new.private_nets
+        && old.snat == new.snat
+        && old.dnat == new.dnat
+        && old.clb == new.clb
 }
 
 /// The element changes taking `old` to `new` (None when nothing changes or
@@ -421,6 +468,28 @@ mod tests {
 
     fn ip(s: &str) -> Ipv4Addr {
         s.parse().unwrap()
+    }
+
+    #[test]
+    fn clb_slots_follow_weights_and_cover_every_backend() {
+        let count = |backends: Vec<(Ipv4Addr, u16, u16)>| {
+            let g = GatewayState {
+                clb: vec![crate::desired::ClbRule { eip: ip("198.18.0.9"), port: 80, backends }],
+                ..GatewayState::default()
+            };
+            let els = clb_elements(&g);
+            assert_eq!(els.len(), CLB_SLOTS as usize);
+            let mut n = BTreeMap::new();
+            for e in els {
+                *n.entry(e.split(" : ").nth(1).unwrap().to_owned()).or_insert(0) += 1;
+            }
+            n
+        };
+        let even = count(vec![(ip("10.0.0.1"), 8080, 100), (ip("10.0.0.2"), 8080, 100)]);
+        assert_eq!(even.values().copied().collect::<Vec<_>>(), vec![8, 8]);
+        let skew = count(vec![(ip("10.0.0.1"), 8080, 100), (ip("10.0.0.2"), 8080, 1)]);
+        assert_eq!(skew["10.0.0.2 . 8080"], 1, "a light backend still gets a slot");
+        assert_eq!(skew["10.0.0.1 . 8080"], 15);
     }
 
     #[test]

@@ -3,7 +3,7 @@
 //! them; review the diff like code.
 
 use eip_dataplane::Cidr;
-use eip_dataplane::desired::{DnatRule, GatewayState, SnatRule};
+use eip_dataplane::desired::{ClbRule, DnatRule, GatewayState, SnatRule};
 use eip_dataplane::render;
 use eip_types::IpProtocol;
 use std::net::Ipv4Addr;
@@ -54,6 +54,11 @@ fn gateway() -> GatewayState {
                 protocol: IpProtocol::Any,
             },
         ],
+        clb: vec![ClbRule {
+            eip: ip("198.18.80.13"),
+            port: 80,
+            backends: vec![(ip("172.16.3.5"), 8080, 100), (ip("172.16.3.6"), 8080, 100), (ip("172.16.3.7"), 8080, 50)],
+        }],
     }
 }
 

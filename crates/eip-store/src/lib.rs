@@ -340,6 +340,15 @@ pub trait Tx {
     /// Zones of an ALB/NLB, by zone id.
     fn lb_zone_list(&mut self, lb: &str) -> StoreResult<Vec<LbZoneRow>>;
 
+    /// Creates or replaces a CLB listener.
+    fn clb_listener_put(&mut self, row: &ClbListenerRow) -> StoreResult<()>;
+    /// Listeners of a CLB, by port.
+    fn clb_listener_list(&mut self, lb: &str) -> StoreResult<Vec<ClbListenerRow>>;
+    /// Adds or re-weights a CLB backend server.
+    fn clb_backend_put(&mut self, row: &ClbBackendRow) -> StoreResult<()>;
+    /// Backend servers of a CLB, by server id.
+    fn clb_backend_list(&mut self, lb: &str) -> StoreResult<Vec<ClbBackendRow>>;
+
     // --- tasks (asynchronous transitions)
     /// Schedules a task.
     fn task_insert(&mut self, row: &TaskRow) -> StoreResult<()>;

@@ -518,3 +518,29 @@ pub struct LbZoneRow {
     /// The zone's EIP while internet-facing.
     pub allocation_id: Option<String>,
 }
+
+/// A CLB TCP listener.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClbListenerRow {
+    /// Load balancer.
+    pub lb_id: String,
+    /// Listener (frontend) port.
+    pub port: i64,
+    /// Port on the backend servers.
+    pub backend_port: i64,
+    /// Peak bandwidth in Mbit/s (-1: unlimited).
+    pub bandwidth: i64,
+    /// `running` or `stopped`.
+    pub status: String,
+}
+
+/// A CLB backend server.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClbBackendRow {
+    /// Load balancer.
+    pub lb_id: String,
+    /// ECS instance id.
+    pub server_id: String,
+    /// Weight, 0-100.
+    pub weight: i64,
+}

@@ -23,7 +23,10 @@ use rusqlite::{Connection, OptionalExtension, Row, params};
 use std::path::{Path, PathBuf};
 
 /// Migrations, in order. Each runs once, inside a transaction.
-const MIGRATIONS: &[(i64, &str)] = &[(1, include_str!("../migrations/sqlite/0001_init.sql"))];
+const MIGRATIONS: &[(i64, &str)] = &[
+    (1, include_str!("../migrations/sqlite/0001_init.sql")),
+    (2, include_str!("../migrations/sqlite/0002_clb_listeners.sql")),
+];
 
 /// The connection and what we know of its settings.
 struct Conn {
@@ -1351,6 +1354,8 @@ impl Tx for SqliteTx<'_> {
 
     fn lb_delete(&mut self, id: &str) -> StoreResult<()> {
         self.exec("DELETE FROM lb_zone WHERE lb_id = ?1", [id])?;
+        self.exec("DELETE FROM clb_listener WHERE lb_id = ?1", [id])?;
+        self.exec("DELETE FROM clb_backend WHERE lb_id = ?1", [id])?;
         self.exec("DELETE FROM load_balancer WHERE id = ?1", [id]).map(drop)
     }
 
@@ -1403,6 +1408,45 @@ impl Tx for SqliteTx<'_> {
                 })
             },
         )
+    }
+
+    fn clb_listener_put(&mut self, r: &ClbListenerRow) -> StoreResult<()> {
+        self.exec(
+            "INSERT OR REPLACE INTO clb_listener (lb_id, port, backend_port, bandwidth, status) \
+             VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![r.lb_id, r.port, r.backend_port, r.bandwidth, r.status],
+        )
+        .map(drop)
+    }
+
+    fn clb_listener_list(&mut self, lb: &str) -> StoreResult<Vec<ClbListenerRow>> {
+        self.list(
+            "SELECT lb_id, port, backend_port, bandwidth, status FROM clb_listener WHERE lb_id = ?1 ORDER BY port",
+            [lb],
+            |r| {
+                Ok(ClbListenerRow {
+                    lb_id: r.get(0)?,
+                    port: r.get(1)?,
+                    backend_port: r.get(2)?,
+                    bandwidth: r.get(3)?,
+                    status: r.get(4)?,
+                })
+            },
+        )
+    }
+
+    fn clb_backend_put(&mut self, r: &ClbBackendRow) -> StoreResult<()> {
+        self.exec(
+            "INSERT OR REPLACE INTO clb_backend (lb_id, server_id, weight) VALUES (?1, ?2, ?3)",
+            params![r.lb_id, r.server_id, r.weight],
+        )
+        .map(drop)
+    }
+
+    fn clb_backend_list(&mut self, lb: &str) -> StoreResult<Vec<ClbBackendRow>> {
+        self.list("SELECT lb_id, server_id, weight FROM clb_backend WHERE lb_id = ?1 ORDER BY server_id", [lb], |r| {
+            Ok(ClbBackendRow { lb_id: r.get(0)?, server_id: r.get(1)?, weight: r.get(2)? })
+        })
     }
 
     fn task_insert(&mut self, r: &TaskRow) -> StoreResult<()> {
@@ -1487,6 +1531,10 @@ impl Tx for DeadTx {
         setting_set(a: &str, b: &str) -> ();
         pool_list(a: &str) -> Vec<PoolRow>;
         pool_list_all() -> Vec<PoolRow>;
+        clb_listener_put(a: &ClbListenerRow) -> ();
+        clb_listener_list(a: &str) -> Vec<ClbListenerRow>;
+        clb_backend_put(a: &ClbBackendRow) -> ();
+        clb_backend_list(a: &str) -> Vec<ClbBackendRow>;
         pool_insert(a: &PoolRow) -> ();
         pool_set_cursor(a: &str, b: &str, c: i64) -> ();
         pool_delete(a: &str, b: &str) -> ();

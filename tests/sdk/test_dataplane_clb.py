@@ -1,0 +1,142 @@
+"""CLB TCP listeners with backend servers: the control-plane actions and real
+traffic spread over the backends.
+
+Control plane (session server, no lab): CreateLoadBalancerTCPListener,
+StartLoadBalancerListener, AddBackendServers and
+DescribeLoadBalancerTCPListenerAttribute through the official SLB SDK, with
+their errors (unknown CLB: InvalidLoadBalancerId.NotFound).
+
+Data plane (`eipd serve --lab --demo`, root with `ip`, `nft` and `conntrack`;
+skipped otherwise): an intranet CLB in the demo vSwitch with an EIP and a TCP
+listener 80 -> 8080 on demo-1 and demo-2, each running a server that answers
+its own name; 40 new connections from the lab's internet host to EIP:80 reach
+both backends, and an open connection stays on its backend.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+
+import pytest
+from alibabacloud_slb20140515 import models as slb_models
+
+from conftest import REGION, allocate, associate, body, create_clb, delete_clb, expect_error, release, \
+    unassociate, wait_status
+from test_dataplane import Procs, netns, read_line, wait_until
+from test_dataplane_eni import GW_NS, connect_from, instance_info, lab_down
+
+lab = pytest.mark.skipif(
+    os.geteuid() != 0 or not all(shutil.which(t) for t in ("ip", "nft", "conntrack")),
+    reason="the namespace lab needs root and the ip, nft and conntrack tools",
+)
+
+# A server that answers every client with its own name, then closes.
+NAME_SERVER = r"""
+import socket, sys
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("0.0.0.0", int(sys.argv[1]))); s.listen(64)
+print("ready", flush=True)
+while True:
+    c, a = s.accept()
+    try:
+        c.sendall((sys.argv[2] + "\n").encode())
+    except OSError:
+        pass
+    c.close()
+"""
+
+
+def listener(slb, lb: str, port: int = 80, backend: int = 8080) -> dict:
+    return body(slb.create_load_balancer_tcplistener(slb_models.CreateLoadBalancerTCPListenerRequest(
+        region_id=REGION, load_balancer_id=lb, listener_port=port, backend_server_port=backend, bandwidth=-1)))
+
+
+def start(slb, lb: str, port: int = 80) -> dict:
+    return body(slb.start_load_balancer_listener(slb_models.StartLoadBalancerListenerRequest(
+        region_id=REGION, load_balancer_id=lb, listener_port=port)))
+
+
+def add_backends(slb, lb: str, servers: list[dict]) -> dict:
+    return body(slb.add_backend_servers(slb_models.AddBackendServersRequest(
+        region_id=REGION, load_balancer_id=lb, backend_servers=json.dumps(servers))))
+
+
+def describe_listener(slb, lb: str, port: int = 80) -> dict:
+    return body(slb.describe_load_balancer_tcplistener_attribute(
+        slb_models.DescribeLoadBalancerTCPListenerAttributeRequest(
+            region_id=REGION, load_balancer_id=lb, listener_port=port)))
+
+
+def test_clb_listener_actions(server, slb_v3):
+    d1 = instance_info(server, "demo-1")
+    vsw, iid = d1["VpcAttributes"]["VSwitchId"], d1["InstanceId"]
+    lb = create_clb(slb_v3, v_switch_id=vsw)["LoadBalancerId"]
+    try:
+        listener(slb_v3, lb)
+        got = describe_listener(slb_v3, lb)
+        assert (got["ListenerPort"], got["BackendServerPort"], got["Status"]) == (80, 8080, "stopped"), got
+        expect_error(listener, 400, "InvalidParameter", slb_v3, lb)  # the port is taken
+        start(slb_v3, lb)
+        assert describe_listener(slb_v3, lb)["Status"] == "running"
+        expect_error(start, 400, "InvalidParameter", slb_v3, lb, 81)  # no listener on 81
+        b = add_backends(slb_v3, lb, [{"ServerId": iid, "Weight": 100}])
+        assert b["LoadBalancerId"] == lb, b
+        assert [(s["ServerId"], int(s["Weight"])) for s in b["BackendServers"]["BackendServer"]] == [(iid, 100)], b
+        b = add_backends(slb_v3, lb, [{"ServerId": iid, "Weight": "50", "Type": "ecs"}])
+        assert [int(s["Weight"]) for s in b["BackendServers"]["BackendServer"]] == [50], b
+        expect_error(add_backends, 404, "InvalidInstanceId.NotFound", slb_v3, lb, [{"ServerId": "i-nope", "Weight": 1}])
+        expect_error(add_backends, 400, "InvalidParameter", slb_v3, lb, [{"ServerId": iid, "Weight": 101}])
+        for fn, args in ((listener, ()), (start, ()), (describe_listener, ()),
+                         (add_backends, ([{"ServerId": iid, "Weight": 1}],))):
+            expect_error(fn, 404, "InvalidLoadBalancerId.NotFound", slb_v3, "lb-doesnotexist", *args)
+    finally:
+        delete_clb(slb_v3, lb)
+
+
+@lab
+def test_clb_listener_spreads_new_connections(eipd_factory):
+    procs = Procs()
+    srv = None
+    try:
+        srv = eipd_factory(args=["--lab"])
+        vpc, slb = srv.vpc(), srv.slb()
+        d1, d2 = instance_info(srv, "demo-1"), instance_info(srv, "demo-2")
+        vsw = d1["VpcAttributes"]["VSwitchId"]
+        for d in (d1, d2):
+            wait_until(lambda d=d: "inet " in netns(d["InstanceId"], "ip", "-4", "-o", "addr", "show",
+                                                     "dev", "eth0").stdout, f"{d['InstanceId']} wired")
+            p = procs.start(d["InstanceId"], NAME_SERVER, "8080", d["InstanceName"])
+            assert read_line(p) == "ready"
+        lb = create_clb(slb, v_switch_id=vsw)["LoadBalancerId"]
+        eip = allocate(vpc)
+        aid, ip = eip["AllocationId"], eip["EipAddress"]
+        associate(vpc, aid, lb, instance_type="SlbInstance")
+        wait_status(vpc, aid, "InUse")
+        listener(slb, lb)
+        add_backends(slb, lb, [{"ServerId": d1["InstanceId"], "Weight": 100},
+                               {"ServerId": d2["InstanceId"], "Weight": 100}])
+        assert connect_from("openeip-internet", ip, 80, timeout=0.3) is None, "a stopped listener carries nothing"
+        start(slb, lb)
+        wait_until(lambda: connect_from("openeip-internet", ip, 80, timeout=0.3) is not None,
+                   "the listener to carry connections")
+        seen: dict[str, int] = {}
+        for _ in range(40):
+            got = connect_from("openeip-internet", ip, 80, timeout=2)
+            assert got in ("demo-1", "demo-2"), got
+            seen[got] = seen.get(got, 0) + 1
+        assert seen.get("demo-1", 0) >= 3 and seen.get("demo-2", 0) >= 3, seen
+        be = netns(GW_NS, "nft", "list", "map", "ip", "openeip", "clb_be").stdout
+        assert f"{ip} . 80 . 15 :" in be, be  # every slot of the listener is filled
+
+        unassociate(vpc, aid, lb, instance_type="SlbInstance")
+        wait_status(vpc, aid, "Available")
+        wait_until(lambda: connect_from("openeip-internet", ip, 80, timeout=0.3) is None,
+                   "the listener to stop carrying once the EIP is gone")
+        release(vpc, aid)
+        delete_clb(slb, lb)
+    finally:
+        procs.stop_all()
+        if srv is not None:
+            lab_down(srv)
