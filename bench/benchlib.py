@@ -285,7 +285,34 @@ def _stop(proc: subprocess.Popen | None) -> None:
         pass
 
 
-class Eipd:
+class _Server:
+    """What both server wrappers share: the process, its log, stopping, and
+    use as a context manager (`with Eipd(...) as e:`)."""
+
+    proc: subprocess.Popen | None = None
+    _log = None
+
+    @property
+    def pid(self) -> int:
+        assert self.proc is not None
+        return self.proc.pid
+
+    def stop(self) -> None:
+        if self in _STARTED:
+            _STARTED.remove(self)
+        _stop(self.proc)
+        if self._log is not None:
+            self._log.close()
+            self._log = None
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+
+class Eipd(_Server):
     """One `eipd serve` process on a free port with its own data directory."""
 
     def __init__(self, binary: Path, data_dir: Path, task_delay_ms: int, log_level: str = "info",
@@ -299,11 +326,6 @@ class Eipd:
         self.proc: subprocess.Popen | None = None
         self.port = 0
         self._log = None
-
-    @property
-    def pid(self) -> int:
-        assert self.proc is not None
-        return self.proc.pid
 
     @property
     def endpoint(self) -> str:
@@ -332,14 +354,6 @@ class Eipd:
         _wait_http(self.proc, f"http://{self.endpoint}/healthz", 30, "eipd", self.log_path)
         return self
 
-    def stop(self) -> None:
-        if self in _STARTED:
-            _STARTED.remove(self)
-        _stop(self.proc)
-        if self._log is not None:
-            self._log.close()
-            self._log = None
-
     def requests_total(self) -> dict[str, int]:
         """eipd_requests_total by action, from /metrics (its own scrape is not an RPC)."""
         _, body = http_get(f"http://{self.endpoint}/metrics")
@@ -358,14 +372,9 @@ class Eipd:
             out[k] = out.get(k, 0) + int(m.group(3))
         return out
 
-    def __enter__(self) -> "Eipd":
-        return self.start()
-
-    def __exit__(self, *exc) -> None:
-        self.stop()
 
 
-class Moto:
+class Moto(_Server):
     """One `moto_server` process (moto 5, threaded werkzeug, one process)."""
 
     def __init__(self, log_path: Path):
@@ -373,11 +382,6 @@ class Moto:
         self.proc: subprocess.Popen | None = None
         self.port = 0
         self._log = None
-
-    @property
-    def pid(self) -> int:
-        assert self.proc is not None
-        return self.proc.pid
 
     @property
     def url(self) -> str:
@@ -399,19 +403,6 @@ class Moto:
         _wait_http(self.proc, f"{self.url}/moto-api/", 60, "moto_server", self.log_path)
         return self
 
-    def stop(self) -> None:
-        if self in _STARTED:
-            _STARTED.remove(self)
-        _stop(self.proc)
-        if self._log is not None:
-            self._log.close()
-            self._log = None
-
-    def __enter__(self) -> "Moto":
-        return self.start()
-
-    def __exit__(self, *exc) -> None:
-        self.stop()
 
 
 # --------------------------------------------------------------------------

@@ -332,20 +332,7 @@ pub(crate) fn describe_instances(ctl: &Controller, ctx: &Ctx, p: &Params) -> Res
     let net = p.enumerated("InstanceNetworkType", InstanceNetworkType::parse, |v| {
         Error::invalid("InstanceNetworkType", format!("{v} is not vpc or classic"))
     })?;
-    let max_results = p.int("MaxResults", 1, 100)?;
-    let (page, size) = paging(p, 10, 100)?;
-    let (offset, limit) = match max_results {
-        Some(m) => {
-            let off = match p.opt("NextToken") {
-                Some(t) => {
-                    t.parse::<i64>().map_err(|_| Error::invalid("NextToken", "is not a token this server issued"))?
-                }
-                None => 0,
-            };
-            (off, m)
-        }
-        None => ((page - 1) * size, size),
-    };
+    let w = crate::Window::read(p, 100, 100)?;
     dry_run(p)?;
     ctl.read(|tx| {
         let all = tx.instance_list(&ctx.account, region)?;
@@ -388,18 +375,17 @@ pub(crate) fn describe_instances(ctl: &Controller, ctx: &Ctx, p: &Params) -> Res
         let total = rows.len() as i64;
         let items: Vec<Value> = rows
             .iter()
-            .skip(offset.max(0) as usize)
-            .take(limit as usize)
+            .skip(w.offset as usize)
+            .take(w.limit as usize)
             .map(|(i, enis, eip, nat_eips)| {
                 render::instance(i, &render::InstanceExtras { enis, eip: eip.as_ref(), nat_eips })
             })
             .collect();
-        let next =
-            if max_results.is_some() && offset + limit < total { (offset + limit).to_string() } else { String::new() };
+        let next = w.next_token(total);
         Ok(body(json!({
             "TotalCount": total,
-            "PageNumber": page,
-            "PageSize": if max_results.is_some() { limit } else { size },
+            "PageNumber": w.page,
+            "PageSize": w.limit,
             "NextToken": next,
             "Instances": {"Instance": items},
         })))

@@ -5,7 +5,7 @@
 
 use crate::bind::Binding;
 use crate::tasks::{TaskKind, schedule};
-use crate::{Body, Controller, Ctx, Env, paging, region_opt, region_param};
+use crate::{Body, Controller, Ctx, Env, region_opt, region_param};
 use eip_api::Params;
 use eip_domain::catalogue;
 use eip_domain::cidr::Cidr;
@@ -405,20 +405,7 @@ pub(crate) fn describe(ctl: &Controller, ctx: &Ctx, p: &Params) -> Result<Body> 
     let kind = p.enumerated("Type", EniType::parse, |v| Error::invalid("Type", format!("{v} is not a type")))?;
     let status =
         p.enumerated("Status", EniStatus::parse, |v| Error::invalid("Status", format!("{v} is not a status")))?;
-    let max_results = p.int("MaxResults", 1, 500)?;
-    let (page, size) = paging(p, 10, 1000)?;
-    let (offset, limit) = match max_results {
-        Some(m) => {
-            let off = match p.opt("NextToken") {
-                Some(t) => {
-                    t.parse::<i64>().map_err(|_| Error::invalid("NextToken", "is not a token this server issued"))?
-                }
-                None => 0,
-            };
-            (off, m)
-        }
-        None => ((page - 1) * size, size),
-    };
+    let w = crate::Window::read(p, 1000, 500)?;
     ctl.read(|tx| {
         let mut rows = Vec::new();
         for e in tx.eni_list(&ctx.account, region)? {
@@ -446,15 +433,14 @@ pub(crate) fn describe(ctl: &Controller, ctx: &Ctx, p: &Params) -> Result<Body> 
         }
         let total = rows.len() as i64;
         let mut items = Vec::new();
-        for e in rows.iter().skip(offset.max(0) as usize).take(limit as usize) {
+        for e in rows.iter().skip(w.offset as usize).take(w.limit as usize) {
             items.push(describe_item(tx, e)?);
         }
-        let next =
-            if max_results.is_some() && offset + limit < total { (offset + limit).to_string() } else { String::new() };
+        let next = w.next_token(total);
         Ok(body(json!({
             "TotalCount": total,
-            "PageNumber": page,
-            "PageSize": if max_results.is_some() { limit } else { size },
+            "PageNumber": w.page,
+            "PageSize": w.limit,
             "NextToken": next,
             "NetworkInterfaceSets": {"NetworkInterfaceSet": items},
         })))

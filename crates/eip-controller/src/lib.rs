@@ -266,6 +266,47 @@ pub(crate) fn paging(p: &Params, def: i64, max: i64) -> Result<(i64, i64)> {
     Ok((number, size))
 }
 
+/// Which slice of a listing to return: `MaxResults`/`NextToken` when the
+/// caller sends `MaxResults` (the newer ECS style), else `PageNumber`/`PageSize`.
+pub(crate) struct Window {
+    /// `PageNumber` (echoed).
+    pub page: i64,
+    /// Rows to skip.
+    pub offset: i64,
+    /// Rows to return.
+    pub limit: i64,
+    /// Whether the caller pages with tokens.
+    pub by_token: bool,
+}
+
+impl Window {
+    /// Reads the window; `max_page` bounds `PageSize`, `max_results` bounds `MaxResults`.
+    pub(crate) fn read(p: &Params, max_page: i64, max_results: i64) -> Result<Window> {
+        let (page, size) = paging(p, 10, max_page)?;
+        match p.int("MaxResults", 1, max_results)? {
+            Some(limit) => {
+                let offset = match p.opt("NextToken") {
+                    Some(t) => t
+                        .parse::<i64>()
+                        .map_err(|_| Error::invalid("NextToken", "is not a token this server issued"))?,
+                    None => 0,
+                };
+                Ok(Window { page, offset: offset.max(0), limit, by_token: true })
+            }
+            None => Ok(Window { page, offset: (page - 1) * size, limit: size, by_token: false }),
+        }
+    }
+
+    /// The `NextToken` to return after a listing of `total` rows.
+    pub(crate) fn next_token(&self, total: i64) -> String {
+        if self.by_token && self.offset + self.limit < total {
+            (self.offset + self.limit).to_string()
+        } else {
+            String::new()
+        }
+    }
+}
+
 /// `DryRun=true`: the request is valid; say so instead of doing it.
 pub(crate) fn dry_run(p: &Params) -> Result<()> {
     if p.bool("DryRun")?.unwrap_or(false) { Err(Error::DryRunOperation) } else { Ok(()) }

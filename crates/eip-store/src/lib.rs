@@ -251,7 +251,8 @@ pub trait Tx {
     fn eip_insert(&mut self, row: &EipRow) -> StoreResult<()>;
     /// An EIP by id (any account).
     fn eip_get(&mut self, id: &str) -> StoreResult<Option<EipRow>>;
-    /// Replaces an EIP row (tags included).
+    /// Replaces an EIP row's columns. Tags are written by `eip_insert` only:
+    /// no action changes them afterwards, so updates never touch `eip_tag`.
     fn eip_update(&mut self, row: &EipRow) -> StoreResult<()>;
     /// Deletes an EIP.
     fn eip_delete(&mut self, id: &str) -> StoreResult<()>;

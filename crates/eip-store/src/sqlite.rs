@@ -985,9 +985,6 @@ impl Tx for SqliteTx<'_> {
     }
 
     fn eip_update(&mut self, r: &EipRow) -> StoreResult<()> {
-        let old_tags = self.list("SELECT key, value FROM eip_tag WHERE eip_id = ?1 ORDER BY key", [&r.id], |x| {
-            Ok((x.get::<_, String>(0)?, x.get::<_, String>(1)?))
-        })?;
         self.exec(
             "UPDATE eip SET status = ?2, name = ?3, description = ?4, bandwidth = ?5, internet_charge_type = ?6, \
              expired_at = ?7, deletion_protection = ?8, instance_type = ?9, instance_id = ?10, private_ip = ?11, \
@@ -1010,9 +1007,6 @@ impl Tx for SqliteTx<'_> {
                 r.private_vswitch_id
             ],
         )?;
-        if old_tags != r.tags {
-            self.write_tags(r)?;
-        }
         Ok(())
     }
 
