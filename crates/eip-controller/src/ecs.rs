@@ -3,7 +3,7 @@
 //! each instance with a primary ENI holding a private IP of its vSwitch.
 
 use crate::tasks::{TaskKind, schedule};
-use crate::{Body, Controller, Ctx, Env, dry_run, paging, region_param, render};
+use crate::{Body, Controller, Ctx, Env, body, dry_run, paging, region_param, render};
 use eip_api::Params;
 use eip_domain::rules::{self, check_name};
 use eip_store::{EniRow, InstanceRow, SecurityGroupRow, Tx};
@@ -20,13 +20,6 @@ fn plausible_type(t: &str) -> bool {
     parts.len() == 3
         && parts[0] == "ecs"
         && parts[1..].iter().all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-'))
-}
-
-fn body(v: Value) -> Body {
-    match v {
-        Value::Object(m) => m,
-        _ => Body::new(),
-    }
 }
 
 pub(crate) async fn create_security_group(ctl: &Controller, ctx: &Ctx, p: &Params) -> Result<Body> {

@@ -11,7 +11,7 @@
 use crate::bind;
 use crate::eni::IpPick;
 use crate::tasks::{TaskKind, schedule};
-use crate::{Body, Controller, Ctx, Env, dry_run, paging, region_opt, region_param, render};
+use crate::{Body, Controller, Ctx, Env, body, dry_run, paging, region_opt, region_param, render};
 use eip_api::Params;
 use eip_domain::rules::{self, EipEvent, check_bandwidth, check_name, eip_transition};
 use eip_domain::targets;
@@ -23,13 +23,6 @@ use eip_types::{
 };
 use serde_json::{Value, json};
 use std::net::Ipv4Addr;
-
-pub(crate) fn body(v: Value) -> Body {
-    match v {
-        Value::Object(m) => m,
-        _ => Body::new(),
-    }
-}
 
 const ISPS: &[&str] = &[
     "BGP",

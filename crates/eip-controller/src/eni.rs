@@ -5,7 +5,7 @@
 
 use crate::bind::Binding;
 use crate::tasks::{TaskKind, schedule};
-use crate::{Body, Controller, Ctx, Env, region_opt, region_param};
+use crate::{Body, Controller, Ctx, Env, body, region_opt, region_param};
 use eip_api::Params;
 use eip_domain::catalogue;
 use eip_domain::cidr::Cidr;
@@ -16,13 +16,6 @@ use eip_types::time::format_iso;
 use eip_types::{AssociatedInstanceType, EipMode, EipStatus, EniId, EniStatus, EniType, Error, ResourceKind, Result};
 use serde_json::{Value, json};
 use std::net::Ipv4Addr;
-
-fn body(v: Value) -> Body {
-    match v {
-        Value::Object(m) => m,
-        _ => Body::new(),
-    }
-}
 
 /// The ENI named `id`, owned by the caller (and in `region` if given).
 pub(crate) fn eni_of(tx: &mut dyn Tx, account: &str, id: &str, region: Option<&str>) -> Result<EniRow> {

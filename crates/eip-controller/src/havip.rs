@@ -5,21 +5,14 @@
 
 use crate::bind::Binding;
 use crate::tasks::{TaskKind, schedule};
-use crate::{Body, Controller, Ctx, Env, paging, region_opt, region_param};
+use crate::{Body, Controller, Ctx, Env, body, paging, region_opt, region_param};
 use eip_api::Params;
 use eip_domain::rules::{EipFacts, check_eip_side, check_name};
 use eip_domain::targets;
 use eip_store::{EipRow, HaVipMemberRow, HaVipRow, StoreExt, Tx};
 use eip_types::time::format_iso;
 use eip_types::{AssociatedInstanceType, EipMode, EipStatus, Error, HaVipId, HaVipStatus, ResourceKind, Result};
-use serde_json::{Value, json};
-
-fn body(v: Value) -> Body {
-    match v {
-        Value::Object(m) => m,
-        _ => Body::new(),
-    }
-}
+use serde_json::json;
 
 fn havip_of(tx: &mut dyn Tx, account: &str, id: &str, region: Option<&str>) -> Result<HaVipRow> {
     tx.havip_get(id)?

@@ -6,7 +6,7 @@
 
 use crate::bind::{self, Binding};
 use crate::tasks::{TaskKind, schedule};
-use crate::{Body, Controller, Ctx, Env, paging, region_opt, region_param};
+use crate::{Body, Controller, Ctx, Env, body, paging, region_opt, region_param};
 use eip_api::{Params, Product};
 use eip_domain::rules::{EipEvent, EipFacts, check_eip_side, check_name, eip_transition};
 use eip_domain::targets;
@@ -17,13 +17,6 @@ use eip_types::{
     LoadBalancerKind, NlbId, ResourceKind, Result,
 };
 use serde_json::{Value, json};
-
-fn body(v: Value) -> Body {
-    match v {
-        Value::Object(m) => m,
-        _ => Body::new(),
-    }
-}
 
 fn kind_of(product: Product) -> LoadBalancerKind {
     match product {

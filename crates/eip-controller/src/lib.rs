@@ -266,6 +266,14 @@ pub(crate) fn paging(p: &Params, def: i64, max: i64) -> Result<(i64, i64)> {
     Ok((number, size))
 }
 
+/// A `json!({...})` response as a body (anything but an object is a bug and gives an empty body).
+pub(crate) fn body(v: Value) -> Body {
+    match v {
+        Value::Object(m) => m,
+        _ => Body::new(),
+    }
+}
+
 /// Which slice of a listing to return: `MaxResults`/`NextToken` when the
 /// caller sends `MaxResults` (the newer ECS style), else `PageNumber`/`PageSize`.
 pub(crate) struct Window {

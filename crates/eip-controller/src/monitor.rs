@@ -8,7 +8,7 @@
 //! recorded and every period reads zero. Samples live in memory (a restart
 //! starts from zero) and older than a day are dropped.
 
-use crate::eip::body;
+use crate::body;
 use crate::{Body, Controller, Ctx, region_param};
 use eip_api::Params;
 use eip_types::time::{format_iso, parse_iso};

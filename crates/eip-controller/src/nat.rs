@@ -7,7 +7,7 @@
 
 use crate::bind::Binding;
 use crate::tasks::{TaskKind, schedule};
-use crate::{Body, Controller, Ctx, Env, dry_run, paging, region_opt, region_param};
+use crate::{Body, Controller, Ctx, Env, body, dry_run, paging, region_opt, region_param};
 use eip_api::Params;
 use eip_domain::cidr::Cidr;
 use eip_domain::rules::{EipFacts, check_eip_side, check_name};
@@ -21,13 +21,6 @@ use eip_types::{
 };
 use serde_json::{Value, json};
 use std::net::Ipv4Addr;
-
-fn body(v: Value) -> Body {
-    match v {
-        Value::Object(m) => m,
-        _ => Body::new(),
-    }
-}
 
 fn nat_of(tx: &mut dyn Tx, account: &str, id: &str, region: Option<&str>) -> Result<NatGatewayRow> {
     tx.nat_get(id)?

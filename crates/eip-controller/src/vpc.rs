@@ -1,7 +1,7 @@
 //! Regions, zones, VPCs and vSwitches (VPC 2016-04-28; regions and zones
 //! also under ECS 2014-05-26).
 
-use crate::{Body, Controller, Ctx, dry_run, paging, region_param, render};
+use crate::{Body, Controller, Ctx, body, dry_run, paging, region_param, render};
 use eip_api::{Params, Product};
 use eip_domain::catalogue::{self, REGIONS};
 use eip_domain::cidr::Cidr;
@@ -9,13 +9,6 @@ use eip_domain::rules::check_name;
 use eip_store::{VSwitchRow, VpcRow};
 use eip_types::{DependencyKind, Error, ResourceKind, Result, RouteTableId, VRouterId, VSwitchId, VpcId};
 use serde_json::{Value, json};
-
-fn body(v: Value) -> Body {
-    match v {
-        Value::Object(m) => m,
-        _ => Body::new(),
-    }
-}
 
 fn english(p: &Params) -> bool {
     p.opt("AcceptLanguage").map(|l| l.starts_with("en")).unwrap_or(false)
