@@ -216,9 +216,17 @@ fn network_type(s: &str) -> Option<InstanceNetworkType> {
     InstanceNetworkType::parse(s)
 }
 
-const EIP_COLS: &str = "id, account_id, region_id, ip, status, name, description, bandwidth, charge_type, \
+// Column lists are macros so every fixed query is one `concat!` string built at
+// compile time: the statement cache is hit without formatting a query per call.
+macro_rules! eip_cols {
+    () => {
+        "id, account_id, region_id, ip, status, name, description, bandwidth, charge_type, \
     internet_charge_type, isp, netmode, resource_group_id, allocated_at, expired_at, deletion_protection, \
-    instance_type, instance_id, private_ip, mode, instance_region_id, version, private_vswitch_id";
+    instance_type, instance_id, private_ip, mode, instance_region_id, version, private_vswitch_id"
+    };
+}
+/// The EIP columns, for the one query assembled at run time (`eip_query`).
+const EIP_COLS: &str = eip_cols!();
 
 fn eip_from_row(r: &Row<'_>) -> rusqlite::Result<EipRow> {
     Ok(EipRow {
@@ -249,9 +257,13 @@ fn eip_from_row(r: &Row<'_>) -> rusqlite::Result<EipRow> {
     })
 }
 
-const INSTANCE_COLS: &str = "id, account_id, region_id, zone_id, network_type, vpc_id, vswitch_id, \
+macro_rules! instance_cols {
+    () => {
+        "id, account_id, region_id, zone_id, network_type, vpc_id, vswitch_id, \
     security_group_id, instance_type, image_id, name, hostname, description, status, want_running, \
-    internet_charge_type, internet_max_bandwidth_out, public_ip, charge_type, cpu, memory_mb, created_at, started_at";
+    internet_charge_type, internet_max_bandwidth_out, public_ip, charge_type, cpu, memory_mb, created_at, started_at"
+    };
+}
 
 fn instance_from_row(r: &Row<'_>) -> rusqlite::Result<InstanceRow> {
     Ok(InstanceRow {
@@ -281,8 +293,11 @@ fn instance_from_row(r: &Row<'_>) -> rusqlite::Result<InstanceRow> {
     })
 }
 
-const VPC_COLS: &str =
-    "id, account_id, region_id, cidr, name, description, is_default, vrouter_id, route_table_id, created_at";
+macro_rules! vpc_cols {
+    () => {
+        "id, account_id, region_id, cidr, name, description, is_default, vrouter_id, route_table_id, created_at"
+    };
+}
 
 fn vpc_from_row(r: &Row<'_>) -> rusqlite::Result<VpcRow> {
     Ok(VpcRow {
@@ -299,7 +314,11 @@ fn vpc_from_row(r: &Row<'_>) -> rusqlite::Result<VpcRow> {
     })
 }
 
-const VSW_COLS: &str = "id, account_id, region_id, vpc_id, zone_id, cidr, name, description, created_at";
+macro_rules! vsw_cols {
+    () => {
+        "id, account_id, region_id, vpc_id, zone_id, cidr, name, description, created_at"
+    };
+}
 
 fn vsw_from_row(r: &Row<'_>) -> rusqlite::Result<VSwitchRow> {
     Ok(VSwitchRow {
@@ -315,7 +334,11 @@ fn vsw_from_row(r: &Row<'_>) -> rusqlite::Result<VSwitchRow> {
     })
 }
 
-const SG_COLS: &str = "id, account_id, region_id, vpc_id, name, description, created_at";
+macro_rules! sg_cols {
+    () => {
+        "id, account_id, region_id, vpc_id, name, description, created_at"
+    };
+}
 
 fn sg_from_row(r: &Row<'_>) -> rusqlite::Result<SecurityGroupRow> {
     Ok(SecurityGroupRow {
@@ -329,8 +352,12 @@ fn sg_from_row(r: &Row<'_>) -> rusqlite::Result<SecurityGroupRow> {
     })
 }
 
-const ENI_COLS: &str = "id, account_id, region_id, zone_id, vpc_id, vswitch_id, instance_id, kind, mac, status, name, \
-    security_group_id, created_at, description";
+macro_rules! eni_cols {
+    () => {
+        "id, account_id, region_id, zone_id, vpc_id, vswitch_id, instance_id, kind, mac, status, name, \
+    security_group_id, created_at, description"
+    };
+}
 
 fn eni_from_row(r: &Row<'_>) -> rusqlite::Result<EniRow> {
     Ok(EniRow {
@@ -371,8 +398,12 @@ fn address_from_row(r: &Row<'_>) -> rusqlite::Result<AddressRow> {
     })
 }
 
-const NAT_COLS: &str = "id, account_id, region_id, vpc_id, vswitch_id, zone_id, name, description, status, \
-    network_type, eip_bind_mode, snat_table_id, forward_table_id, full_nat_table_id, eni_id, private_ip, created_at";
+macro_rules! nat_cols {
+    () => {
+        "id, account_id, region_id, vpc_id, vswitch_id, zone_id, name, description, status, \
+    network_type, eip_bind_mode, snat_table_id, forward_table_id, full_nat_table_id, eni_id, private_ip, created_at"
+    };
+}
 
 fn nat_from_row(r: &Row<'_>) -> rusqlite::Result<NatGatewayRow> {
     Ok(NatGatewayRow {
@@ -396,8 +427,11 @@ fn nat_from_row(r: &Row<'_>) -> rusqlite::Result<NatGatewayRow> {
     })
 }
 
-const SNAT_COLS: &str =
-    "id, account_id, nat_gateway_id, snat_table_id, snat_ips, source_vswitch_id, source_cidr, name, created_at";
+macro_rules! snat_cols {
+    () => {
+        "id, account_id, nat_gateway_id, snat_table_id, snat_ips, source_vswitch_id, source_cidr, name, created_at"
+    };
+}
 
 fn snat_from_row(r: &Row<'_>) -> rusqlite::Result<SnatEntryRow> {
     Ok(SnatEntryRow {
@@ -413,8 +447,12 @@ fn snat_from_row(r: &Row<'_>) -> rusqlite::Result<SnatEntryRow> {
     })
 }
 
-const FWD_COLS: &str = "id, account_id, nat_gateway_id, forward_table_id, external_ip, external_port, internal_ip, \
-    internal_port, ip_protocol, name, created_at";
+macro_rules! fwd_cols {
+    () => {
+        "id, account_id, nat_gateway_id, forward_table_id, external_ip, external_port, internal_ip, \
+    internal_port, ip_protocol, name, created_at"
+    };
+}
 
 fn fwd_from_row(r: &Row<'_>) -> rusqlite::Result<ForwardEntryRow> {
     Ok(ForwardEntryRow {
@@ -432,7 +470,11 @@ fn fwd_from_row(r: &Row<'_>) -> rusqlite::Result<ForwardEntryRow> {
     })
 }
 
-const HAVIP_COLS: &str = "id, account_id, region_id, vpc_id, vswitch_id, ip, status, name, description, created_at";
+macro_rules! havip_cols {
+    () => {
+        "id, account_id, region_id, vpc_id, vswitch_id, ip, status, name, description, created_at"
+    };
+}
 
 fn havip_from_row(r: &Row<'_>) -> rusqlite::Result<HaVipRow> {
     Ok(HaVipRow {
@@ -458,8 +500,11 @@ fn member_from_row(r: &Row<'_>) -> rusqlite::Result<HaVipMemberRow> {
     })
 }
 
-const LB_COLS: &str =
-    "id, account_id, region_id, kind, address_type, vpc_id, vswitch_id, address, name, spec, status, created_at";
+macro_rules! lb_cols {
+    () => {
+        "id, account_id, region_id, kind, address_type, vpc_id, vswitch_id, address, name, spec, status, created_at"
+    };
+}
 
 fn lb_from_row(r: &Row<'_>) -> rusqlite::Result<LoadBalancerRow> {
     Ok(LoadBalancerRow {
@@ -668,7 +713,7 @@ impl Tx for SqliteTx<'_> {
 
     fn vpc_insert(&mut self, r: &VpcRow) -> StoreResult<()> {
         self.exec(
-            &format!("INSERT INTO vpc ({VPC_COLS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"),
+            concat!("INSERT INTO vpc (", vpc_cols!(), ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"),
             params![
                 r.id,
                 r.account_id,
@@ -686,12 +731,20 @@ impl Tx for SqliteTx<'_> {
     }
 
     fn vpc_get(&mut self, account: &str, id: &str) -> StoreResult<Option<VpcRow>> {
-        self.one(&format!("SELECT {VPC_COLS} FROM vpc WHERE id = ?1 AND account_id = ?2"), [id, account], vpc_from_row)
+        self.one(
+            concat!("SELECT ", vpc_cols!(), " FROM vpc WHERE id = ?1 AND account_id = ?2"),
+            [id, account],
+            vpc_from_row,
+        )
     }
 
     fn vpc_list(&mut self, account: &str, region: &str) -> StoreResult<Vec<VpcRow>> {
         self.list(
-            &format!("SELECT {VPC_COLS} FROM vpc WHERE account_id = ?1 AND region_id = ?2 ORDER BY created_at, id"),
+            concat!(
+                "SELECT ",
+                vpc_cols!(),
+                " FROM vpc WHERE account_id = ?1 AND region_id = ?2 ORDER BY created_at, id"
+            ),
             [account, region],
             vpc_from_row,
         )
@@ -703,7 +756,7 @@ impl Tx for SqliteTx<'_> {
 
     fn vswitch_insert(&mut self, r: &VSwitchRow) -> StoreResult<()> {
         self.exec(
-            &format!("INSERT INTO vswitch ({VSW_COLS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"),
+            concat!("INSERT INTO vswitch (", vsw_cols!(), ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"),
             params![r.id, r.account_id, r.region_id, r.vpc_id, r.zone_id, r.cidr, r.name, r.description, r.created_at],
         )
         .map(drop)
@@ -711,7 +764,7 @@ impl Tx for SqliteTx<'_> {
 
     fn vswitch_get(&mut self, account: &str, id: &str) -> StoreResult<Option<VSwitchRow>> {
         self.one(
-            &format!("SELECT {VSW_COLS} FROM vswitch WHERE id = ?1 AND account_id = ?2"),
+            concat!("SELECT ", vsw_cols!(), " FROM vswitch WHERE id = ?1 AND account_id = ?2"),
             [id, account],
             vsw_from_row,
         )
@@ -719,7 +772,11 @@ impl Tx for SqliteTx<'_> {
 
     fn vswitch_list(&mut self, account: &str, region: &str) -> StoreResult<Vec<VSwitchRow>> {
         self.list(
-            &format!("SELECT {VSW_COLS} FROM vswitch WHERE account_id = ?1 AND region_id = ?2 ORDER BY created_at, id"),
+            concat!(
+                "SELECT ",
+                vsw_cols!(),
+                " FROM vswitch WHERE account_id = ?1 AND region_id = ?2 ORDER BY created_at, id"
+            ),
             [account, region],
             vsw_from_row,
         )
@@ -731,7 +788,7 @@ impl Tx for SqliteTx<'_> {
 
     fn sg_insert(&mut self, r: &SecurityGroupRow) -> StoreResult<()> {
         self.exec(
-            &format!("INSERT INTO security_group ({SG_COLS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"),
+            concat!("INSERT INTO security_group (", sg_cols!(), ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"),
             params![r.id, r.account_id, r.region_id, r.vpc_id, r.name, r.description, r.created_at],
         )
         .map(drop)
@@ -739,7 +796,7 @@ impl Tx for SqliteTx<'_> {
 
     fn sg_get(&mut self, account: &str, id: &str) -> StoreResult<Option<SecurityGroupRow>> {
         self.one(
-            &format!("SELECT {SG_COLS} FROM security_group WHERE id = ?1 AND account_id = ?2"),
+            concat!("SELECT ", sg_cols!(), " FROM security_group WHERE id = ?1 AND account_id = ?2"),
             [id, account],
             sg_from_row,
         )
@@ -751,8 +808,10 @@ impl Tx for SqliteTx<'_> {
 
     fn sg_list(&mut self, account: &str, region: &str) -> StoreResult<Vec<SecurityGroupRow>> {
         self.list(
-            &format!(
-                "SELECT {SG_COLS} FROM security_group WHERE account_id = ?1 AND region_id = ?2 ORDER BY created_at, id"
+            concat!(
+                "SELECT ",
+                sg_cols!(),
+                " FROM security_group WHERE account_id = ?1 AND region_id = ?2 ORDER BY created_at, id"
             ),
             [account, region],
             sg_from_row,
@@ -761,8 +820,10 @@ impl Tx for SqliteTx<'_> {
 
     fn instance_insert(&mut self, r: &InstanceRow) -> StoreResult<()> {
         self.exec(
-            &format!(
-                "INSERT INTO instance ({INSTANCE_COLS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, \
+            concat!(
+                "INSERT INTO instance (",
+                instance_cols!(),
+                ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, \
                  ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23)"
             ),
             params![
@@ -795,13 +856,15 @@ impl Tx for SqliteTx<'_> {
     }
 
     fn instance_get(&mut self, id: &str) -> StoreResult<Option<InstanceRow>> {
-        self.one(&format!("SELECT {INSTANCE_COLS} FROM instance WHERE id = ?1"), [id], instance_from_row)
+        self.one(concat!("SELECT ", instance_cols!(), " FROM instance WHERE id = ?1"), [id], instance_from_row)
     }
 
     fn instance_list(&mut self, account: &str, region: &str) -> StoreResult<Vec<InstanceRow>> {
         self.list(
-            &format!(
-                "SELECT {INSTANCE_COLS} FROM instance WHERE account_id = ?1 AND region_id = ?2 ORDER BY created_at, id"
+            concat!(
+                "SELECT ",
+                instance_cols!(),
+                " FROM instance WHERE account_id = ?1 AND region_id = ?2 ORDER BY created_at, id"
             ),
             [account, region],
             instance_from_row,
@@ -838,8 +901,10 @@ impl Tx for SqliteTx<'_> {
 
     fn eni_insert(&mut self, r: &EniRow) -> StoreResult<()> {
         self.exec(
-            &format!(
-                "INSERT INTO eni ({ENI_COLS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)"
+            concat!(
+                "INSERT INTO eni (",
+                eni_cols!(),
+                ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)"
             ),
             params![
                 r.id,
@@ -863,7 +928,7 @@ impl Tx for SqliteTx<'_> {
 
     fn eni_list_by_instance(&mut self, instance: &str) -> StoreResult<Vec<EniRow>> {
         self.list(
-            &format!("SELECT {ENI_COLS} FROM eni WHERE instance_id = ?1 ORDER BY kind, created_at, id"),
+            concat!("SELECT ", eni_cols!(), " FROM eni WHERE instance_id = ?1 ORDER BY kind, created_at, id"),
             [instance],
             eni_from_row,
         )
@@ -911,7 +976,7 @@ impl Tx for SqliteTx<'_> {
     }
 
     fn eni_get(&mut self, id: &str) -> StoreResult<Option<EniRow>> {
-        self.one(&format!("SELECT {ENI_COLS} FROM eni WHERE id = ?1"), [id], eni_from_row)
+        self.one(concat!("SELECT ", eni_cols!(), " FROM eni WHERE id = ?1"), [id], eni_from_row)
     }
 
     fn eni_update(&mut self, r: &EniRow) -> StoreResult<()> {
@@ -925,8 +990,10 @@ impl Tx for SqliteTx<'_> {
 
     fn eni_list(&mut self, account: &str, region: &str) -> StoreResult<Vec<EniRow>> {
         self.list(
-            &format!(
-                "SELECT {ENI_COLS} FROM eni WHERE account_id = ?1 AND region_id = ?2 ORDER BY created_at, kind, id"
+            concat!(
+                "SELECT ",
+                eni_cols!(),
+                " FROM eni WHERE account_id = ?1 AND region_id = ?2 ORDER BY created_at, kind, id"
             ),
             [account, region],
             eni_from_row,
@@ -935,8 +1002,10 @@ impl Tx for SqliteTx<'_> {
 
     fn eip_insert(&mut self, r: &EipRow) -> StoreResult<()> {
         self.exec(
-            &format!(
-                "INSERT INTO eip ({EIP_COLS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, \
+            concat!(
+                "INSERT INTO eip (",
+                eip_cols!(),
+                ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, \
                  ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23)"
             ),
             params![
@@ -972,7 +1041,7 @@ impl Tx for SqliteTx<'_> {
     }
 
     fn eip_get(&mut self, id: &str) -> StoreResult<Option<EipRow>> {
-        let row = self.one(&format!("SELECT {EIP_COLS} FROM eip WHERE id = ?1"), [id], eip_from_row)?;
+        let row = self.one(concat!("SELECT ", eip_cols!(), " FROM eip WHERE id = ?1"), [id], eip_from_row)?;
         match row {
             Some(r) => {
                 let mut v = [r];
@@ -1017,7 +1086,7 @@ impl Tx for SqliteTx<'_> {
 
     fn eip_list_by_target(&mut self, target: &str) -> StoreResult<Vec<EipRow>> {
         let mut rows = self.list(
-            &format!("SELECT {EIP_COLS} FROM eip WHERE instance_id = ?1 ORDER BY allocated_at, id"),
+            concat!("SELECT ", eip_cols!(), " FROM eip WHERE instance_id = ?1 ORDER BY allocated_at, id"),
             [target],
             eip_from_row,
         )?;
@@ -1027,8 +1096,10 @@ impl Tx for SqliteTx<'_> {
 
     fn eip_list_by_private_ip(&mut self, vswitch: &str, ip: &str) -> StoreResult<Vec<EipRow>> {
         let mut rows = self.list(
-            &format!(
-                "SELECT {EIP_COLS} FROM eip WHERE private_vswitch_id = ?1 AND private_ip = ?2 ORDER BY allocated_at, id"
+            concat!(
+                "SELECT ",
+                eip_cols!(),
+                " FROM eip WHERE private_vswitch_id = ?1 AND private_ip = ?2 ORDER BY allocated_at, id"
             ),
             [vswitch, ip],
             eip_from_row,
@@ -1092,8 +1163,10 @@ impl Tx for SqliteTx<'_> {
 
     fn nat_insert(&mut self, r: &NatGatewayRow) -> StoreResult<()> {
         self.exec(
-            &format!(
-                "INSERT INTO nat_gateway ({NAT_COLS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, \
+            concat!(
+                "INSERT INTO nat_gateway (",
+                nat_cols!(),
+                ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, \
                  ?14, ?15, ?16, ?17)"
             ),
             params![
@@ -1120,12 +1193,12 @@ impl Tx for SqliteTx<'_> {
     }
 
     fn nat_get(&mut self, id: &str) -> StoreResult<Option<NatGatewayRow>> {
-        self.one(&format!("SELECT {NAT_COLS} FROM nat_gateway WHERE id = ?1"), [id], nat_from_row)
+        self.one(concat!("SELECT ", nat_cols!(), " FROM nat_gateway WHERE id = ?1"), [id], nat_from_row)
     }
 
     fn nat_get_by_table(&mut self, table: &str) -> StoreResult<Option<NatGatewayRow>> {
         self.one(
-            &format!("SELECT {NAT_COLS} FROM nat_gateway WHERE snat_table_id = ?1 OR forward_table_id = ?1"),
+            concat!("SELECT ", nat_cols!(), " FROM nat_gateway WHERE snat_table_id = ?1 OR forward_table_id = ?1"),
             [table],
             nat_from_row,
         )
@@ -1145,8 +1218,10 @@ impl Tx for SqliteTx<'_> {
 
     fn nat_list(&mut self, account: &str, region: &str) -> StoreResult<Vec<NatGatewayRow>> {
         self.list(
-            &format!(
-                "SELECT {NAT_COLS} FROM nat_gateway WHERE account_id = ?1 AND region_id = ?2 ORDER BY created_at, id"
+            concat!(
+                "SELECT ",
+                nat_cols!(),
+                " FROM nat_gateway WHERE account_id = ?1 AND region_id = ?2 ORDER BY created_at, id"
             ),
             [account, region],
             nat_from_row,
@@ -1155,7 +1230,7 @@ impl Tx for SqliteTx<'_> {
 
     fn snat_insert(&mut self, r: &SnatEntryRow) -> StoreResult<()> {
         self.exec(
-            &format!("INSERT INTO snat_entry ({SNAT_COLS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"),
+            concat!("INSERT INTO snat_entry (", snat_cols!(), ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"),
             params![
                 r.id,
                 r.account_id,
@@ -1172,7 +1247,7 @@ impl Tx for SqliteTx<'_> {
     }
 
     fn snat_get(&mut self, id: &str) -> StoreResult<Option<SnatEntryRow>> {
-        self.one(&format!("SELECT {SNAT_COLS} FROM snat_entry WHERE id = ?1"), [id], snat_from_row)
+        self.one(concat!("SELECT ", snat_cols!(), " FROM snat_entry WHERE id = ?1"), [id], snat_from_row)
     }
 
     fn snat_delete(&mut self, id: &str) -> StoreResult<()> {
@@ -1181,7 +1256,7 @@ impl Tx for SqliteTx<'_> {
 
     fn snat_list(&mut self, nat: &str) -> StoreResult<Vec<SnatEntryRow>> {
         self.list(
-            &format!("SELECT {SNAT_COLS} FROM snat_entry WHERE nat_gateway_id = ?1 ORDER BY created_at, id"),
+            concat!("SELECT ", snat_cols!(), " FROM snat_entry WHERE nat_gateway_id = ?1 ORDER BY created_at, id"),
             [nat],
             snat_from_row,
         )
@@ -1189,7 +1264,11 @@ impl Tx for SqliteTx<'_> {
 
     fn forward_insert(&mut self, r: &ForwardEntryRow) -> StoreResult<()> {
         self.exec(
-            &format!("INSERT INTO forward_entry ({FWD_COLS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"),
+            concat!(
+                "INSERT INTO forward_entry (",
+                fwd_cols!(),
+                ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"
+            ),
             params![
                 r.id,
                 r.account_id,
@@ -1208,7 +1287,7 @@ impl Tx for SqliteTx<'_> {
     }
 
     fn forward_get(&mut self, id: &str) -> StoreResult<Option<ForwardEntryRow>> {
-        self.one(&format!("SELECT {FWD_COLS} FROM forward_entry WHERE id = ?1"), [id], fwd_from_row)
+        self.one(concat!("SELECT ", fwd_cols!(), " FROM forward_entry WHERE id = ?1"), [id], fwd_from_row)
     }
 
     fn forward_delete(&mut self, id: &str) -> StoreResult<()> {
@@ -1217,7 +1296,7 @@ impl Tx for SqliteTx<'_> {
 
     fn forward_list(&mut self, nat: &str) -> StoreResult<Vec<ForwardEntryRow>> {
         self.list(
-            &format!("SELECT {FWD_COLS} FROM forward_entry WHERE nat_gateway_id = ?1 ORDER BY created_at, id"),
+            concat!("SELECT ", fwd_cols!(), " FROM forward_entry WHERE nat_gateway_id = ?1 ORDER BY created_at, id"),
             [nat],
             fwd_from_row,
         )
@@ -1225,7 +1304,7 @@ impl Tx for SqliteTx<'_> {
 
     fn havip_insert(&mut self, r: &HaVipRow) -> StoreResult<()> {
         self.exec(
-            &format!("INSERT INTO havip ({HAVIP_COLS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"),
+            concat!("INSERT INTO havip (", havip_cols!(), ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"),
             params![
                 r.id,
                 r.account_id,
@@ -1243,7 +1322,7 @@ impl Tx for SqliteTx<'_> {
     }
 
     fn havip_get(&mut self, id: &str) -> StoreResult<Option<HaVipRow>> {
-        self.one(&format!("SELECT {HAVIP_COLS} FROM havip WHERE id = ?1"), [id], havip_from_row)
+        self.one(concat!("SELECT ", havip_cols!(), " FROM havip WHERE id = ?1"), [id], havip_from_row)
     }
 
     fn havip_update(&mut self, r: &HaVipRow) -> StoreResult<()> {
@@ -1261,7 +1340,11 @@ impl Tx for SqliteTx<'_> {
 
     fn havip_list(&mut self, account: &str, region: &str) -> StoreResult<Vec<HaVipRow>> {
         self.list(
-            &format!("SELECT {HAVIP_COLS} FROM havip WHERE account_id = ?1 AND region_id = ?2 ORDER BY created_at, id"),
+            concat!(
+                "SELECT ",
+                havip_cols!(),
+                " FROM havip WHERE account_id = ?1 AND region_id = ?2 ORDER BY created_at, id"
+            ),
             [account, region],
             havip_from_row,
         )
@@ -1313,8 +1396,10 @@ impl Tx for SqliteTx<'_> {
 
     fn lb_insert(&mut self, r: &LoadBalancerRow) -> StoreResult<()> {
         self.exec(
-            &format!(
-                "INSERT INTO load_balancer ({LB_COLS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)"
+            concat!(
+                "INSERT INTO load_balancer (",
+                lb_cols!(),
+                ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)"
             ),
             params![
                 r.id,
@@ -1335,7 +1420,7 @@ impl Tx for SqliteTx<'_> {
     }
 
     fn lb_get(&mut self, id: &str) -> StoreResult<Option<LoadBalancerRow>> {
-        self.one(&format!("SELECT {LB_COLS} FROM load_balancer WHERE id = ?1"), [id], lb_from_row)
+        self.one(concat!("SELECT ", lb_cols!(), " FROM load_balancer WHERE id = ?1"), [id], lb_from_row)
     }
 
     fn lb_update(&mut self, r: &LoadBalancerRow) -> StoreResult<()> {
@@ -1355,8 +1440,10 @@ impl Tx for SqliteTx<'_> {
 
     fn lb_list(&mut self, account: &str, region: &str, kind: &str) -> StoreResult<Vec<LoadBalancerRow>> {
         self.list(
-            &format!(
-                "SELECT {LB_COLS} FROM load_balancer WHERE account_id = ?1 AND region_id = ?2 AND kind = ?3 \
+            concat!(
+                "SELECT ",
+                lb_cols!(),
+                " FROM load_balancer WHERE account_id = ?1 AND region_id = ?2 AND kind = ?3 \
                  ORDER BY created_at, id"
             ),
             [account, region, kind],
@@ -1366,7 +1453,11 @@ impl Tx for SqliteTx<'_> {
 
     fn lb_list_all_regions(&mut self, account: &str, kind: &str) -> StoreResult<Vec<LoadBalancerRow>> {
         self.list(
-            &format!("SELECT {LB_COLS} FROM load_balancer WHERE account_id = ?1 AND kind = ?2 ORDER BY created_at, id"),
+            concat!(
+                "SELECT ",
+                lb_cols!(),
+                " FROM load_balancer WHERE account_id = ?1 AND kind = ?2 ORDER BY created_at, id"
+            ),
             [account, kind],
             lb_from_row,
         )
