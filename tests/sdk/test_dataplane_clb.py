@@ -2,15 +2,18 @@
 traffic spread over the backends.
 
 Control plane (session server, no lab): CreateLoadBalancerTCPListener,
-StartLoadBalancerListener, AddBackendServers and
-DescribeLoadBalancerTCPListenerAttribute through the official SLB SDK, with
-their errors (unknown CLB: InvalidLoadBalancerId.NotFound).
+Start/Stop/DeleteLoadBalancerListener, Add/Set/RemoveBackendServers,
+DescribeHealthStatus and DescribeLoadBalancerTCPListenerAttribute through the
+official SLB SDK, with their errors (unknown CLB:
+InvalidLoadBalancerId.NotFound; no listener on the port, or a server that is
+not a backend: InvalidParameter, and nothing changes).
 
 Data plane (`eipd serve --lab --demo`, root with `ip`, `nft` and `conntrack`;
 skipped otherwise): an intranet CLB in the demo vSwitch with an EIP and a TCP
 listener 80 -> 8080 on demo-1 and demo-2, each running a server that answers
 its own name; 40 new connections from the lab's internet host to EIP:80 reach
-both backends, and an open connection stays on its backend.
+both backends; weight 0 and RemoveBackendServers take a backend out, and
+stopping or deleting the listener stops the traffic.
 """
 
 from __future__ import annotations
@@ -63,6 +66,36 @@ def add_backends(slb, lb: str, servers: list[dict]) -> dict:
         region_id=REGION, load_balancer_id=lb, backend_servers=json.dumps(servers))))
 
 
+def stop(slb, lb: str, port: int = 80) -> dict:
+    return body(slb.stop_load_balancer_listener(slb_models.StopLoadBalancerListenerRequest(
+        region_id=REGION, load_balancer_id=lb, listener_port=port)))
+
+
+def delete_listener(slb, lb: str, port: int = 80) -> dict:
+    return body(slb.delete_load_balancer_listener(slb_models.DeleteLoadBalancerListenerRequest(
+        region_id=REGION, load_balancer_id=lb, listener_port=port)))
+
+
+def set_backends(slb, lb: str, servers: list[dict]) -> dict:
+    return body(slb.set_backend_servers(slb_models.SetBackendServersRequest(
+        region_id=REGION, load_balancer_id=lb, backend_servers=json.dumps(servers))))
+
+
+def remove_backends(slb, lb: str, servers: list[dict]) -> dict:
+    return body(slb.remove_backend_servers(slb_models.RemoveBackendServersRequest(
+        region_id=REGION, load_balancer_id=lb, backend_servers=json.dumps(servers))))
+
+
+def health_status(slb, lb: str, port: int | None = None) -> list[dict]:
+    b = body(slb.describe_health_status(slb_models.DescribeHealthStatusRequest(
+        region_id=REGION, load_balancer_id=lb, listener_port=port)))
+    return b["BackendServers"]["BackendServer"]
+
+
+def weights(b: dict) -> dict[str, int]:
+    return {s["ServerId"]: int(s["Weight"]) for s in b["BackendServers"]["BackendServer"]}
+
+
 def describe_listener(slb, lb: str, port: int = 80) -> dict:
     return body(slb.describe_load_balancer_tcplistener_attribute(
         slb_models.DescribeLoadBalancerTCPListenerAttributeRequest(
@@ -88,8 +121,37 @@ def test_clb_listener_actions(server, slb_v3):
         assert [int(s["Weight"]) for s in b["BackendServers"]["BackendServer"]] == [50], b
         expect_error(add_backends, 404, "InvalidInstanceId.NotFound", slb_v3, lb, [{"ServerId": "i-nope", "Weight": 1}])
         expect_error(add_backends, 400, "InvalidParameter", slb_v3, lb, [{"ServerId": iid, "Weight": 101}])
-        for fn, args in ((listener, ()), (start, ()), (describe_listener, ()),
-                         (add_backends, ([{"ServerId": iid, "Weight": 1}],))):
+
+        # Health: no health checks run, so every backend of a running listener is `unavailable`.
+        [h] = health_status(slb_v3, lb)
+        assert (h["ServerId"], h["ListenerPort"], h["Port"], h["ServerHealthStatus"]) == (iid, 80, 8080, "unavailable"), h
+        assert h["ServerIp"] == d1["VpcAttributes"]["PrivateIpAddress"]["IpAddress"][0], h
+        assert health_status(slb_v3, lb, 80) == [h]
+        expect_error(health_status, 400, "InvalidParameter", slb_v3, lb, 81)
+
+        # Re-weight and remove act only on existing backends, all or nothing.
+        d2 = instance_info(server, "demo-2")
+        add_backends(slb_v3, lb, [{"ServerId": d2["InstanceId"], "Weight": 100}])
+        assert weights(set_backends(slb_v3, lb, [{"ServerId": iid, "Weight": 0}])) == {iid: 0, d2["InstanceId"]: 100}
+        expect_error(set_backends, 400, "InvalidParameter", slb_v3, lb,
+                     [{"ServerId": d2["InstanceId"], "Weight": 5}, {"ServerId": "i-notabackend", "Weight": 5}])
+        assert weights(describe_backends := add_backends(slb_v3, lb, [{"ServerId": iid, "Weight": 0}]))[
+            d2["InstanceId"]] == 100, describe_backends  # the refused Set changed nothing
+        assert weights(remove_backends(slb_v3, lb, [{"ServerId": d2["InstanceId"]}])) == {iid: 0}
+        expect_error(remove_backends, 400, "InvalidParameter", slb_v3, lb, [{"ServerId": d2["InstanceId"]}])
+
+        # Stop, then delete the listener.
+        stop(slb_v3, lb)
+        assert describe_listener(slb_v3, lb)["Status"] == "stopped"
+        assert health_status(slb_v3, lb) == [], "a stopped listener has no backend health"
+        delete_listener(slb_v3, lb)
+        expect_error(describe_listener, 400, "InvalidParameter", slb_v3, lb)
+        expect_error(delete_listener, 400, "InvalidParameter", slb_v3, lb)
+        expect_error(stop, 400, "InvalidParameter", slb_v3, lb)
+        for fn, args in ((listener, ()), (start, ()), (stop, ()), (delete_listener, ()), (describe_listener, ()),
+                         (health_status, ()), (add_backends, ([{"ServerId": iid, "Weight": 1}],)),
+                         (set_backends, ([{"ServerId": iid, "Weight": 1}],)),
+                         (remove_backends, ([{"ServerId": iid}],))):
             expect_error(fn, 404, "InvalidLoadBalancerId.NotFound", slb_v3, "lb-doesnotexist", *args)
     finally:
         delete_clb(slb_v3, lb)
@@ -129,6 +191,26 @@ def test_clb_listener_spreads_new_connections(eipd_factory):
         assert seen.get("demo-1", 0) >= 3 and seen.get("demo-2", 0) >= 3, seen
         be = netns(GW_NS, "nft", "list", "map", "ip", "openeip", "clb_be").stdout
         assert f"{ip} . 80 . 15 :" in be, be  # every slot of the listener is filled
+
+        def spread(n: int = 12) -> set[str | None]:
+            return {connect_from("openeip-internet", ip, 80, timeout=0.5) for _ in range(n)}
+
+        # Weight 0 takes demo-2 out of the rotation; removing demo-1 leaves no backend.
+        set_backends(slb, lb, [{"ServerId": d2["InstanceId"], "Weight": 0}])
+        wait_until(lambda: spread() == {"demo-1"}, "every connection to go to demo-1")
+        set_backends(slb, lb, [{"ServerId": d2["InstanceId"], "Weight": 100}])
+        remove_backends(slb, lb, [{"ServerId": d1["InstanceId"]}])
+        wait_until(lambda: spread() == {"demo-2"}, "every connection to go to demo-2")
+        # Stop carries nothing, start again carries, delete carries nothing.
+        stop(slb, lb)
+        wait_until(lambda: spread(3) == {None}, "a stopped listener to carry nothing")
+        start(slb, lb)
+        wait_until(lambda: spread(3) == {"demo-2"}, "the restarted listener to carry")
+        delete_listener(slb, lb)
+        wait_until(lambda: spread(3) == {None}, "a deleted listener to carry nothing")
+        listener(slb, lb)
+        start(slb, lb)
+        wait_until(lambda: spread(3) == {"demo-2"}, "a new listener on the port to carry")
 
         unassociate(vpc, aid, lb, instance_type="SlbInstance")
         wait_status(vpc, aid, "Available")

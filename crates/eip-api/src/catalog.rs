@@ -137,6 +137,11 @@ actions! {
     Slb "DeleteLoadBalancer" true false "Deletes a CLB (its EIP is unbound).";
     Slb "CreateLoadBalancerTCPListener" true false "Adds a TCP listener (ListenerPort to BackendServerPort), stopped.";
     Slb "StartLoadBalancerListener" true false "Starts a listener.";
+    Slb "StopLoadBalancerListener" true false "Stops a listener (the gateway stops spreading its connections).";
+    Slb "DeleteLoadBalancerListener" true false "Deletes a listener.";
+    Slb "RemoveBackendServers" true false "Removes backend servers from a CLB.";
+    Slb "SetBackendServers" true false "Re-weights backend servers of a CLB (weight 0 takes a server out).";
+    Slb "DescribeHealthStatus" false false "Backend servers of running listeners (no health checks: `unavailable`).";
     Slb "AddBackendServers" true false "Adds or re-weights ECS backend servers of a CLB.";
     Slb "DescribeLoadBalancerTCPListenerAttribute" false false "Shows a TCP listener.";
     Alb "CreateLoadBalancer" true true "Creates an ALB; internet-facing ones take one EIP per zone.";

@@ -510,53 +510,25 @@ fn port_param(p: &Params, name: &str) -> Result<i64> {
     p.int(name, 1, 65535)?.ok_or_else(|| Error::MissingParameter(name.into()))
 }
 
-pub(crate) async fn create_tcp_listener(ctl: &Controller, ctx: &Ctx, p: &Params) -> Result<Body> {
-    let region = region_opt(p)?;
-    let id = p.req("LoadBalancerId")?.to_owned();
-    let port = port_param(p, "ListenerPort")?;
-    let backend_port = match p.int("BackendServerPort", 1, 65535)? {
-        Some(b) => b,
-        None => port,
-    };
-    let bandwidth = p.int("Bandwidth", -1, 5120)?.unwrap_or(-1);
-    ctl.write(ctx, p, move |tx, env| {
-        let lb = lb_of(tx, &env.account, &id, LoadBalancerKind::Clb, region)?;
-        if tx.clb_listener_list(&lb.id)?.iter().any(|l| l.port == port) {
-            return Err(Error::invalid("ListenerPort", format!("{port} already has a listener")));
-        }
-        tx.clb_listener_put(&eip_store::ClbListenerRow {
-            lb_id: lb.id,
-            port,
-            backend_port,
-            bandwidth,
-            status: "stopped".into(),
-        })?;
-        Ok(Body::new())
-    })
-    .await
+fn listener_of(tx: &mut dyn Tx, lb: &LoadBalancerRow, port: i64) -> Result<eip_store::ClbListenerRow> {
+    tx.clb_listener_list(&lb.id)?
+        .into_iter()
+        .find(|l| l.port == port)
+        .ok_or_else(|| Error::invalid("ListenerPort", format!("{port} has no listener")))
 }
 
-pub(crate) async fn start_listener(ctl: &Controller, ctx: &Ctx, p: &Params) -> Result<Body> {
-    let region = region_opt(p)?;
-    let id = p.req("LoadBalancerId")?.to_owned();
-    let port = port_param(p, "ListenerPort")?;
-    ctl.write(ctx, p, move |tx, env| {
-        let lb = lb_of(tx, &env.account, &id, LoadBalancerKind::Clb, region)?;
-        let mut l = tx
-            .clb_listener_list(&lb.id)?
-            .into_iter()
-            .find(|l| l.port == port)
-            .ok_or_else(|| Error::invalid("ListenerPort", format!("{port} has no listener")))?;
-        l.status = "running".into();
-        tx.clb_listener_put(&l)?;
-        Ok(Body::new())
-    })
-    .await
+/// The CLB's backend servers as the SLB actions return them.
+fn backend_list(tx: &mut dyn Tx, lb: &LoadBalancerRow) -> Result<Value> {
+    let items: Vec<Value> = tx
+        .clb_backend_list(&lb.id)?
+        .iter()
+        .map(|b| json!({"ServerId": b.server_id, "Weight": b.weight.to_string(), "Type": "ecs"}))
+        .collect();
+    Ok(json!({"LoadBalancerId": lb.id, "BackendServers": {"BackendServer": items}}))
 }
 
-pub(crate) async fn add_backend_servers(ctl: &Controller, ctx: &Ctx, p: &Params) -> Result<Body> {
-    let region = region_opt(p)?;
-    let id = p.req("LoadBalancerId")?.to_owned();
+/// `BackendServers`: a JSON array of `{ServerId, Weight?, Type?}` (1 to 20).
+fn backend_param(p: &Params) -> Result<Vec<(String, i64)>> {
     let raw = p.req("BackendServers")?;
     let list: Vec<Value> = serde_json::from_str(raw)
         .map_err(|_| Error::invalid("BackendServers", "is not a JSON array of {ServerId, Weight}"))?;
@@ -586,6 +558,73 @@ pub(crate) async fn add_backend_servers(ctl: &Controller, ctx: &Ctx, p: &Params)
         }
         wanted.push((server.to_owned(), weight));
     }
+    Ok(wanted)
+}
+
+pub(crate) async fn create_tcp_listener(ctl: &Controller, ctx: &Ctx, p: &Params) -> Result<Body> {
+    let region = region_opt(p)?;
+    let id = p.req("LoadBalancerId")?.to_owned();
+    let port = port_param(p, "ListenerPort")?;
+    let backend_port = match p.int("BackendServerPort", 1, 65535)? {
+        Some(b) => b,
+        None => port,
+    };
+    let bandwidth = p.int("Bandwidth", -1, 5120)?.unwrap_or(-1);
+    ctl.write(ctx, p, move |tx, env| {
+        let lb = lb_of(tx, &env.account, &id, LoadBalancerKind::Clb, region)?;
+        if tx.clb_listener_list(&lb.id)?.iter().any(|l| l.port == port) {
+            return Err(Error::invalid("ListenerPort", format!("{port} already has a listener")));
+        }
+        tx.clb_listener_put(&eip_store::ClbListenerRow {
+            lb_id: lb.id,
+            port,
+            backend_port,
+            bandwidth,
+            status: "stopped".into(),
+        })?;
+        Ok(Body::new())
+    })
+    .await
+}
+
+/// StartLoadBalancerListener / StopLoadBalancerListener: the gateway spreads
+/// connections only for running listeners.
+pub(crate) async fn set_listener_running(ctl: &Controller, ctx: &Ctx, p: &Params, running: bool) -> Result<Body> {
+    let region = region_opt(p)?;
+    let id = p.req("LoadBalancerId")?.to_owned();
+    let port = port_param(p, "ListenerPort")?;
+    ctl.write(ctx, p, move |tx, env| {
+        let lb = lb_of(tx, &env.account, &id, LoadBalancerKind::Clb, region)?;
+        let mut l = listener_of(tx, &lb, port)?;
+        l.status = if running { "running" } else { "stopped" }.into();
+        tx.clb_listener_put(&l)?;
+        Ok(Body::new())
+    })
+    .await
+}
+
+pub(crate) async fn delete_listener(ctl: &Controller, ctx: &Ctx, p: &Params) -> Result<Body> {
+    let region = region_opt(p)?;
+    let id = p.req("LoadBalancerId")?.to_owned();
+    let port = port_param(p, "ListenerPort")?;
+    if let Some(proto) = p.opt("ListenerProtocol")
+        && !proto.eq_ignore_ascii_case("tcp")
+    {
+        return Err(Error::invalid("ListenerProtocol", format!("no {proto} listener on port {port}")));
+    }
+    ctl.write(ctx, p, move |tx, env| {
+        let lb = lb_of(tx, &env.account, &id, LoadBalancerKind::Clb, region)?;
+        listener_of(tx, &lb, port)?;
+        tx.clb_listener_delete(&lb.id, port)?;
+        Ok(Body::new())
+    })
+    .await
+}
+
+pub(crate) async fn add_backend_servers(ctl: &Controller, ctx: &Ctx, p: &Params) -> Result<Body> {
+    let region = region_opt(p)?;
+    let id = p.req("LoadBalancerId")?.to_owned();
+    let wanted = backend_param(p)?;
     ctl.write(ctx, p, move |tx, env| {
         let lb = lb_of(tx, &env.account, &id, LoadBalancerKind::Clb, region)?;
         for (server, weight) in &wanted {
@@ -602,14 +641,81 @@ pub(crate) async fn add_backend_servers(ctl: &Controller, ctx: &Ctx, p: &Params)
                 weight: *weight,
             })?;
         }
-        let items: Vec<Value> = tx
-            .clb_backend_list(&lb.id)?
-            .iter()
-            .map(|b| json!({"ServerId": b.server_id, "Weight": b.weight.to_string(), "Type": "ecs"}))
-            .collect();
-        Ok(body(json!({"LoadBalancerId": lb.id, "BackendServers": {"BackendServer": items}})))
+        Ok(body(backend_list(tx, &lb)?))
     })
     .await
+}
+
+/// RemoveBackendServers (`remove`) or SetBackendServers (re-weight): both
+/// act only on servers that are already backends of the CLB; one that is not
+/// refuses the whole request.
+pub(crate) async fn change_backend_servers(ctl: &Controller, ctx: &Ctx, p: &Params, remove: bool) -> Result<Body> {
+    let region = region_opt(p)?;
+    let id = p.req("LoadBalancerId")?.to_owned();
+    let wanted = backend_param(p)?;
+    ctl.write(ctx, p, move |tx, env| {
+        let lb = lb_of(tx, &env.account, &id, LoadBalancerKind::Clb, region)?;
+        let current = tx.clb_backend_list(&lb.id)?;
+        for (server, weight) in &wanted {
+            if !current.iter().any(|b| &b.server_id == server) {
+                return Err(Error::invalid(
+                    "BackendServers.ServerId",
+                    format!("{server} is not a backend server of {}", lb.id),
+                ));
+            }
+            if remove {
+                tx.clb_backend_delete(&lb.id, server)?;
+            } else {
+                tx.clb_backend_put(&eip_store::ClbBackendRow {
+                    lb_id: lb.id.clone(),
+                    server_id: server.clone(),
+                    weight: *weight,
+                })?;
+            }
+        }
+        Ok(body(backend_list(tx, &lb)?))
+    })
+    .await
+}
+
+fn primary_private_ip(tx: &mut dyn Tx, instance: &str) -> Result<Option<String>> {
+    let Some(eni) = tx.eni_list_by_instance(instance)?.into_iter().find(|e| e.kind == eip_types::EniType::Primary)
+    else {
+        return Ok(None);
+    };
+    Ok(tx.private_ip_list_eni(&eni.id)?.into_iter().find(|i| i.is_primary).map(|i| i.ip))
+}
+
+/// DescribeHealthStatus. Listeners here run without health checks (their
+/// attribute says `HealthCheck: off`), and Alibaba reports every backend of
+/// such a listener as `unavailable`; a stopped listener has no status to give.
+pub(crate) fn describe_health_status(ctl: &Controller, ctx: &Ctx, p: &Params) -> Result<Body> {
+    let region = region_opt(p)?;
+    let id = p.req("LoadBalancerId")?.to_owned();
+    let port = p.int("ListenerPort", 1, 65535)?;
+    ctl.read(|tx| {
+        let lb = lb_of(tx, &ctx.account, &id, LoadBalancerKind::Clb, region)?;
+        let listeners = match port {
+            Some(port) => vec![listener_of(tx, &lb, port)?],
+            None => tx.clb_listener_list(&lb.id)?,
+        };
+        let backends = tx.clb_backend_list(&lb.id)?;
+        let mut items = Vec::new();
+        for l in listeners.iter().filter(|l| l.status == "running") {
+            for b in &backends {
+                let ip = primary_private_ip(tx, &b.server_id)?.unwrap_or_default();
+                items.push(json!({
+                    "ListenerPort": l.port,
+                    "Port": l.backend_port,
+                    "Protocol": "tcp",
+                    "ServerId": b.server_id,
+                    "ServerIp": ip,
+                    "ServerHealthStatus": "unavailable",
+                }));
+            }
+        }
+        Ok(body(json!({"BackendServers": {"BackendServer": items}})))
+    })
 }
 
 pub(crate) fn describe_tcp_listener(ctl: &Controller, ctx: &Ctx, p: &Params) -> Result<Body> {
@@ -618,11 +724,7 @@ pub(crate) fn describe_tcp_listener(ctl: &Controller, ctx: &Ctx, p: &Params) -> 
     let port = port_param(p, "ListenerPort")?;
     ctl.read(|tx| {
         let lb = lb_of(tx, &ctx.account, &id, LoadBalancerKind::Clb, region)?;
-        let l = tx
-            .clb_listener_list(&lb.id)?
-            .into_iter()
-            .find(|l| l.port == port)
-            .ok_or_else(|| Error::invalid("ListenerPort", format!("{port} has no listener")))?;
+        let l = listener_of(tx, &lb, port)?;
         Ok(body(json!({
             "LoadBalancerId": lb.id,
             "ListenerPort": l.port,

@@ -349,6 +349,10 @@ pub trait Tx {
     fn clb_backend_put(&mut self, row: &ClbBackendRow) -> StoreResult<()>;
     /// Backend servers of a CLB, by server id.
     fn clb_backend_list(&mut self, lb: &str) -> StoreResult<Vec<ClbBackendRow>>;
+    /// Deletes one listener (false when there was none).
+    fn clb_listener_delete(&mut self, lb: &str, port: i64) -> StoreResult<bool>;
+    /// Removes one backend server (false when it was not a backend).
+    fn clb_backend_delete(&mut self, lb: &str, server_id: &str) -> StoreResult<bool>;
 
     // --- tasks (asynchronous transitions)
     /// Schedules a task.

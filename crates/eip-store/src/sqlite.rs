@@ -1534,6 +1534,14 @@ impl Tx for SqliteTx<'_> {
         })
     }
 
+    fn clb_listener_delete(&mut self, lb: &str, port: i64) -> StoreResult<bool> {
+        self.exec("DELETE FROM clb_listener WHERE lb_id = ?1 AND port = ?2", params![lb, port]).map(|n| n > 0)
+    }
+
+    fn clb_backend_delete(&mut self, lb: &str, server_id: &str) -> StoreResult<bool> {
+        self.exec("DELETE FROM clb_backend WHERE lb_id = ?1 AND server_id = ?2", params![lb, server_id]).map(|n| n > 0)
+    }
+
     fn task_insert(&mut self, r: &TaskRow) -> StoreResult<()> {
         self.exec(
             "INSERT INTO task (id, kind, resource_id, due_at, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
@@ -1620,6 +1628,8 @@ impl Tx for DeadTx {
         clb_listener_list(a: &str) -> Vec<ClbListenerRow>;
         clb_backend_put(a: &ClbBackendRow) -> ();
         clb_backend_list(a: &str) -> Vec<ClbBackendRow>;
+        clb_listener_delete(a: &str, b: i64) -> bool;
+        clb_backend_delete(a: &str, b: &str) -> bool;
         pool_insert(a: &PoolRow) -> ();
         pool_set_cursor(a: &str, b: &str, c: i64) -> ();
         pool_delete(a: &str, b: &str) -> ();

@@ -5,6 +5,7 @@
 //! EIP transitions that snapshot carried, so `InUse` means packets flow and
 //! `Available` means no flow of the old association survives.
 
+use crate::health::DataplaneHealth;
 use eip_controller::monitor::Totals;
 use eip_controller::{Controller, tasks};
 use eip_dataplane::desired::{self, DesiredState};
@@ -25,6 +26,10 @@ use tokio::sync::Notify;
 const POLL: Duration = Duration::from_secs(2);
 /// How often the tables are read back and compared.
 const DRIFT_CHECK: Duration = Duration::from_secs(10);
+/// How often the per-EIP counters are read (reading them lists whole sets,
+/// which is not free with many EIPs; DescribeEipMonitorData's finest period
+/// is 60 s).
+const METER_EVERY: Duration = Duration::from_secs(5);
 
 /// The file listing the namespaces the lab made.
 pub fn record_path(data_dir: &Path) -> PathBuf {
@@ -54,6 +59,7 @@ struct State {
     lab: Lab,
     rec: Reconciler<NftCli>,
     meter: Meter,
+    last_meter: Option<Instant>,
 }
 
 /// Turns the gateways' accounting sets into monotonic per-EIP totals: a
@@ -119,7 +125,9 @@ pub struct DataPlane {
 struct Done {
     d: DesiredState,
     enis: Vec<(String, EniStatus)>,
-    totals: BTreeMap<String, Totals>,
+    /// New counter totals, when this round read them.
+    totals: Option<BTreeMap<String, Totals>>,
+    drifted: usize,
 }
 
 /// One round on a blocking thread: lab, then tables. Returns the EIP
@@ -136,8 +144,12 @@ fn round(st: &mut State, rows: &desired::Rows, generation: u64, repair: bool) ->
     if !report.full.is_empty() || !report.delta.is_empty() || !report.flushed.is_empty() || !drifted.is_empty() {
         tracing::info!(generation, full = ?report.full, delta = ?report.delta, flushed = ?report.flushed, drifted = ?drifted, "data plane applied");
     }
-    let totals = st.meter.sample(rows, &d);
-    Ok(Done { d, enis, totals })
+    let due = st.last_meter.is_none_or(|t| t.elapsed() >= METER_EVERY);
+    let totals = due.then(|| {
+        st.last_meter = Some(Instant::now());
+        st.meter.sample(rows, &d)
+    });
+    Ok(Done { d, enis, totals, drifted: drifted.len() })
 }
 
 async fn run_round(state: State, ctl: &Controller, generation: u64, repair: bool) -> (State, Result<Done, String>) {
@@ -158,7 +170,9 @@ async fn run_round(state: State, ctl: &Controller, generation: u64, repair: bool
 }
 
 async fn acknowledge(ctl: &Controller, done: &Done) -> Result<usize, String> {
-    ctl.monitor().record(ctl.now(), &done.totals);
+    if let Some(t) = &done.totals {
+        ctl.monitor().record(ctl.now(), t);
+    }
     let items = done.d.transitions.iter().map(|t| (t.eip_id.clone(), t.version, t.status)).collect();
     let enis = tasks::complete_eni_transitions(ctl, done.enis.clone()).await.map_err(|e| e.to_string())?;
     Ok(enis + tasks::complete_eip_transitions(ctl, items).await.map_err(|e| e.to_string())?)
@@ -167,7 +181,11 @@ async fn acknowledge(ctl: &Controller, done: &Done) -> Result<usize, String> {
 impl DataPlane {
     /// Clears what a previous run left, builds the lab from the store and
     /// programs every association, then keeps both in sync.
-    pub async fn start(ctl: Arc<Controller>, data_dir: &Path) -> Result<DataPlane, String> {
+    pub async fn start(
+        ctl: Arc<Controller>,
+        data_dir: &Path,
+        health: Arc<DataplaneHealth>,
+    ) -> Result<DataPlane, String> {
         check_host()?;
         let record = record_path(data_dir);
         let leftover = record.clone();
@@ -178,7 +196,8 @@ impl DataPlane {
         if !removed.is_empty() {
             tracing::info!(namespaces = ?removed, "removed a previous lab");
         }
-        let state = State { lab: Lab::new(record), rec: Reconciler::new(NftCli), meter: Meter::default() };
+        let state =
+            State { lab: Lab::new(record), rec: Reconciler::new(NftCli), meter: Meter::default(), last_meter: None };
         let started = Instant::now();
         let (state, first) = run_round(state, &ctl, 1, false).await;
         let d = match first {
@@ -190,6 +209,7 @@ impl DataPlane {
             }
         };
         acknowledge(&ctl, &d).await?;
+        health.applied(1, started.elapsed().as_micros() as u64, 0);
         let gateways: Vec<&String> = d.d.gateways.keys().collect();
         println!(
             "lab: gateways {gateways:?}, internet namespace {} ({} ms)",
@@ -197,7 +217,7 @@ impl DataPlane {
             started.elapsed().as_millis()
         );
         let stop = Arc::new(Notify::new());
-        let task = tokio::spawn(run(ctl, state, stop.clone()));
+        let task = tokio::spawn(run(ctl, state, stop.clone(), health));
         Ok(DataPlane { stop, task })
     }
 
@@ -214,7 +234,7 @@ impl DataPlane {
     }
 }
 
-async fn run(ctl: Arc<Controller>, mut state: State, stop: Arc<Notify>) -> Option<State> {
+async fn run(ctl: Arc<Controller>, mut state: State, stop: Arc<Notify>, health: Arc<DataplaneHealth>) -> Option<State> {
     let changes = ctl.changes();
     let mut generation = 1u64;
     let mut failures = 0u32;
@@ -237,6 +257,7 @@ async fn run(ctl: Arc<Controller>, mut state: State, stop: Arc<Notify>) -> Optio
         match r {
             Ok(d) => {
                 failures = 0;
+                health.applied(generation, t0.elapsed().as_micros() as u64, d.drifted);
                 match acknowledge(&ctl, &d).await {
                     Ok(0) => {}
                     Ok(n) => tracing::info!(
@@ -250,6 +271,7 @@ async fn run(ctl: Arc<Controller>, mut state: State, stop: Arc<Notify>) -> Optio
             }
             Err(e) => {
                 failures += 1;
+                health.failed(&e);
                 tracing::error!(error = %e, generation, failures, "data plane generation not applied; will retry");
             }
         }

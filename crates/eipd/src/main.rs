@@ -4,6 +4,7 @@
 //! SDKs work against it by changing only the endpoint.
 
 mod dataplane;
+mod health;
 mod logbuf;
 mod metrics;
 mod server;
@@ -244,8 +245,12 @@ async fn serve(a: ServeArgs) -> Result<(), String> {
         keys: Default::default(),
         nonces: Default::default(),
         metrics: Default::default(),
+        dataplane: a.lab.then(Default::default),
     });
-    let dp = if a.lab { Some(dataplane::DataPlane::start(ctl.clone(), &a.data_dir).await?) } else { None };
+    let dp = match &state.dataplane {
+        Some(h) => Some(dataplane::DataPlane::start(ctl.clone(), &a.data_dir, h.clone()).await?),
+        None => None,
+    };
     tokio::spawn(tasks::run(ctl.clone()));
     let janitor = ctl.clone();
     tokio::spawn(async move {

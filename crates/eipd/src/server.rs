@@ -2,8 +2,10 @@
 //! request, authenticate it (key, signature, 15-minute timestamp window,
 //! nonce never reused within the window), dispatch it to the controller,
 //! and write the result or the error envelope in the caller's format.
-//! `/healthz` answers liveness and `/metrics` serves Prometheus text.
+//! `/healthz` answers liveness (and the data plane's state under `--lab`) and
+//! `/metrics` serves Prometheus text.
 
+use crate::health::DataplaneHealth;
 use crate::metrics::Metrics;
 use axum::Router;
 use axum::body::Bytes;
@@ -39,6 +41,8 @@ pub struct AppState {
     pub nonces: Mutex<NonceCache>,
     /// Counters.
     pub metrics: Metrics,
+    /// The data plane's health (`serve --lab`).
+    pub dataplane: Option<Arc<DataplaneHealth>>,
 }
 
 /// Nonces seen within the timestamp window.
@@ -70,7 +74,7 @@ impl NonceCache {
 /// The router.
 pub fn router(state: Arc<AppState>) -> Router {
     Router::new()
-        .route("/healthz", get(|| async { "ok\n" }))
+        .route("/healthz", get(healthz))
         .route("/metrics", get(metrics))
         .route("/", any(rpc))
         .fallback(any(not_found))
@@ -79,7 +83,23 @@ pub fn router(state: Arc<AppState>) -> Router {
 
 async fn metrics(State(st): State<Arc<AppState>>) -> Response {
     let backlog = st.ctl.task_backlog().ok();
-    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], st.metrics.render(backlog)).into_response()
+    let mut text = st.metrics.render(backlog);
+    if let Some(h) = &st.dataplane {
+        h.render(&mut text);
+    }
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], text).into_response()
+}
+
+/// Liveness; with a data plane, its state too (503 while it keeps failing).
+async fn healthz(State(st): State<Arc<AppState>>) -> Response {
+    match &st.dataplane {
+        None => "ok\n".into_response(),
+        Some(h) => {
+            let (code, body) = h.healthz();
+            let status = StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+            (status, [(header::CONTENT_TYPE, "application/json")], body).into_response()
+        }
+    }
 }
 
 async fn not_found(uri: Uri) -> Response {
