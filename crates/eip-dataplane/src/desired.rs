@@ -51,6 +51,9 @@ pub struct GatewayState {
     pub dnat: Vec<DnatRule>,
     /// Running CLB TCP listeners on a CLB that has an EIP.
     pub clb: Vec<ClbRule>,
+    /// The gateway's interface towards the internet ([`crate::render::UPLINK`]
+    /// when `None`, as in the lab; an operator names a real one).
+    pub uplink: Option<String>,
 }
 
 /// One running TCP listener of a CLB with an EIP: new connections to

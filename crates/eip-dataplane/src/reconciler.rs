@@ -61,6 +61,10 @@ pub struct Report {
 /// Drives one kernel towards desired generations.
 pub struct Reconciler<K: Kernel> {
     kernel: K,
+    /// Region → the network namespace of its gateway, when an operator named
+    /// them (regions not listed have no data plane here); `None`: the lab's
+    /// `openeip-gw-<region>` for every region.
+    namespaces: Option<BTreeMap<String, String>>,
     /// What each region's table holds, as far as known (`None`: unknown).
     applied: BTreeMap<String, Option<GatewayState>>,
     pending_flush: BTreeSet<(String, Ipv4Addr)>,
@@ -78,7 +82,27 @@ impl<K: Kernel> Reconciler<K> {
     /// A reconciler that knows nothing about the kernel yet (the first
     /// apply of each gateway is a full resync).
     pub fn new(kernel: K) -> Reconciler<K> {
-        Reconciler { kernel, applied: BTreeMap::new(), pending_flush: BTreeSet::new(), applied_generation: 0 }
+        Reconciler {
+            kernel,
+            namespaces: None,
+            applied: BTreeMap::new(),
+            pending_flush: BTreeSet::new(),
+            applied_generation: 0,
+        }
+    }
+
+    /// A reconciler for gateways in namespaces an operator named, region by
+    /// region; the other regions' gateways are left alone.
+    pub fn with_namespaces(kernel: K, namespaces: BTreeMap<String, String>) -> Reconciler<K> {
+        Reconciler { namespaces: Some(namespaces), ..Reconciler::new(kernel) }
+    }
+
+    /// The namespace of a region's gateway (`None`: not served here).
+    pub fn namespace(&self, region: &str) -> Option<String> {
+        match &self.namespaces {
+            None => Some(gateway_ns(region)),
+            Some(m) => m.get(region).cloned(),
+        }
     }
 
     /// The kernel.
@@ -97,7 +121,7 @@ impl<K: Kernel> Reconciler<K> {
         // Gateways no longer desired belong to the lab, which removes them.
         self.applied.retain(|r, _| desired.gateways.contains_key(r));
         for (region, g) in &desired.gateways {
-            let ns = gateway_ns(region);
+            let Some(ns) = self.namespace(region) else { continue };
             let prev = self.applied.get(region).cloned().flatten();
             let (batch, removed) = match &prev {
                 Some(p) if render::delta_possible(p, g) => match render::delta(p, g) {
@@ -144,10 +168,11 @@ impl<K: Kernel> Reconciler<K> {
     /// Returns the regions that had drifted, with the apply's report.
     pub fn repair(&mut self, desired: &DesiredState) -> (Vec<String>, Result<Report, ReconcileError>) {
         let mut drifted = Vec::new();
+        let namespaces: BTreeMap<String, String> =
+            self.applied.keys().filter_map(|r| Some((r.clone(), self.namespace(r)?))).collect();
         for (region, state) in self.applied.iter_mut() {
-            let Some(g) = state else { continue };
-            let ns = gateway_ns(region);
-            let ok = matches!(self.kernel.read(&ns), Ok(Some(t)) if t == render::expected(g));
+            let (Some(g), Some(ns)) = (state.as_ref(), namespaces.get(region)) else { continue };
+            let ok = matches!(self.kernel.read(ns), Ok(Some(t)) if t == render::expected(g));
             if !ok {
                 tracing::warn!(region = %region, namespace = %ns, "data-plane table drifted; resyncing");
                 *state = None;
@@ -240,6 +265,22 @@ mod tests {
         assert!(rep.delta.is_empty(), "the maps were already right");
         assert_eq!(rep.flushed, [ip("198.18.0.5")]);
         assert_eq!(r.applied_generation(), 2);
+    }
+
+    #[test]
+    fn operator_namespaces_carry_their_regions_and_leave_the_others_alone() {
+        let d = build(1, &sample());
+        let k = FakeKernel::new();
+        let mut r = Reconciler::with_namespaces(k, [("cn-hangzhou".to_string(), "edge-gw".to_string())].into());
+        let rep = r.apply(&d).unwrap();
+        assert_eq!(rep.full, ["cn-hangzhou"]);
+        assert_eq!(r.kernel().table("edge-gw"), Some(render::expected(&d.gateways["cn-hangzhou"])));
+        assert!(r.kernel().table(NS).is_none());
+        assert_eq!(r.applied_generation(), 1);
+        let mut r = Reconciler::with_namespaces(FakeKernel::new(), BTreeMap::new());
+        let rep = r.apply(&d).unwrap();
+        assert!(rep.full.is_empty(), "no region served: nothing applied, the generation still acknowledged");
+        assert_eq!(r.applied_generation(), 1);
     }
 
     #[test]

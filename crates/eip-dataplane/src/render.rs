@@ -171,11 +171,12 @@ pub fn full(g: &GatewayState) -> Batch {
             writeln!(s, "\tset {set} {{\n\t\ttype ipv4_addr\n\t\tsize 1048576\n\t\tflags dynamic\n\t\tcounter\n\t}}");
     }
 
+    let up = g.uplink.as_deref().unwrap_or(UPLINK);
     let _ = write!(
         s,
         "\tchain prerouting {{
 \t\ttype nat hook prerouting priority dstnat; policy accept;
-\t\tiifname != \"{UPLINK}\" return
+\t\tiifname != \"{up}\" return
 \t\tmeta l4proto tcp dnat ip to ip daddr . tcp dport . numgen random mod {CLB_SLOTS} map @clb_be
 \t\tdnat to ip daddr map @eip2priv
 \t\tmeta l4proto {{ tcp, udp }} dnat ip to ip daddr . meta l4proto . th dport map @fwd_port
@@ -183,7 +184,7 @@ pub fn full(g: &GatewayState) -> Batch {
 \t}}
 \tchain pool_guard {{
 \t\ttype filter hook prerouting priority dstnat + 10; policy accept;
-\t\tiifname != \"{UPLINK}\" return
+\t\tiifname != \"{up}\" return
 \t\tip daddr @visible return
 \t\tip daddr @pool counter drop
 \t}}
@@ -191,35 +192,35 @@ pub fn full(g: &GatewayState) -> Batch {
 \t\ttype filter hook forward priority filter; policy drop;
 \t\tct state established,related accept
 \t\tct state invalid drop
-\t\tiifname \"{UPLINK}\" ct status dnat accept
-\t\tiifname \"{UPLINK}\" ip daddr @visible accept
+\t\tiifname \"{up}\" ct status dnat accept
+\t\tiifname \"{up}\" ip daddr @visible accept
 \t\tip saddr @visible ip daddr {SERVICE_NET} counter drop
-\t\tiifname != \"{UPLINK}\" accept
+\t\tiifname != \"{up}\" accept
 \t}}
 \tchain input {{
 \t\ttype filter hook input priority filter; policy accept;
 \t\tip saddr @visible ip daddr {SERVICE_NET} counter drop
-\t\tiifname != \"{UPLINK}\" accept
+\t\tiifname != \"{up}\" accept
 \t\tct state established,related accept
 \t\tcounter drop
 \t}}
 \tchain postrouting {{
 \t\ttype nat hook postrouting priority srcnat; policy accept;
-\t\toifname != \"{UPLINK}\" return
+\t\toifname != \"{up}\" return
 \t\tsnat to ip saddr map @priv2eip
 \t\tsnat to ip saddr map @snat_src
 \t}}
 \tchain egress_guard {{
 \t\ttype filter hook postrouting priority srcnat + 10; policy accept;
-\t\toifname \"{UPLINK}\" ip saddr @private counter drop
+\t\toifname \"{up}\" ip saddr @private counter drop
 \t}}
 \tchain acct_in {{
 \t\ttype filter hook prerouting priority raw; policy accept;
-\t\tiifname \"{UPLINK}\" ip daddr @pool update @eip_rx {{ ip daddr }}
+\t\tiifname \"{up}\" ip daddr @pool update @eip_rx {{ ip daddr }}
 \t}}
 \tchain acct_out {{
 \t\ttype filter hook postrouting priority srcnat + 20; policy accept;
-\t\toifname \"{UPLINK}\" ip saddr @pool update @eip_tx {{ ip saddr }}
+\t\toifname \"{up}\" ip saddr @pool update @eip_tx {{ ip saddr }}
 \t}}
 }}
 "
@@ -293,6 +294,7 @@ fn forward_elements(g: &GatewayState) -> (Vec<String>, Vec<String>) {
 /// can take one to the other.
 pub fn delta_possible(old: &GatewayState, new: &GatewayState) -> bool {
     old.pools == new.pools
+        && old.uplink == new.uplink
         && old.private_nets == new.private_nets
         && old.snat == new.snat
         && old.dnat == new.dnat
@@ -490,6 +492,18 @@ mod tests {
         let skew = count(vec![(ip("10.0.0.1"), 8080, 100), (ip("10.0.0.2"), 8080, 1)]);
         assert_eq!(skew["10.0.0.2 . 8080"], 1, "a light backend still gets a slot");
         assert_eq!(skew["10.0.0.1 . 8080"], 15);
+    }
+
+    #[test]
+    fn an_operator_uplink_replaces_the_lab_one_everywhere() {
+        let mut g = crate::desired::build(1, &crate::desired::tests::sample()).gateways["cn-hangzhou"].clone();
+        let lab = full(&g).script;
+        g.uplink = Some("ens5".into());
+        let op = full(&g).script;
+        assert!(!op.contains(UPLINK), "{op}");
+        assert_eq!(op.matches("\"ens5\"").count(), lab.matches(&format!("\"{UPLINK}\"")).count());
+        let old = crate::desired::build(1, &crate::desired::tests::sample()).gateways["cn-hangzhou"].clone();
+        assert!(!delta_possible(&old, &g), "a new uplink means new rules: full resync");
     }
 
     #[test]

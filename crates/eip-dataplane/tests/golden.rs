@@ -59,6 +59,7 @@ fn gateway() -> GatewayState {
             port: 80,
             backends: vec![(ip("172.16.3.5"), 8080, 100), (ip("172.16.3.6"), 8080, 100), (ip("172.16.3.7"), 8080, 50)],
         }],
+        uplink: None,
     }
 }
 

@@ -55,8 +55,50 @@ pub fn check_host() -> Result<(), String> {
     Ok(())
 }
 
+/// Where the data plane runs.
+pub enum Mode {
+    /// `--lab`: namespaces eipd builds (recorded in the data directory) and
+    /// removes on a clean stop.
+    Lab {
+        /// The data directory.
+        data_dir: PathBuf,
+    },
+    /// `--gateway REGION=NETNS`: the table of each named region goes into a
+    /// namespace the operator made, with a real uplink. eipd creates no
+    /// namespace, link or route, and leaves the tables in place when it stops
+    /// (forwarding goes on while the control plane restarts).
+    Operator {
+        /// Region → namespace.
+        gateways: BTreeMap<String, String>,
+        /// The uplink's name in every gateway namespace.
+        uplink: String,
+    },
+}
+
+/// Checks that each operator-named namespace exists and holds the uplink.
+fn check_gateways(gateways: &BTreeMap<String, String>, uplink: &str) -> Result<(), String> {
+    for (region, ns) in gateways {
+        if !Path::new("/run/netns").join(ns).exists() {
+            return Err(format!(
+                "--gateway {region}={ns}: no network namespace {ns} (create it with `ip netns add {ns}`, or name the host's own with `ip netns attach {ns} 1`)"
+            ));
+        }
+        let out = std::process::Command::new("ip")
+            .args(["-n", ns, "link", "show", "dev", uplink])
+            .output()
+            .map_err(|e| format!("running ip: {e}"))?;
+        if !out.status.success() {
+            return Err(format!("--gateway {region}={ns}: namespace {ns} has no interface {uplink} (--uplink)"));
+        }
+    }
+    Ok(())
+}
+
 struct State {
-    lab: Lab,
+    /// The lab (`None` in operator mode).
+    lab: Option<Lab>,
+    /// The operator's uplink, when not the lab's.
+    uplink: Option<String>,
     rec: Reconciler<NftCli>,
     meter: Meter,
     last_meter: Option<Instant>,
@@ -74,16 +116,16 @@ struct Meter {
 }
 
 impl Meter {
-    fn sample(&mut self, rows: &desired::Rows, d: &DesiredState) -> BTreeMap<String, Totals> {
+    /// Reads the counters of every gateway (region → namespace).
+    fn sample(&mut self, rows: &desired::Rows, namespaces: &BTreeMap<String, String>) -> BTreeMap<String, Totals> {
         let owner: BTreeMap<(&str, Ipv4Addr), &str> = rows
             .eips
             .iter()
             .filter_map(|e| Some(((e.region_id.as_str(), e.ip.parse().ok()?), e.id.as_str())))
             .collect();
-        for region in d.gateways.keys() {
-            let ns = eip_dataplane::gateway_ns(region);
+        for (region, ns) in namespaces {
             for (set, inbound) in [("eip_rx", true), ("eip_tx", false)] {
-                let counts = match NftCli.counters(&ns, set) {
+                let counts = match NftCli.counters(ns, set) {
                     Ok(c) => c,
                     Err(e) => {
                         tracing::warn!(error = %e, region = %region, "reading the EIP counters failed");
@@ -133,12 +175,21 @@ struct Done {
 /// One round on a blocking thread: lab, then tables. Returns the EIP
 /// transitions to acknowledge when the generation was applied.
 fn round(st: &mut State, rows: &desired::Rows, generation: u64, repair: bool) -> Result<Done, String> {
-    let d = desired::build(generation, rows);
-    let plan = lab::plan(rows, &d);
-    if let Err(e) = st.lab.sync(&plan) {
-        tracing::error!(error = %e, "lab sync incomplete; will retry");
+    let mut d = desired::build(generation, rows);
+    if let Some(up) = &st.uplink {
+        d.gateways.values_mut().for_each(|g| g.uplink = Some(up.clone()));
     }
-    let enis = lab::eni_transitions(rows, &plan, st.lab.built());
+    let plan = lab::plan(rows, &d);
+    let enis = match &mut st.lab {
+        Some(lab) => {
+            if let Err(e) = lab.sync(&plan) {
+                tracing::error!(error = %e, "lab sync incomplete; will retry");
+            }
+            lab::eni_transitions(rows, &plan, lab.built())
+        }
+        // The operator's instances are wired by the operator: attachments complete at once.
+        None => lab::eni_transitions(rows, &plan, &plan),
+    };
     let (drifted, r) = if repair { st.rec.repair(&d) } else { (vec![], st.rec.apply(&d)) };
     let report = r.map_err(|e| e.to_string())?;
     if !report.full.is_empty() || !report.delta.is_empty() || !report.flushed.is_empty() || !drifted.is_empty() {
@@ -147,7 +198,8 @@ fn round(st: &mut State, rows: &desired::Rows, generation: u64, repair: bool) ->
     let due = st.last_meter.is_none_or(|t| t.elapsed() >= METER_EVERY);
     let totals = due.then(|| {
         st.last_meter = Some(Instant::now());
-        st.meter.sample(rows, &d)
+        let namespaces = d.gateways.keys().filter_map(|r| Some((r.clone(), st.rec.namespace(r)?))).collect();
+        st.meter.sample(rows, &namespaces)
     });
     Ok(Done { d, enis, totals, drifted: drifted.len() })
 }
@@ -181,51 +233,80 @@ async fn acknowledge(ctl: &Controller, done: &Done) -> Result<usize, String> {
 impl DataPlane {
     /// Clears what a previous run left, builds the lab from the store and
     /// programs every association, then keeps both in sync.
-    pub async fn start(
-        ctl: Arc<Controller>,
-        data_dir: &Path,
-        health: Arc<DataplaneHealth>,
-    ) -> Result<DataPlane, String> {
+    pub async fn start(ctl: Arc<Controller>, mode: Mode, health: Arc<DataplaneHealth>) -> Result<DataPlane, String> {
         check_host()?;
-        let record = record_path(data_dir);
-        let leftover = record.clone();
-        let removed = tokio::task::spawn_blocking(move || lab::teardown_recorded(&leftover))
-            .await
-            .map_err(|e| e.to_string())?
-            .map_err(|e| e.to_string())?;
-        if !removed.is_empty() {
-            tracing::info!(namespaces = ?removed, "removed a previous lab");
-        }
-        let state =
-            State { lab: Lab::new(record), rec: Reconciler::new(NftCli), meter: Meter::default(), last_meter: None };
+        let state = match mode {
+            Mode::Lab { data_dir } => {
+                let record = record_path(&data_dir);
+                let leftover = record.clone();
+                let removed = tokio::task::spawn_blocking(move || lab::teardown_recorded(&leftover))
+                    .await
+                    .map_err(|e| e.to_string())?
+                    .map_err(|e| e.to_string())?;
+                if !removed.is_empty() {
+                    tracing::info!(namespaces = ?removed, "removed a previous lab");
+                }
+                State {
+                    lab: Some(Lab::new(record)),
+                    uplink: None,
+                    rec: Reconciler::new(NftCli),
+                    meter: Meter::default(),
+                    last_meter: None,
+                }
+            }
+            Mode::Operator { gateways, uplink } => {
+                check_gateways(&gateways, &uplink)?;
+                State {
+                    lab: None,
+                    uplink: Some(uplink),
+                    rec: Reconciler::with_namespaces(NftCli, gateways),
+                    meter: Meter::default(),
+                    last_meter: None,
+                }
+            }
+        };
         let started = Instant::now();
         let (state, first) = run_round(state, &ctl, 1, false).await;
         let d = match first {
             Ok(d) => d,
             Err(e) => {
                 let mut st = state;
-                let _ = tokio::task::spawn_blocking(move || st.lab.teardown()).await;
-                return Err(format!("building the lab: {e}"));
+                if let Some(mut lab) = st.lab.take() {
+                    let _ = tokio::task::spawn_blocking(move || lab.teardown()).await;
+                    return Err(format!("building the lab: {e}"));
+                }
+                return Err(format!("programming the gateways: {e}"));
             }
         };
         acknowledge(&ctl, &d).await?;
         health.applied(1, started.elapsed().as_micros() as u64, 0);
-        let gateways: Vec<&String> = d.d.gateways.keys().collect();
-        println!(
-            "lab: gateways {gateways:?}, internet namespace {} ({} ms)",
-            eip_dataplane::INTERNET_NS,
-            started.elapsed().as_millis()
-        );
+        let ms = started.elapsed().as_millis();
+        match &state.uplink {
+            None => {
+                let gateways: Vec<&String> = d.d.gateways.keys().collect();
+                println!("lab: gateways {gateways:?}, internet namespace {} ({ms} ms)", eip_dataplane::INTERNET_NS);
+            }
+            Some(up) => {
+                let served: Vec<String> =
+                    d.d.gateways.keys().filter_map(|r| Some(format!("{r} in {}", state.rec.namespace(r)?))).collect();
+                println!("data plane: gateways {served:?}, uplink {up} ({ms} ms)");
+                let unserved: Vec<&String> = d.d.gateways.keys().filter(|r| state.rec.namespace(r).is_none()).collect();
+                if !unserved.is_empty() {
+                    tracing::warn!(regions = ?unserved, "regions with EIPs but no --gateway: their associations are not carried by any data plane");
+                }
+            }
+        }
         let stop = Arc::new(Notify::new());
         let task = tokio::spawn(run(ctl, state, stop.clone(), health));
         Ok(DataPlane { stop, task })
     }
 
-    /// Stops the loop and tears the lab down.
+    /// Stops the loop and tears the lab down (an operator's gateways keep
+    /// their tables).
     pub async fn shutdown(self) {
         self.stop.notify_one();
-        if let Ok(Some(mut st)) = self.task.await {
-            match tokio::task::spawn_blocking(move || st.lab.teardown()).await {
+        if let Ok(Some(State { lab: Some(mut lab), .. })) = self.task.await {
+            match tokio::task::spawn_blocking(move || lab.teardown()).await {
                 Ok(Ok(removed)) => tracing::info!(namespaces = ?removed, "lab torn down"),
                 Ok(Err(e)) => tracing::error!(error = %e, "lab teardown incomplete (run `eipd lab down`)"),
                 Err(e) => tracing::error!(error = %e, "lab teardown panicked"),

@@ -165,8 +165,18 @@ struct ServeArgs {
     /// region (openeip-gw-REGION) owning one nftables table, a bridge per vSwitch and a
     /// namespace per ECS instance named after its id. EIPs become InUse only once their
     /// translation is in the kernel. A clean stop, or `eipd lab down`, removes it all.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "gateways")]
     lab: bool,
+    /// Operator mode: program the gateway of REGION in the existing network namespace
+    /// NETNS (repeatable; name the host's own namespace with `ip netns attach NETNS 1`).
+    /// eipd loads its one nftables table there and creates no namespace, link or route:
+    /// the operator routes the region's pool to that namespace and its private networks
+    /// from it (docs/dataplane.md, "Operator mode"). EIPs become InUse once programmed.
+    #[arg(long = "gateway", value_name = "REGION=NETNS")]
+    gateways: Vec<String>,
+    /// Operator mode: the gateway's interface towards the internet, in every NETNS.
+    #[arg(long, default_value = "pub0", requires = "gateways")]
+    uplink: String,
 }
 
 fn init_logs(format: &str) {
@@ -193,14 +203,35 @@ fn write_credentials(dir: &Path, id: &str, secret: &str, listen: &SocketAddr) ->
 }
 
 async fn serve(a: ServeArgs) -> Result<(), String> {
-    if a.lab {
+    let mut gateways = std::collections::BTreeMap::new();
+    for spec in &a.gateways {
+        let (region, ns) = spec
+            .split_once('=')
+            .filter(|(r, n)| !r.is_empty() && !n.is_empty())
+            .ok_or_else(|| format!("--gateway {spec}: expected REGION=NETNS"))?;
+        if eip_domain::catalogue::region(region).is_none() {
+            return Err(format!("--gateway {spec}: unknown region {region}"));
+        }
+        if gateways.insert(region.to_owned(), ns.to_owned()).is_some() {
+            return Err(format!("--gateway: region {region} named twice"));
+        }
+    }
+    let mode = if a.lab {
+        Some(dataplane::Mode::Lab { data_dir: a.data_dir.clone() })
+    } else if !gateways.is_empty() {
+        Some(dataplane::Mode::Operator { gateways, uplink: a.uplink.clone() })
+    } else {
+        None
+    };
+    if mode.is_some() {
         dataplane::check_host()?;
     }
     std::fs::create_dir_all(&a.data_dir).map_err(|e| format!("cannot create {}: {e}", a.data_dir.display()))?;
     let db = a.data_dir.join("eipd.db");
     let store = SqliteStore::open(&db).map_err(|e| format!("cannot open {}: {e}", db.display()))?;
     let clock = Arc::new(SystemClock::new(a.clock_offset_file.clone()));
-    let ctl = Controller::new(Arc::new(store), clock, Config { task_delay_ms: a.task_delay_ms, dataplane: a.lab });
+    let ctl =
+        Controller::new(Arc::new(store), clock, Config { task_delay_ms: a.task_delay_ms, dataplane: mode.is_some() });
     let fixed = match (std::env::var("EIPD_ROOT_ACCESS_KEY_ID"), std::env::var("EIPD_ROOT_ACCESS_KEY_SECRET")) {
         (Ok(id), Ok(secret)) if !id.is_empty() && !secret.is_empty() => Some((id, secret)),
         (Ok(_), Err(_)) | (Err(_), Ok(_)) => {
@@ -245,11 +276,11 @@ async fn serve(a: ServeArgs) -> Result<(), String> {
         keys: Default::default(),
         nonces: Default::default(),
         metrics: Default::default(),
-        dataplane: a.lab.then(Default::default),
+        dataplane: mode.is_some().then(Default::default),
     });
-    let dp = match &state.dataplane {
-        Some(h) => Some(dataplane::DataPlane::start(ctl.clone(), &a.data_dir, h.clone()).await?),
-        None => None,
+    let dp = match (mode, &state.dataplane) {
+        (Some(mode), Some(h)) => Some(dataplane::DataPlane::start(ctl.clone(), mode, h.clone()).await?),
+        _ => None,
     };
     tokio::spawn(tasks::run(ctl.clone()));
     let janitor = ctl.clone();
