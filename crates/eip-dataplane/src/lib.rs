@@ -23,21 +23,21 @@
 //! internet, one gateway per region, a bridge per vSwitch, a namespace per ECS
 //! instance) so the above can be exercised with real TCP.
 //!
-//! Speed: this milestone drives nftables through the `nft` CLI, which costs
-//! 1.5–20 ms per change, mostly process start-up and the netlink socket's
-//! close. The planned fast path keeps one netlink socket open in the daemon
-//! (`netlink-packet-netfilter` for nf_tables and ctnetlink, `rtnetlink` for
-//! links, addresses and routes), where a map element change measured 2 µs;
-//! `nft -f` stays for bootstrap and full resync. The [`kernel::Kernel`] trait is
-//! the seam where that implementation goes.
+//! Speed: the `nft` CLI costs 1.5–20 ms per change, mostly process start-up
+//! and the netlink socket's close. [`netlink::NftNetlink`] keeps one netlink
+//! socket open per gateway namespace (`netlink-packet-netfilter` for nf_tables
+//! and ctnetlink), where a map element change costs microseconds; `nft -f`
+//! stays for bootstrap and full resync.
 
 pub mod desired;
 pub mod kernel;
 pub mod lab;
+pub mod netlink;
 pub mod reconciler;
 pub mod render;
 
 pub use eip_domain::cidr::Cidr;
+pub use netlink::NftNetlink;
 
 /// The nftables table the data plane owns in each gateway namespace. It never
 /// touches any other table.
