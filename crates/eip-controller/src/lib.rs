@@ -79,7 +79,19 @@ pub struct Controller {
     config: Config,
     tasks: Arc<tasks::Signal>,
     changes: Arc<tokio::sync::Notify>,
+    pending: parking_lot::Mutex<Changes>,
     monitor: Arc<monitor::Monitor>,
+}
+
+/// What changed since the data plane last took the changes: the EIPs an
+/// EIP action wrote (the data plane's fast path re-reads just those rows), or
+/// anything else (it rebuilds its whole desired state).
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Changes {
+    /// Allocation ids of EIPs written by EIP actions.
+    pub eips: std::collections::BTreeSet<String>,
+    /// Something other than an EIP row may have changed.
+    pub other: bool,
 }
 
 impl Controller {
@@ -91,6 +103,7 @@ impl Controller {
             config,
             tasks: Arc::new(tasks::Signal::default()),
             changes: Arc::new(tokio::sync::Notify::new()),
+            pending: parking_lot::Mutex::new(Changes::default()),
             monitor: Arc::new(monitor::Monitor::default()),
         })
     }
@@ -100,15 +113,27 @@ impl Controller {
         &self.store
     }
 
-    /// Notified after every write and task batch: the data plane's cue to
-    /// take a new snapshot (one waiter; a notification while it is busy is kept).
     /// Per-EIP traffic counters the data plane records (DescribeEipMonitorData).
     pub fn monitor(&self) -> &Arc<monitor::Monitor> {
         &self.monitor
     }
 
+    /// Notified after every write and task batch that changed something: the
+    /// data plane's cue to look at [`Controller::take_changes`] (one waiter; a
+    /// notification while it is busy is kept).
     pub fn changes(&self) -> Arc<tokio::sync::Notify> {
         self.changes.clone()
+    }
+
+    /// What changed since the last call.
+    pub fn take_changes(&self) -> Changes {
+        std::mem::take(&mut *self.pending.lock())
+    }
+
+    /// Records a change and wakes the data plane.
+    pub(crate) fn changed(&self, f: impl FnOnce(&mut Changes)) {
+        f(&mut self.pending.lock());
+        self.changes.notify_one();
     }
 
     /// The settings.
@@ -233,7 +258,22 @@ impl Controller {
             })
             .await;
         self.tasks.wake();
-        self.changes.notify_one();
+        if out.is_ok() {
+            self.changed(|c| match (ctx.product, ctx.action) {
+                (
+                    Product::Vpc,
+                    "AssociateEipAddress" | "UnassociateEipAddress" | "ReleaseEipAddress" | "ModifyEipAddressAttribute",
+                ) => match p.opt("AllocationId") {
+                    Some(id) => {
+                        c.eips.insert(id.to_owned());
+                    }
+                    None => c.other = true,
+                },
+                // A new EIP is unassociated: no table changes.
+                (Product::Vpc, "AllocateEipAddress") => {}
+                _ => c.other = true,
+            });
+        }
         out
     }
 

@@ -136,7 +136,8 @@ pub async fn complete_eip_transitions(ctl: &Controller, items: Vec<(String, i64,
             Ok(n)
         })
         .await?;
-    ctl.changes.notify_one();
+    // Associating → InUse and Unassociating → Available translate the same:
+    // no table changes, nothing to record.
     Ok(n)
 }
 
@@ -172,7 +173,9 @@ pub async fn complete_eni_transitions(ctl: &Controller, items: Vec<(String, EniS
             Ok(n)
         })
         .await?;
-    ctl.changes.notify_one();
+    if n > 0 {
+        ctl.changed(|c| c.other = true);
+    }
     Ok(n)
 }
 
@@ -290,10 +293,32 @@ pub async fn run_due(ctl: &Controller) -> Result<usize> {
                 apply(tx, t, now, delay, dataplane)?;
                 tx.task_delete(&t.id)?;
             }
-            Ok(due.len())
+            // EIP timers change no translation (under a data plane its
+            // acknowledgement completes associations; a released EIP was
+            // unassociated), and ENI timers are the lab's to complete: only
+            // the rest (instances, NAT gateways, …) may change what the data
+            // plane builds.
+            let relevant = due.iter().any(|t| {
+                !matches!(
+                    TaskKind::parse(&t.kind),
+                    Some(
+                        TaskKind::EipAssociate
+                            | TaskKind::EipUnassociate
+                            | TaskKind::EipRelease
+                            | TaskKind::EniAttach
+                            | TaskKind::EniDetach
+                    )
+                )
+            });
+            Ok((due.len(), relevant))
         })
         .await
-        .inspect(|_| ctl.changes.notify_one())
+        .map(|(n, relevant)| {
+            if relevant {
+                ctl.changed(|c| c.other = true);
+            }
+            n
+        })
 }
 
 /// The runner loop; returns only if the store fails persistently.

@@ -2,7 +2,7 @@
 //! names the rule it proves.
 
 use crate::clock::FakeClock;
-use crate::{Body, Config, Controller, Ctx, accounts, demo, tasks};
+use crate::{Body, Changes, Config, Controller, Ctx, accounts, demo, tasks};
 use eip_api::{Params, Product};
 use eip_store::sqlite::SqliteStore;
 use eip_store::{StoreError, StoreExt};
@@ -116,6 +116,30 @@ async fn with_a_data_plane_only_the_acknowledgement_completes_an_association() {
     assert_eq!(e.status(&id).await.as_deref(), Some("Available"));
     let row = e.ctl.store().read(|tx| Ok(tx.eip_get(&id)?.unwrap())).unwrap();
     assert_eq!(row.instance_id, None);
+}
+
+#[tokio::test]
+async fn eip_actions_report_their_eips_and_other_writes_report_other() {
+    let e = env_with(true).await;
+    e.ctl.take_changes();
+    let (id, _) = e.allocate().await;
+    assert_eq!(e.ctl.take_changes(), Changes::default(), "a new, unassociated EIP changes no table");
+    e.vpc("AssociateEipAddress", &[("AllocationId", &id), ("InstanceId", &e.instances[0])]).await.unwrap();
+    e.settle().await; // the association's timer is a no-op under a data plane
+    let c = e.ctl.take_changes();
+    assert_eq!(c.eips.iter().collect::<Vec<_>>(), [&id]);
+    assert!(!c.other);
+    // A refused write changes nothing and reports nothing.
+    e.vpc("AssociateEipAddress", &[("AllocationId", &id), ("InstanceId", &e.instances[1])]).await.unwrap_err();
+    assert_eq!(e.ctl.take_changes(), Changes::default());
+    let row = e.ctl.store().read(|tx| Ok(tx.eip_get(&id)?.unwrap())).unwrap();
+    tasks::complete_eip_transitions(&e.ctl, vec![(id.clone(), row.version, row.status)]).await.unwrap();
+    assert_eq!(e.ctl.take_changes(), Changes::default(), "Associating -> InUse translates the same");
+    e.call(Product::Ecs, "StopInstance", &[("InstanceId", &e.instances[1])]).await.unwrap();
+    assert!(e.ctl.take_changes().other);
+    e.settle().await; // Stopping -> Stopped: an instance timer
+    assert!(e.ctl.take_changes().other);
+    assert_eq!(e.ctl.store().external_version(), e.ctl.store().external_version(), "own writes do not move it");
 }
 
 #[tokio::test]

@@ -282,6 +282,27 @@ pub fn build(generation: u64, rows: &Rows) -> DesiredState {
     d
 }
 
+/// The 1:1 translation one EIP row contributes, when the row alone decides
+/// it: `Some(Some(private))` for a NAT-mode EIP on an ECS instance or an ENI
+/// that is associating or in use, `Some(None)` for an EIP that translates
+/// nothing (available, unassociating, releasing), `None` when other rows are
+/// needed (NAT gateways, HaVips, load balancers, visible modes): such changes
+/// go through [`build`]. Agrees with [`build`] on every row it answers for.
+pub fn nat_translation(e: &EipRow) -> Option<Option<Ipv4Addr>> {
+    match e.status {
+        EipStatus::Available | EipStatus::Unassociating | EipStatus::Releasing => return Some(None),
+        EipStatus::Associating | EipStatus::InUse => {}
+    }
+    let kind = e.instance_type?;
+    match (kind, e.mode.unwrap_or(EipMode::Nat)) {
+        (AssociatedInstanceType::EcsInstance | AssociatedInstanceType::NetworkInterface, EipMode::Nat) => {
+            e.ip.parse::<Ipv4Addr>().ok()?;
+            Some(e.private_ip.as_deref().and_then(|p| p.parse().ok()))
+        }
+        _ => None,
+    }
+}
+
 /// The primary private IP of an instance (its primary ENI's primary address).
 fn instance_ip(rows: &Rows, instance: &str) -> Option<Ipv4Addr> {
     let eni = rows
@@ -328,6 +349,31 @@ pub(crate) mod tests {
         ChargeType, EniStatus, EniType, InstanceNetworkType, InstanceStatus, InternetChargeType, NatEipBindMode,
         NatGatewayStatus, NatNetworkType,
     };
+
+    #[test]
+    fn nat_translation_agrees_with_build_on_every_row_it_answers_for() {
+        let mut rows = sample();
+        let mut vis = eip("eip-vis", "198.18.0.9", EipStatus::InUse, Some(("eni-2", "172.16.1.9")));
+        vis.instance_type = Some(AssociatedInstanceType::NetworkInterface);
+        vis.mode = Some(EipMode::Binded);
+        let mut ha = eip("eip-ha", "198.18.0.10", EipStatus::Associating, Some(("havip-1", "172.16.1.100")));
+        ha.instance_type = Some(AssociatedInstanceType::HaVip);
+        let mut eni = eip("eip-eni", "198.18.0.12", EipStatus::InUse, Some(("eni-3", "172.16.1.12")));
+        eni.instance_type = Some(AssociatedInstanceType::NetworkInterface);
+        rows.eips.extend([vis, ha, eni]);
+        let d = build(1, &rows);
+        let mut answered = 0;
+        for e in &rows.eips {
+            let Some(t) = nat_translation(e) else { continue };
+            answered += 1;
+            let ip: Ipv4Addr = e.ip.parse().unwrap();
+            let g = d.gateways.get(&e.region_id);
+            assert_eq!(g.and_then(|g| g.nat.get(&ip)).copied(), t, "{}", e.id);
+        }
+        assert!(answered >= 3, "the sample has NAT-mode EIPs in several states");
+        let undecided = rows.eips.iter().filter(|e| nat_translation(e).is_none()).count();
+        assert!(undecided >= 2, "and EIPs on NAT gateways, HaVips or in visible mode");
+    }
 
     pub(crate) fn eip(id: &str, ip: &str, status: EipStatus, target: Option<(&str, &str)>) -> EipRow {
         EipRow {

@@ -149,6 +149,23 @@ pub fn transit(index: u8) -> (Ipv4Addr, Ipv4Addr) {
 /// The lab for `desired`'s gateways, from `rows`.
 pub fn plan(rows: &Rows, desired: &DesiredState) -> LabPlan {
     let mut lab = LabPlan::default();
+    // Indexes, so the plan stays O(n log n) in instances and ENIs.
+    let mut enis_of: BTreeMap<&str, Vec<&EniRow>> = BTreeMap::new();
+    for e in &rows.enis {
+        if let Some(i) = e.instance_id.as_deref() {
+            enis_of.entry(i).or_default().push(e);
+        }
+    }
+    let mut visible_on: BTreeMap<&str, Vec<&eip_store::EipRow>> = BTreeMap::new();
+    for x in &rows.eips {
+        if x.instance_type == Some(AssociatedInstanceType::NetworkInterface)
+            && matches!(x.status, EipStatus::Associating | EipStatus::InUse)
+            && matches!(x.mode, Some(EipMode::Binded | EipMode::MultiBinded))
+            && let Some(eni) = x.instance_id.as_deref()
+        {
+            visible_on.entry(eni).or_default().push(x);
+        }
+    }
     for (region, g) in &desired.gateways {
         let Some(index) = eip_domain::catalogue::REGIONS.iter().position(|r| r.id == region) else { continue };
         let Ok(index) = u8::try_from(index) else { continue };
@@ -174,8 +191,7 @@ pub fn plan(rows: &Rows, desired: &DesiredState) -> LabPlan {
             // GuestConfiguration numbers it (the store's `eni_list_by_instance`:
             // primary first, then by creation): eth<n> is the n-th ENI of the
             // instance, attached or still attaching/detaching.
-            let mut mine: Vec<&EniRow> =
-                rows.enis.iter().filter(|e| e.instance_id.as_deref() == Some(i.id.as_str())).collect();
+            let mut mine: Vec<&EniRow> = enis_of.get(i.id.as_str()).cloned().unwrap_or_default();
             mine.sort_by(|a, b| (a.kind.as_str(), a.created_at, &a.id).cmp(&(b.kind.as_str(), b.created_at, &b.id)));
             let mut enis: Vec<EniPlan> = Vec::new();
             for (index, e) in mine.iter().enumerate() {
@@ -188,14 +204,7 @@ pub fn plan(rows: &Rows, desired: &DesiredState) -> LabPlan {
                 ips.sort_by_key(|p| !p.is_primary);
                 let mut ips: Vec<Ipv4Addr> = ips.iter().filter_map(|p| p.ip.parse().ok()).collect();
                 // Visible mode: the EIPs associated with the ENI itself.
-                let vis: Vec<_> = rows
-                    .eips
-                    .iter()
-                    .filter(|x| x.instance_id.as_deref() == Some(e.id.as_str()))
-                    .filter(|x| x.instance_type == Some(AssociatedInstanceType::NetworkInterface))
-                    .filter(|x| matches!(x.status, EipStatus::Associating | EipStatus::InUse))
-                    .filter(|x| matches!(x.mode, Some(EipMode::Binded | EipMode::MultiBinded)))
-                    .collect();
+                let vis: &[&eip_store::EipRow] = visible_on.get(e.id.as_str()).map_or(&[], Vec::as_slice);
                 if !primary && vis.iter().any(|x| x.mode == Some(EipMode::Binded)) {
                     ips.clear(); // cut-through: the EIP replaces the private IP
                 }
@@ -245,15 +254,21 @@ pub fn plan(rows: &Rows, desired: &DesiredState) -> LabPlan {
 /// one once `built` no longer has it. The control plane completes exactly
 /// these, so an attached ENI is `InUse` only when its NIC is there.
 pub fn eni_transitions(rows: &Rows, want: &LabPlan, built: &LabPlan) -> Vec<(String, EniStatus)> {
-    let has = |p: &LabPlan, id: &str| {
-        p.gateways.values().flat_map(|g| g.instances.values()).any(|i| i.enis.iter().any(|e| e.id == id))
+    let ids = |p: &LabPlan| -> BTreeSet<String> {
+        p.gateways
+            .values()
+            .flat_map(|g| g.instances.values())
+            .flat_map(|i| i.enis.iter().map(|e| e.id.clone()))
+            .collect()
     };
+    let (want, built) = (ids(want), ids(built));
+    let has = |p: &BTreeSet<String>, id: &str| p.contains(id);
     rows.enis
         .iter()
         .filter(|e| e.kind == EniType::Secondary)
         .filter(|e| match e.status {
-            EniStatus::Attaching => has(built, &e.id) || !has(want, &e.id),
-            EniStatus::Detaching => !has(built, &e.id),
+            EniStatus::Attaching => has(&built, &e.id) || !has(&want, &e.id),
+            EniStatus::Detaching => !has(&built, &e.id),
             EniStatus::Available | EniStatus::InUse => false,
         })
         .map(|e| (e.id.clone(), e.status))

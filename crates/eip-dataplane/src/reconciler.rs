@@ -45,6 +45,25 @@ pub enum ReconcileError {
     },
 }
 
+/// Why [`Reconciler::apply_patch`] did not finish.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PatchError {
+    /// The change needs a full [`Reconciler::apply`] (the reason says why).
+    #[error("needs a full round: {0}")]
+    NeedFull(String),
+    /// The maps changed but deleting conntrack entries failed (retried by the
+    /// next apply or patch before it acknowledges anything).
+    #[error(transparent)]
+    Flush(ReconcileError),
+}
+
+/// Whether a NAT gateway entry or a CLB listener of `g` uses `eip`.
+fn other_uses(g: &GatewayState, eip: Ipv4Addr) -> bool {
+    g.snat.iter().any(|r| r.eips.contains(&eip))
+        || g.dnat.iter().any(|d| d.eip == eip)
+        || g.clb.iter().any(|c| c.eip == eip)
+}
+
 /// What one [`Reconciler::apply`] did.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct Report {
@@ -150,6 +169,12 @@ impl<K: Kernel> Reconciler<K> {
             self.pending_flush.extend(removed.into_iter().map(|a| (ns.clone(), a)));
         }
         // Only now that the maps no longer translate them.
+        self.flush_pending(&mut report)?;
+        self.applied_generation = desired.generation;
+        Ok(report)
+    }
+
+    fn flush_pending(&mut self, report: &mut Report) -> Result<(), ReconcileError> {
         while let Some((ns, addr)) = self.pending_flush.first().cloned() {
             self.kernel.flush_conntrack(&ns, addr).map_err(|err| ReconcileError::Flush {
                 ns: ns.clone(),
@@ -159,7 +184,71 @@ impl<K: Kernel> Reconciler<K> {
             self.pending_flush.remove(&(ns, addr));
             report.flushed.push(addr);
         }
-        self.applied_generation = desired.generation;
+        Ok(())
+    }
+
+    /// The fast path: applies the 1:1 translations of a few EIPs (region, EIP,
+    /// new private address or `None`) as one element delta per gateway,
+    /// without building or comparing whole states, so its cost does not grow
+    /// with the number of EIPs. The conntrack entries of every EIP that lost
+    /// or changed its translation are deleted after the maps changed, as in
+    /// [`Reconciler::apply`].
+    ///
+    /// Refuses with [`PatchError::NeedFull`] (the caller then runs a full
+    /// [`Reconciler::apply`]) when a gateway's table is not known, when an EIP
+    /// has a translation of another kind there (HaVip, visible, NAT gateway,
+    /// CLB), or when the kernel refuses the delta (the gateway is then
+    /// unknown, so the full apply resyncs it whole).
+    pub fn apply_patch(
+        &mut self,
+        generation: u64,
+        patches: &[(String, Ipv4Addr, Option<Ipv4Addr>)],
+    ) -> Result<Report, PatchError> {
+        let mut report = Report { generation, ..Report::default() };
+        let mut by_region: BTreeMap<&str, Vec<(Ipv4Addr, Option<Ipv4Addr>)>> = BTreeMap::new();
+        for (region, eip, private) in patches {
+            by_region.entry(region.as_str()).or_default().push((*eip, *private));
+        }
+        for (region, changes) in by_region {
+            let Some(ns) = self.namespace(region) else { continue };
+            let Some(Some(g)) = self.applied.get_mut(region) else {
+                return Err(PatchError::NeedFull(format!("the table of {region} is not known")));
+            };
+            let mut d = render::Delta::default();
+            for (eip, private) in &changes {
+                if g.havip.contains_key(eip) || g.visible.contains(eip) || other_uses(g, *eip) {
+                    return Err(PatchError::NeedFull(format!("{eip} has a translation of another kind")));
+                }
+                let old = g.nat.get(eip).copied();
+                if old == *private {
+                    continue;
+                }
+                if let Some(p) = old {
+                    d.unmap.push((*eip, p));
+                }
+                if let Some(p) = private {
+                    d.map.push((*eip, *p));
+                }
+            }
+            if d == render::Delta::default() {
+                continue;
+            }
+            let removed: Vec<Ipv4Addr> = d.unmap.iter().map(|(e, _)| *e).collect();
+            if let Err(err) = self.kernel.apply(&ns, &render::delta_batch(d)) {
+                self.applied.insert(region.to_owned(), None);
+                return Err(PatchError::NeedFull(format!("the kernel refused the delta for {region}: {err}")));
+            }
+            for (eip, private) in changes {
+                match private {
+                    Some(p) => g.nat.insert(eip, p),
+                    None => g.nat.remove(&eip),
+                };
+            }
+            report.delta.push(region.to_owned());
+            self.pending_flush.extend(removed.into_iter().map(|a| (ns.clone(), a)));
+        }
+        self.flush_pending(&mut report).map_err(PatchError::Flush)?;
+        self.applied_generation = generation;
         Ok(report)
     }
 
@@ -188,6 +277,7 @@ mod tests {
     use super::*;
     use crate::desired::{build, tests::sample};
     use crate::kernel::{FakeKernel, Op};
+    use eip_types::EipStatus;
 
     fn ip(s: &str) -> Ipv4Addr {
         s.parse().unwrap()
@@ -281,6 +371,78 @@ mod tests {
         let rep = r.apply(&d).unwrap();
         assert!(rep.full.is_empty(), "no region served: nothing applied, the generation still acknowledged");
         assert_eq!(r.applied_generation(), 1);
+    }
+
+    #[test]
+    fn a_patch_changes_only_the_patched_elements_and_flushes_after() {
+        let d1 = build(1, &sample());
+        let mut r = Reconciler::new(FakeKernel::new());
+        assert!(r.apply_patch(1, &[]).is_ok());
+        let p = |e: &str, x: Option<&str>| ("cn-hangzhou".to_string(), ip(e), x.map(ip));
+        assert!(
+            matches!(r.apply_patch(2, &[p("198.18.0.30", Some("172.16.1.30"))]), Err(PatchError::NeedFull(_))),
+            "the table is not known before the first full apply"
+        );
+        r.apply(&d1).unwrap();
+        let ops = r.kernel().ops().len();
+        // associate one, unassociate another, re-map a third, and a no-op
+        let rep = r
+            .apply_patch(
+                3,
+                &[
+                    p("198.18.0.30", Some("172.16.1.30")),
+                    p("198.18.0.5", None),
+                    p("198.18.0.6", Some("172.16.1.31")),
+                    p("198.18.0.99", None),
+                ],
+            )
+            .unwrap();
+        assert_eq!(rep.delta, ["cn-hangzhou"]);
+        assert_eq!(rep.flushed, [ip("198.18.0.5"), ip("198.18.0.6")]);
+        let new_ops = &r.kernel().ops()[ops..];
+        assert_eq!(
+            new_ops,
+            [Op::Delta(NS.into()), Op::Flush(NS.into(), ip("198.18.0.5")), Op::Flush(NS.into(), ip("198.18.0.6"))]
+        );
+        assert_eq!(r.applied_generation(), 3);
+        // The kernel and a full build agree on the result.
+        let mut want = d1.gateways["cn-hangzhou"].clone();
+        want.nat.insert(ip("198.18.0.30"), ip("172.16.1.30"));
+        want.nat.remove(&ip("198.18.0.5"));
+        want.nat.insert(ip("198.18.0.6"), ip("172.16.1.31"));
+        assert_eq!(r.kernel().table(NS), Some(render::expected(&want)));
+        // A later full apply of the same state changes nothing.
+        let mut d3 = d1.clone();
+        d3.generation = 4;
+        d3.gateways.insert("cn-hangzhou".into(), want);
+        let rep = r.apply(&d3).unwrap();
+        assert!(rep.full.is_empty() && rep.delta.is_empty(), "{rep:?}");
+    }
+
+    #[test]
+    fn a_patch_refused_by_the_kernel_or_touching_other_kinds_asks_for_a_full_round() {
+        let mut rows = sample();
+        let mut ha =
+            crate::desired::tests::eip("eip-ha", "198.18.0.10", EipStatus::InUse, Some(("havip-1", "172.16.1.100")));
+        ha.instance_type = Some(eip_types::AssociatedInstanceType::HaVip);
+        rows.eips.push(ha);
+        let d1 = build(1, &rows);
+        let mut r = Reconciler::new(FakeKernel::new());
+        r.apply(&d1).unwrap();
+        let p = |e: &str, x: Option<&str>| ("cn-hangzhou".to_string(), ip(e), x.map(ip));
+        assert!(matches!(r.apply_patch(2, &[p("198.18.0.10", None)]), Err(PatchError::NeedFull(_))));
+        // Behind our back the element went: the kernel refuses the delete.
+        r.kernel().tamper(NS, |t| {
+            t.as_mut().unwrap().eip2priv.remove(&ip("198.18.0.5"));
+        });
+        assert!(matches!(r.apply_patch(3, &[p("198.18.0.5", None)]), Err(PatchError::NeedFull(_))));
+        assert_eq!(r.applied_generation(), 1);
+        let mut d = d1.clone();
+        d.generation = 3;
+        d.gateways.get_mut("cn-hangzhou").unwrap().nat.remove(&ip("198.18.0.5"));
+        let rep = r.apply(&d).unwrap();
+        assert_eq!(rep.full, ["cn-hangzhou"], "the refused gateway is resynced whole");
+        assert_eq!(r.kernel().table(NS), Some(render::expected(&d.gateways["cn-hangzhou"])));
     }
 
     #[test]

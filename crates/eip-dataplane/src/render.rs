@@ -328,6 +328,12 @@ pub fn delta(old: &GatewayState, new: &GatewayState) -> Option<Batch> {
     Some(Batch { script: delta_script(&d), effect: Effect::Delta(d) })
 }
 
+/// The batch of an element delta computed elsewhere (the reconciler's fast
+/// path, which knows the change without comparing whole states).
+pub fn delta_batch(d: Delta) -> Batch {
+    Batch { script: delta_script(&d), effect: Effect::Delta(d) }
+}
+
 fn delta_script(d: &Delta) -> String {
     let mut s = String::new();
     let list = |v: &mut dyn Iterator<Item = String>| v.collect::<Vec<_>>().join(", ");

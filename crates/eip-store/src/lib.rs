@@ -79,6 +79,14 @@ pub trait Store: Send + Sync + 'static {
 
     /// Backend name for logs and metrics.
     fn backend(&self) -> &'static str;
+
+    /// A value that changes when another process commits to the store (this
+    /// process's own writes leave it alone): lets a poller skip re-reading a
+    /// store nobody else touched. A backend that cannot tell returns `None`
+    /// (treat as changed).
+    fn external_version(&self) -> Option<i64> {
+        None
+    }
 }
 
 /// Typed helpers over any [`Store`].

@@ -190,6 +190,12 @@ impl Store for SqliteStore {
     fn backend(&self) -> &'static str {
         "sqlite"
     }
+
+    fn external_version(&self) -> Option<i64> {
+        // SQLite's data_version moves only for commits of other connections.
+        let c = self.conn.lock();
+        c.conn.query_row("PRAGMA data_version", [], |r| r.get(0)).ok()
+    }
 }
 
 struct SqliteTx<'c> {

@@ -1,31 +1,50 @@
-//! `serve --lab`: runs the data plane next to the API. One loop takes a
-//! snapshot of the store whenever the controller reports a change (and every
-//! few seconds, for writes made by other processes), brings the namespace lab
-//! and the gateways' nftables tables to it, and only then acknowledges the
-//! EIP transitions that snapshot carried, so `InUse` means packets flow and
-//! `Available` means no flow of the old association survives.
+//! `serve --lab` / `serve --gateway`: runs the data plane next to the API,
+//! and only then acknowledges the EIP transitions it carried, so `InUse`
+//! means packets flow and `Available` means no flow of the old association
+//! survives.
+//!
+//! One loop, woken by the controller's changes, runs one of two rounds:
+//!
+//! - a *fast round* when only EIP actions wrote (the common case: associate,
+//!   unassociate): it re-reads just those EIP rows and patches the gateways'
+//!   maps with one netlink transaction, so its cost does not grow with the
+//!   number of EIPs;
+//! - a *full round* otherwise (instances, ENIs, NAT gateways, HaVips, CLBs, a
+//!   write by another process, after a failure, or when a fast round cannot
+//!   decide alone): a snapshot of the whole store, the lab brought to it, each
+//!   gateway's table diffed and applied.
+//!
+//! Besides, the tables are read back now and then to repair drift, and the
+//! per-EIP counters are sampled for DescribeEipMonitorData.
 
 use crate::health::DataplaneHealth;
+mod meter;
+
 use eip_controller::monitor::Totals;
 use eip_controller::{Controller, tasks};
-use eip_dataplane::desired::{self, DesiredState};
-use eip_dataplane::kernel::NftCli;
+use eip_dataplane::NftNetlink;
+use eip_dataplane::desired::{self, Transition};
 use eip_dataplane::lab::{self, Lab};
-use eip_dataplane::reconciler::Reconciler;
-use eip_dataplane::render::Count;
+use eip_dataplane::reconciler::{PatchError, Reconciler};
 use eip_store::StoreExt;
-use eip_types::EniStatus;
-use std::collections::BTreeMap;
+use eip_types::{EipStatus, EniStatus};
+use meter::Meter;
+use std::collections::{BTreeMap, BTreeSet};
 use std::net::Ipv4Addr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::Notify;
 
-/// How often the store is re-read without a change notification.
+/// How often the loop wakes without a change notification: to see whether
+/// another process wrote to the store, and to sample counters.
 const POLL: Duration = Duration::from_secs(2);
-/// How often the tables are read back and compared.
+/// How often the tables are read back and compared, at least (reading back a
+/// large table is not free: the interval grows so that drift checks take at
+/// most 1/[`DRIFT_BUDGET`] of the time).
 const DRIFT_CHECK: Duration = Duration::from_secs(10);
+/// See [`DRIFT_CHECK`].
+const DRIFT_BUDGET: u32 = 50;
 /// How often the per-EIP counters are read (reading them lists whole sets,
 /// which is not free with many EIPs; DescribeEipMonitorData's finest period
 /// is 60 s).
@@ -99,60 +118,27 @@ struct State {
     lab: Option<Lab>,
     /// The operator's uplink, when not the lab's.
     uplink: Option<String>,
-    rec: Reconciler<NftCli>,
+    rec: Reconciler<NftNetlink>,
     meter: Meter,
     last_meter: Option<Instant>,
+    /// Regions with a gateway as of the last full round.
+    regions: Vec<String>,
 }
 
-/// Turns the gateways' accounting sets into monotonic per-EIP totals: a
-/// counter that went down was reset (the table was replaced, or the
-/// element re-created), so its whole value is new traffic.
-#[derive(Default)]
-struct Meter {
-    /// Last raw reading per (region, address, inbound).
-    last: BTreeMap<(String, Ipv4Addr, bool), Count>,
-    /// Totals per allocation id.
-    totals: BTreeMap<String, Totals>,
-}
+impl State {
+    /// Region → gateway namespace, for the regions served here.
+    fn namespaces(&self) -> BTreeMap<String, String> {
+        self.regions.iter().filter_map(|r| Some((r.clone(), self.rec.namespace(r)?))).collect()
+    }
 
-impl Meter {
-    /// Reads the counters of every gateway (region → namespace).
-    fn sample(&mut self, rows: &desired::Rows, namespaces: &BTreeMap<String, String>) -> BTreeMap<String, Totals> {
-        let owner: BTreeMap<(&str, Ipv4Addr), &str> = rows
-            .eips
-            .iter()
-            .filter_map(|e| Some(((e.region_id.as_str(), e.ip.parse().ok()?), e.id.as_str())))
-            .collect();
-        for (region, ns) in namespaces {
-            for (set, inbound) in [("eip_rx", true), ("eip_tx", false)] {
-                let counts = match NftCli.counters(ns, set) {
-                    Ok(c) => c,
-                    Err(e) => {
-                        tracing::warn!(error = %e, region = %region, "reading the EIP counters failed");
-                        continue;
-                    }
-                };
-                for (ip, c) in counts {
-                    let prev = self.last.insert((region.clone(), ip, inbound), c);
-                    let new = match prev {
-                        Some(p) if c.bytes >= p.bytes && c.packets >= p.packets => {
-                            Count { packets: c.packets - p.packets, bytes: c.bytes - p.bytes }
-                        }
-                        _ => c,
-                    };
-                    let Some(id) = owner.get(&(region.as_str(), ip)) else { continue };
-                    let t = self.totals.entry((*id).to_owned()).or_default();
-                    if inbound {
-                        t.rx_bytes += new.bytes;
-                        t.rx_packets += new.packets;
-                    } else {
-                        t.tx_bytes += new.bytes;
-                        t.tx_packets += new.packets;
-                    }
-                }
-            }
-        }
-        self.totals.clone()
+    /// Samples the counters when due.
+    fn meter_if_due(&mut self) -> Option<BTreeMap<String, Totals>> {
+        let due = self.last_meter.is_none_or(|t| t.elapsed() >= METER_EVERY);
+        due.then(|| {
+            self.last_meter = Some(Instant::now());
+            let namespaces = self.namespaces();
+            self.meter.sample(&namespaces)
+        })
     }
 }
 
@@ -162,10 +148,10 @@ pub struct DataPlane {
     task: tokio::task::JoinHandle<Option<State>>,
 }
 
-/// What a round carried out: the applied generation (its EIP transitions)
+/// What a round carried out: the EIP transitions of the applied generation
 /// and the ENI attachments and detachments the lab completed.
 struct Done {
-    d: DesiredState,
+    transitions: Vec<Transition>,
     enis: Vec<(String, EniStatus)>,
     /// New counter totals, when this round read them.
     totals: Option<BTreeMap<String, Totals>>,
@@ -179,39 +165,74 @@ fn round(st: &mut State, rows: &desired::Rows, generation: u64, repair: bool) ->
     if let Some(up) = &st.uplink {
         d.gateways.values_mut().for_each(|g| g.uplink = Some(up.clone()));
     }
-    let plan = lab::plan(rows, &d);
     let enis = match &mut st.lab {
         Some(lab) => {
+            let plan = lab::plan(rows, &d);
+            // A netlink socket keeps its namespace alive: close the sockets of
+            // gateways about to go, so their links go with them.
+            for region in lab.built().gateways.keys().filter(|r| !plan.gateways.contains_key(*r)) {
+                st.rec.kernel().forget(&eip_dataplane::gateway_ns(region));
+            }
             if let Err(e) = lab.sync(&plan) {
                 tracing::error!(error = %e, "lab sync incomplete; will retry");
             }
             lab::eni_transitions(rows, &plan, lab.built())
         }
         // The operator's instances are wired by the operator: attachments complete at once.
-        None => lab::eni_transitions(rows, &plan, &plan),
+        None => lab::eni_transitions(rows, &Default::default(), &Default::default()),
     };
     let (drifted, r) = if repair { st.rec.repair(&d) } else { (vec![], st.rec.apply(&d)) };
     let report = r.map_err(|e| e.to_string())?;
     if !report.full.is_empty() || !report.delta.is_empty() || !report.flushed.is_empty() || !drifted.is_empty() {
         tracing::info!(generation, full = ?report.full, delta = ?report.delta, flushed = ?report.flushed, drifted = ?drifted, "data plane applied");
     }
-    let due = st.last_meter.is_none_or(|t| t.elapsed() >= METER_EVERY);
-    let totals = due.then(|| {
-        st.last_meter = Some(Instant::now());
-        let namespaces = d.gateways.keys().filter_map(|r| Some((r.clone(), st.rec.namespace(r)?))).collect();
-        st.meter.sample(rows, &namespaces)
-    });
-    Ok(Done { d, enis, totals, drifted: drifted.len() })
+    st.regions = d.gateways.keys().cloned().collect();
+    st.meter.learn_all(rows);
+    let totals = st.meter_if_due();
+    Ok(Done { transitions: d.transitions, enis, totals, drifted: drifted.len() })
 }
 
-async fn run_round(state: State, ctl: &Controller, generation: u64, repair: bool) -> (State, Result<Done, String>) {
-    let rows = match ctl.store().read(desired::read_rows) {
-        Ok(r) => r,
-        Err(e) => return (state, Err(format!("reading the store: {e}"))),
-    };
+/// Why a fast round stopped.
+enum FastError {
+    /// A full round must decide (not an error).
+    NeedFull(String),
+    /// A real failure (counted, retried).
+    Failed(String),
+}
+
+/// The fast round on a blocking thread: the translations of a few EIP rows,
+/// patched into the gateways.
+fn fast_round(st: &mut State, rows: &[eip_store::EipRow], generation: u64, poll: bool) -> Result<Done, FastError> {
+    let mut patches = Vec::with_capacity(rows.len());
+    let mut transitions = Vec::new();
+    for e in rows {
+        let translation = desired::nat_translation(e)
+            .ok_or_else(|| FastError::NeedFull(format!("{} is not a NAT-mode ECS or ENI association", e.id)))?;
+        let ip: Ipv4Addr = e.ip.parse().map_err(|_| FastError::NeedFull(format!("{} has no IPv4 address", e.id)))?;
+        patches.push((e.region_id.clone(), ip, translation));
+        if matches!(e.status, EipStatus::Associating | EipStatus::Unassociating) {
+            transitions.push(Transition { eip_id: e.id.clone(), version: e.version, status: e.status });
+        }
+        if translation.is_some() {
+            st.meter.learn(&e.region_id, ip, &e.id);
+        }
+    }
+    let report = st.rec.apply_patch(generation, &patches).map_err(|e| match e {
+        PatchError::NeedFull(why) => FastError::NeedFull(why),
+        PatchError::Flush(e) => FastError::Failed(e.to_string()),
+    })?;
+    if !report.delta.is_empty() || !report.flushed.is_empty() {
+        tracing::debug!(generation, delta = ?report.delta, flushed = ?report.flushed, "data plane patched");
+    }
+    let totals = if poll { st.meter_if_due() } else { None };
+    Ok(Done { transitions, enis: Vec::new(), totals, drifted: 0 })
+}
+
+/// Runs `f` on the state on a blocking thread.
+async fn blocking<T: Send + 'static>(state: State, f: impl FnOnce(&mut State) -> T + Send + 'static) -> (State, T) {
     let mut st = state;
     match tokio::task::spawn_blocking(move || {
-        let r = round(&mut st, &rows, generation, repair);
+        let r = f(&mut st);
         (st, r)
     })
     .await
@@ -221,11 +242,49 @@ async fn run_round(state: State, ctl: &Controller, generation: u64, repair: bool
     }
 }
 
+async fn run_round(state: State, ctl: &Controller, generation: u64, repair: bool) -> (State, Result<Done, String>) {
+    let rows = match ctl.store().read(desired::read_rows) {
+        Ok(r) => r,
+        Err(e) => return (state, Err(format!("reading the store: {e}"))),
+    };
+    blocking(state, move |st| round(st, &rows, generation, repair)).await
+}
+
+/// A fast round for `eips`; `Ok(None)` when a full round must decide.
+async fn run_fast(
+    state: State,
+    ctl: &Controller,
+    generation: u64,
+    eips: BTreeSet<String>,
+    poll: bool,
+) -> (State, Result<Option<Done>, String>) {
+    let rows = match ctl.store().read(|tx| {
+        let mut out = Vec::with_capacity(eips.len());
+        for id in &eips {
+            // A released EIP is gone: it was unassociated, so it maps nothing.
+            out.extend(tx.eip_get(id)?);
+        }
+        Ok(out)
+    }) {
+        Ok(r) => r,
+        Err(e) => return (state, Err(format!("reading the store: {e}"))),
+    };
+    let (st, r) = blocking(state, move |st| fast_round(st, &rows, generation, poll)).await;
+    match r {
+        Ok(done) => (st, Ok(Some(done))),
+        Err(FastError::NeedFull(why)) => {
+            tracing::debug!(reason = %why, "fast round handed to a full round");
+            (st, Ok(None))
+        }
+        Err(FastError::Failed(e)) => (st, Err(e)),
+    }
+}
+
 async fn acknowledge(ctl: &Controller, done: &Done) -> Result<usize, String> {
     if let Some(t) = &done.totals {
         ctl.monitor().record(ctl.now(), t);
     }
-    let items = done.d.transitions.iter().map(|t| (t.eip_id.clone(), t.version, t.status)).collect();
+    let items = done.transitions.iter().map(|t| (t.eip_id.clone(), t.version, t.status)).collect();
     let enis = tasks::complete_eni_transitions(ctl, done.enis.clone()).await.map_err(|e| e.to_string())?;
     Ok(enis + tasks::complete_eip_transitions(ctl, items).await.map_err(|e| e.to_string())?)
 }
@@ -249,9 +308,10 @@ impl DataPlane {
                 State {
                     lab: Some(Lab::new(record)),
                     uplink: None,
-                    rec: Reconciler::new(NftCli),
+                    rec: Reconciler::new(NftNetlink::new()),
                     meter: Meter::default(),
                     last_meter: None,
+                    regions: Vec::new(),
                 }
             }
             Mode::Operator { gateways, uplink } => {
@@ -259,13 +319,16 @@ impl DataPlane {
                 State {
                     lab: None,
                     uplink: Some(uplink),
-                    rec: Reconciler::with_namespaces(NftCli, gateways),
+                    rec: Reconciler::with_namespaces(NftNetlink::new(), gateways),
                     meter: Meter::default(),
                     last_meter: None,
+                    regions: Vec::new(),
                 }
             }
         };
         let started = Instant::now();
+        // The first round reads everything: what changed before it is in.
+        ctl.take_changes();
         let (state, first) = run_round(state, &ctl, 1, false).await;
         let d = match first {
             Ok(d) => d,
@@ -283,14 +346,15 @@ impl DataPlane {
         let ms = started.elapsed().as_millis();
         match &state.uplink {
             None => {
-                let gateways: Vec<&String> = d.d.gateways.keys().collect();
+                let gateways: Vec<&String> = state.regions.iter().collect();
                 println!("lab: gateways {gateways:?}, internet namespace {} ({ms} ms)", eip_dataplane::INTERNET_NS);
             }
             Some(up) => {
                 let served: Vec<String> =
-                    d.d.gateways.keys().filter_map(|r| Some(format!("{r} in {}", state.rec.namespace(r)?))).collect();
+                    state.regions.iter().filter_map(|r| Some(format!("{r} in {}", state.rec.namespace(r)?))).collect();
                 println!("data plane: gateways {served:?}, uplink {up} ({ms} ms)");
-                let unserved: Vec<&String> = d.d.gateways.keys().filter(|r| state.rec.namespace(r).is_none()).collect();
+                let unserved: Vec<&String> =
+                    state.regions.iter().filter(|r| state.rec.namespace(r).is_none()).collect();
                 if !unserved.is_empty() {
                     tracing::warn!(regions = ?unserved, "regions with EIPs but no --gateway: their associations are not carried by any data plane");
                 }
@@ -320,21 +384,59 @@ async fn run(ctl: Arc<Controller>, mut state: State, stop: Arc<Notify>, health: 
     let mut generation = 1u64;
     let mut failures = 0u32;
     let mut last_check = Instant::now();
+    let mut drift_every = DRIFT_CHECK;
+    let mut external = ctl.store().external_version();
+    let mut last_poll = Instant::now();
     loop {
         let wait = if failures > 0 { Duration::from_millis(200 * u64::from(failures.min(25))) } else { POLL };
-        tokio::select! {
+        let timer = tokio::select! {
             _ = stop.notified() => return Some(state),
-            _ = changes.notified() => {}
-            _ = tokio::time::sleep(wait) => {}
+            _ = changes.notified() => false,
+            _ = tokio::time::sleep(wait) => true,
+        };
+        let c = ctl.take_changes();
+        let repair = last_check.elapsed() >= drift_every;
+        // Polling happens on time even when changes keep the loop busy.
+        let poll = timer || last_poll.elapsed() >= POLL;
+        // Another process (an `eipd` admin command) wrote to the store.
+        let outside = poll && {
+            last_poll = Instant::now();
+            let v = ctl.store().external_version();
+            let moved = v.is_none() || v != external;
+            external = v;
+            moved
+        };
+        let full = c.other || outside || repair || failures > 0;
+        if !full && c.eips.is_empty() {
+            if poll {
+                let (st, totals) = blocking(state, State::meter_if_due).await;
+                state = st;
+                if let Some(t) = totals {
+                    ctl.monitor().record(ctl.now(), &t);
+                }
+            }
+            continue;
         }
         generation += 1;
-        let repair = last_check.elapsed() >= DRIFT_CHECK;
         let t0 = Instant::now();
-        let (st, r) = run_round(state, &ctl, generation, repair).await;
-        state = st;
-        if repair {
-            last_check = Instant::now();
+        let mut result = None;
+        if !full {
+            let (st, r) = run_fast(state, &ctl, generation, c.eips, poll).await;
+            state = st;
+            result = r.transpose();
         }
+        let r = match result {
+            Some(r) => r,
+            None => {
+                let (st, r) = run_round(state, &ctl, generation, repair).await;
+                state = st;
+                if repair {
+                    last_check = Instant::now();
+                    drift_every = DRIFT_CHECK.max(t0.elapsed() * DRIFT_BUDGET);
+                }
+                r
+            }
+        };
         match r {
             Ok(d) => {
                 failures = 0;
