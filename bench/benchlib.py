@@ -316,8 +316,9 @@ class Eipd(_Server):
     """One `eipd serve` process on a free port with its own data directory."""
 
     def __init__(self, binary: Path, data_dir: Path, task_delay_ms: int, log_level: str = "info",
-                 demo: bool = True, log_path: Path | None = None):
+                 demo: bool = True, log_path: Path | None = None, extra_args: list[str] | None = None):
         self.binary = Path(binary)
+        self.extra_args = list(extra_args or [])
         self.data_dir = Path(data_dir)
         self.task_delay_ms = task_delay_ms
         self.log_level = log_level
@@ -348,6 +349,7 @@ class Eipd(_Server):
                 str(self.data_dir), "--task-delay-ms", str(self.task_delay_ms)]
         if self.demo:
             args.append("--demo")
+        args += self.extra_args
         self.proc = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=self._log,
                                      stderr=subprocess.STDOUT, env=env)
         _STARTED.append(self)

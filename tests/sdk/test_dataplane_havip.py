@@ -8,6 +8,9 @@ EIP on the HaVip reaches the master's server with the client's source kept.
 gateway's neighbour entry at it; a probe opening a new TCP connection every
 10 ms from the internet measures the client-visible outage of each failover.
 
+The same with ENI members: the master ENI's NIC (eth1 of its instance) holds
+the address, with a source rule sending replies out through it.
+
 Runs as root with `ip`, `nft` and `conntrack`; skipped otherwise.
 """
 
@@ -21,12 +24,15 @@ from conftest import (
     allocate,
     associate,
     associate_havip,
+    attach_eni,
+    create_eni,
     create_havip,
     eipd_bin,
     get_havip,
     release,
     unassociate,
     unassociate_havip,
+    wait_eni,
     wait_havip,
     wait_status,
 )
@@ -187,6 +193,70 @@ def test_havip_eip_follows_the_master_and_failover_outage(eipd_factory):
         unassociate(vpc, aid, hid, instance_type="HaVip")
         wait_status(vpc, aid, "Available")
         assert connect_from("openeip-internet", ip, PORT, timeout=0.3) is None
+        release(vpc, aid)
+    finally:
+        procs.stop_all()
+        if srv is not None:
+            lab_down(srv)
+
+
+def vip_on_nic(ns: str, vip: str, dev: str) -> bool:
+    return f"inet {vip}/32" in netns(ns, "ip", "-4", "-o", "addr", "show", "dev", dev).stdout
+
+
+def test_havip_members_that_are_enis(eipd_factory):
+    """HA-01 with ENI members: the master ENI's NIC (eth1 of the instance it is
+    attached to) holds the address, replies leave through it, and a failover to
+    the other ENI moves the address and the traffic to the other instance."""
+    procs = Procs()
+    srv = None
+    try:
+        srv = eipd_factory(args=["--lab"])
+        vpc, ecs = srv.vpc(), srv.ecs()
+        d1, d2 = instance_info(srv, "demo-1"), instance_info(srv, "demo-2")
+        i1, i2 = d1["InstanceId"], d2["InstanceId"]
+        vsw, sg = d1["VpcAttributes"]["VSwitchId"], d1["SecurityGroupIds"]["SecurityGroupId"][0]
+        enis = []
+        for iid in (i1, i2):
+            eni = create_eni(ecs, vsw, sg)["NetworkInterfaceId"]
+            attach_eni(ecs, eni, iid)
+            wait_eni(ecs, eni, "InUse")
+            enis.append(eni)
+        e1, e2 = enis
+        hv = create_havip(vpc, vsw)
+        hid, vip = hv["HaVipId"], hv["IpAddress"]
+        wait_havip(vpc, hid, "Available")
+        associate_havip(vpc, hid, e1, instance_type="NetworkInterface")
+        associate_havip(vpc, hid, e2, instance_type="NetworkInterface")
+        assert get_havip(vpc, hid)["MasterInstanceId"] == e1
+        eip = allocate(vpc)
+        aid, ip = eip["AllocationId"], eip["EipAddress"]
+        associate(vpc, aid, hid, instance_type="HaVip")
+        wait_status(vpc, aid, "InUse")
+        wait_until(lambda: vip_on_nic(i1, vip, "eth1"), f"{vip} on eth1 of {i1} (the master ENI)")
+        assert not vip_on_nic(i1, vip, "eth0") and not vip_on_nic(i2, vip, "eth1")
+        assert f"from {vip} lookup 1001" in netns(i1, "ip", "rule", "show").stdout, "replies leave through the ENI"
+        for iid in (i1, i2):
+            assert read_line(procs.start(iid, NAMED_SERVER, iid, str(PORT))) == "ready"
+        assert connect_from("openeip-internet", ip, PORT) == f"host={i1} peer={CLIENT_IP}"
+
+        out = subprocess.run([str(eipd_bin()), "havip", "failover", "--data-dir", str(srv.data_dir), hid, e2],
+                             capture_output=True, text=True, timeout=30)
+        assert out.returncode == 0, out.stdout + out.stderr
+        assert get_havip(vpc, hid)["MasterInstanceId"] == e2
+        assert vip_on_nic(i2, vip, "eth1") and not vip_on_nic(i1, vip, "eth1")
+        assert f"from {vip} lookup" not in netns(i1, "ip", "rule", "show").stdout
+        assert connect_from("openeip-internet", ip, PORT) == f"host={i2} peer={CLIENT_IP}"
+        time.sleep(2.5)  # the agent agrees with the operator's move
+        assert vip_on_nic(i2, vip, "eth1") and not vip_on_nic(i1, vip, "eth1")
+
+        # Unassociating the master ENI hands the address back to the other.
+        unassociate_havip(vpc, hid, e2, instance_type="NetworkInterface")
+        wait_until(lambda: vip_on_nic(i1, vip, "eth1") and not vip_on_nic(i2, vip, "eth1"), f"{vip} back on {e1}")
+        wait_until(lambda: connect_from("openeip-internet", ip, PORT, timeout=0.3) == f"host={i1} peer={CLIENT_IP}",
+                   "the EIP to reach the remaining ENI")
+        unassociate(vpc, aid, hid, instance_type="HaVip")
+        wait_status(vpc, aid, "Available")
         release(vpc, aid)
     finally:
         procs.stop_all()

@@ -82,8 +82,9 @@ pub struct VSwitchPlan {
 pub struct InstancePlan {
     /// NICs, primary first.
     pub enis: Vec<EniPlan>,
-    /// HaVip addresses this instance holds (it is their master) on eth0.
-    pub havips: BTreeSet<Ipv4Addr>,
+    /// HaVip addresses this instance holds (it, or one of its ENIs, is their
+    /// master), each with the ENI whose NIC carries it.
+    pub havips: BTreeMap<Ipv4Addr, String>,
 }
 
 /// One ENI: a veth pair, the host end on the vSwitch's bridge.
@@ -232,15 +233,27 @@ pub fn plan(rows: &Rows, desired: &DesiredState) -> LabPlan {
             if enis.first().is_none_or(|e| !e.primary) {
                 continue;
             }
-            gp.instances.insert(i.id.clone(), InstancePlan { enis, havips: BTreeSet::new() });
+            gp.instances.insert(i.id.clone(), InstancePlan { enis, havips: BTreeMap::new() });
         }
         // A HaVip's address is held by its master (the first member, as
-        // DescribeHaVips' MasterInstanceId says) when that is an instance here.
+        // DescribeHaVips' MasterInstanceId says): an instance here (on its
+        // primary NIC), or a secondary ENI wired into one (on that NIC).
         for h in rows.havips.iter().filter(|h| &h.region_id == region) {
             let Ok(ip) = h.ip.parse::<Ipv4Addr>() else { continue };
-            let master = rows.havip_members.get(&h.id).and_then(|m| m.first());
-            if let Some(i) = master.and_then(|m| gp.instances.get_mut(&m.instance_id)) {
-                i.havips.insert(ip);
+            let Some(master) = rows.havip_members.get(&h.id).and_then(|m| m.first()) else { continue };
+            let holder = match master.instance_type {
+                AssociatedInstanceType::NetworkInterface => gp
+                    .instances
+                    .iter_mut()
+                    .find(|(_, i)| i.enis.iter().any(|e| e.id == master.instance_id))
+                    .map(|(_, i)| (i, master.instance_id.clone())),
+                _ => gp.instances.get_mut(&master.instance_id).and_then(|i| {
+                    let primary = i.enis.first()?.id.clone();
+                    Some((i, primary))
+                }),
+            };
+            if let Some((i, eni)) = holder {
+                i.havips.insert(ip, eni);
             }
         }
         lab.gateways.insert(region.clone(), gp);
@@ -441,30 +454,49 @@ fn eni_steps(region: &str, g: &GatewayPlan, id: &str, e: &EniPlan) -> Vec<Step> 
 /// lab owns the gateway, so it writes the entry instead of waiting for one).
 /// Idempotent (`replace`), so a retry or a second failover is harmless.
 fn havip_take_steps(region: &str, g: &GatewayPlan, id: &str, i: &InstancePlan, ip: Ipv4Addr) -> Vec<Step> {
-    let Some(e) = i.enis.first() else { return vec![] };
+    let Some(e) = i.havips.get(&ip).and_then(|eni| i.enis.iter().find(|e| &e.id == eni)) else { return vec![] };
     let Some(v) = g.vswitches.get(&e.vswitch_id) else { return vec![] };
-    vec![
-        cmd!("ip", "-n", id, "addr", "replace", format!("{ip}/32"), "dev", e.guest_if),
-        cmd!(
-            "ip",
-            "-n",
-            gateway_ns(region),
-            "neigh",
-            "replace",
-            ip,
-            "lladdr",
-            e.mac,
-            "dev",
-            v.bridge,
-            "nud",
-            "reachable"
-        ),
-    ]
+    let mut steps = vec![cmd!("ip", "-n", id, "addr", "replace", format!("{ip}/32"), "dev", e.guest_if)];
+    // On a secondary NIC, replies from the address leave through that NIC,
+    // like its private IPs' (ENI-08).
+    if let Some(t) = e.table {
+        steps.push(Step::Try(
+            ["ip", "-n", id, "rule", "del", "from", &ip.to_string(), "lookup", &t.to_string()]
+                .map(String::from)
+                .to_vec(),
+        ));
+        steps.push(cmd!("ip", "-n", id, "rule", "add", "from", ip, "lookup", t));
+    }
+    steps.push(cmd!(
+        "ip",
+        "-n",
+        gateway_ns(region),
+        "neigh",
+        "replace",
+        ip,
+        "lladdr",
+        e.mac,
+        "dev",
+        v.bridge,
+        "nud",
+        "reachable"
+    ));
+    steps
 }
 
-/// An instance gives a HaVip's address up (tolerates it being gone).
-fn havip_release_steps(id: &str, ip: Ipv4Addr) -> Vec<Step> {
-    vec![Step::Try(["ip", "-n", id, "addr", "del", &format!("{ip}/32"), "dev", "eth0"].map(String::from).to_vec())]
+/// An instance gives a HaVip's address up, from whichever of its NICs holds
+/// it (tolerates it being gone).
+fn havip_release_steps(id: &str, i: &InstancePlan, ip: Ipv4Addr) -> Vec<Step> {
+    let try_ = |a: &[&str]| Step::Try(a.iter().map(|x| x.to_string()).collect());
+    let addr = format!("{ip}/32");
+    let mut steps = Vec::new();
+    for e in &i.enis {
+        steps.push(try_(&["ip", "-n", id, "addr", "del", &addr, "dev", &e.guest_if]));
+        if let Some(t) = e.table {
+            steps.push(try_(&["ip", "-n", id, "rule", "del", "from", &ip.to_string(), "lookup", &t.to_string()]));
+        }
+    }
+    steps
 }
 
 /// Operator failover of a HaVip to `to` (after the store names it master):
@@ -474,16 +506,28 @@ fn havip_release_steps(id: &str, ip: Ipv4Addr) -> Vec<Step> {
 /// finds the host already as it wants it. Returns what was done.
 pub fn havip_failover(rows: &Rows, desired: &DesiredState, ip: Ipv4Addr, to: &str) -> Result<Vec<Step>, LabError> {
     let want = plan(rows, desired);
-    let Some((region, g, i)) = want.gateways.iter().find_map(|(r, g)| g.instances.get(to).map(|i| (r, g, i))) else {
-        return Err(LabError(format!("{to} is not an instance of the lab")));
+    // `to` is an instance, or an ENI wired into one.
+    let Some((region, g, id, i)) = want.gateways.iter().find_map(|(r, g)| {
+        g.instances
+            .iter()
+            .find(|(id, i)| id.as_str() == to || i.enis.iter().any(|e| e.id == to))
+            .map(|(id, i)| (r, g, id.as_str(), i))
+    }) else {
+        return Err(LabError(format!("{to} is not an instance or ENI of the lab")));
     };
-    if !i.havips.contains(&ip) {
+    if !i.havips.contains_key(&ip) {
         return Err(LabError(format!("{to} is not the master of {ip}")));
     }
-    let mut steps = havip_take_steps(region, g, to, i, ip);
-    for other in g.instances.keys().filter(|o| o.as_str() != to) {
-        steps.extend(havip_release_steps(other, ip));
+    let mut steps = havip_take_steps(region, g, id, i, ip);
+    for (other, oi) in g.instances.iter().filter(|(o, _)| o.as_str() != id) {
+        steps.extend(havip_release_steps(other, oi, ip));
     }
+    // The same instance's other NICs give it up too (an ENI-to-ENI move).
+    let others = InstancePlan {
+        enis: i.enis.iter().filter(|e| Some(&e.id) != i.havips.get(&ip)).cloned().collect(),
+        havips: BTreeMap::new(),
+    };
+    steps.extend(havip_release_steps(id, &others, ip));
     for s in &steps {
         match s {
             Step::Run(a) => run_ip(a)?,
@@ -551,8 +595,10 @@ pub fn steps_to(built: &LabPlan, want: &LabPlan) -> Vec<(Unit, Vec<Step>)> {
                 continue;
             }
             let (bi, wi) = (&b.instances[id], &w.unwrap().instances[id]);
-            for ip in bi.havips.difference(&wi.havips) {
-                out.push((Unit::HaVip(region.clone(), id.clone(), *ip, false), havip_release_steps(id, *ip)));
+            for (ip, eni) in &bi.havips {
+                if wi.havips.get(ip) != Some(eni) {
+                    out.push((Unit::HaVip(region.clone(), id.clone(), *ip, false), havip_release_steps(id, bi, *ip)));
+                }
             }
             for e in bi.enis.iter().skip(1) {
                 if !wi.enis.contains(e) {
@@ -611,8 +657,8 @@ pub fn steps_to(built: &LabPlan, want: &LabPlan) -> Vec<(Unit, Vec<Step>)> {
                     out.push((Unit::AddEni(region.clone(), id.clone(), e.id.clone()), eni_steps(region, w, id, e)));
                 }
             }
-            for ip in &i.havips {
-                if !built.is_some_and(|bi| bi.havips.contains(ip)) {
+            for (ip, eni) in &i.havips {
+                if built.is_none_or(|bi| bi.havips.get(ip) != Some(eni)) {
                     out.push((
                         Unit::HaVip(region.clone(), id.clone(), *ip, true),
                         havip_take_steps(region, w, id, i, *ip),
@@ -834,7 +880,7 @@ impl Lab {
                 if let (Some(g), Some(i)) = (b.get_mut(r), want.gateways.get(r).and_then(|w| w.instances.get(id))) {
                     // the primary ENI only: secondaries are their own units
                     g.instances
-                        .insert(id.clone(), InstancePlan { enis: i.enis[..1].to_vec(), havips: BTreeSet::new() });
+                        .insert(id.clone(), InstancePlan { enis: i.enis[..1].to_vec(), havips: BTreeMap::new() });
                 }
             }
             Unit::AddEni(r, id, eni) => {
@@ -849,11 +895,16 @@ impl Lab {
                 }
             }
             Unit::HaVip(r, id, ip, add) => {
+                let holder =
+                    want.gateways.get(r).and_then(|w| w.instances.get(id)).and_then(|i| i.havips.get(ip)).cloned();
                 if let Some(i) = b.get_mut(r).and_then(|g| g.instances.get_mut(id)) {
-                    if *add {
-                        i.havips.insert(*ip);
-                    } else {
-                        i.havips.remove(ip);
+                    match (add, holder) {
+                        (true, Some(eni)) => {
+                            i.havips.insert(*ip, eni);
+                        }
+                        _ => {
+                            i.havips.remove(ip);
+                        }
                     }
                 }
             }
@@ -1136,7 +1187,7 @@ mod tests {
         let vip = Ipv4Addr::new(172, 16, 1, 100);
         let a = plan(&r, &build(1, &r));
         let g = &a.gateways["cn-hangzhou"];
-        assert!(g.instances["i-a"].havips.contains(&vip) && g.instances["i-b"].havips.is_empty());
+        assert!(g.instances["i-a"].havips.contains_key(&vip) && g.instances["i-b"].havips.is_empty());
         let built = plan(&rows(), &build(1, &rows()));
         let units: Vec<Unit> = steps_to(&built, &a).into_iter().map(|(u, _)| u).collect();
         assert_eq!(units, [Unit::HaVip("cn-hangzhou".into(), "i-a".into(), vip, true)]);

@@ -54,16 +54,17 @@ enum Command {
 
 #[derive(Subcommand)]
 enum HavipCommand {
-    /// Make INSTANCE_ID the HaVip's master (DescribeHaVips' MasterInstanceId). When the
-    /// server runs with `--lab`, the floating address moves to that instance's namespace
-    /// at once and the gateway's neighbour entry follows it (the gratuitous ARP's job).
+    /// Make INSTANCE_ID (an instance or an ENI) the HaVip's master (DescribeHaVips'
+    /// MasterInstanceId). When the server runs with `--lab`, the floating address moves to
+    /// that instance's namespace (onto the ENI's NIC for an ENI) at once and the gateway's
+    /// neighbour entry follows it (the gratuitous ARP's job).
     Failover {
         /// Data directory of the server.
         #[arg(long, default_value = "./eipd-data", env = "EIPD_DATA_DIR")]
         data_dir: PathBuf,
         /// The HaVip (havip-…).
         havip_id: String,
-        /// The instance to become master; it must be associated with the HaVip.
+        /// The instance or ENI to become master; it must be associated with the HaVip.
         instance_id: String,
     },
 }
@@ -326,7 +327,8 @@ async fn havip(cmd: HavipCommand) -> Result<(), String> {
             let ctl = admin_controller(&data_dir)?;
             eip_controller::set_havip_master(&ctl, &havip_id, &instance_id).await.map_err(|e| e.to_string())?;
             println!("{havip_id}: master is {instance_id}");
-            if !eip_dataplane::lab::list_namespaces().map_err(|e| e.to_string())?.contains(&instance_id) {
+            let namespaces = eip_dataplane::lab::list_namespaces().map_err(|e| e.to_string())?;
+            if !namespaces.iter().any(|n| n == eip_dataplane::INTERNET_NS) {
                 return Ok(()); // no lab: the store is all there is
             }
             let rows = eip_store::StoreExt::read(ctl.store().as_ref(), eip_dataplane::desired::read_rows)
