@@ -6,7 +6,8 @@ Through the official SDK:
   per period, integer counters, an ISO 8601 TimeStamp) and every counter is
   zero;
 * with `--lab` (root, `ip`, `nft`, `conntrack`), traffic through an EIP
-  raises its EipRX, EipTX, EipFlow and EipPackets: the gateway's accounting
+  raises its EipRX, EipTX, EipFlow and EipPackets (and after a restart the
+  history is still there and a new transfer adds to it): the gateway's accounting
   sets count every packet on the uplink per public address, and the agent
   turns them into totals it records every round.
 """
@@ -112,6 +113,25 @@ def test_traffic_through_an_eip_raises_its_counters(eipd_factory):
         # (veths hand the gateway large GSO packets, so few packets carry it)
         assert after["EipPackets"] - before["EipPackets"] >= 4, (before, after)
         assert after["EipFlow"] == after["EipRX"] + after["EipTX"], after
+
+        # A restart keeps the history, and the totals go on from it.
+        time.sleep(5.5)  # at least one sampling period after the transfer: persisted
+        kept = sums(monitor(vpc, aid))
+        srv.restart()
+        vpc = srv.vpc()
+        wait_status(vpc, aid, "InUse")
+        assert sums(monitor(vpc, aid)) == kept, "the traffic history survives a restart"
+        procs.stop_all()
+        assert read_line(procs.start(iid, BULK_SERVER, str(PORT), str(SIZE))) == "ready"
+        got = netns("openeip-internet", "python3", "-c", code).stdout.strip()
+        assert got == str(SIZE), got
+        deadline = time.monotonic() + 15
+        while True:
+            again = sums(monitor(vpc, aid))
+            if again["EipTX"] - kept["EipTX"] >= SIZE:
+                break
+            assert time.monotonic() < deadline, (kept, again)
+            time.sleep(0.5)
         unassociate(vpc, aid, iid)
         wait_status(vpc, aid, "Available")
         release(vpc, aid)

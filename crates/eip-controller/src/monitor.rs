@@ -3,14 +3,17 @@
 //!
 //! Exists so the API can answer from what the gateways really counted: the
 //! data-plane agent [`Monitor::record`]s each EIP's cumulative totals (it
-//! keeps them monotonic across table resyncs) every round; a query turns
-//! the samples into per-period differences. Without a data plane nothing is
-//! recorded and every period reads zero. Samples live in memory (a restart
-//! starts from zero) and older than a day are dropped.
+//! keeps them monotonic across table resyncs) every few seconds; a query
+//! turns the samples into per-period differences. Without a data plane
+//! nothing is recorded and every period reads zero. Samples are kept in
+//! memory for queries and in the store (the last of each minute, [`persist`])
+//! so a restart [`restore`]s the history and the totals go on from where
+//! they were; older than a day they are dropped.
 
 use crate::body;
 use crate::{Body, Controller, Ctx, region_param};
 use eip_api::Params;
+use eip_store::{StoreExt, TrafficRow};
 use eip_types::time::{format_iso, parse_iso};
 use eip_types::{Error, Result};
 use serde_json::{Value, json};
@@ -50,9 +53,11 @@ pub struct Monitor {
 }
 
 impl Monitor {
-    /// Records cumulative totals measured at `at_ms`.
-    pub fn record(&self, at_ms: i64, totals: &BTreeMap<String, Totals>) {
+    /// Records cumulative totals measured at `at_ms`; returns the EIPs whose
+    /// totals changed since their last sample (what is worth persisting).
+    pub fn record(&self, at_ms: i64, totals: &BTreeMap<String, Totals>) -> Vec<(String, Totals)> {
         let mut s = self.samples.lock().unwrap_or_else(|e| e.into_inner());
+        let mut changed = Vec::new();
         for (id, t) in totals {
             let q = s.entry(id.clone()).or_default();
             if q.back().is_some_and(|(_, last)| last == t) && q.len() >= 2 {
@@ -63,11 +68,21 @@ impl Monitor {
                     continue;
                 }
             }
+            if q.back().is_none_or(|(_, last)| last != t) {
+                changed.push((id.clone(), *t));
+            }
             q.push_back((at_ms, *t));
             while q.front().is_some_and(|(t0, _)| *t0 < at_ms - KEEP_MS) && q.len() > 1 {
                 q.pop_front();
             }
         }
+        changed
+    }
+
+    /// The latest totals of every EIP (where a restarted meter goes on from).
+    pub fn latest(&self) -> BTreeMap<String, Totals> {
+        let s = self.samples.lock().unwrap_or_else(|e| e.into_inner());
+        s.iter().filter_map(|(id, q)| Some((id.clone(), q.back()?.1))).collect()
     }
 
     /// The totals at `at_ms`: the last sample taken at or before it.
@@ -89,6 +104,55 @@ impl Monitor {
         }
         out
     }
+}
+
+fn to_row(id: &str, at_ms: i64, t: &Totals) -> TrafficRow {
+    let c = |v: u64| i64::try_from(v).unwrap_or(i64::MAX);
+    TrafficRow {
+        eip_id: id.to_owned(),
+        at_ms,
+        rx_bytes: c(t.rx_bytes),
+        tx_bytes: c(t.tx_bytes),
+        rx_packets: c(t.rx_packets),
+        tx_packets: c(t.tx_packets),
+    }
+}
+
+/// Stores the samples [`Monitor::record`] reported as changed (the last one
+/// of each minute survives) and drops those older than a day. Monitoring
+/// data may lose its last seconds in a crash, so the commit is not flushed.
+pub async fn persist(ctl: &Controller, at_ms: i64, changed: Vec<(String, Totals)>) -> Result<()> {
+    if changed.is_empty() {
+        return Ok(());
+    }
+    ctl.store()
+        .write_redoable(move |tx| {
+            for (id, t) in &changed {
+                tx.traffic_put(&to_row(id, at_ms, t))?;
+            }
+            tx.traffic_expire(at_ms - KEEP_MS)?;
+            Ok(())
+        })
+        .await
+}
+
+/// Loads the last day of samples from the store into the monitor (at start).
+pub fn restore(ctl: &Controller) -> Result<usize> {
+    let since = ctl.now() - KEEP_MS;
+    let rows = ctl.read(|tx| Ok(tx.traffic_since(since)?))?;
+    let n = rows.len();
+    let mut s = ctl.monitor.samples.lock().unwrap_or_else(|e| e.into_inner());
+    for r in rows {
+        let u = |v: i64| u64::try_from(v).unwrap_or(0);
+        let t = Totals {
+            rx_bytes: u(r.rx_bytes),
+            tx_bytes: u(r.tx_bytes),
+            rx_packets: u(r.rx_packets),
+            tx_packets: u(r.tx_packets),
+        };
+        s.entry(r.eip_id).or_default().push_back((r.at_ms, t));
+    }
+    Ok(n)
 }
 
 /// Most data points one query returns (Alibaba Cloud's limit too).

@@ -1006,3 +1006,28 @@ async fn ha_01_the_eip_stays_while_the_havip_moves_between_instances() {
     assert_eq!(hv["Status"], "InUse");
     assert_eq!(hv["IpAddress"], h["IpAddress"], "the service address does not change");
 }
+
+#[tokio::test]
+async fn traffic_samples_survive_a_restart_and_totals_go_on_from_them() {
+    use crate::monitor::{self, Totals};
+    let e = env_with(true).await;
+    let (id, _) = e.allocate().await;
+    let t = |rx: u64| Totals { rx_bytes: rx, tx_bytes: 2 * rx, rx_packets: rx / 10, tx_packets: rx / 5 };
+    let now = e.ctl.now();
+    for (i, rx) in [100u64, 100, 400, 900].into_iter().enumerate() {
+        let at = now + 20_000 * i as i64;
+        let changed = e.ctl.monitor().record(at, &std::collections::BTreeMap::from([(id.clone(), t(rx))]));
+        assert_eq!(changed.len(), usize::from(i != 1), "an unchanged sample is not worth persisting");
+        monitor::persist(&e.ctl, at, changed).await.unwrap();
+    }
+    let before = e.ctl.monitor().series(&id, now - 60_000, now + 120_000, 60_000);
+    // A new controller over the same store: what a restarted eipd sees.
+    let store = SqliteStore::open(&e.dir.join("eipd.db")).unwrap();
+    let ctl = Controller::new(Arc::new(store), e.clock.clone(), Config { task_delay_ms: DELAY, dataplane: true });
+    assert!(monitor::restore(&ctl).unwrap() >= 2);
+    assert_eq!(ctl.monitor().latest()[&id], t(900));
+    let after = ctl.monitor().series(&id, now - 60_000, now + 120_000, 60_000);
+    let total = |s: &[(i64, Totals)]| s.iter().map(|(_, t)| t.rx_bytes).sum::<u64>();
+    assert_eq!(total(&after), total(&before));
+    assert_eq!(total(&after), 900);
+}

@@ -357,6 +357,13 @@ pub trait Tx {
     fn clb_backend_put(&mut self, row: &ClbBackendRow) -> StoreResult<()>;
     /// Backend servers of a CLB, by server id.
     fn clb_backend_list(&mut self, lb: &str) -> StoreResult<Vec<ClbBackendRow>>;
+    /// Records a traffic sample, replacing the EIP's earlier sample of the
+    /// same minute.
+    fn traffic_put(&mut self, row: &TrafficRow) -> StoreResult<()>;
+    /// Samples taken at or after `since_ms`, oldest first.
+    fn traffic_since(&mut self, since_ms: i64) -> StoreResult<Vec<TrafficRow>>;
+    /// Drops samples taken before `before_ms`.
+    fn traffic_expire(&mut self, before_ms: i64) -> StoreResult<usize>;
     /// Deletes one listener (false when there was none).
     fn clb_listener_delete(&mut self, lb: &str, port: i64) -> StoreResult<bool>;
     /// Removes one backend server (false when it was not a backend).

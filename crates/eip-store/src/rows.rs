@@ -544,3 +544,21 @@ pub struct ClbBackendRow {
     /// Weight, 0-100.
     pub weight: i64,
 }
+
+/// One EIP's cumulative traffic as measured at `at_ms` (the last sample of
+/// its minute).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TrafficRow {
+    /// Allocation id.
+    pub eip_id: String,
+    /// When it was measured (ms since the epoch).
+    pub at_ms: i64,
+    /// Bytes received from the internet.
+    pub rx_bytes: i64,
+    /// Bytes sent to the internet.
+    pub tx_bytes: i64,
+    /// Packets received.
+    pub rx_packets: i64,
+    /// Packets sent.
+    pub tx_packets: i64,
+}

@@ -26,6 +26,7 @@ use std::path::{Path, PathBuf};
 const MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("../migrations/sqlite/0001_init.sql")),
     (2, include_str!("../migrations/sqlite/0002_clb_listeners.sql")),
+    (3, include_str!("../migrations/sqlite/0003_eip_traffic.sql")),
 ];
 
 /// The connection and what we know of its settings.
@@ -1540,6 +1541,46 @@ impl Tx for SqliteTx<'_> {
         })
     }
 
+    fn traffic_put(&mut self, r: &TrafficRow) -> StoreResult<()> {
+        self.exec(
+            "INSERT OR REPLACE INTO eip_traffic \
+             (eip_id, minute_ms, at_ms, rx_bytes, tx_bytes, rx_packets, tx_packets) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            params![
+                r.eip_id,
+                r.at_ms - r.at_ms.rem_euclid(60_000),
+                r.at_ms,
+                r.rx_bytes,
+                r.tx_bytes,
+                r.rx_packets,
+                r.tx_packets
+            ],
+        )
+        .map(drop)
+    }
+
+    fn traffic_since(&mut self, since_ms: i64) -> StoreResult<Vec<TrafficRow>> {
+        self.list(
+            "SELECT eip_id, at_ms, rx_bytes, tx_bytes, rx_packets, tx_packets FROM eip_traffic \
+             WHERE at_ms >= ?1 ORDER BY at_ms, eip_id",
+            [since_ms],
+            |r| {
+                Ok(TrafficRow {
+                    eip_id: r.get(0)?,
+                    at_ms: r.get(1)?,
+                    rx_bytes: r.get(2)?,
+                    tx_bytes: r.get(3)?,
+                    rx_packets: r.get(4)?,
+                    tx_packets: r.get(5)?,
+                })
+            },
+        )
+    }
+
+    fn traffic_expire(&mut self, before_ms: i64) -> StoreResult<usize> {
+        self.exec("DELETE FROM eip_traffic WHERE at_ms < ?1", [before_ms])
+    }
+
     fn clb_listener_delete(&mut self, lb: &str, port: i64) -> StoreResult<bool> {
         self.exec("DELETE FROM clb_listener WHERE lb_id = ?1 AND port = ?2", params![lb, port]).map(|n| n > 0)
     }
@@ -1635,6 +1676,9 @@ impl Tx for DeadTx {
         clb_backend_put(a: &ClbBackendRow) -> ();
         clb_backend_list(a: &str) -> Vec<ClbBackendRow>;
         clb_listener_delete(a: &str, b: i64) -> bool;
+        traffic_put(a: &TrafficRow) -> ();
+        traffic_since(a: i64) -> Vec<TrafficRow>;
+        traffic_expire(a: i64) -> usize;
         clb_backend_delete(a: &str, b: &str) -> bool;
         pool_insert(a: &PoolRow) -> ();
         pool_set_cursor(a: &str, b: &str, c: i64) -> ();

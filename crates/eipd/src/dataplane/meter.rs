@@ -25,6 +25,11 @@ pub struct Meter {
 }
 
 impl Meter {
+    /// A meter whose totals go on from `totals` (restored after a restart).
+    pub fn resume(totals: BTreeMap<String, Totals>) -> Meter {
+        Meter { totals, ..Meter::default() }
+    }
+
     /// Re-learns the owners from a full snapshot.
     pub fn learn_all(&mut self, rows: &Rows) {
         self.owner =

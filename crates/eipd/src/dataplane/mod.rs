@@ -280,9 +280,18 @@ async fn run_fast(
     }
 }
 
+/// Records counter totals in the monitor and persists what changed.
+async fn record_totals(ctl: &Controller, totals: &BTreeMap<String, Totals>) {
+    let now = ctl.now();
+    let changed = ctl.monitor().record(now, totals);
+    if let Err(e) = eip_controller::monitor::persist(ctl, now, changed).await {
+        tracing::warn!(error = %e, "persisting EIP traffic samples failed");
+    }
+}
+
 async fn acknowledge(ctl: &Controller, done: &Done) -> Result<usize, String> {
     if let Some(t) = &done.totals {
-        ctl.monitor().record(ctl.now(), t);
+        record_totals(ctl, t).await;
     }
     let items = done.transitions.iter().map(|t| (t.eip_id.clone(), t.version, t.status)).collect();
     let enis = tasks::complete_eni_transitions(ctl, done.enis.clone()).await.map_err(|e| e.to_string())?;
@@ -294,6 +303,12 @@ impl DataPlane {
     /// programs every association, then keeps both in sync.
     pub async fn start(ctl: Arc<Controller>, mode: Mode, health: Arc<DataplaneHealth>) -> Result<DataPlane, String> {
         check_host()?;
+        // The traffic history and totals go on from where the last run left them.
+        let restored = eip_controller::monitor::restore(&ctl).map_err(|e| format!("reading traffic samples: {e}"))?;
+        if restored > 0 {
+            tracing::info!(samples = restored, "EIP traffic history restored");
+        }
+        let meter = || Meter::resume(ctl.monitor().latest());
         let state = match mode {
             Mode::Lab { data_dir } => {
                 let record = record_path(&data_dir);
@@ -309,7 +324,7 @@ impl DataPlane {
                     lab: Some(Lab::new(record)),
                     uplink: None,
                     rec: Reconciler::new(NftNetlink::new()),
-                    meter: Meter::default(),
+                    meter: meter(),
                     last_meter: None,
                     regions: Vec::new(),
                 }
@@ -320,7 +335,7 @@ impl DataPlane {
                     lab: None,
                     uplink: Some(uplink),
                     rec: Reconciler::with_namespaces(NftNetlink::new(), gateways),
-                    meter: Meter::default(),
+                    meter: meter(),
                     last_meter: None,
                     regions: Vec::new(),
                 }
@@ -412,7 +427,7 @@ async fn run(ctl: Arc<Controller>, mut state: State, stop: Arc<Notify>, health: 
                 let (st, totals) = blocking(state, State::meter_if_due).await;
                 state = st;
                 if let Some(t) = totals {
-                    ctl.monitor().record(ctl.now(), &t);
+                    record_totals(&ctl, &t).await;
                 }
             }
             continue;
