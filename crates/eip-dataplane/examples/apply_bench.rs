@@ -3,12 +3,13 @@
 //! run as root, in release):
 //!
 //! ```text
-//! cargo run --release -p eip-dataplane --example apply_bench -- [--n 100000] [--k 2000] [--cli-k 100] [--ct 1000]
+//! cargo run --release -p eip-dataplane --example apply_bench -- [--n 100000] [--k 2000] [--cli-k 100] [--ct 1000] [--ns oeipnl-bench]
 //! ```
 //!
-//! It creates the namespace `oeipnl-bench`, loads a gateway table with N 1:1
+//! It creates the namespace `--ns` (`oeipnl-bench`), loads a gateway table with N 1:1
 //! associations by a full apply (`nft -f`, timed: the "full resync" number),
-//! applies it again over the loaded table (3 times), then times K single-association
+//! applies it again over the loaded table (3 times), reads it back with
+//! `nft -j list table` and over netlink (5 times), then times K single-association
 //! deltas through netlink (add a new mapping, delete it, alternating; re-map an
 //! existing one), the same through the CLI for `--cli-k` of each, and a
 //! conntrack flush with `--ct` unrelated entries in the table. It prints a
@@ -23,7 +24,7 @@ use std::net::Ipv4Addr;
 use std::process::{Command, ExitCode};
 use std::time::{Duration, Instant};
 
-const NS: &str = "oeipnl-bench";
+const DEFAULT_NS: &str = "oeipnl-bench";
 
 fn eip(i: u32) -> Ipv4Addr {
     Ipv4Addr::from(u32::from(Ipv4Addr::new(198, 18, 0, 0)) + i)
@@ -84,26 +85,33 @@ fn arg(args: &[String], name: &str, default: u32) -> Result<u32, String> {
     }
 }
 
-fn run(n: u32, k: u32, cli_k: u32, ct: u32) -> Result<Vec<String>, String> {
+fn run(ns: &str, n: u32, k: u32, cli_k: u32, ct: u32) -> Result<Vec<String>, String> {
     let net = NftNetlink::new();
     let mut rows =
         vec!["| Operation | Count | p50 µs | p99 µs | max µs |".to_string(), "|---|---|---|---|---|".to_string()];
     let g = gateway((1..=n).map(|i| (eip(i), private(i))).collect());
     let full = render::full(&g);
     let mut t = Times::default();
-    t.time(|| NftCli.apply(NS, &full)).map_err(|e| e.0)?;
+    t.time(|| NftCli.apply(ns, &full)).map_err(|e| e.0)?;
     rows.push(t.row(&format!("full apply `nft -f`, {n} associations, empty namespace")));
     let mut t = Times::default();
     for _ in 0..3 {
-        t.time(|| NftCli.apply(NS, &full)).map_err(|e| e.0)?;
+        t.time(|| NftCli.apply(ns, &full)).map_err(|e| e.0)?;
     }
     rows.push(t.row(&format!("full resync `nft -f` over the loaded {n}")));
     let mut t = Times::default();
-    let table = t.time(|| NftCli.read(NS)).map_err(|e| e.0)?;
+    let table = t.time(|| NftCli.read(ns)).map_err(|e| e.0)?;
     rows.push(t.row("read back (`nft -j list table`)"));
     if table != Some(render::expected(&g)) {
         return Err("the loaded table does not read back as rendered".into());
     }
+    let mut t = Times::default();
+    for _ in 0..5 {
+        if t.time(|| net.read(ns)).map_err(|e| e.0)? != table {
+            return Err("the netlink read differs from `nft -j list table`".into());
+        }
+    }
+    rows.push(t.row("read back (netlink)"));
 
     // Fresh EIPs beyond N (same /15 pool), existing ones to re-map.
     let fresh = |j: u32| (eip(n + 1 + j % 10_000), private(n + 1 + j % 10_000));
@@ -112,14 +120,14 @@ fn run(n: u32, k: u32, cli_k: u32, ct: u32) -> Result<Vec<String>, String> {
         for j in 0..count {
             let m = fresh(j);
             let (plus, minus) = (delta(&[], &[m]), delta(&[m], &[]));
-            add.time(|| kernel.apply(NS, &plus)).map_err(|e| e.0)?;
-            del.time(|| kernel.apply(NS, &minus)).map_err(|e| e.0)?;
+            add.time(|| kernel.apply(ns, &plus)).map_err(|e| e.0)?;
+            del.time(|| kernel.apply(ns, &minus)).map_err(|e| e.0)?;
             // Re-map EIP i to another private address and back (two ops).
             let i = 1 + (j * 7919) % n;
             let (a, b) = ((eip(i), private(i)), (eip(i), private(n + 20_000 + j % 10_000)));
             let (there, back) = (delta(&[a], &[b]), delta(&[b], &[a]));
-            remap.time(|| kernel.apply(NS, &there)).map_err(|e| e.0)?;
-            remap.time(|| kernel.apply(NS, &back)).map_err(|e| e.0)?;
+            remap.time(|| kernel.apply(ns, &there)).map_err(|e| e.0)?;
+            remap.time(|| kernel.apply(ns, &back)).map_err(|e| e.0)?;
         }
         rows.push(add.row(&format!("{label}: add one association")));
         rows.push(del.row(&format!("{label}: delete one association")));
@@ -132,11 +140,11 @@ fn run(n: u32, k: u32, cli_k: u32, ct: u32) -> Result<Vec<String>, String> {
     let many: Vec<_> = (0..10_000).map(|i| (eip(n + 10_001 + i), private(n + 40_000 + i))).collect();
     let (plus, minus) = (delta(&[], &many), delta(&many, &[]));
     let (mut add, mut del) = (Times::default(), Times::default());
-    add.time(|| net.apply(NS, &plus)).map_err(|e| e.0)?;
-    del.time(|| net.apply(NS, &minus)).map_err(|e| e.0)?;
+    add.time(|| net.apply(ns, &plus)).map_err(|e| e.0)?;
+    del.time(|| net.apply(ns, &minus)).map_err(|e| e.0)?;
     rows.push(add.row("netlink: one delta adding 10000 associations"));
     rows.push(del.row("netlink: one delta deleting 10000 associations"));
-    if NftCli.read(NS).map_err(|e| e.0)? != Some(render::expected(&g)) {
+    if NftCli.read(ns).map_err(|e| e.0)? != Some(render::expected(&g)) {
         return Err("the table drifted during the benchmark".into());
     }
 
@@ -147,7 +155,7 @@ fn run(n: u32, k: u32, cli_k: u32, ct: u32) -> Result<Vec<String>, String> {
             "ip",
             "netns",
             "exec",
-            NS,
+            ns,
             "conntrack",
             "-I",
             "-p",
@@ -178,7 +186,7 @@ fn run(n: u32, k: u32, cli_k: u32, ct: u32) -> Result<Vec<String>, String> {
             "ip",
             "netns",
             "exec",
-            NS,
+            ns,
             "conntrack",
             "-I",
             "-p",
@@ -208,9 +216,9 @@ fn run(n: u32, k: u32, cli_k: u32, ct: u32) -> Result<Vec<String>, String> {
     for (kernel, label) in [(&net as &dyn Kernel, "netlink"), (&NftCli as &dyn Kernel, "conntrack CLI")] {
         let (mut none, mut one) = (Times::default(), Times::default());
         for _ in 0..20 {
-            none.time(|| kernel.flush_conntrack(NS, eip(2))).map_err(|e| e.0)?;
+            none.time(|| kernel.flush_conntrack(ns, eip(2))).map_err(|e| e.0)?;
             insert_target()?;
-            one.time(|| kernel.flush_conntrack(NS, target)).map_err(|e| e.0)?;
+            one.time(|| kernel.flush_conntrack(ns, target)).map_err(|e| e.0)?;
         }
         rows.push(none.row(&format!("{label}: conntrack flush, 0 of {ct} entries match")));
         rows.push(one.row(&format!("{label}: conntrack flush, 1 of {} entries match", ct + 1)));
@@ -239,13 +247,23 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let _ = sh(&["ip", "netns", "del", NS]);
-    if let Err(e) = sh(&["ip", "netns", "add", NS]) {
+    let ns = match args.iter().position(|a| a == "--ns") {
+        None => DEFAULT_NS,
+        Some(i) => match args.get(i + 1) {
+            Some(v) => v.as_str(),
+            None => {
+                eprintln!("--ns needs a value");
+                return ExitCode::FAILURE;
+            }
+        },
+    };
+    let _ = sh(&["ip", "netns", "del", ns]);
+    if let Err(e) = sh(&["ip", "netns", "add", ns]) {
         eprintln!("{e}");
         return ExitCode::FAILURE;
     }
-    let r = run(n, k, cli_k, ct);
-    let _ = sh(&["ip", "netns", "del", NS]);
+    let r = run(ns, n, k, cli_k, ct);
+    let _ = sh(&["ip", "netns", "del", ns]);
     match r {
         Ok(rows) => {
             println!("{}", rows.join("\n"));

@@ -13,7 +13,10 @@
 //! - a full resync still goes through `nft -f` (one transaction that replaces
 //!   the table; the sockets address the table by name, so they stay valid);
 //! - conntrack entries are dumped and deleted with ctnetlink on the same socket;
-//! - reading the table back is left to [`NftCli`] (drift checks only).
+//! - reading the table back (drift checks) is a GETTABLE, a chain dump and
+//!   three set element dumps (`eip2priv`, `priv2eip`, `visible`), repeated
+//!   when the ruleset generation moves meanwhile: unlike `nft -j list table`
+//!   it skips the rules and the accounting sets, and no JSON is made.
 //!
 //! A socket is opened inside `/run/netns/<ns>` by a short-lived thread that
 //! enters the namespace; the socket stays there after the thread ends. A
@@ -26,11 +29,13 @@ use crate::TABLE;
 use crate::kernel::{Kernel, KernelError, NftCli};
 use crate::render::{Batch, Effect, TableState};
 use netlink_packet_core::{
-    NLM_F_ACK, NLM_F_CREATE, NLM_F_DUMP, NLM_F_EXCL, NLM_F_REQUEST, NetlinkHeader, NetlinkMessage, NetlinkPayload,
+    NLM_F_ACK, NLM_F_CREATE, NLM_F_DUMP, NLM_F_DUMP_INTR, NLM_F_EXCL, NLM_F_REQUEST, NLMSG_DONE, NLMSG_ERROR,
+    NetlinkHeader, NetlinkMessage, NetlinkPayload,
 };
 use netlink_packet_netfilter::conntrack::{ConntrackAttribute, ConntrackMessage, IPTuple, Tuple};
 use netlink_packet_netfilter::nftables::{
-    DataAttribute, ListAttribute, NfTablesMessage, SetElementAttribute, SetElementList, SetElementMessage,
+    ChainAttribute, ChainMessage, DataAttribute, GenMessage, ListAttribute, NfTablesMessage, SetElementAttribute,
+    SetElementList, SetElementMessage, TableAttribute, TableMessage,
 };
 use netlink_packet_netfilter::none::ControlMessage;
 use netlink_packet_netfilter::{
@@ -66,6 +71,9 @@ struct Conn {
     seq: u32,
     sndbuf: usize,
     buf: Vec<u8>,
+    /// A second socket in the same namespace, opened on the first read: the
+    /// two maps are dumped at once, one on each (see [`Conn::read_table`]).
+    aux: Option<Box<Conn>>,
 }
 
 fn err(what: &str, e: impl std::fmt::Display) -> KernelError {
@@ -97,7 +105,7 @@ impl Conn {
         .map_err(|_| KernelError(format!("opening a netlink socket in {ns}: thread panicked")))?
         .map_err(|e| err(&format!("opening a netlink socket in {ns}"), e))?;
         let sndbuf = rustix::net::sockopt::socket_send_buffer_size(&sock).unwrap_or(0);
-        Ok(Conn { sock, id, seq: 0, sndbuf, buf: Vec::with_capacity(1 << 16) })
+        Ok(Conn { sock, id, seq: 0, sndbuf, buf: Vec::with_capacity(1 << 16), aux: None })
     }
 
     fn next_seq(&mut self) -> u32 {
@@ -327,6 +335,248 @@ impl Conn {
     }
 }
 
+/// nf_tables message types (nfnetlink subsystem 10 in the high byte) of the
+/// replies [`Conn::read_table`] reads.
+const NFT_NEWTABLE: u16 = 10 << 8;
+const NFT_NEWCHAIN: u16 = (10 << 8) | 3;
+const NFT_NEWSETELEM: u16 = (10 << 8) | 12;
+const NFT_NEWGEN: u16 = (10 << 8) | 15;
+/// Attributes of those replies (`nf_tables.h`).
+const NFTA_CHAIN_TABLE: u16 = 1;
+const NFTA_CHAIN_NAME: u16 = 3;
+const NFTA_GEN_ID: u16 = 1;
+const NFTA_SET_ELEM_LIST_ELEMENTS: u16 = 3;
+const NFTA_LIST_ELEM: u16 = 1;
+const NFTA_SET_ELEM_KEY: u16 = 1;
+const NFTA_SET_ELEM_DATA: u16 = 2;
+const NFTA_DATA_VALUE: u16 = 1;
+/// Reads started over when the ruleset changed while one ran.
+const READ_TRIES: usize = 5;
+
+/// The attributes (type without the nested/byte-order bits, value) in `buf`.
+///
+/// Replies are parsed by hand: the crate's set element parser formats its
+/// whole buffer for an error context once per element (quadratic on a dump
+/// message of a thousand elements), and the read needs four attributes.
+fn attrs(mut buf: &[u8]) -> impl Iterator<Item = (u16, &[u8])> {
+    std::iter::from_fn(move || {
+        let len = usize::from(u16::from_ne_bytes(buf.get(0..2)?.try_into().ok()?));
+        let kind = u16::from_ne_bytes(buf.get(2..4)?.try_into().ok()?) & netlink_packet_core::NLA_TYPE_MASK;
+        let value = buf.get(4..len)?;
+        buf = buf.get(len.next_multiple_of(4)..).unwrap_or_default();
+        Some((kind, value))
+    })
+}
+
+fn attr(buf: &[u8], kind: u16) -> Option<&[u8]> {
+    attrs(buf).find(|(k, _)| *k == kind).map(|(_, v)| v)
+}
+
+/// A NUL-terminated string attribute.
+fn text(v: &[u8]) -> &[u8] {
+    v.split(|b| *b == 0).next().unwrap_or_default()
+}
+
+/// The IPv4 address in an `NFTA_DATA_VALUE` inside a nested data attribute.
+fn ipv4_value(nested: &[u8]) -> Result<Ipv4Addr, KernelError> {
+    let v = attr(nested, NFTA_DATA_VALUE).ok_or_else(|| KernelError("set element without a value".into()))?;
+    let b: [u8; 4] =
+        v.try_into().map_err(|_| KernelError(format!("set element value of {} bytes, not IPv4", v.len())))?;
+    Ok(Ipv4Addr::from(b))
+}
+
+/// The elements of an `NFTA_SET_ELEM_LIST` message body: (key, data if a map).
+fn set_elements(body: &[u8], mut f: impl FnMut(Ipv4Addr, Option<Ipv4Addr>)) -> Result<(), KernelError> {
+    for (_, list) in attrs(body).filter(|(k, _)| *k == NFTA_SET_ELEM_LIST_ELEMENTS) {
+        for (_, el) in attrs(list).filter(|(k, _)| *k == NFTA_LIST_ELEM) {
+            let key = attr(el, NFTA_SET_ELEM_KEY).ok_or_else(|| KernelError("set element without a key".into()))?;
+            let data = attr(el, NFTA_SET_ELEM_DATA).map(ipv4_value).transpose()?;
+            f(ipv4_value(key)?, data);
+        }
+    }
+    Ok(())
+}
+
+/// The elements of a dumped set: key, and data when it is a map.
+type Elements = Vec<(Ipv4Addr, Option<Ipv4Addr>)>;
+
+/// A dump the kernel flagged inconsistent: the ruleset changed during it.
+struct Changed;
+
+/// How a request ended.
+enum Answer {
+    /// Acknowledged, or a dump done.
+    Done,
+    /// A dump the kernel flagged as inconsistent (the ruleset changed).
+    Interrupted,
+    /// Refused with this errno.
+    Refused(i32),
+}
+
+impl Conn {
+    /// Sends one request and hands each reply message (type, body after the
+    /// nfgenmsg header) to `f` until the acknowledgement, the end of the dump
+    /// or an error. Replies are read raw (see [`attrs`]).
+    fn exchange(
+        &mut self,
+        flags: u16,
+        inner: NfTablesMessage,
+        mut f: impl FnMut(u16, &[u8]) -> Result<(), KernelError>,
+    ) -> Result<Answer, KernelError> {
+        let seq = self.next_seq();
+        let mut out = Vec::new();
+        let flags = if flags & NLM_F_DUMP == NLM_F_DUMP { flags } else { flags | NLM_F_ACK };
+        push(&mut out, flags, seq, NetfilterHeader::new(NetfilterProtoFamily::IPv4, 0, 0), inner);
+        self.send(&out).map_err(|e| err("netlink send", e))?;
+        let mut interrupted = false;
+        loop {
+            self.buf.clear();
+            self.sock.recv(&mut self.buf, 0).map_err(|e| err("netlink receive", e))?;
+            let mut at = 0;
+            while at + 16 <= self.buf.len() {
+                let h = &self.buf[at..];
+                let word = |i: usize| u32::from_ne_bytes([h[i], h[i + 1], h[i + 2], h[i + 3]]);
+                let len = (word(0) as usize).clamp(16, h.len());
+                let (kind, mflags) = (u16::from_ne_bytes([h[4], h[5]]), u16::from_ne_bytes([h[6], h[7]]));
+                let (mseq, body) = (word(8), &h[16..len]);
+                at += len.next_multiple_of(4);
+                if mseq != seq {
+                    continue; // a stale answer of an earlier call
+                }
+                interrupted |= mflags & NLM_F_DUMP_INTR != 0;
+                let code = || body.get(0..4).map(|b| i32::from_ne_bytes([b[0], b[1], b[2], b[3]])).unwrap_or(0);
+                match kind {
+                    NLMSG_ERROR | NLMSG_DONE if code() != 0 => return Ok(Answer::Refused(code().abs())),
+                    NLMSG_ERROR | NLMSG_DONE if interrupted => return Ok(Answer::Interrupted),
+                    NLMSG_ERROR | NLMSG_DONE => return Ok(Answer::Done),
+                    _ => f(kind, body.get(4..).unwrap_or_default())?,
+                }
+            }
+        }
+    }
+
+    /// The ruleset generation: it changes with every committed transaction.
+    fn generation(&mut self) -> Result<u32, KernelError> {
+        let mut id = None;
+        let gen_msg = NfTablesMessage::GetGen(GenMessage { attributes: vec![] });
+        let answer = self.exchange(0, gen_msg, |kind, body| {
+            if kind == NFT_NEWGEN
+                && let Some(v) = attr(body, NFTA_GEN_ID).and_then(|v| <[u8; 4]>::try_from(v).ok())
+            {
+                id = Some(u32::from_be_bytes(v));
+            }
+            Ok(())
+        })?;
+        match (answer, id) {
+            (Answer::Refused(e), _) => Err(KernelError(format!("nf_tables generation: {}", errno_text(e)))),
+            (_, Some(id)) => Ok(id),
+            (_, None) => Err(KernelError("nf_tables generation: no answer".into())),
+        }
+    }
+
+    /// The elements of one set of the table (empty when the set is missing,
+    /// as `nft list table` shows it), or [`Changed`].
+    fn dump_set(&mut self, set: &str) -> Result<Result<Elements, Changed>, KernelError> {
+        let list = vec![SetElementList::Table(TABLE.to_owned()), SetElementList::Set(set.to_owned())];
+        let msg = NfTablesMessage::GetSetElement(SetElementMessage { attributes: list });
+        let mut els = Vec::new();
+        let answer = self.exchange(NLM_F_DUMP, msg, |kind, body| {
+            if kind == NFT_NEWSETELEM {
+                set_elements(body, |key, data| els.push((key, data)))?;
+            }
+            Ok(())
+        })?;
+        match answer {
+            Answer::Done => Ok(Ok(els)),
+            Answer::Refused(e) if e == libc::ENOENT => Ok(Ok(Vec::new())),
+            Answer::Refused(e) => Err(KernelError(format!("listing set ip {TABLE} {set}: {}", errno_text(e)))),
+            Answer::Interrupted => Ok(Err(Changed)),
+        }
+    }
+
+    /// Reads the table's chains and per-EIP elements once (`None`: no
+    /// table), or finds that a dump was interrupted by a ruleset change.
+    fn read_once(&mut self, ns: &str) -> Result<Result<Option<TableState>, Changed>, KernelError> {
+        let mut found = false;
+        let table = TableMessage { attributes: vec![TableAttribute::Name(TABLE.to_owned())] };
+        match self.exchange(0, NfTablesMessage::GetTable(table), |kind, _| {
+            found |= kind == NFT_NEWTABLE;
+            Ok(())
+        })? {
+            Answer::Refused(e) if e == libc::ENOENT => return Ok(Ok(None)),
+            Answer::Refused(e) => return Err(KernelError(format!("reading table ip {TABLE}: {}", errno_text(e)))),
+            Answer::Interrupted => return Ok(Err(Changed)),
+            Answer::Done if !found => return Err(KernelError(format!("reading table ip {TABLE}: no answer"))),
+            Answer::Done => {}
+        }
+        let mut t = TableState::default();
+        // The chain dump covers every table of the family: keep ours.
+        let chains = ChainMessage { attributes: vec![ChainAttribute::Table(TABLE.to_owned())] };
+        let answer = self.exchange(NLM_F_DUMP, NfTablesMessage::GetChain(chains), |kind, body| {
+            if kind == NFT_NEWCHAIN
+                && attr(body, NFTA_CHAIN_TABLE).map(text) == Some(TABLE.as_bytes())
+                && let Some(name) = attr(body, NFTA_CHAIN_NAME)
+            {
+                t.chains.insert(String::from_utf8_lossy(text(name)).into_owned());
+            }
+            Ok(())
+        })?;
+        match answer {
+            Answer::Refused(e) => return Err(KernelError(format!("listing chains: {}", errno_text(e)))),
+            Answer::Interrupted => return Ok(Err(Changed)),
+            Answer::Done => {}
+        }
+
+        // A set element dump costs the kernel a walk of the set from its
+        // start for every reply message (about 1100 map elements in 32 KiB,
+        // the most a dump message holds), so it grows with the square of the
+        // set: the two maps go at once, `priv2eip` on the second socket.
+        let mut aux = match self.aux.take() {
+            Some(a) => a,
+            None => {
+                let a = Conn::open(ns)?;
+                if a.id != self.id {
+                    return Err(KernelError(format!("namespace {ns} replaced during a read")));
+                }
+                Box::new(a)
+            }
+        };
+        let (e2p, p2e) = std::thread::scope(|s| {
+            let other = s.spawn(|| aux.dump_set("priv2eip"));
+            let mine = self.dump_set("eip2priv");
+            (mine, other.join().unwrap_or_else(|_| Err(KernelError("set dump thread panicked".into()))))
+        });
+        self.aux = Some(aux);
+        let pairs = |els: Elements| {
+            // A map element always has data; `nft` lists nothing else.
+            els.into_iter().filter_map(|(k, d)| Some((k, d?))).collect()
+        };
+        match (e2p?, p2e?, self.dump_set("visible")?) {
+            (Ok(e2p), Ok(p2e), Ok(vis)) => {
+                t.eip2priv = pairs(e2p);
+                t.priv2eip = pairs(p2e);
+                t.visible = vis.into_iter().map(|(k, _)| k).collect();
+                Ok(Ok(Some(t)))
+            }
+            _ => Ok(Err(Changed)),
+        }
+    }
+
+    /// Reads the table back: each part is a dump, so the whole read is
+    /// repeated when the ruleset generation moved while it ran.
+    fn read_table(&mut self, ns: &str) -> Result<Option<TableState>, KernelError> {
+        for _ in 0..READ_TRIES {
+            let before = self.generation()?;
+            if let Ok(t) = self.read_once(ns)?
+                && self.generation()? == before
+            {
+                return Ok(t);
+            }
+        }
+        Err(KernelError(format!("reading table ip {TABLE}: the ruleset kept changing ({READ_TRIES} tries)")))
+    }
+}
+
 /// The delete key (original tuple, zone) of a dumped entry when either of its
 /// destinations is `addr`.
 fn matching_entry(attrs: &[ConntrackAttribute], addr: Ipv4Addr) -> Option<Vec<ConntrackAttribute>> {
@@ -399,7 +649,7 @@ impl Kernel for NftNetlink {
     }
 
     fn read(&self, ns: &str) -> Result<Option<TableState>, KernelError> {
-        self.cli.read(ns)
+        self.with(ns, |c| c.read_table(ns))
     }
 
     fn flush_conntrack(&self, ns: &str, addr: Ipv4Addr) -> Result<(), KernelError> {
@@ -450,8 +700,11 @@ mod tests {
 
     impl Ns {
         fn new() -> Ns {
+            Ns::prefixed("oeipnl")
+        }
+        fn prefixed(prefix: &str) -> Ns {
             static N: AtomicUsize = AtomicUsize::new(0);
-            let name = format!("oeipnl-{}-{}", std::process::id(), N.fetch_add(1, Ordering::Relaxed));
+            let name = format!("{prefix}-{}-{}", std::process::id(), N.fetch_add(1, Ordering::Relaxed));
             let ns = Ns(name);
             ns.create();
             ns
@@ -466,6 +719,11 @@ mod tests {
         fn sh(&self, args: &[&str]) -> String {
             let out = Command::new("ip").args(["netns", "exec", &self.0]).args(args).output().unwrap();
             String::from_utf8_lossy(&out.stdout).into_owned()
+        }
+        /// Runs one `nft` command line (statements separated by `;`).
+        fn nft(&self, cmd: &str) {
+            let out = Command::new("ip").args(["netns", "exec", &self.0, "nft", cmd]).output().unwrap();
+            assert!(out.status.success(), "nft {cmd}: {}", String::from_utf8_lossy(&out.stderr));
         }
     }
 
@@ -585,6 +843,110 @@ mod tests {
         step(&k, &ns, &g1, &g0);
         k.forget(&ns.0);
         step(&k, &ns, &g0, &g1);
+    }
+
+    /// The sample gateway with every kind of entry: HaVip, visible EIPs,
+    /// NAT gateway SNAT and forward entries, a CLB listener, and `extra`
+    /// more NAT mappings (several dump messages per map).
+    fn rich_gateway(extra: u32) -> GatewayState {
+        use crate::desired::{ClbRule, DnatRule, SnatRule};
+        let mut g = gateway();
+        g.havip.insert(ip("198.18.0.10"), ip("172.16.1.100"));
+        g.visible.extend([ip("198.18.0.9"), ip("198.18.0.12")]);
+        g.snat.push(SnatRule { source: crate::Cidr::parse("172.16.2.0/24").unwrap(), eips: vec![ip("198.18.0.11")] });
+        g.dnat.push(DnatRule {
+            eip: ip("198.18.0.11"),
+            external_port: Some(8080),
+            internal_ip: ip("172.16.2.5"),
+            internal_port: Some(80),
+            protocol: eip_types::IpProtocol::Tcp,
+        });
+        g.clb.push(ClbRule { eip: ip("198.18.0.13"), port: 80, backends: vec![(ip("172.16.1.60"), 8080, 100)] });
+        for i in 0..extra {
+            g.nat.insert(Ipv4Addr::from(0xC612_1000 + i), Ipv4Addr::from(0x0A00_0000 + i));
+        }
+        g
+    }
+
+    #[test]
+    fn netlink_read_equals_nft_read() {
+        need_root_and_nft!("netlink_read_equals_nft_read");
+        let ns = Ns::prefixed("oeiprb");
+        let k = NftNetlink::new();
+        let g = rich_gateway(5000);
+        load(&ns, &g);
+        let want = Some(render::expected(&g));
+        assert_eq!(k.read(&ns.0).unwrap(), NftCli.read(&ns.0).unwrap());
+        assert_eq!(k.read(&ns.0).unwrap(), want);
+        // Counted elements in the accounting sets do not disturb the read.
+        ns.nft("add element ip openeip eip_rx { 198.18.0.5 }");
+        assert_eq!(k.read(&ns.0).unwrap(), want);
+
+        // Reads and deltas share the socket.
+        let mut g1 = g.clone();
+        g1.nat.remove(&ip("198.18.0.5"));
+        g1.visible.insert(ip("198.18.0.30"));
+        k.apply(&ns.0, &render::delta(&g, &g1).unwrap()).unwrap();
+        assert_eq!(k.read(&ns.0).unwrap(), Some(render::expected(&g1)));
+        assert_eq!(k.read(&ns.0).unwrap(), NftCli.read(&ns.0).unwrap());
+        // Empty maps and sets.
+        let empty = GatewayState { pools: g.pools.clone(), private_nets: g.private_nets.clone(), ..Default::default() };
+        k.apply(&ns.0, &render::full(&empty)).unwrap();
+        assert_eq!(k.read(&ns.0).unwrap(), Some(render::expected(&empty)));
+        assert_eq!(k.read(&ns.0).unwrap(), NftCli.read(&ns.0).unwrap());
+    }
+
+    #[test]
+    fn netlink_read_of_a_missing_table_is_none() {
+        need_root_and_nft!("netlink_read_of_a_missing_table_is_none");
+        let ns = Ns::prefixed("oeiprb");
+        let k = NftNetlink::new();
+        assert_eq!(k.read(&ns.0).unwrap(), None);
+        // Another table, even with chains of the same names, is not ours.
+        ns.nft("add table ip other; add chain ip other prerouting; add set ip other visible { type ipv4_addr; }");
+        assert_eq!(k.read(&ns.0).unwrap(), None);
+        let g = rich_gateway(0);
+        load(&ns, &g);
+        assert_eq!(k.read(&ns.0).unwrap(), Some(render::expected(&g)));
+        ns.nft("delete table ip openeip");
+        assert_eq!(k.read(&ns.0).unwrap(), None);
+        assert_eq!(NftCli.read(&ns.0).unwrap(), None);
+        // A missing namespace is an error.
+        ns.delete();
+        assert!(k.read(&ns.0).is_err());
+        ns.create();
+        assert_eq!(k.read(&ns.0).unwrap(), None);
+    }
+
+    #[test]
+    fn netlink_read_sees_changes_behind_its_back() {
+        need_root_and_nft!("netlink_read_sees_changes_behind_its_back");
+        let ns = Ns::prefixed("oeiprb");
+        let k = NftNetlink::new();
+        let g = rich_gateway(2000);
+        load(&ns, &g);
+        assert_eq!(k.read(&ns.0).unwrap(), Some(render::expected(&g)));
+
+        let nft = |cmd: &str| ns.nft(cmd);
+        nft("delete element ip openeip eip2priv { 198.18.0.5 }");
+        nft("add element ip openeip visible { 198.18.0.77 }");
+        nft("delete element ip openeip priv2eip { 10.0.0.7 }");
+        let mut want = render::expected(&g);
+        want.eip2priv.remove(&ip("198.18.0.5"));
+        want.visible.insert(ip("198.18.0.77"));
+        want.priv2eip.remove(&ip("10.0.0.7"));
+        assert_eq!(k.read(&ns.0).unwrap(), Some(want.clone()));
+        assert_eq!(NftCli.read(&ns.0).unwrap(), Some(want.clone()));
+
+        // A chain gone, a map element pointing elsewhere.
+        nft("flush chain ip openeip acct_out; delete chain ip openeip acct_out");
+        nft(
+            "delete element ip openeip eip2priv { 198.18.0.6 }; add element ip openeip eip2priv { 198.18.0.6 : 172.16.9.9 }",
+        );
+        want.chains.remove("acct_out");
+        want.eip2priv.insert(ip("198.18.0.6"), ip("172.16.9.9"));
+        assert_eq!(k.read(&ns.0).unwrap(), Some(want.clone()));
+        assert_eq!(NftCli.read(&ns.0).unwrap(), Some(want));
     }
 
     #[test]

@@ -44,7 +44,7 @@ const POLL: Duration = Duration::from_secs(2);
 /// most 1/[`DRIFT_BUDGET`] of the time).
 const DRIFT_CHECK: Duration = Duration::from_secs(10);
 /// See [`DRIFT_CHECK`].
-const DRIFT_BUDGET: u32 = 50;
+const DRIFT_BUDGET: u32 = 200;
 /// How often the per-EIP counters are read (reading them lists whole sets,
 /// which is not free with many EIPs; DescribeEipMonitorData's finest period
 /// is 60 s).
