@@ -1,19 +1,25 @@
 """CLB TCP listeners with backend servers: the control-plane actions and real
-traffic spread over the backends.
+traffic spread over the backends, with real TCP health checks.
 
-Control plane (session server, no lab): CreateLoadBalancerTCPListener,
+Control plane (session server, no lab): CreateLoadBalancerTCPListener (with
+Alibaba's health-check parameters and their defaults: on, the backend port,
+thresholds 3 and 3, timeout 5 s, interval 2 s), SetLoadBalancerTCPListenerAttribute,
 Start/Stop/DeleteLoadBalancerListener, Add/Set/RemoveBackendServers,
-DescribeHealthStatus and DescribeLoadBalancerTCPListenerAttribute through the
-official SLB SDK, with their errors (unknown CLB:
-InvalidLoadBalancerId.NotFound; no listener on the port, or a server that is
-not a backend: InvalidParameter, and nothing changes).
+DescribeHealthStatus (no data plane checks anything: `unavailable`) and
+DescribeLoadBalancerTCPListenerAttribute through the official SLB SDK, with
+their errors (unknown CLB: InvalidLoadBalancerId.NotFound; no listener on the
+port, a server that is not a backend, a health-check value out of Alibaba's
+range: InvalidParameter, and nothing changes).
 
 Data plane (`eipd serve --lab --demo`, root with `ip`, `nft` and `conntrack`;
 skipped otherwise): an intranet CLB in the demo vSwitch with an EIP and a TCP
 listener 80 -> 8080 on demo-1 and demo-2, each running a server that answers
 its own name; 40 new connections from the lab's internet host to EIP:80 reach
-both backends; weight 0 and RemoveBackendServers take a backend out, and
-stopping or deleting the listener stops the traffic.
+both backends; with health checks every second and thresholds 2, stopping
+demo-2's server makes it `abnormal` and every new connection goes to demo-1,
+restarting it makes it `normal` and both get connections again; weight 0 and
+RemoveBackendServers take a backend out, and stopping or deleting the listener
+stops the traffic.
 """
 
 from __future__ import annotations
@@ -51,9 +57,29 @@ while True:
 """
 
 
-def listener(slb, lb: str, port: int = 80, backend: int = 8080) -> dict:
+def listener(slb, lb: str, port: int = 80, backend: int = 8080, **health) -> dict:
     return body(slb.create_load_balancer_tcplistener(slb_models.CreateLoadBalancerTCPListenerRequest(
-        region_id=REGION, load_balancer_id=lb, listener_port=port, backend_server_port=backend, bandwidth=-1)))
+        region_id=REGION, load_balancer_id=lb, listener_port=port, backend_server_port=backend, bandwidth=-1,
+        **health)))
+
+
+def set_listener(slb, lb: str, port: int = 80, **attrs) -> dict:
+    return body(slb.set_load_balancer_tcplistener_attribute(
+        slb_models.SetLoadBalancerTCPListenerAttributeRequest(
+            region_id=REGION, load_balancer_id=lb, listener_port=port, **attrs)))
+
+
+def health_settings(got: dict) -> tuple:
+    return tuple(got[k] for k in ("HealthCheck", "HealthCheckConnectPort", "HealthyThreshold", "UnhealthyThreshold",
+                                  "HealthCheckConnectTimeout", "HealthCheckInterval"))
+
+
+# Values out of Alibaba's ranges (each alone): InvalidParameter.
+BAD_HEALTH = ({"health_check_switch": "maybe"}, {"healthy_threshold": 1}, {"healthy_threshold": 11},
+              {"unhealthy_threshold": 1}, {"unhealthy_threshold": 11}, {"health_check_connect_timeout": 0},
+              {"health_check_connect_timeout": 301}, {"health_check_interval": 0}, {"health_check_interval": 51},
+              {"health_check_connect_port": 0}, {"health_check_connect_port": 65536},
+              {"health_check_type": "http"})
 
 
 def start(slb, lb: str, port: int = 80) -> dict:
@@ -111,6 +137,24 @@ def test_clb_listener_actions(server, slb_v3):
         got = describe_listener(slb_v3, lb)
         assert (got["ListenerPort"], got["BackendServerPort"], got["Status"]) == (80, 8080, "stopped"), got
         expect_error(listener, 400, "InvalidParameter", slb_v3, lb)  # the port is taken
+        # Health checks: on by default, with Alibaba's defaults, on the backend port.
+        assert got["HealthCheck"] == "on" and got["HealthCheckType"] == "tcp", got
+        assert health_settings(got) == ("on", 8080, 3, 3, 5, 2), got
+        for bad in BAD_HEALTH:
+            expect_error(listener, 400, "InvalidParameter", slb_v3, lb, 81, 8081, **bad)
+            expect_error(set_listener, 400, "InvalidParameter", slb_v3, lb, 80, **bad)
+        expect_error(describe_listener, 400, "InvalidParameter", slb_v3, lb, 81)  # none was created
+        assert health_settings(describe_listener(slb_v3, lb)) == ("on", 8080, 3, 3, 5, 2), "nothing changed"
+        listener(slb_v3, lb, 82, 8082, health_check_switch="off", health_check_connect_port=9000, healthy_threshold=10,
+                 unhealthy_threshold=2, health_check_connect_timeout=300, health_check_interval=50)
+        assert health_settings(describe_listener(slb_v3, lb, 82)) == ("off", 9000, 10, 2, 300, 50)
+        delete_listener(slb_v3, lb, 82)
+        set_listener(slb_v3, lb, 80, health_check_interval=1, healthy_threshold=2, health_check_connect_port=8081)
+        assert health_settings(describe_listener(slb_v3, lb)) == ("on", 8081, 2, 3, 5, 1), "what is not sent is kept"
+        set_listener(slb_v3, lb, 80, health_check_switch="off")
+        assert health_settings(describe_listener(slb_v3, lb)) == ("off", 8081, 2, 3, 5, 1)
+        set_listener(slb_v3, lb, 80, health_check_switch="on", health_check_connect_port=8080)
+        expect_error(set_listener, 400, "InvalidParameter", slb_v3, lb, 81, health_check_interval=1)  # no listener
         start(slb_v3, lb)
         assert describe_listener(slb_v3, lb)["Status"] == "running"
         expect_error(start, 400, "InvalidParameter", slb_v3, lb, 81)  # no listener on 81
@@ -122,7 +166,7 @@ def test_clb_listener_actions(server, slb_v3):
         expect_error(add_backends, 404, "InvalidInstanceId.NotFound", slb_v3, lb, [{"ServerId": "i-nope", "Weight": 1}])
         expect_error(add_backends, 400, "InvalidParameter", slb_v3, lb, [{"ServerId": iid, "Weight": 101}])
 
-        # Health: no health checks run, so every backend of a running listener is `unavailable`.
+        # Health: no data plane checks anything here, so every backend of a running listener is `unavailable`.
         [h] = health_status(slb_v3, lb)
         assert (h["ServerId"], h["ListenerPort"], h["Port"], h["ServerHealthStatus"]) == (iid, 80, 8080, "unavailable"), h
         assert h["ServerIp"] == d1["VpcAttributes"]["PrivateIpAddress"]["IpAddress"][0], h
@@ -149,6 +193,7 @@ def test_clb_listener_actions(server, slb_v3):
         expect_error(delete_listener, 400, "InvalidParameter", slb_v3, lb)
         expect_error(stop, 400, "InvalidParameter", slb_v3, lb)
         for fn, args in ((listener, ()), (start, ()), (stop, ()), (delete_listener, ()), (describe_listener, ()),
+                         (set_listener, ()),
                          (health_status, ()), (add_backends, ([{"ServerId": iid, "Weight": 1}],)),
                          (set_backends, ([{"ServerId": iid, "Weight": 1}],)),
                          (remove_backends, ([{"ServerId": iid}],))):
@@ -166,10 +211,11 @@ def test_clb_listener_spreads_new_connections(eipd_factory):
         vpc, slb = srv.vpc(), srv.slb()
         d1, d2 = instance_info(srv, "demo-1"), instance_info(srv, "demo-2")
         vsw = d1["VpcAttributes"]["VSwitchId"]
+        servers = {}
         for d in (d1, d2):
             wait_until(lambda d=d: "inet " in netns(d["InstanceId"], "ip", "-4", "-o", "addr", "show",
                                                      "dev", "eth0").stdout, f"{d['InstanceId']} wired")
-            p = procs.start(d["InstanceId"], NAME_SERVER, "8080", d["InstanceName"])
+            servers[d["InstanceName"]] = p = procs.start(d["InstanceId"], NAME_SERVER, "8080", d["InstanceName"])
             assert read_line(p) == "ready"
         lb = create_clb(slb, v_switch_id=vsw)["LoadBalancerId"]
         eip = allocate(vpc)
@@ -194,6 +240,29 @@ def test_clb_listener_spreads_new_connections(eipd_factory):
 
         def spread(n: int = 12) -> set[str | None]:
             return {connect_from("openeip-internet", ip, 80, timeout=0.5) for _ in range(n)}
+
+        names = {d1["InstanceId"]: "demo-1", d2["InstanceId"]: "demo-2"}
+
+        def health() -> dict[str, str]:
+            return {names[h["ServerId"]]: h["ServerHealthStatus"] for h in health_status(slb, lb, 80)}
+
+        # Real TCP health checks from the gateway: both servers accept, so both are normal.
+        set_listener(slb, lb, 80, health_check_interval=1, healthy_threshold=2, unhealthy_threshold=2,
+                     health_check_connect_timeout=1)
+        assert health() == {"demo-1": "normal", "demo-2": "normal"}, health()
+        # demo-2's server stops: abnormal within a few seconds, and new connections all go to demo-1.
+        servers["demo-2"].kill()
+        servers["demo-2"].wait(timeout=5)
+        wait_until(lambda: health() == {"demo-1": "normal", "demo-2": "abnormal"}, "demo-2 to turn abnormal",
+                   timeout=8)
+        wait_until(lambda: spread(3) == {"demo-1"}, "the gateway to leave demo-2 out", timeout=5)
+        assert spread(12) == {"demo-1"}
+        # demo-2's server is back: normal again, and both get new connections.
+        p = procs.start(d2["InstanceId"], NAME_SERVER, "8080", "demo-2")
+        assert read_line(p) == "ready"
+        wait_until(lambda: health() == {"demo-1": "normal", "demo-2": "normal"}, "demo-2 to turn normal again",
+                   timeout=8)
+        wait_until(lambda: spread(12) == {"demo-1", "demo-2"}, "both backends to get connections again", timeout=8)
 
         # Weight 0 takes demo-2 out of the rotation; removing demo-1 leaves no backend.
         set_backends(slb, lb, [{"ServerId": d2["InstanceId"], "Weight": 0}])

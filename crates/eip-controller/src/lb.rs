@@ -561,6 +561,66 @@ fn backend_param(p: &Params) -> Result<Vec<(String, i64)>> {
     Ok(wanted)
 }
 
+/// The health-check parameters of CreateLoadBalancerTCPListener and
+/// SetLoadBalancerTCPListenerAttribute, as sent (`None`: not sent).
+#[derive(Clone, Debug, Default)]
+struct HealthCheckParams {
+    switch: Option<bool>,
+    port: Option<i64>,
+    healthy: Option<i64>,
+    unhealthy: Option<i64>,
+    timeout: Option<i64>,
+    interval: Option<i64>,
+}
+
+impl HealthCheckParams {
+    /// Reads and checks them (Alibaba's names and ranges: thresholds 2-10,
+    /// timeout 1-300 s, interval 1-50 s). Only TCP health checks are run:
+    /// `HealthCheckType=http` is refused.
+    fn read(p: &Params) -> Result<HealthCheckParams> {
+        let switch = match p.opt("HealthCheckSwitch") {
+            None => None,
+            Some("on") => Some(true),
+            Some("off") => Some(false),
+            Some(v) => return Err(Error::invalid("HealthCheckSwitch", format!("{v} is not on or off"))),
+        };
+        match p.opt("HealthCheckType") {
+            None | Some("tcp") => {}
+            Some(v) => {
+                return Err(Error::invalid("HealthCheckType", format!("{v} health checks are not supported (tcp)")));
+            }
+        }
+        Ok(HealthCheckParams {
+            switch,
+            port: p.int("HealthCheckConnectPort", 1, 65535)?,
+            healthy: p.int("HealthyThreshold", 2, 10)?,
+            unhealthy: p.int("UnhealthyThreshold", 2, 10)?,
+            timeout: p.int("HealthCheckConnectTimeout", 1, 300)?,
+            // CreateLoadBalancerTCPListener spells it `healthCheckInterval`
+            // (as Alibaba's API and SDKs do), SetLoadBalancerTCPListenerAttribute
+            // `HealthCheckInterval`; either is taken by both.
+            interval: match p.int("healthCheckInterval", 1, 50)? {
+                Some(v) => Some(v),
+                None => p.int("HealthCheckInterval", 1, 50)?,
+            },
+        })
+    }
+
+    /// Writes what was sent into the listener.
+    fn apply(&self, l: &mut eip_store::ClbListenerRow) {
+        if let Some(v) = self.switch {
+            l.health_check = v;
+        }
+        if self.port.is_some() {
+            l.health_check_connect_port = self.port;
+        }
+        l.healthy_threshold = self.healthy.unwrap_or(l.healthy_threshold);
+        l.unhealthy_threshold = self.unhealthy.unwrap_or(l.unhealthy_threshold);
+        l.health_check_connect_timeout = self.timeout.unwrap_or(l.health_check_connect_timeout);
+        l.health_check_interval = self.interval.unwrap_or(l.health_check_interval);
+    }
+}
+
 pub(crate) async fn create_tcp_listener(ctl: &Controller, ctx: &Ctx, p: &Params) -> Result<Body> {
     let region = region_opt(p)?;
     let id = p.req("LoadBalancerId")?.to_owned();
@@ -570,18 +630,48 @@ pub(crate) async fn create_tcp_listener(ctl: &Controller, ctx: &Ctx, p: &Params)
         None => port,
     };
     let bandwidth = p.int("Bandwidth", -1, 5120)?.unwrap_or(-1);
+    let hc = HealthCheckParams::read(p)?;
     ctl.write(ctx, p, move |tx, env| {
         let lb = lb_of(tx, &env.account, &id, LoadBalancerKind::Clb, region)?;
         if tx.clb_listener_list(&lb.id)?.iter().any(|l| l.port == port) {
             return Err(Error::invalid("ListenerPort", format!("{port} already has a listener")));
         }
-        tx.clb_listener_put(&eip_store::ClbListenerRow {
+        // Alibaba's defaults for a TCP listener: health checks on, every 2 s,
+        // 5 s to connect, 3 successes / 3 failures to change state.
+        let mut l = eip_store::ClbListenerRow {
             lb_id: lb.id,
             port,
             backend_port,
             bandwidth,
             status: "stopped".into(),
-        })?;
+            health_check: true,
+            health_check_connect_port: None,
+            healthy_threshold: 3,
+            unhealthy_threshold: 3,
+            health_check_connect_timeout: 5,
+            health_check_interval: 2,
+        };
+        hc.apply(&mut l);
+        tx.clb_listener_put(&l)?;
+        Ok(Body::new())
+    })
+    .await
+}
+
+/// SetLoadBalancerTCPListenerAttribute: the health-check settings and the
+/// bandwidth of a listener; what is not sent is kept.
+pub(crate) async fn set_tcp_listener(ctl: &Controller, ctx: &Ctx, p: &Params) -> Result<Body> {
+    let region = region_opt(p)?;
+    let id = p.req("LoadBalancerId")?.to_owned();
+    let port = port_param(p, "ListenerPort")?;
+    let bandwidth = p.int("Bandwidth", -1, 5120)?;
+    let hc = HealthCheckParams::read(p)?;
+    ctl.write(ctx, p, move |tx, env| {
+        let lb = lb_of(tx, &env.account, &id, LoadBalancerKind::Clb, region)?;
+        let mut l = listener_of(tx, &lb, port)?;
+        hc.apply(&mut l);
+        l.bandwidth = bandwidth.unwrap_or(l.bandwidth);
+        tx.clb_listener_put(&l)?;
         Ok(Body::new())
     })
     .await
@@ -686,9 +776,11 @@ fn primary_private_ip(tx: &mut dyn Tx, instance: &str) -> Result<Option<String>>
     Ok(tx.private_ip_list_eni(&eni.id)?.into_iter().find(|i| i.is_primary).map(|i| i.ip))
 }
 
-/// DescribeHealthStatus. Listeners here run without health checks (their
-/// attribute says `HealthCheck: off`), and Alibaba reports every backend of
-/// such a listener as `unavailable`; a stopped listener has no status to give.
+/// DescribeHealthStatus. A backend of a running listener with health checks
+/// on is `normal` or `abnormal` as the data plane's checks find it
+/// ([`crate::clb_health`]); `unavailable` when the listener has health checks
+/// off (as Alibaba reports it) or nothing checks it (no data plane, no EIP on
+/// the CLB). A stopped listener has no status to give.
 pub(crate) fn describe_health_status(ctl: &Controller, ctx: &Ctx, p: &Params) -> Result<Body> {
     let region = region_opt(p)?;
     let id = p.req("LoadBalancerId")?.to_owned();
@@ -704,13 +796,18 @@ pub(crate) fn describe_health_status(ctl: &Controller, ctx: &Ctx, p: &Params) ->
         for l in listeners.iter().filter(|l| l.status == "running") {
             for b in &backends {
                 let ip = primary_private_ip(tx, &b.server_id)?.unwrap_or_default();
+                let key = (lb.id.clone(), l.port, b.server_id.clone());
+                let status = match ctl.clb_health().get(&key) {
+                    Some(h) if l.health_check => h.as_str(),
+                    _ => "unavailable",
+                };
                 items.push(json!({
                     "ListenerPort": l.port,
                     "Port": l.backend_port,
                     "Protocol": "tcp",
                     "ServerId": b.server_id,
                     "ServerIp": ip,
-                    "ServerHealthStatus": "unavailable",
+                    "ServerHealthStatus": status,
                 }));
             }
         }
@@ -734,7 +831,13 @@ pub(crate) fn describe_tcp_listener(ctl: &Controller, ctx: &Ctx, p: &Params) -> 
             "Scheduler": "wrr",
             "PersistenceTimeout": 0,
             "EstablishedTimeout": 900,
-            "HealthCheck": "off",
+            "HealthCheck": if l.health_check { "on" } else { "off" },
+            "HealthCheckType": "tcp",
+            "HealthCheckConnectPort": l.health_check_port(),
+            "HealthyThreshold": l.healthy_threshold,
+            "UnhealthyThreshold": l.unhealthy_threshold,
+            "HealthCheckConnectTimeout": l.health_check_connect_timeout,
+            "HealthCheckInterval": l.health_check_interval,
         })))
     })
 }

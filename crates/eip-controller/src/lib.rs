@@ -7,6 +7,7 @@
 
 pub mod accounts;
 mod bind;
+pub mod clb_health;
 pub mod clock;
 pub mod demo;
 mod ecs;
@@ -81,6 +82,7 @@ pub struct Controller {
     changes: Arc<tokio::sync::Notify>,
     pending: parking_lot::Mutex<Changes>,
     monitor: Arc<monitor::Monitor>,
+    clb_health: clb_health::ClbHealth,
 }
 
 /// What changed since the data plane last took the changes: the EIPs an
@@ -105,6 +107,7 @@ impl Controller {
             changes: Arc::new(tokio::sync::Notify::new()),
             pending: parking_lot::Mutex::new(Changes::default()),
             monitor: Arc::new(monitor::Monitor::default()),
+            clb_health: clb_health::ClbHealth::default(),
         })
     }
 
@@ -204,6 +207,7 @@ impl Controller {
             (Slb, "DescribeHealthStatus") => lb::describe_health_status(self, ctx, p),
             (Slb, "AddBackendServers") => lb::add_backend_servers(self, ctx, p).await,
             (Slb, "DescribeLoadBalancerTCPListenerAttribute") => lb::describe_tcp_listener(self, ctx, p),
+            (Slb, "SetLoadBalancerTCPListenerAttribute") => lb::set_tcp_listener(self, ctx, p).await,
             (Alb | Nlb, "CreateLoadBalancer") => lb::create_v2(self, ctx, p).await,
             (Alb | Nlb, "GetLoadBalancerAttribute") => lb::get_v2(self, ctx, p),
             (Alb | Nlb, "ListLoadBalancers") => lb::list_v2(self, ctx, p),

@@ -1031,3 +1031,72 @@ async fn traffic_samples_survive_a_restart_and_totals_go_on_from_them() {
     assert_eq!(total(&after), total(&before));
     assert_eq!(total(&after), 900);
 }
+
+async fn clb(e: &Env, lb: &str, action: &'static str, extra: &[(&str, &str)]) -> Result<Body, Error> {
+    let mut pairs = vec![("RegionId", "cn-hangzhou"), ("LoadBalancerId", lb)];
+    pairs.extend_from_slice(extra);
+    e.call(Product::Slb, action, &pairs).await
+}
+
+/// DescribeHealthStatus as "port/a|b:status" (a: the first demo instance).
+async fn health_of(e: &Env, lb: &str) -> String {
+    let b = clb(e, lb, "DescribeHealthStatus", &[]).await.unwrap();
+    let mut v: Vec<String> = b["BackendServers"]["BackendServer"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            let who = if s["ServerId"] == e.instances[0].as_str() { "a" } else { "b" };
+            format!("{}/{who}:{}", s["ListenerPort"], s["ServerHealthStatus"].as_str().unwrap())
+        })
+        .collect();
+    v.sort();
+    v.join(" ")
+}
+
+#[tokio::test]
+async fn clb_describe_health_status_reports_the_data_planes_checks() {
+    use crate::clb_health::BackendHealth;
+    use std::collections::BTreeSet;
+    let e = env_with(true).await;
+    let ids = format!("[\"{}\"]", e.instances[0]);
+    let inst = e.call(Product::Ecs, "DescribeInstances", &[("RegionId", "cn-hangzhou"), ("InstanceIds", &ids)]).await;
+    let vsw = inst.unwrap()["Instances"]["Instance"][0]["VpcAttributes"]["VSwitchId"].as_str().unwrap().to_owned();
+    let made = e.call(Product::Slb, "CreateLoadBalancer", &[("RegionId", "cn-hangzhou"), ("VSwitchId", &vsw)]).await;
+    let lb = made.unwrap()["LoadBalancerId"].as_str().unwrap().to_owned();
+    clb(&e, &lb, "CreateLoadBalancerTCPListener", &[("ListenerPort", "80"), ("BackendServerPort", "8080")])
+        .await
+        .unwrap();
+    clb(&e, &lb, "CreateLoadBalancerTCPListener", &[("ListenerPort", "81"), ("HealthCheckSwitch", "off")])
+        .await
+        .unwrap();
+    for port in ["80", "81"] {
+        clb(&e, &lb, "StartLoadBalancerListener", &[("ListenerPort", port)]).await.unwrap();
+    }
+    let servers = format!(r#"[{{"ServerId":"{}"}},{{"ServerId":"{}"}}]"#, e.instances[0], e.instances[1]);
+    clb(&e, &lb, "AddBackendServers", &[("BackendServers", &servers)]).await.unwrap();
+    let unchecked = "80/a:unavailable 80/b:unavailable 81/a:unavailable 81/b:unavailable";
+    assert_eq!(health_of(&e, &lb).await, unchecked, "nothing checked");
+    // The data plane checks listener 80 (health checks on): its backends start normal.
+    let key = |i: usize| (lb.clone(), 80, e.instances[i].clone());
+    e.ctl.take_changes();
+    e.ctl.track_backends(&BTreeSet::from([key(0), key(1)]));
+    assert_eq!(health_of(&e, &lb).await, "80/a:normal 80/b:normal 81/a:unavailable 81/b:unavailable");
+    assert_eq!(e.ctl.take_changes(), Changes::default(), "tracking new backends changes no rotation");
+    assert!(e.ctl.report_backend_health(&key(1), BackendHealth::Abnormal));
+    assert!(e.ctl.take_changes().other, "a flip makes the next round a full one");
+    assert!(!e.ctl.report_backend_health(&key(1), BackendHealth::Abnormal));
+    assert_eq!(e.ctl.take_changes(), Changes::default(), "no flip, no round");
+    assert_eq!(health_of(&e, &lb).await, "80/a:normal 80/b:abnormal 81/a:unavailable 81/b:unavailable");
+    assert_eq!(e.ctl.clb_health().abnormal(), BTreeSet::from([key(1)]));
+    // Health checks turned off: unavailable, whatever was measured.
+    clb(&e, &lb, "SetLoadBalancerTCPListenerAttribute", &[("ListenerPort", "80"), ("HealthCheckSwitch", "off")])
+        .await
+        .unwrap();
+    assert_eq!(health_of(&e, &lb).await, unchecked);
+    // The next round stops checking them: forgetting an abnormal backend puts it back in the rotation.
+    e.ctl.take_changes();
+    e.ctl.track_backends(&BTreeSet::new());
+    assert!(e.ctl.take_changes().other);
+    assert!(e.ctl.clb_health().abnormal().is_empty());
+}

@@ -14,7 +14,7 @@ use eip_store::{
 };
 use eip_types::{AssociatedInstanceType, EipMode, EipStatus, IpProtocol, Result};
 use std::collections::{BTreeMap, BTreeSet};
-use std::net::Ipv4Addr;
+use std::net::{Ipv4Addr, SocketAddrV4};
 
 /// Address blocks that must never leave a gateway as a source: RFC 1918 and
 /// the 100.64.0.0/10 service range, plus every VPC block of the region.
@@ -144,6 +144,11 @@ pub struct Rows {
     pub clb_listeners: Vec<ClbListenerRow>,
     /// CLB backend servers.
     pub clb_backends: Vec<ClbBackendRow>,
+    /// Backends that failed their listener's health checks: (CLB id, listener
+    /// port, server id). Not in the store: the agent fills it from the
+    /// controller's health-check results before [`build`], which leaves them
+    /// out of the rotation.
+    pub abnormal_backends: BTreeSet<(String, i64, String)>,
 }
 
 /// Reads every row the data plane needs from one snapshot.
@@ -304,7 +309,7 @@ pub fn nat_translation(e: &EipRow) -> Option<Option<Ipv4Addr>> {
 }
 
 /// The primary private IP of an instance (its primary ENI's primary address).
-fn instance_ip(rows: &Rows, instance: &str) -> Option<Ipv4Addr> {
+pub fn instance_ip(rows: &Rows, instance: &str) -> Option<Ipv4Addr> {
     let eni = rows
         .enis
         .iter()
@@ -325,7 +330,16 @@ fn clb_rules(d: &mut DesiredState, rows: &Rows) {
         let mut backends: Vec<(Ipv4Addr, u16, u16)> = Vec::new();
         for l in rows.clb_listeners.iter().filter(|l| l.lb_id == lb && l.status == "running") {
             backends.clear();
-            for b in rows.clb_backends.iter().filter(|b| b.lb_id == lb && b.weight > 0) {
+            let weighted: Vec<&ClbBackendRow> =
+                rows.clb_backends.iter().filter(|b| b.lb_id == lb && b.weight > 0).collect();
+            let abnormal = |b: &ClbBackendRow| {
+                l.health_check && rows.abnormal_backends.contains(&(lb.to_owned(), l.port, b.server_id.clone()))
+            };
+            // Abnormal backends get no new connections, unless every backend
+            // is abnormal: then all of them keep getting them (a failing check
+            // must not take the whole listener down).
+            let all_abnormal = weighted.iter().all(|b| abnormal(b));
+            for b in weighted.into_iter().filter(|b| all_abnormal || !abnormal(b)) {
                 if let (Some(ip), Ok(port), Ok(w)) =
                     (instance_ip(rows, &b.server_id), u16::try_from(l.backend_port), u16::try_from(b.weight))
                 {
@@ -340,6 +354,57 @@ fn clb_rules(d: &mut DesiredState, rows: &Rows) {
     for g in d.gateways.values_mut() {
         g.clb.sort();
     }
+}
+
+/// One backend a health check probes.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct HealthTarget {
+    /// (CLB id, listener port, server id), as [`Rows::abnormal_backends`].
+    pub key: (String, i64, String),
+    /// The backend's primary private IP and the listener's health-check port.
+    pub addr: SocketAddrV4,
+    /// Seconds between probes.
+    pub interval_s: u16,
+    /// Seconds a probe may take.
+    pub timeout_s: u16,
+    /// Successes in a row that make an abnormal backend normal.
+    pub healthy_threshold: u8,
+    /// Failures in a row that make a normal backend abnormal.
+    pub unhealthy_threshold: u8,
+}
+
+/// What the gateways' health checks probe, by region: every backend (any
+/// weight) of every running listener with health checks on, of a CLB whose
+/// EIP is (being) associated, the listeners [`build`] carries.
+pub fn health_targets(rows: &Rows) -> BTreeMap<String, Vec<HealthTarget>> {
+    let mut out: BTreeMap<String, Vec<HealthTarget>> = BTreeMap::new();
+    for e in &rows.eips {
+        if e.instance_type != Some(AssociatedInstanceType::SlbInstance)
+            || !matches!(e.status, EipStatus::Associating | EipStatus::InUse)
+        {
+            continue;
+        }
+        let Some(lb) = e.instance_id.as_deref() else { continue };
+        for l in rows.clb_listeners.iter().filter(|l| l.lb_id == lb && l.status == "running" && l.health_check) {
+            let Ok(port) = u16::try_from(l.health_check_port()) else { continue };
+            for b in rows.clb_backends.iter().filter(|b| b.lb_id == lb) {
+                let Some(ip) = instance_ip(rows, &b.server_id) else { continue };
+                out.entry(e.region_id.clone()).or_default().push(HealthTarget {
+                    key: (lb.to_owned(), l.port, b.server_id.clone()),
+                    addr: SocketAddrV4::new(ip, port),
+                    interval_s: l.health_check_interval.clamp(1, 50) as u16,
+                    timeout_s: l.health_check_connect_timeout.clamp(1, 300) as u16,
+                    healthy_threshold: l.healthy_threshold.clamp(2, 10) as u8,
+                    unhealthy_threshold: l.unhealthy_threshold.clamp(2, 10) as u8,
+                });
+            }
+        }
+    }
+    for v in out.values_mut() {
+        v.sort();
+        v.dedup_by(|a, b| a.key == b.key);
+    }
+    out
 }
 
 #[cfg(test)]
@@ -580,6 +645,90 @@ pub(crate) mod tests {
         assert_eq!(g.dnat.len(), 1);
         assert_eq!(g.dnat[0].external_port, Some(8080));
         assert_eq!(g.mappings().len(), 3);
+    }
+
+    /// The sample with a CLB (EIP 198.18.0.20) whose listener 80 -> 8080 has
+    /// i-a (172.16.1.1), i-b (172.16.1.2) and i-z (weight 0) as backends.
+    fn clb_sample(health_check: bool) -> Rows {
+        let mut rows = sample();
+        for (i, inst, ip) in [(1, "i-a", "172.16.1.1"), (2, "i-b", "172.16.1.2"), (3, "i-z", "172.16.1.3")] {
+            let id = format!("eni-{i}");
+            rows.enis.push(eni(&id, inst, "vsw-1", true));
+            rows.eni_ips.insert(
+                id.clone(),
+                vec![PrivateIpRow { vswitch_id: "vsw-1".into(), ip: ip.into(), holder_id: id, is_primary: true }],
+            );
+        }
+        let mut e = eip("eip-clb", "198.18.0.20", EipStatus::InUse, Some(("lb-1", "172.16.1.50")));
+        e.instance_type = Some(AssociatedInstanceType::SlbInstance);
+        rows.eips.push(e);
+        rows.clb_listeners.push(ClbListenerRow {
+            lb_id: "lb-1".into(),
+            port: 80,
+            backend_port: 8080,
+            bandwidth: -1,
+            status: "running".into(),
+            health_check,
+            health_check_connect_port: None,
+            healthy_threshold: 2,
+            unhealthy_threshold: 3,
+            health_check_connect_timeout: 5,
+            health_check_interval: 1,
+        });
+        for (server, weight) in [("i-a", 100), ("i-b", 50), ("i-z", 0)] {
+            rows.clb_backends.push(ClbBackendRow { lb_id: "lb-1".into(), server_id: server.into(), weight });
+        }
+        rows
+    }
+
+    fn clb_backends(rows: &Rows) -> Vec<(Ipv4Addr, u16, u16)> {
+        let d = build(1, rows);
+        let [rule] = d.gateways["cn-hangzhou"].clb.as_slice() else { panic!("one listener") };
+        rule.backends.clone()
+    }
+
+    fn key(server: &str) -> (String, i64, String) {
+        ("lb-1".into(), 80, server.into())
+    }
+
+    #[test]
+    fn clb_rules_leave_abnormal_backends_out_unless_all_are_abnormal() {
+        let ip = |s: &str| s.parse::<Ipv4Addr>().unwrap();
+        let (a, b) = ((ip("172.16.1.1"), 8080, 100), (ip("172.16.1.2"), 8080, 50));
+        let mut rows = clb_sample(true);
+        assert_eq!(clb_backends(&rows), vec![a, b], "weight 0 gets no slot");
+        rows.abnormal_backends.insert(key("i-b"));
+        assert_eq!(clb_backends(&rows), vec![a], "abnormal i-b is left out");
+        rows.abnormal_backends.insert(key("i-z"));
+        assert_eq!(clb_backends(&rows), vec![a], "an abnormal weight-0 backend changes nothing");
+        rows.abnormal_backends.insert(key("i-a"));
+        assert_eq!(clb_backends(&rows), vec![a, b], "all abnormal: all keep their share");
+        rows.abnormal_backends = BTreeSet::from([key("i-b"), ("lb-1".into(), 81, "i-a".into())]);
+        assert_eq!(clb_backends(&rows), vec![a], "only this listener's results count");
+        let mut off = clb_sample(false);
+        off.abnormal_backends.insert(key("i-b"));
+        assert_eq!(clb_backends(&off), vec![a, b], "health checks off: no backend is left out");
+    }
+
+    #[test]
+    fn health_targets_are_the_backends_of_running_checked_listeners_of_clbs_with_an_eip() {
+        let rows = clb_sample(true);
+        let t = health_targets(&rows);
+        let got: Vec<_> = t["cn-hangzhou"].iter().map(|t| (t.key.2.as_str(), t.addr.to_string())).collect();
+        let want = [("i-a", "172.16.1.1:8080"), ("i-b", "172.16.1.2:8080"), ("i-z", "172.16.1.3:8080")];
+        assert_eq!(got, want.map(|(s, a)| (s, a.to_string())));
+        let t0 = &t["cn-hangzhou"][0];
+        assert_eq!((t0.interval_s, t0.timeout_s, t0.healthy_threshold, t0.unhealthy_threshold), (1, 5, 2, 3));
+        let mut port = clb_sample(true);
+        port.clb_listeners[0].health_check_connect_port = Some(9000);
+        assert!(health_targets(&port)["cn-hangzhou"].iter().all(|t| t.addr.port() == 9000));
+        assert!(health_targets(&clb_sample(false)).is_empty(), "health checks off");
+        let mut stopped = clb_sample(true);
+        stopped.clb_listeners[0].status = "stopped".into();
+        assert!(health_targets(&stopped).is_empty(), "a stopped listener");
+        let mut no_eip = clb_sample(true);
+        no_eip.eips.retain(|e| e.id != "eip-clb");
+        assert!(health_targets(&no_eip).is_empty(), "a CLB without an EIP");
     }
 
     #[test]

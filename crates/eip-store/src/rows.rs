@@ -532,6 +532,27 @@ pub struct ClbListenerRow {
     pub bandwidth: i64,
     /// `running` or `stopped`.
     pub status: String,
+    /// Health checks on (`HealthCheckSwitch`): the data plane probes each
+    /// backend with a TCP connect and stops sending new connections to the
+    /// ones that fail.
+    pub health_check: bool,
+    /// Port probed on the backends (`None`: `backend_port`).
+    pub health_check_connect_port: Option<i64>,
+    /// Consecutive successes that make an abnormal backend normal (2-10).
+    pub healthy_threshold: i64,
+    /// Consecutive failures that make a normal backend abnormal (2-10).
+    pub unhealthy_threshold: i64,
+    /// Seconds a probe may take (1-300).
+    pub health_check_connect_timeout: i64,
+    /// Seconds between two probes of a backend (1-50).
+    pub health_check_interval: i64,
+}
+
+impl ClbListenerRow {
+    /// The port health checks connect to.
+    pub fn health_check_port(&self) -> i64 {
+        self.health_check_connect_port.unwrap_or(self.backend_port)
+    }
 }
 
 /// A CLB backend server.

@@ -27,6 +27,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("../migrations/sqlite/0001_init.sql")),
     (2, include_str!("../migrations/sqlite/0002_clb_listeners.sql")),
     (3, include_str!("../migrations/sqlite/0003_eip_traffic.sql")),
+    (4, include_str!("../migrations/sqlite/0004_clb_health.sql")),
 ];
 
 /// The connection and what we know of its settings.
@@ -90,11 +91,15 @@ impl SqliteStore {
 }
 
 fn migrate(conn: &Connection) -> Result<(), StoreError> {
+    migrate_with(conn, MIGRATIONS)
+}
+
+fn migrate_with(conn: &Connection, migrations: &[(i64, &str)]) -> Result<(), StoreError> {
     conn.execute_batch(
         "CREATE TABLE IF NOT EXISTS schema_migration (version BIGINT PRIMARY KEY, applied_at BIGINT NOT NULL)",
     )
     .map_err(map_err)?;
-    for (version, sql) in MIGRATIONS {
+    for (version, sql) in migrations {
         let done: Option<i64> = conn
             .query_row("SELECT version FROM schema_migration WHERE version = ?1", [version], |r| r.get(0))
             .optional()
@@ -1504,16 +1509,31 @@ impl Tx for SqliteTx<'_> {
 
     fn clb_listener_put(&mut self, r: &ClbListenerRow) -> StoreResult<()> {
         self.exec(
-            "INSERT OR REPLACE INTO clb_listener (lb_id, port, backend_port, bandwidth, status) \
-             VALUES (?1, ?2, ?3, ?4, ?5)",
-            params![r.lb_id, r.port, r.backend_port, r.bandwidth, r.status],
+            "INSERT OR REPLACE INTO clb_listener (lb_id, port, backend_port, bandwidth, status, health_check, \
+             health_check_connect_port, healthy_threshold, unhealthy_threshold, health_check_connect_timeout, \
+             health_check_interval) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+            params![
+                r.lb_id,
+                r.port,
+                r.backend_port,
+                r.bandwidth,
+                r.status,
+                if r.health_check { "on" } else { "off" },
+                r.health_check_connect_port,
+                r.healthy_threshold,
+                r.unhealthy_threshold,
+                r.health_check_connect_timeout,
+                r.health_check_interval
+            ],
         )
         .map(drop)
     }
 
     fn clb_listener_list(&mut self, lb: &str) -> StoreResult<Vec<ClbListenerRow>> {
         self.list(
-            "SELECT lb_id, port, backend_port, bandwidth, status FROM clb_listener WHERE lb_id = ?1 ORDER BY port",
+            "SELECT lb_id, port, backend_port, bandwidth, status, health_check, health_check_connect_port, \
+             healthy_threshold, unhealthy_threshold, health_check_connect_timeout, health_check_interval \
+             FROM clb_listener WHERE lb_id = ?1 ORDER BY port",
             [lb],
             |r| {
                 Ok(ClbListenerRow {
@@ -1522,6 +1542,12 @@ impl Tx for SqliteTx<'_> {
                     backend_port: r.get(2)?,
                     bandwidth: r.get(3)?,
                     status: r.get(4)?,
+                    health_check: r.get::<_, String>(5)? == "on",
+                    health_check_connect_port: r.get(6)?,
+                    healthy_threshold: r.get(7)?,
+                    unhealthy_threshold: r.get(8)?,
+                    health_check_connect_timeout: r.get(9)?,
+                    health_check_interval: r.get(10)?,
                 })
             },
         )
@@ -1767,5 +1793,70 @@ impl Tx for DeadTx {
         token_get(a: &str, b: &str, c: &str) -> Option<TokenRow>;
         token_insert(a: &TokenRow) -> ();
         token_expire(a: i64) -> i64;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{ClbListenerRow, StoreExt};
+
+    #[test]
+    fn clb_listeners_made_before_health_checks_keep_them_off_and_new_settings_round_trip() {
+        let dir = std::env::temp_dir().join(format!("openeip-store-test-{}-{}", std::process::id(), line!()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("eip.db");
+        {
+            // A database from before migration 4, with a listener.
+            let conn = open_conn(&path).unwrap();
+            migrate_with(&conn, &MIGRATIONS[..3]).unwrap();
+            conn.execute_batch(
+                "INSERT INTO account (id, name, created_at) VALUES ('acc-1', 'a', 0); \
+                 INSERT INTO load_balancer (id, account_id, region_id, kind, address_type, address, name, spec, \
+                 status, created_at) VALUES ('lb-1', 'acc-1', 'cn-hangzhou', 'clb', 'internet', '198.18.0.1', 'lb', \
+                 'slb.s1.small', 'active', 0); \
+                 INSERT INTO clb_listener (lb_id, port, backend_port, bandwidth, status) \
+                 VALUES ('lb-1', 80, 8080, -1, 'running')",
+            )
+            .unwrap();
+        }
+        let store = SqliteStore::open(&path).unwrap();
+        let [old] = store.read(|tx| Ok(tx.clb_listener_list("lb-1")?)).unwrap().try_into().unwrap();
+        let want = ClbListenerRow {
+            lb_id: "lb-1".into(),
+            port: 80,
+            backend_port: 8080,
+            bandwidth: -1,
+            status: "running".into(),
+            health_check: false,
+            health_check_connect_port: None,
+            healthy_threshold: 3,
+            unhealthy_threshold: 3,
+            health_check_connect_timeout: 5,
+            health_check_interval: 2,
+        };
+        assert_eq!(old, want);
+        assert_eq!(old.health_check_port(), 8080);
+        let new = ClbListenerRow {
+            health_check: true,
+            health_check_connect_port: Some(9000),
+            healthy_threshold: 2,
+            unhealthy_threshold: 10,
+            health_check_connect_timeout: 300,
+            health_check_interval: 1,
+            ..want
+        };
+        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        let put = new.clone();
+        rt.block_on(store.write(move |tx| Ok(tx.clb_listener_put(&put)?))).unwrap();
+        let got = store.read(|tx| Ok(tx.clb_listener_list("lb-1")?)).unwrap();
+        assert_eq!(got, vec![new.clone()]);
+        assert_eq!(got[0].health_check_port(), 9000);
+        // Out of Alibaba's ranges: the schema refuses it too.
+        let bad = ClbListenerRow { healthy_threshold: 1, ..new };
+        assert!(rt.block_on(store.write(move |tx| Ok(tx.clb_listener_put(&bad)?))).is_err());
+        drop(store);
+        let _ = std::fs::remove_dir_all(&dir);
     }
 }

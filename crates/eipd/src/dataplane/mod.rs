@@ -14,10 +14,12 @@
 //!   decide alone): a snapshot of the whole store, the lab brought to it, each
 //!   gateway's table diffed and applied.
 //!
-//! Besides, the tables are read back now and then to repair drift, and the
-//! per-EIP counters are sampled for DescribeEipMonitorData.
+//! Besides, the tables are read back now and then to repair drift, the
+//! per-EIP counters are sampled for DescribeEipMonitorData, and CLB backends
+//! are health-checked from the gateways ([`health_check`]).
 
 use crate::health::DataplaneHealth;
+mod health_check;
 mod meter;
 
 use eip_controller::monitor::Totals;
@@ -123,6 +125,8 @@ struct State {
     last_meter: Option<Instant>,
     /// Regions with a gateway as of the last full round.
     regions: Vec<String>,
+    /// CLB backend health checks, one worker per gateway namespace.
+    checker: health_check::Checker,
 }
 
 impl State {
@@ -170,8 +174,10 @@ fn round(st: &mut State, rows: &desired::Rows, generation: u64, repair: bool) ->
             let plan = lab::plan(rows, &d);
             // A netlink socket keeps its namespace alive: close the sockets of
             // gateways about to go, so their links go with them.
+            // So does a health-check thread inside it.
             for region in lab.built().gateways.keys().filter(|r| !plan.gateways.contains_key(*r)) {
                 st.rec.kernel().forget(&eip_dataplane::gateway_ns(region));
+                st.checker.forget(&eip_dataplane::gateway_ns(region));
             }
             if let Err(e) = lab.sync(&plan) {
                 tracing::error!(error = %e, "lab sync incomplete; will retry");
@@ -187,6 +193,8 @@ fn round(st: &mut State, rows: &desired::Rows, generation: u64, repair: bool) ->
         tracing::info!(generation, full = ?report.full, delta = ?report.delta, flushed = ?report.flushed, drifted = ?drifted, "data plane applied");
     }
     st.regions = d.gateways.keys().cloned().collect();
+    let namespaces = st.namespaces();
+    st.checker.set_targets(desired::health_targets(rows), &namespaces);
     st.meter.learn_all(rows);
     let totals = st.meter_if_due();
     Ok(Done { transitions: d.transitions, enis, totals, drifted: drifted.len() })
@@ -243,10 +251,12 @@ async fn blocking<T: Send + 'static>(state: State, f: impl FnOnce(&mut State) ->
 }
 
 async fn run_round(state: State, ctl: &Controller, generation: u64, repair: bool) -> (State, Result<Done, String>) {
-    let rows = match ctl.store().read(desired::read_rows) {
+    let mut rows = match ctl.store().read(desired::read_rows) {
         Ok(r) => r,
         Err(e) => return (state, Err(format!("reading the store: {e}"))),
     };
+    // What the health checks found so far: abnormal backends leave the rotation.
+    rows.abnormal_backends = ctl.clb_health().abnormal();
     blocking(state, move |st| round(st, &rows, generation, repair)).await
 }
 
@@ -327,6 +337,7 @@ impl DataPlane {
                     meter: meter(),
                     last_meter: None,
                     regions: Vec::new(),
+                    checker: health_check::Checker::new(ctl.clone()),
                 }
             }
             Mode::Operator { gateways, uplink } => {
@@ -338,6 +349,7 @@ impl DataPlane {
                     meter: meter(),
                     last_meter: None,
                     regions: Vec::new(),
+                    checker: health_check::Checker::new(ctl.clone()),
                 }
             }
         };
@@ -349,7 +361,9 @@ impl DataPlane {
             Ok(d) => d,
             Err(e) => {
                 let mut st = state;
-                if let Some(mut lab) = st.lab.take() {
+                let lab = st.lab.take();
+                let _ = tokio::task::spawn_blocking(move || st.checker.stop_all()).await;
+                if let Some(mut lab) = lab {
                     let _ = tokio::task::spawn_blocking(move || lab.teardown()).await;
                     return Err(format!("building the lab: {e}"));
                 }
@@ -384,7 +398,11 @@ impl DataPlane {
     /// their tables).
     pub async fn shutdown(self) {
         self.stop.notify_one();
-        if let Ok(Some(State { lab: Some(mut lab), .. })) = self.task.await {
+        let Ok(Some(mut st)) = self.task.await else { return };
+        // Health-check threads keep their namespaces alive: they stop first.
+        let lab = st.lab.take();
+        let _ = tokio::task::spawn_blocking(move || st.checker.stop_all()).await;
+        if let Some(mut lab) = lab {
             match tokio::task::spawn_blocking(move || lab.teardown()).await {
                 Ok(Ok(removed)) => tracing::info!(namespaces = ?removed, "lab torn down"),
                 Ok(Err(e)) => tracing::error!(error = %e, "lab teardown incomplete (run `eipd lab down`)"),
