@@ -264,7 +264,7 @@ fn launch_one(tx: &mut dyn Tx, env: &Env, l: &Launch, start: bool) -> Result<Str
                 vswitch_id: vsw.id.clone(),
                 instance_id: Some(id.clone()),
                 kind: eip_types::EniType::Primary,
-                mac: crate::net::mac(),
+                mac: crate::net::mac(tx)?,
                 status: eip_types::EniStatus::InUse,
                 name: String::new(),
                 description: String::new(),

@@ -201,7 +201,7 @@ pub(crate) async fn create(ctl: &Controller, ctx: &Ctx, p: &Params) -> Result<Bo
             vswitch_id: vsw.id.clone(),
             instance_id: None,
             kind: EniType::Secondary,
-            mac: crate::net::mac(),
+            mac: crate::net::mac(tx)?,
             status: EniStatus::Available,
             name,
             description,

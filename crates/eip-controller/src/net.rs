@@ -125,7 +125,15 @@ pub(crate) fn vswitch_available(tx: &mut dyn Tx, vsw: &VSwitchRow) -> Result<i64
 }
 
 /// A MAC address in Alibaba's `00:16:3e` range.
-pub(crate) fn mac() -> String {
+pub(crate) fn mac(tx: &mut dyn Tx) -> Result<String> {
+    // Alibaba's OUI leaves 24 random bits: with many ENIs a draw can collide,
+    // so draw again rather than fail the insert on the UNIQUE index.
     let mut r = rand::rng();
-    format!("00:16:3e:{:02x}:{:02x}:{:02x}", r.random::<u8>(), r.random::<u8>(), r.random::<u8>())
+    for _ in 0..64 {
+        let mac = format!("00:16:3e:{:02x}:{:02x}:{:02x}", r.random::<u8>(), r.random::<u8>(), r.random::<u8>());
+        if !tx.eni_mac_taken(&mac)? {
+            return Ok(mac);
+        }
+    }
+    Err(Error::Internal("no free MAC address found".into()))
 }

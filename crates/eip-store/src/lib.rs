@@ -249,6 +249,8 @@ pub trait Tx {
     fn private_ip_delete_holder(&mut self, holder: &str) -> StoreResult<()>;
     /// An ENI by id (any account).
     fn eni_get(&mut self, id: &str) -> StoreResult<Option<EniRow>>;
+    /// Whether an ENI already has this MAC address.
+    fn eni_mac_taken(&mut self, mac: &str) -> StoreResult<bool>;
     /// Replaces an ENI row.
     fn eni_update(&mut self, row: &EniRow) -> StoreResult<()>;
     /// ENIs of an account in a region, oldest first.

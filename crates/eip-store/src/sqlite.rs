@@ -28,6 +28,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (2, include_str!("../migrations/sqlite/0002_clb_listeners.sql")),
     (3, include_str!("../migrations/sqlite/0003_eip_traffic.sql")),
     (4, include_str!("../migrations/sqlite/0004_clb_health.sql")),
+    (5, include_str!("../migrations/sqlite/0005_eip_private_ip_index.sql")),
 ];
 
 /// The connection and what we know of its settings.
@@ -991,6 +992,10 @@ impl Tx for SqliteTx<'_> {
         self.one(concat!("SELECT ", eni_cols!(), " FROM eni WHERE id = ?1"), [id], eni_from_row)
     }
 
+    fn eni_mac_taken(&mut self, mac: &str) -> StoreResult<bool> {
+        self.count("SELECT COUNT(*) FROM eni WHERE mac = ?1", [mac]).map(|n| n > 0)
+    }
+
     fn eni_update(&mut self, r: &EniRow) -> StoreResult<()> {
         self.exec(
             "UPDATE eni SET instance_id = ?2, status = ?3, name = ?4, description = ?5, security_group_id = ?6 \
@@ -1743,6 +1748,7 @@ impl Tx for DeadTx {
         eni_update(a: &EniRow) -> ();
         eni_list(a: &str, b: &str) -> Vec<EniRow>;
         eip_list_by_private_ip(a: &str, b: &str) -> Vec<EipRow>;
+        eni_mac_taken(a: &str) -> bool;
         nat_insert(a: &NatGatewayRow) -> ();
         nat_get(a: &str) -> Option<NatGatewayRow>;
         nat_get_by_table(a: &str) -> Option<NatGatewayRow>;
