@@ -9,8 +9,7 @@
 use crate::Cidr;
 use eip_store::{ClbBackendRow, ClbListenerRow, HaVipMemberRow, HaVipRow, InstanceRow};
 use eip_store::{
-    EipQuery, EipRow, EniRow, ForwardEntryRow, NatGatewayRow, PoolRow, PrivateIpRow, SnatEntryRow, Tx, VSwitchRow,
-    VpcRow,
+    EipRow, EniRow, ForwardEntryRow, NatGatewayRow, PoolRow, PrivateIpRow, SnatEntryRow, Tx, VSwitchRow, VpcRow,
 };
 use eip_types::{AssociatedInstanceType, EipMode, EipStatus, IpProtocol, Result};
 use std::collections::{BTreeMap, BTreeSet};
@@ -153,7 +152,11 @@ pub struct Rows {
 
 /// Reads every row the data plane needs from one snapshot.
 pub fn read_rows(tx: &mut dyn Tx) -> Result<Rows> {
-    let mut r = Rows { pools: tx.pool_list_all()?, ..Rows::default() };
+    let mut r = Rows { pools: tx.pool_list_all()?, eips: tx.eip_list_associated()?, ..Rows::default() };
+    let mut ips: BTreeMap<String, Vec<PrivateIpRow>> = BTreeMap::new();
+    for p in tx.private_ip_list_all()? {
+        ips.entry(p.holder_id.clone()).or_default().push(p);
+    }
     let accounts = tx.account_list()?;
     for region in eip_domain::catalogue::REGIONS {
         for a in &accounts {
@@ -161,16 +164,9 @@ pub fn read_rows(tx: &mut dyn Tx) -> Result<Rows> {
             r.vswitches.extend(tx.vswitch_list(&a.id, region.id)?);
             r.instances.extend(tx.instance_list(&a.id, region.id)?);
             for eni in tx.eni_list(&a.id, region.id)? {
-                r.eni_ips.insert(eni.id.clone(), tx.private_ip_list_eni(&eni.id)?);
+                r.eni_ips.insert(eni.id.clone(), ips.remove(&eni.id).unwrap_or_default());
                 r.enis.push(eni);
             }
-            let q = EipQuery {
-                account_id: a.id.clone(),
-                region_id: region.id.to_owned(),
-                limit: i64::MAX,
-                ..EipQuery::default()
-            };
-            r.eips.extend(tx.eip_query(&q)?.1.into_iter().filter(|e| e.instance_id.is_some()));
             for n in tx.nat_list(&a.id, region.id)? {
                 r.snat.extend(tx.snat_list(&n.id)?);
                 r.forward.extend(tx.forward_list(&n.id)?);

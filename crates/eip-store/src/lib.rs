@@ -249,6 +249,11 @@ pub trait Tx {
     fn private_ip_delete_holder(&mut self, holder: &str) -> StoreResult<()>;
     /// An ENI by id (any account).
     fn eni_get(&mut self, id: &str) -> StoreResult<Option<EniRow>>;
+    /// Every associated EIP of every account and region, without tags (the
+    /// data plane's snapshot: one query, not one per row).
+    fn eip_list_associated(&mut self) -> StoreResult<Vec<EipRow>>;
+    /// Every private IP held by an ENI or other holder, by holder.
+    fn private_ip_list_all(&mut self) -> StoreResult<Vec<PrivateIpRow>>;
     /// Whether an ENI already has this MAC address.
     fn eni_mac_taken(&mut self, mac: &str) -> StoreResult<bool>;
     /// Replaces an ENI row.

@@ -992,6 +992,26 @@ impl Tx for SqliteTx<'_> {
         self.one(concat!("SELECT ", eni_cols!(), " FROM eni WHERE id = ?1"), [id], eni_from_row)
     }
 
+    fn eip_list_associated(&mut self) -> StoreResult<Vec<EipRow>> {
+        self.list(
+            concat!(
+                "SELECT ",
+                eip_cols!(),
+                " FROM eip WHERE instance_id IS NOT NULL ORDER BY region_id, allocated_at, id"
+            ),
+            [],
+            eip_from_row,
+        )
+    }
+
+    fn private_ip_list_all(&mut self) -> StoreResult<Vec<PrivateIpRow>> {
+        self.list(
+            "SELECT vswitch_id, ip, holder_id, is_primary FROM private_ip ORDER BY holder_id, is_primary DESC, ip",
+            [],
+            pip_from_row,
+        )
+    }
+
     fn eni_mac_taken(&mut self, mac: &str) -> StoreResult<bool> {
         self.count("SELECT COUNT(*) FROM eni WHERE mac = ?1", [mac]).map(|n| n > 0)
     }
@@ -1749,6 +1769,8 @@ impl Tx for DeadTx {
         eni_list(a: &str, b: &str) -> Vec<EniRow>;
         eip_list_by_private_ip(a: &str, b: &str) -> Vec<EipRow>;
         eni_mac_taken(a: &str) -> bool;
+        eip_list_associated() -> Vec<EipRow>;
+        private_ip_list_all() -> Vec<PrivateIpRow>;
         nat_insert(a: &NatGatewayRow) -> ();
         nat_get(a: &str) -> Option<NatGatewayRow>;
         nat_get_by_table(a: &str) -> Option<NatGatewayRow>;
