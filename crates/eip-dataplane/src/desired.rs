@@ -157,16 +157,20 @@ pub fn read_rows(tx: &mut dyn Tx) -> Result<Rows> {
     for p in tx.private_ip_list_all()? {
         ips.entry(p.holder_id.clone()).or_default().push(p);
     }
+    for v in ips.values_mut() {
+        v.sort_by(|a, b| (!a.is_primary, &a.ip).cmp(&(!b.is_primary, &b.ip)));
+    }
+    r.instances = tx.instance_list_all()?;
+    r.instances.sort_by(|a, b| (&a.region_id, a.created_at, &a.id).cmp(&(&b.region_id, b.created_at, &b.id)));
+    for eni in tx.eni_list_all()? {
+        r.eni_ips.insert(eni.id.clone(), ips.remove(&eni.id).unwrap_or_default());
+        r.enis.push(eni);
+    }
     let accounts = tx.account_list()?;
     for region in eip_domain::catalogue::REGIONS {
         for a in &accounts {
             r.vpcs.extend(tx.vpc_list(&a.id, region.id)?);
             r.vswitches.extend(tx.vswitch_list(&a.id, region.id)?);
-            r.instances.extend(tx.instance_list(&a.id, region.id)?);
-            for eni in tx.eni_list(&a.id, region.id)? {
-                r.eni_ips.insert(eni.id.clone(), ips.remove(&eni.id).unwrap_or_default());
-                r.enis.push(eni);
-            }
             for n in tx.nat_list(&a.id, region.id)? {
                 r.snat.extend(tx.snat_list(&n.id)?);
                 r.forward.extend(tx.forward_list(&n.id)?);

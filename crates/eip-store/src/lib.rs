@@ -249,10 +249,16 @@ pub trait Tx {
     fn private_ip_delete_holder(&mut self, holder: &str) -> StoreResult<()>;
     /// An ENI by id (any account).
     fn eni_get(&mut self, id: &str) -> StoreResult<Option<EniRow>>;
-    /// Every associated EIP of every account and region, without tags (the
-    /// data plane's snapshot: one query, not one per row).
+    /// Every associated EIP of every account and region, without tags, in no
+    /// particular order (the data plane's snapshot: one sequential scan, not
+    /// one query per row).
     fn eip_list_associated(&mut self) -> StoreResult<Vec<EipRow>>;
-    /// Every private IP held by an ENI or other holder, by holder.
+    /// Every instance of every account and region, in no particular order
+    /// (one sequential scan, for the data plane's snapshot).
+    fn instance_list_all(&mut self) -> StoreResult<Vec<InstanceRow>>;
+    /// Every ENI of every account and region, in no particular order.
+    fn eni_list_all(&mut self) -> StoreResult<Vec<EniRow>>;
+    /// Every private IP held by an ENI or other holder, in no particular order.
     fn private_ip_list_all(&mut self) -> StoreResult<Vec<PrivateIpRow>>;
     /// Whether an ENI already has this MAC address.
     fn eni_mac_taken(&mut self, mac: &str) -> StoreResult<bool>;

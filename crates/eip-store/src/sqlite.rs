@@ -1004,12 +1004,16 @@ impl Tx for SqliteTx<'_> {
         )
     }
 
+    fn instance_list_all(&mut self) -> StoreResult<Vec<InstanceRow>> {
+        self.list(concat!("SELECT ", instance_cols!(), " FROM instance"), [], instance_from_row)
+    }
+
+    fn eni_list_all(&mut self) -> StoreResult<Vec<EniRow>> {
+        self.list(concat!("SELECT ", eni_cols!(), " FROM eni"), [], eni_from_row)
+    }
+
     fn private_ip_list_all(&mut self) -> StoreResult<Vec<PrivateIpRow>> {
-        self.list(
-            "SELECT vswitch_id, ip, holder_id, is_primary FROM private_ip ORDER BY holder_id, is_primary DESC, ip",
-            [],
-            pip_from_row,
-        )
+        self.list("SELECT vswitch_id, ip, holder_id, is_primary FROM private_ip", [], pip_from_row)
     }
 
     fn eni_mac_taken(&mut self, mac: &str) -> StoreResult<bool> {
@@ -1771,6 +1775,8 @@ impl Tx for DeadTx {
         eni_mac_taken(a: &str) -> bool;
         eip_list_associated() -> Vec<EipRow>;
         private_ip_list_all() -> Vec<PrivateIpRow>;
+        instance_list_all() -> Vec<InstanceRow>;
+        eni_list_all() -> Vec<EniRow>;
         nat_insert(a: &NatGatewayRow) -> ();
         nat_get(a: &str) -> Option<NatGatewayRow>;
         nat_get_by_table(a: &str) -> Option<NatGatewayRow>;

@@ -11,6 +11,28 @@ use std::time::Instant;
 fn main() {
     let dir = std::env::args().nth(1).expect("usage: round_cost DATA_DIR");
     let store = SqliteStore::open(&std::path::Path::new(&dir).join("eipd.db")).expect("open store");
+    store
+        .read(|tx| {
+            let lap = |what: &str, t: &mut Instant| {
+                println!("  {what}: {:?}", t.elapsed());
+                *t = Instant::now();
+            };
+            let mut t = Instant::now();
+            tx.pool_list_all()?;
+            lap("pools", &mut t);
+            tx.eip_list_associated()?;
+            lap("associated EIPs", &mut t);
+            tx.private_ip_list_all()?;
+            lap("private IPs", &mut t);
+            tx.instance_list_all()?;
+            lap("instances", &mut t);
+            tx.eni_list_all()?;
+            lap("ENIs", &mut t);
+            tx.account_list()?;
+            lap("accounts", &mut t);
+            Ok(())
+        })
+        .expect("timed reads");
     for _ in 0..3 {
         let t = Instant::now();
         let rows = store.read(desired::read_rows).expect("read rows");
