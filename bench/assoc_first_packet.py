@@ -37,15 +37,11 @@ Usage:
 from __future__ import annotations
 
 import argparse
-import math
 import os
-import queue
 import shutil
-import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -122,65 +118,12 @@ for line in sys.stdin:
 """
 
 
-class Proc:
-    """A process in a namespace whose stdout lines are queued; killed by pid."""
-
-    def __init__(self, ns: str, script: str, *args: str, stdin: bool = False):
-        self.p = subprocess.Popen(["ip", "netns", "exec", ns, sys.executable, "-c", script, *args],
-                                  stdin=subprocess.PIPE if stdin else subprocess.DEVNULL,
-                                  stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, bufsize=1)
-        self.lines: queue.Queue[str] = queue.Queue()
-        threading.Thread(target=self._pump, daemon=True).start()
-
-    def _pump(self) -> None:
-        assert self.p.stdout is not None
-        for line in self.p.stdout:
-            self.lines.put(line.strip())
-
-    def read(self, timeout: float) -> str:
-        try:
-            return self.lines.get(timeout=timeout)
-        except queue.Empty:
-            raise RuntimeError(f"no output from {self.p.args[2:4]} within {timeout}s") from None
-
-    def send(self, line: str) -> None:
-        assert self.p.stdin is not None
-        self.p.stdin.write(line + "\n")
-        self.p.stdin.flush()
-
-    def stop(self) -> None:
-        if self.p.poll() is None:
-            self.p.kill()
-        try:
-            self.p.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            pass
-
-
-def namespaces() -> list[str]:
-    out = subprocess.run(["ip", "netns", "list"], capture_output=True, text=True, check=True).stdout
-    return [line.split()[0] for line in out.splitlines() if line.strip()]
-
-
 def wait_for(cond, what: str, timeout: float = 30.0) -> None:
     deadline = time.monotonic() + timeout
     while not cond():
         if time.monotonic() > deadline:
             raise RuntimeError(f"timed out waiting for {what}")
         time.sleep(0.05)
-
-
-def nearest_rank(s: list[float], p: float) -> float:
-    """The smallest value with at least p % of `s` (ascending) at or below it
-    (with 100 values, p99 is the 99th, not the maximum)."""
-    return s[max(0, math.ceil(p / 100 * len(s)) - 1)]
-
-
-def stats_ms(vals: list[float]) -> dict[str, float]:
-    s = sorted(vals)
-    return {"n": len(s), "p50": round(nearest_rank(s, 50), 3), "p90": round(nearest_rank(s, 90), 3),
-            "p99": round(nearest_rank(s, 99), 3), "max": round(s[-1], 3), "min": round(s[0], 3),
-            "mean": round(statistics.fmean(s), 3)}
 
 
 def main() -> int:
@@ -203,7 +146,7 @@ def main() -> int:
     if os.geteuid() != 0 or not all(shutil.which(t) for t in ("ip", "nft", "conntrack")):
         print("needs root and the ip, nft and conntrack tools (the namespace lab)", file=sys.stderr)
         return 1
-    left = [n for n in namespaces() if n.startswith("openeip-")]
+    left = [n for n in bl.namespaces() if n.startswith("openeip-")]
     if left:
         print(f"a lab is already up ({left}); stop it first (eipd lab down)", file=sys.stderr)
         return 1
@@ -220,14 +163,14 @@ def main() -> int:
         srv.start()
         vpc, ecs = bl.alibaba_clients(srv.endpoint)
         iid = bl.find_instance(ecs, "demo-1")
-        wait_for(lambda: INTERNET_NS in namespaces() and iid in namespaces(), "the lab's namespaces")
+        wait_for(lambda: INTERNET_NS in bl.namespaces() and iid in bl.namespaces(), "the lab's namespaces")
         wait_for(lambda: "inet " in subprocess.run(["ip", "-n", iid, "-4", "-o", "addr", "show", "dev", "eth0"],
                                                     capture_output=True, text=True).stdout, f"{iid}'s eth0")
-        server = Proc(iid, SERVER, str(a.port))
+        server = bl.NsProc(iid, SERVER, str(a.port))
         procs.append(server)
         if server.read(10) != "ready":
             raise RuntimeError("server did not start")
-        probe = Proc(INTERNET_NS, PROBE, str(a.probe_interval_ms / 1000), stdin=True)
+        probe = bl.NsProc(INTERNET_NS, PROBE, str(a.probe_interval_ms / 1000), stdin=True)
         procs.append(probe)
         if probe.read(10) != "ready":
             raise RuntimeError("probe did not start")
@@ -307,7 +250,7 @@ def main() -> int:
         bl.rm_tree(tmp)
 
     measured = [x for x in rounds if not x["warmup"]]
-    summary = {k: stats_ms([x[k] for x in measured if x[k] is not None])
+    summary = {k: bl.latency_stats([x[k] for x in measured if x[k] is not None])
                for k in ("first_packet_ms", "inuse_seen_ms", "associate_call_ms", "probe_go_delay_ms",
                          "probe_floor_ms", "available_seen_ms")}
     summary["first_attempt_succeeded"] = sum(x["probe_attempts"] == 1 for x in measured)

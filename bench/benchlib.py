@@ -13,12 +13,15 @@ from __future__ import annotations
 import atexit
 import datetime as _dt
 import json
+import math
 import os
 import platform
+import queue
 import re
 import shutil
 import signal
 import socket
+import statistics
 import subprocess
 import sys
 import threading
@@ -541,6 +544,65 @@ def percentile(sorted_vals: list[float], p: float) -> float:
         return float("nan")
     k = max(0, min(len(sorted_vals) - 1, int(round(p / 100.0 * len(sorted_vals) + 0.5)) - 1))
     return sorted_vals[k]
+
+
+def latency_stats(vals: list[float | None]) -> dict[str, float] | None:
+    """n, p50/p90/p99 (nearest rank: with 100 values p99 is the 99th, not the
+    maximum), max, min and mean of the values that are not None."""
+    s = sorted(v for v in vals if v is not None)
+    if not s:
+        return None
+
+    def rank(p: float) -> float:
+        return round(s[max(0, math.ceil(p / 100 * len(s)) - 1)], 3)
+
+    return {"n": len(s), "p50": rank(50), "p90": rank(90), "p99": rank(99), "max": round(s[-1], 3),
+            "min": round(s[0], 3), "mean": round(statistics.fmean(s), 3)}
+
+
+# ---------------------------------------------------------------- network namespaces (data-plane benches, root)
+
+
+def namespaces() -> list[str]:
+    """The named network namespaces (`ip netns list`)."""
+    out = subprocess.run(["ip", "netns", "list"], capture_output=True, text=True, check=True).stdout
+    return [line.split()[0] for line in out.splitlines() if line.strip()]
+
+
+class NsProc:
+    """A Python script run in a network namespace, its stdout lines queued;
+    stopped by pid."""
+
+    def __init__(self, ns: str, script: str, *args: str, stdin: bool = False):
+        self.p = subprocess.Popen(["ip", "netns", "exec", ns, sys.executable, "-c", script, *args],
+                                  stdin=subprocess.PIPE if stdin else subprocess.DEVNULL,
+                                  stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, bufsize=1)
+        self.lines: queue.Queue[str] = queue.Queue()
+        threading.Thread(target=self._pump, daemon=True).start()
+
+    def _pump(self) -> None:
+        assert self.p.stdout is not None
+        for line in self.p.stdout:
+            self.lines.put(line.strip())
+
+    def read(self, timeout: float) -> str:
+        try:
+            return self.lines.get(timeout=timeout)
+        except queue.Empty:
+            raise RuntimeError(f"no output from {self.p.args[2:4]} within {timeout}s") from None
+
+    def send(self, line: str) -> None:
+        assert self.p.stdin is not None
+        self.p.stdin.write(line + "\n")
+        self.p.stdin.flush()
+
+    def stop(self) -> None:
+        if self.p.poll() is None:
+            self.p.kill()
+        try:
+            self.p.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            pass
 
 
 def rm_tree(path: Path) -> None:

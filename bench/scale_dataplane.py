@@ -63,13 +63,10 @@ import argparse
 import datetime as _dt
 import ipaddress
 import json
-import math
 import os
-import queue
 import re
 import shutil
 import signal
-import statistics
 import subprocess
 import sys
 import threading
@@ -185,41 +182,6 @@ for line in sys.stdin:
 # --------------------------------------------------------------------------
 
 
-class Proc:
-    """A process in a namespace whose stdout lines are queued; killed by pid."""
-
-    def __init__(self, ns: str, script: str, *args: str, stdin: bool = False):
-        self.p = subprocess.Popen(["ip", "netns", "exec", ns, sys.executable, "-c", script, *args],
-                                  stdin=subprocess.PIPE if stdin else subprocess.DEVNULL,
-                                  stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, bufsize=1)
-        self.lines: queue.Queue[str] = queue.Queue()
-        threading.Thread(target=self._pump, daemon=True).start()
-
-    def _pump(self) -> None:
-        assert self.p.stdout is not None
-        for line in self.p.stdout:
-            self.lines.put(line.strip())
-
-    def read(self, timeout: float) -> str:
-        try:
-            return self.lines.get(timeout=timeout)
-        except queue.Empty:
-            raise RuntimeError(f"no output from a probe/server within {timeout}s") from None
-
-    def send(self, line: str) -> None:
-        assert self.p.stdin is not None
-        self.p.stdin.write(line + "\n")
-        self.p.stdin.flush()
-
-    def stop(self) -> None:
-        if self.p.poll() is None:
-            os.kill(self.p.pid, signal.SIGKILL)
-        try:
-            self.p.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            pass
-
-
 def sh(*cmd: str, timeout: float = 60) -> str:
     out = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
     if out.returncode != 0:
@@ -227,14 +189,9 @@ def sh(*cmd: str, timeout: float = 60) -> str:
     return out.stdout
 
 
-def namespaces() -> list[str]:
-    out = subprocess.run(["ip", "netns", "list"], capture_output=True, text=True, check=True).stdout
-    return [line.split()[0] for line in out.splitlines() if line.strip()]
-
-
 def tear_site() -> None:
     for ns in OURS:
-        if ns in namespaces():
+        if ns in bl.namespaces():
             subprocess.run(["ip", "netns", "del", ns], capture_output=True)
 
 
@@ -389,19 +346,6 @@ class EipdProc:
 # --------------------------------------------------------------------------
 
 
-def nearest_rank(s: list[float], p: float) -> float:
-    return s[max(0, math.ceil(p / 100 * len(s)) - 1)]
-
-
-def stats(vals: list[float]) -> dict[str, float] | None:
-    s = sorted(v for v in vals if v is not None)
-    if not s:
-        return None
-    return {"n": len(s), "p50": round(nearest_rank(s, 50), 3), "p90": round(nearest_rank(s, 90), 3),
-            "p99": round(nearest_rank(s, 99), 3), "max": round(s[-1], 3), "min": round(s[0], 3),
-            "mean": round(statistics.fmean(s), 3)}
-
-
 # --------------------------------------------------------------------------
 # One N
 # --------------------------------------------------------------------------
@@ -531,11 +475,11 @@ def run_n(a, n: int, workdir: Path) -> dict[str, Any]:
         private_ip = inst["VpcAttributes"]["PrivateIpAddress"]["IpAddress"][0]
         wire_instance(private_ip)
         rep["extra_instance"] = {"id": iid, "private_ip": private_ip, "vswitch": cidr}
-        server = Proc(INST, SERVER, str(PORT))
+        server = bl.NsProc(INST, SERVER, str(PORT))
         procs.append(server)
         if server.read(10) != "ready":
             raise RuntimeError("server did not start")
-        probe = Proc(INET, PROBE, str(a.probe_interval_ms / 1000), stdin=True)
+        probe = bl.NsProc(INET, PROBE, str(a.probe_interval_ms / 1000), stdin=True)
         procs.append(probe)
         if probe.read(10) != "ready":
             raise RuntimeError("probe did not start")
@@ -594,7 +538,7 @@ def run_n(a, n: int, workdir: Path) -> dict[str, Any]:
             perf = None
             rep["perf_top_full_round"] = perf_top(workdir / f"perf-full-{n}.data")
         rep["full_rounds"] = full_rounds
-        rep["full_round_summary"] = {k: stats([x[k] for x in full_rounds]) for k in ("apply_us", "cpu_ms")}
+        rep["full_round_summary"] = {k: bl.latency_stats([x[k] for x in full_rounds]) for k in ("apply_us", "cpu_ms")}
         print(f"N={n} full rounds (CreateSecurityGroup): apply {rep['full_round_summary']['apply_us']}",
               file=sys.stderr)
 
@@ -701,7 +645,7 @@ def run_n(a, n: int, workdir: Path) -> dict[str, Any]:
         tear_site()
         rep["eipd_log_tail"] = bl.tail(log_path, 15)
     measured = [c for c in cycles if not c["warmup"]]
-    rep["summary"] = {k: stats([c[k] for c in measured]) for k in (
+    rep["summary"] = {k: bl.latency_stats([c[k] for c in measured]) for k in (
         "first_packet_ms", "inuse_seen_ms", "associate_call_ms", "probe_go_delay_ms", "associate_apply_us",
         "unassociate_call_ms", "available_seen_ms", "conn_fail_ms", "unassociate_apply_us",
         "cpu_associate_ms", "cpu_unassociate_ms", "cycle_wall_ms")}
@@ -769,7 +713,7 @@ def main() -> int:
         if after != host_tables:
             print(f"host nft tables changed:\n{host_tables}\n->\n{after}", file=sys.stderr)
             rc = 1
-        left = [x for x in namespaces() if x.startswith("oeipsc-")]
+        left = [x for x in bl.namespaces() if x.startswith("oeipsc-")]
         result["namespaces_left"] = left
         stamp = _dt.datetime.now(_dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
         out = a.out or bl.RESULTS_DIR / f"scale-{stamp}.json"
