@@ -275,13 +275,12 @@ pub fn eni_transitions(rows: &Rows, want: &LabPlan, built: &LabPlan) -> Vec<(Str
             .collect()
     };
     let (want, built) = (ids(want), ids(built));
-    let has = |p: &BTreeSet<String>, id: &str| p.contains(id);
     rows.enis
         .iter()
         .filter(|e| e.kind == EniType::Secondary)
         .filter(|e| match e.status {
-            EniStatus::Attaching => has(&built, &e.id) || !has(&want, &e.id),
-            EniStatus::Detaching => !has(&built, &e.id),
+            EniStatus::Attaching => built.contains(&e.id) || !want.contains(&e.id),
+            EniStatus::Detaching => !built.contains(&e.id),
             EniStatus::Available | EniStatus::InUse => false,
         })
         .map(|e| (e.id.clone(), e.status))
@@ -484,13 +483,13 @@ fn havip_take_steps(region: &str, g: &GatewayPlan, id: &str, i: &InstancePlan, i
     steps
 }
 
-/// An instance gives a HaVip's address up, from whichever of its NICs holds
-/// it (tolerates it being gone).
-fn havip_release_steps(id: &str, i: &InstancePlan, ip: Ipv4Addr) -> Vec<Step> {
+/// An instance gives a HaVip's address up from these NICs (tolerates it
+/// being gone).
+fn havip_release_steps<'a>(id: &str, enis: impl IntoIterator<Item = &'a EniPlan>, ip: Ipv4Addr) -> Vec<Step> {
     let try_ = |a: &[&str]| Step::Try(a.iter().map(|x| x.to_string()).collect());
     let addr = format!("{ip}/32");
     let mut steps = Vec::new();
-    for e in &i.enis {
+    for e in enis {
         steps.push(try_(&["ip", "-n", id, "addr", "del", &addr, "dev", &e.guest_if]));
         if let Some(t) = e.table {
             steps.push(try_(&["ip", "-n", id, "rule", "del", "from", &ip.to_string(), "lookup", &t.to_string()]));
@@ -520,14 +519,10 @@ pub fn havip_failover(rows: &Rows, desired: &DesiredState, ip: Ipv4Addr, to: &st
     }
     let mut steps = havip_take_steps(region, g, id, i, ip);
     for (other, oi) in g.instances.iter().filter(|(o, _)| o.as_str() != id) {
-        steps.extend(havip_release_steps(other, oi, ip));
+        steps.extend(havip_release_steps(other, &oi.enis, ip));
     }
     // The same instance's other NICs give it up too (an ENI-to-ENI move).
-    let others = InstancePlan {
-        enis: i.enis.iter().filter(|e| Some(&e.id) != i.havips.get(&ip)).cloned().collect(),
-        havips: BTreeMap::new(),
-    };
-    steps.extend(havip_release_steps(id, &others, ip));
+    steps.extend(havip_release_steps(id, i.enis.iter().filter(|e| Some(&e.id) != i.havips.get(&ip)), ip));
     for s in &steps {
         match s {
             Step::Run(a) => run_ip(a)?,
@@ -597,7 +592,10 @@ pub fn steps_to(built: &LabPlan, want: &LabPlan) -> Vec<(Unit, Vec<Step>)> {
             let (bi, wi) = (&b.instances[id], &w.unwrap().instances[id]);
             for (ip, eni) in &bi.havips {
                 if wi.havips.get(ip) != Some(eni) {
-                    out.push((Unit::HaVip(region.clone(), id.clone(), *ip, false), havip_release_steps(id, bi, *ip)));
+                    out.push((
+                        Unit::HaVip(region.clone(), id.clone(), *ip, false),
+                        havip_release_steps(id, &bi.enis, *ip),
+                    ));
                 }
             }
             for e in bi.enis.iter().skip(1) {

@@ -55,6 +55,18 @@ pub fn gateway_ns(region: &str) -> String {
     format!("{NS_PREFIX}gw-{region}")
 }
 
+/// Moves the calling thread into the named network namespace
+/// (`/run/netns/<ns>`). Sockets it opens afterwards live there, even after
+/// the thread ends; so do the connections it makes.
+pub fn enter_netns(ns: &str) -> std::io::Result<()> {
+    let file = std::fs::File::open(format!("/run/netns/{ns}"))?;
+    rustix::thread::move_into_link_name_space(
+        std::os::fd::AsFd::as_fd(&file),
+        Some(rustix::thread::LinkNameSpaceType::Network),
+    )?;
+    Ok(())
+}
+
 /// Formats a prefix as `a.b.c.d/n`.
 pub fn cidr_text(c: &Cidr) -> String {
     format!("{}/{}", std::net::Ipv4Addr::from(c.base), c.len)

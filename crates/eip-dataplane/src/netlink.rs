@@ -89,11 +89,10 @@ impl Conn {
     /// Opens a netfilter socket inside the named namespace.
     fn open(ns: &str) -> Result<Conn, KernelError> {
         let path = format!("/run/netns/{ns}");
-        let file = std::fs::File::open(&path).map_err(|e| err(&path, e))?;
         let id = ns_id(ns).map_err(|e| err(&path, e))?;
+        let name = ns.to_owned();
         let sock = std::thread::spawn(move || -> io::Result<Socket> {
-            use rustix::thread::{LinkNameSpaceType, move_into_link_name_space};
-            move_into_link_name_space(std::os::fd::AsFd::as_fd(&file), Some(LinkNameSpaceType::Network))?;
+            crate::enter_netns(&name)?;
             let mut s = Socket::new(NETLINK_NETFILTER)?;
             s.bind_auto()?;
             s.connect(&SocketAddr::new(0, 0))?;

@@ -284,6 +284,11 @@ mod tests {
     }
     const NS: &str = "openeip-gw-cn-hangzhou";
 
+    /// One fast-path change in the sample's region: EIP → private (or none).
+    fn p(eip: &str, private: Option<&str>) -> (String, Ipv4Addr, Option<Ipv4Addr>) {
+        ("cn-hangzhou".to_string(), ip(eip), private.map(ip))
+    }
+
     #[test]
     fn converges_from_empty_and_acknowledges_the_generation() {
         let d = build(4, &sample());
@@ -378,7 +383,6 @@ mod tests {
         let d1 = build(1, &sample());
         let mut r = Reconciler::new(FakeKernel::new());
         assert!(r.apply_patch(1, &[]).is_ok());
-        let p = |e: &str, x: Option<&str>| ("cn-hangzhou".to_string(), ip(e), x.map(ip));
         assert!(
             matches!(r.apply_patch(2, &[p("198.18.0.30", Some("172.16.1.30"))]), Err(PatchError::NeedFull(_))),
             "the table is not known before the first full apply"
@@ -429,7 +433,6 @@ mod tests {
         let d1 = build(1, &rows);
         let mut r = Reconciler::new(FakeKernel::new());
         r.apply(&d1).unwrap();
-        let p = |e: &str, x: Option<&str>| ("cn-hangzhou".to_string(), ip(e), x.map(ip));
         assert!(matches!(r.apply_patch(2, &[p("198.18.0.10", None)]), Err(PatchError::NeedFull(_))));
         // Behind our back the element went: the kernel refuses the delete.
         r.kernel().tamper(NS, |t| {

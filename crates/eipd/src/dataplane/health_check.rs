@@ -188,16 +188,6 @@ impl Drop for Checker {
     }
 }
 
-/// Enters the namespace (this thread only).
-fn enter(ns: &str) -> std::io::Result<()> {
-    let file = std::fs::File::open(format!("/run/netns/{ns}"))?;
-    rustix::thread::move_into_link_name_space(
-        std::os::fd::AsFd::as_fd(&file),
-        Some(rustix::thread::LinkNameSpaceType::Network),
-    )?;
-    Ok(())
-}
-
 /// One TCP connect with a deadline; the connection is closed at once.
 async fn probe(addr: SocketAddr, timeout: Duration) -> bool {
     matches!(tokio::time::timeout(timeout, tokio::net::TcpStream::connect(addr)).await, Ok(Ok(_)))
@@ -205,7 +195,7 @@ async fn probe(addr: SocketAddr, timeout: Duration) -> bool {
 
 /// A worker thread: probes its namespace's targets until told to stop.
 fn worker(ns: &str, shared: &Shared, ctl: &Controller) {
-    if let Err(e) = enter(ns) {
+    if let Err(e) = eip_dataplane::enter_netns(ns) {
         tracing::error!(namespace = ns, error = %e, "health checks cannot enter the gateway namespace");
         return;
     }
