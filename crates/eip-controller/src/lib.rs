@@ -133,8 +133,12 @@ impl Controller {
         std::mem::take(&mut *self.pending.lock())
     }
 
-    /// Records a change and wakes the data plane.
+    /// Records a change and wakes the data plane. Without one nobody takes
+    /// the changes, so nothing is recorded (the set would only grow).
     pub(crate) fn changed(&self, f: impl FnOnce(&mut Changes)) {
+        if !self.config.dataplane {
+            return;
+        }
         f(&mut self.pending.lock());
         self.changes.notify_one();
     }

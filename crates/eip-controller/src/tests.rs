@@ -119,6 +119,14 @@ async fn with_a_data_plane_only_the_acknowledgement_completes_an_association() {
 }
 
 #[tokio::test]
+async fn without_a_data_plane_no_changes_pile_up() {
+    let e = env().await;
+    let (id, _) = e.allocate().await;
+    e.vpc("AssociateEipAddress", &[("AllocationId", &id), ("InstanceId", &e.instances[0])]).await.unwrap();
+    assert_eq!(e.ctl.take_changes(), Changes::default());
+}
+
+#[tokio::test]
 async fn eip_actions_report_their_eips_and_other_writes_report_other() {
     let e = env_with(true).await;
     e.ctl.take_changes();
