@@ -108,12 +108,10 @@ fn serve(mut s: TcpStream, durable: Option<&Durable>) -> std::io::Result<()> {
             have += n;
         }
         let req = &buf[..head_end + body_len];
-        if let Some(d) = durable {
-            if is_write(req) {
-                d.file.write_all_at(d.page.bytes(), 0)?;
-                if !d.direct {
-                    d.file.sync_data()?;
-                }
+        if let Some(d) = durable.filter(|_| is_write(req)) {
+            d.file.write_all_at(d.page.bytes(), 0)?;
+            if !d.direct {
+                d.file.sync_data()?;
             }
         }
         let resp = format!(
