@@ -91,6 +91,8 @@ def test_describe_pagination(vpc_v1, res):
     p3 = describe_eips(vpc_v1, tag=[_dtag("page", team)], page_size=2, page_number=3)
     assert (p1["TotalCount"], p1["PageNumber"], p1["PageSize"]) == (3, 1, 2), p1
     assert (p2["TotalCount"], p2["PageNumber"], p2["PageSize"]) == (3, 2, 2), p2
+    # Past the end the page is empty and the total still counts everything.
+    assert (p3["TotalCount"], p3["PageNumber"]) == (3, 3), p3
     assert len(_ids(p1)) == 2 and len(_ids(p2)) == 1 and _ids(p3) == []
     assert set(_ids(p1)) | set(_ids(p2)) == mine
 

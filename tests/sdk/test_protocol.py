@@ -32,6 +32,7 @@ from conftest import (
     override_nonce,
     release,
     unassociate,
+    vpc_client,
 )
 
 UNKNOWN_EIP = "eip-" + "0" * 22
@@ -117,6 +118,98 @@ def test_signature_nonce_reuse_refused(server, kind):
     check_error_body(err)
     # a fresh nonce is fine again
     assert "TotalCount" in describe_eips(vpc, rt=override_nonce(vpc, uuid.uuid4().hex))
+
+
+@pytest.mark.parametrize("kind", ["v3", "v1"])
+def test_signature_nonce_of_a_write_stays_used_after_a_crash(eipd_factory, kind):
+    """A captured write replayed after eipd restarts (kill -9, so nothing is
+    flushed on the way out) is refused, not run a second time."""
+    srv = eipd_factory(demo=False)
+    vpc = client_kinds(srv)[kind]
+    nonce = uuid.uuid4().hex
+    first = allocate(vpc, rt=override_nonce(vpc, nonce))["AllocationId"]
+    srv.kill9()
+    srv.restart()
+    vpc = client_kinds(srv)[kind]
+    err = expect_error(allocate, 400, "SignatureNonceUsed", vpc, rt=override_nonce(vpc, nonce))
+    check_error_body(err)
+    assert [e["AllocationId"] for e in eip_list(describe_eips(vpc))] == [first]
+    # A refused write records nothing: its nonce stays usable.
+    bad = uuid.uuid4().hex
+    refused = capture_error(allocate, vpc, rt=override_nonce(vpc, bad), ip_address="203.0.113.9")
+    assert refused.status is not None and 400 <= refused.status < 500, refused
+    assert refused.code != "SignatureNonceUsed", refused
+    srv.kill9()
+    srv.restart()
+    vpc = client_kinds(srv)[kind]
+    assert allocate(vpc, rt=override_nonce(vpc, bad))["AllocationId"] != first
+
+
+def test_root_key_from_the_environment_replaces_the_earlier_pair(eipd_factory):
+    """EIPD_ROOT_ACCESS_KEY_ID/SECRET give root exactly that pair: after a
+    restart with another pair, the earlier one is refused."""
+    srv = eipd_factory(demo=False, env={"EIPD_ROOT_ACCESS_KEY_ID": "first",
+                                        "EIPD_ROOT_ACCESS_KEY_SECRET": "firstsecret"})
+    ep = srv.endpoint
+    assert "TotalCount" in describe_eips(vpc_client(ep, ak="first", secret="firstsecret"))
+    srv.stop()
+    srv.extra_env = {"EIPD_ROOT_ACCESS_KEY_ID": "second", "EIPD_ROOT_ACCESS_KEY_SECRET": "secondsecret"}
+    srv.restart()
+    ep = srv.endpoint
+    err = expect_error(describe_eips, 400, "InvalidAccessKeyId.Inactive",
+                       vpc_client(ep, ak="first", secret="firstsecret"))
+    check_error_body(err)
+    assert "TotalCount" in describe_eips(vpc_client(ep, ak="second", secret="secondsecret"))
+
+
+def test_control_characters_in_parameters_refused(vpc_v3, res):
+    """A Description with C0 controls would come back as XML no parser reads."""
+    err = expect_error(allocate, 400, "InvalidParameter", vpc_v3, description="x\x01y")
+    assert "Description" in err.message, err
+    a = res.eip()["AllocationId"]
+    expect_error(modify, 400, "InvalidParameter", vpc_v3, a, name="a\x00b")
+    # Tabs and line breaks are text.
+    modify(vpc_v3, a, description="line one\nline two\ttabbed")
+    e = eip_list(describe_eips(vpc_v3, allocation_id=a))[0]
+    assert e["Description"] == "line one\nline two\ttabbed", e
+
+
+def _raw(server, method: str, query: str, body: bytes = b"", ctype: str = "application/x-www-form-urlencoded"):
+    import http.client
+    host, port = server.endpoint.split(":")
+    c = http.client.HTTPConnection(host, int(port), timeout=10)
+    try:
+        c.request(method, "/?" + query, body=body, headers={"Content-Type": ctype})
+        r = c.getresponse()
+        return r.status, r.getheader("Content-Type"), r.read()
+    finally:
+        c.close()
+
+
+def test_refusals_before_parsing_honour_format_xml(server):
+    import xml.dom.minidom
+    # No signature at all.
+    status, ctype, body = _raw(server, "GET", "Format=XML&Action=DescribeRegions&Version=2016-04-28")
+    assert status == 400 and ctype.startswith("text/xml"), (status, ctype, body)
+    doc = xml.dom.minidom.parseString(body)
+    assert doc.getElementsByTagName("Code")[0].firstChild.data == "IncompleteSignature", body
+    # A body over the limit (1 MiB): the envelope, not a bare 413.
+    status, ctype, body = _raw(server, "POST", "Format=XML", b"a" * (3 << 20))
+    assert status == 413 and ctype.startswith("text/xml"), (status, ctype, body[:200])
+    assert xml.dom.minidom.parseString(body).getElementsByTagName("Code")[0].firstChild.data == "InvalidParameter"
+    status, ctype, body = _raw(server, "POST", "Format=JSON", b"a" * ((1 << 20) + 10))
+    assert status == 413 and json.loads(body)["Code"] == "InvalidParameter", (status, body[:200])
+
+
+def test_data_directory_and_database_are_private(eipd_factory):
+    """The database holds every AccessKey secret: its files are the owner's
+    alone (a data directory eipd creates itself is 0700 too; this harness
+    makes the directory before)."""
+    import stat
+    srv = eipd_factory(demo=False)
+    for p in (srv.data_dir / "eipd.db", srv.data_dir / "eipd.db-wal", srv.data_dir / "eipd.db-shm"):
+        mode = stat.S_IMODE(p.stat().st_mode)
+        assert mode & 0o077 == 0, f"{p}: {oct(mode)}"
 
 
 # ------------------------------------------------------------ routing

@@ -81,6 +81,16 @@ fn bad_time() -> WireError {
     WireError::new(400, "InvalidTimeStamp.Format", "Specified time stamp or date value is not well formatted.")
 }
 
+/// The response format a request asks for, read without validating anything
+/// else: for errors found before [`parse`] succeeds.
+pub fn format_of(raw: &RawRequest<'_>) -> Format {
+    let mut all = sign::decode_form(raw.query);
+    if let (true, Ok(body)) = (raw.is_form(), std::str::from_utf8(raw.body)) {
+        all.extend(sign::decode_form(body));
+    }
+    Format::from_param(Params::new(all).raw("Format"))
+}
+
 /// Parses a request. Fails for requests that name no action or carry no
 /// recognisable signature.
 pub fn parse(raw: &RawRequest<'_>) -> Result<Incoming, WireError> {
@@ -95,6 +105,18 @@ pub fn parse(raw: &RawRequest<'_>) -> Result<Incoming, WireError> {
     let format = Format::from_param(params.raw("Format"));
     if let Some(authz) = raw.header("authorization") {
         let auth = sign::parse_v3_authorization(authz).map_err(|e| incomplete(&e.to_string()))?;
+        // The signature must cover the host and every x-acs-* header sent
+        // (action, version, date, nonce, ...): otherwise a captured signature
+        // could be replayed with a new nonce or date, or for another action.
+        let signed = |name: &str| auth.signed_headers.iter().any(|s| s == name);
+        if !signed("host") {
+            return Err(incomplete("SignedHeaders must include host"));
+        }
+        if let Some((name, _)) = raw.headers.iter().find(|(name, _)| {
+            name.len() > 6 && name[..6].eq_ignore_ascii_case("x-acs-") && !signed(&name.to_ascii_lowercase())
+        }) {
+            return Err(incomplete(&format!("SignedHeaders must include {}", name.to_ascii_lowercase())));
+        }
         let action = raw.header("x-acs-action").or_else(|| params.opt("Action")).unwrap_or_default().to_owned();
         let version = raw.header("x-acs-version").or_else(|| params.opt("Version")).unwrap_or_default().to_owned();
         let date = raw.header("x-acs-date").ok_or_else(bad_time)?;
@@ -255,6 +277,45 @@ mod tests {
     fn unsigned_requests_are_incomplete() {
         let raw = RawRequest { method: "POST", path: "/", query: "Action=DescribeRegions", headers: &[], body: b"" };
         assert_eq!(parse(&raw).unwrap_err().code, "IncompleteSignature");
+    }
+
+    /// A V3 request signed over `signed` (names), carrying `headers`.
+    fn v3_request(secret: &str, headers: &[(&str, &str)], signed: &[&str]) -> (Vec<(String, String)>, String) {
+        let names: Vec<String> = signed.iter().map(|s| s.to_string()).collect();
+        let hashed = sign::sha256_hex(b"");
+        let canonical = sign::v3_canonical_request("POST", "/", &[], headers, &names, &hashed).unwrap();
+        let sig = sign::v3_signature(secret, &sign::v3_string_to_sign(&canonical));
+        let authz = format!("ACS3-HMAC-SHA256 Credential=testid,SignedHeaders={},Signature={sig}", signed.join(";"));
+        let mut all: Vec<(String, String)> = headers.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        all.push(("authorization".into(), authz.clone()));
+        (all, authz)
+    }
+
+    #[test]
+    fn v3_must_sign_the_host_and_every_acs_header() {
+        let headers = [
+            ("host", "127.0.0.1:8716"),
+            ("x-acs-action", "DescribeRegions"),
+            ("x-acs-version", "2016-04-28"),
+            ("x-acs-date", "2026-11-26T02:25:09Z"),
+            ("x-acs-signature-nonce", "n1"),
+        ];
+        let every = ["host", "x-acs-action", "x-acs-date", "x-acs-signature-nonce", "x-acs-version"];
+        let check = |signed: &[&str]| {
+            let (all, _) = v3_request("s", &headers, signed);
+            let pairs: Vec<(&str, &str)> = all.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+            let raw = RawRequest { method: "POST", path: "/", query: "", headers: &pairs, body: b"" };
+            parse(&raw).and_then(|inc| inc.verify(&raw, "s")).map_err(|e| (e.code, e.message))
+        };
+        assert_eq!(check(&every), Ok(()));
+        // Leaving out the nonce (or the date, action, version) would let a
+        // captured signature be replayed with a fresh one.
+        let no_nonce: Vec<&str> = every.iter().copied().filter(|h| *h != "x-acs-signature-nonce").collect();
+        let (code, message) = check(&no_nonce).unwrap_err();
+        assert_eq!(code, "IncompleteSignature");
+        assert!(message.contains("x-acs-signature-nonce"), "{message}");
+        let no_host: Vec<&str> = every.iter().copied().filter(|h| *h != "host").collect();
+        assert_eq!(check(&no_host).unwrap_err().0, "IncompleteSignature");
     }
 
     #[test]

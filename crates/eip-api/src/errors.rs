@@ -124,6 +124,7 @@ pub fn to_wire(e: &Error, product: Product, action: &str) -> WireError {
         Error::IdempotentParameterMismatch => {
             w(400, "IdempotentParameterMismatch", "The request is retried with updated parameters.")
         }
+        Error::SignatureNonceUsed => w(400, "SignatureNonceUsed", "Specified signature nonce was used already."),
         Error::IpAllocated => w(400, "Ip.Allocated", "The reserve ip has been allocated."),
         Error::AllocateUnfamiliarIp => w(
             400,

@@ -179,15 +179,14 @@ impl Params {
 }
 
 fn index(name: &str, n: &str) -> Result<usize> {
-    let bad = || Error::invalid(format!("{name}.{n}"), "list index must be a number from 1");
-    if n.is_empty() || n.len() > 4 || !n.bytes().all(|b| b.is_ascii_digit()) {
+    let bad = || Error::invalid(format!("{name}.{n}"), format!("list index must be a number from 1 to {MAX_LIST}"));
+    if n.is_empty() || !n.bytes().all(|b| b.is_ascii_digit()) {
         return Err(bad());
     }
-    let idx: usize = n.parse().map_err(|_| bad())?;
-    if idx == 0 || idx > MAX_LIST {
-        return Err(bad());
+    match n.parse::<usize>() {
+        Ok(idx) if (1..=MAX_LIST).contains(&idx) => Ok(idx),
+        _ => Err(bad()),
     }
-    Ok(idx)
 }
 
 #[cfg(test)]

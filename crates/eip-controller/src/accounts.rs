@@ -87,6 +87,13 @@ pub async fn bootstrap(ctl: &Controller, fixed: Option<(String, String)>) -> Res
                             created_at: now,
                         })?,
                     }
+                    // The root account has exactly the pair from the
+                    // environment: earlier pairs (generated, or an older
+                    // environment) stop working.
+                    for mut k in keys.into_iter().filter(|k| k.active && k.id != id) {
+                        k.active = false;
+                        tx.access_key_update(&k)?;
+                    }
                     Ok(Bootstrap { root_account: root.id, access_key_id: id, new_secret: None })
                 }
                 None => match keys.into_iter().find(|k| k.active) {

@@ -33,7 +33,8 @@ pub async fn seed(ctl: &Controller, account: &str) -> Result<Vec<String>> {
         })?;
         return Ok(ids);
     }
-    let ctx = |product, action| Ctx { account: account.to_owned(), product, action, request_id: "demo".into() };
+    let ctx =
+        |product, action| Ctx { account: account.to_owned(), product, action, request_id: "demo".into(), nonce: None };
     let vpc = ctl
         .call(
             &ctx(Product::Vpc, "CreateVpc"),

@@ -63,6 +63,10 @@ pub struct Ctx {
     pub action: &'static str,
     /// Request id, echoed in the response.
     pub request_id: String,
+    /// The request's signature nonce ("AccessKeyId\nnonce") and when it may
+    /// be used again (real ms). A write records it in its own transaction, so
+    /// replaying an acknowledged write is refused after a restart too.
+    pub nonce: Option<(String, i64)>,
 }
 
 /// Facts a write closure needs, captured before it moves to the writer.
@@ -250,9 +254,15 @@ impl Controller {
             _ => None,
         };
         let action = ctx.action;
+        let nonce = ctx.nonce.clone();
         let out = self
             .store
             .write(move |tx| {
+                if let Some((key, until)) = &nonce
+                    && !tx.nonce_claim(key, *until, clock::real_now_ms())?
+                {
+                    return Err(Error::SignatureNonceUsed);
+                }
                 if let Some((tok, fp)) = &token
                     && let idempotency::Seen::Replay(body) = idempotency::lookup(tx, &env.account, action, tok, fp)?
                 {

@@ -17,10 +17,14 @@ pub(crate) fn get(tx: &mut dyn Tx, account: &str, name: &str) -> Result<i64> {
 pub async fn set_quota(ctl: &Controller, account_name: &str, name: &str, value: i64) -> Result<()> {
     if !QUOTAS.iter().any(|(n, _)| *n == name) {
         let known: Vec<&str> = QUOTAS.iter().map(|(n, _)| *n).collect();
-        return Err(Error::invalid("name", format!("{name} is not a quota; known: {}", known.join(", "))));
+        return Err(Error::invalid("quota", format!("{name} is not a quota; known: {}", known.join(", "))));
     }
     if value < 0 {
         return Err(Error::invalid("value", "must be 0 or more"));
+    }
+    // Permissions are switches: 1 grants, 0 withholds.
+    if name.ends_with("_permission") && value > 1 {
+        return Err(Error::invalid("value", format!("{name} is 1 (allowed) or 0 (not allowed)")));
     }
     let (account_name, name) = (account_name.to_owned(), name.to_owned());
     ctl.store()

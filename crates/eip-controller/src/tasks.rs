@@ -358,6 +358,19 @@ pub async fn run(ctl: Arc<Controller>) {
     }
 }
 
+/// Drops recorded signature nonces whose window has passed (run periodically).
+pub async fn expire_nonces(ctl: &Controller) -> Result<i64> {
+    let now = crate::clock::real_now_ms();
+    ctl.store.write(move |tx| tx.nonce_expire(now).map_err(Error::from)).await
+}
+
+/// The recorded nonces still inside their window, for the edge's nonce cache
+/// at start.
+pub fn live_nonces(ctl: &Controller) -> Result<Vec<(String, i64)>> {
+    let now = crate::clock::real_now_ms();
+    ctl.read(|tx| Ok(tx.nonce_live(now)?))
+}
+
 /// Drops ClientTokens past their lifetime (run periodically).
 pub async fn expire_tokens(ctl: &Controller) -> Result<i64> {
     let before = ctl.now() - crate::idempotency::TOKEN_TTL_MS;

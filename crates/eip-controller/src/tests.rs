@@ -45,7 +45,7 @@ async fn env_with(dataplane: bool) -> Env {
 
 impl Env {
     async fn call(&self, product: Product, action: &'static str, pairs: &[(&str, &str)]) -> Result<Body, Error> {
-        let ctx = Ctx { account: self.account.clone(), product, action, request_id: "test".into() };
+        let ctx = Ctx { account: self.account.clone(), product, action, request_id: "test".into(), nonce: None };
         let p = Params::new(pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect());
         self.ctl.call(&ctx, &p).await
     }
@@ -909,6 +909,7 @@ impl Env {
             product: Product::Vpc,
             action: "AssociateEipAddressBatch",
             request_id: "t".into(),
+            nonce: None,
         };
         self.ctl.call(&ctx, &Params::new(pairs)).await
     }

@@ -401,4 +401,13 @@ pub trait Tx {
     fn token_insert(&mut self, row: &TokenRow) -> StoreResult<()>;
     /// Forgets tokens older than `before`.
     fn token_expire(&mut self, before: i64) -> StoreResult<i64>;
+
+    // --- signature nonces of writes (replay refusal across restarts)
+    /// Records a nonce until `expires_at`; false if it is recorded and has
+    /// not expired at `now`.
+    fn nonce_claim(&mut self, key: &str, expires_at: i64, now: i64) -> StoreResult<bool>;
+    /// Nonces that have not expired at `now`, with their expiry.
+    fn nonce_live(&mut self, now: i64) -> StoreResult<Vec<(String, i64)>>;
+    /// Forgets nonces expired at `now`.
+    fn nonce_expire(&mut self, now: i64) -> StoreResult<i64>;
 }

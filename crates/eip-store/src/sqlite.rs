@@ -29,6 +29,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (3, include_str!("../migrations/sqlite/0003_eip_traffic.sql")),
     (4, include_str!("../migrations/sqlite/0004_clb_health.sql")),
     (5, include_str!("../migrations/sqlite/0005_eip_private_ip_index.sql")),
+    (6, include_str!("../migrations/sqlite/0006_request_nonce.sql")),
 ];
 
 /// The connection and what we know of its settings.
@@ -240,6 +241,14 @@ macro_rules! eip_cols {
 }
 /// The EIP columns, for the one query assembled at run time (`eip_query`).
 const EIP_COLS: &str = eip_cols!();
+
+/// The total of a paged query when the page itself shows it: a page with
+/// fewer rows than the limit is the last, unless it is empty past the start
+/// (the offset may be beyond the end).
+fn derived_total(offset: i64, limit: i64, got: usize) -> Option<i64> {
+    let got = got as i64;
+    (got < limit && (got > 0 || offset == 0)).then_some(offset + got)
+}
 
 fn eip_from_row(r: &Row<'_>) -> rusqlite::Result<EipRow> {
     Ok(EipRow {
@@ -1188,12 +1197,21 @@ impl Tx for SqliteTx<'_> {
             args.push(k.clone().into());
             args.push(v.clone().into());
         }
-        let total: i64 =
-            self.count(&format!("SELECT COUNT(*) FROM eip WHERE {wh}"), rusqlite::params_from_iter(args.iter()))?;
+        let filter_args = args.len();
         let sql = format!("SELECT {EIP_COLS} FROM eip WHERE {wh} ORDER BY allocated_at DESC, id DESC LIMIT ? OFFSET ?");
         args.push(q.limit.into());
         args.push(q.offset.into());
         let mut rows = self.list(&sql, rusqlite::params_from_iter(args.iter()), eip_from_row)?;
+        // A page that is not full is the last one: the total follows from it
+        // (the common lookup by id or address), so only a full or empty page
+        // past the start needs the count.
+        let total = match derived_total(q.offset, q.limit, rows.len()) {
+            Some(t) => t,
+            None => self.count(
+                &format!("SELECT COUNT(*) FROM eip WHERE {wh}"),
+                rusqlite::params_from_iter(args[..filter_args].iter()),
+            )?,
+        };
         self.load_tags(&mut rows)?;
         Ok((total, rows))
     }
@@ -1702,6 +1720,27 @@ impl Tx for SqliteTx<'_> {
     fn token_expire(&mut self, before: i64) -> StoreResult<i64> {
         self.exec("DELETE FROM client_token WHERE created_at < ?1", [before]).map(|n| n as i64)
     }
+
+    fn nonce_claim(&mut self, key: &str, expires_at: i64, now: i64) -> StoreResult<bool> {
+        // Inserts, or takes over an expired row; a live row is left alone.
+        let n = self.exec(
+            "INSERT INTO request_nonce (key, expires_at) VALUES (?1, ?2) \
+             ON CONFLICT (key) DO UPDATE SET expires_at = excluded.expires_at \
+             WHERE request_nonce.expires_at <= ?3",
+            params![key, expires_at, now],
+        )?;
+        Ok(n > 0)
+    }
+
+    fn nonce_live(&mut self, now: i64) -> StoreResult<Vec<(String, i64)>> {
+        self.list("SELECT key, expires_at FROM request_nonce WHERE expires_at > ?1", [now], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })
+    }
+
+    fn nonce_expire(&mut self, now: i64) -> StoreResult<i64> {
+        self.exec("DELETE FROM request_nonce WHERE expires_at <= ?1", [now]).map(|n| n as i64)
+    }
 }
 
 /// A transaction that refuses everything; used to extract a job's deliver
@@ -1827,6 +1866,9 @@ impl Tx for DeadTx {
         token_get(a: &str, b: &str, c: &str) -> Option<TokenRow>;
         token_insert(a: &TokenRow) -> ();
         token_expire(a: i64) -> i64;
+        nonce_claim(a: &str, b: i64, c: i64) -> bool;
+        nonce_live(a: i64) -> Vec<(String, i64)>;
+        nonce_expire(a: i64) -> i64;
     }
 }
 
@@ -1834,6 +1876,19 @@ impl Tx for DeadTx {
 mod tests {
     use super::*;
     use crate::{ClbListenerRow, StoreExt};
+
+    #[test]
+    fn a_page_that_is_not_full_gives_the_total_and_anything_else_needs_the_count() {
+        // First page, short: the rows are all there is.
+        assert_eq!(derived_total(0, 10, 3), Some(3));
+        assert_eq!(derived_total(0, 10, 0), Some(0));
+        // Later page, short but not empty: offset plus what came back.
+        assert_eq!(derived_total(20, 10, 4), Some(24));
+        // A full page may have more after it; an empty page past the start
+        // may be far beyond the end.
+        assert_eq!(derived_total(0, 10, 10), None);
+        assert_eq!(derived_total(30, 10, 0), None);
+    }
 
     #[test]
     fn clb_listeners_made_before_health_checks_keep_them_off_and_new_settings_round_trip() {

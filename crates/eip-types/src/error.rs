@@ -127,6 +127,8 @@ pub enum Error {
     DeletionProtection,
     /// A ClientToken was reused with different parameters.
     IdempotentParameterMismatch,
+    /// A write's signature nonce was already used within the signing window.
+    SignatureNonceUsed,
     /// AllocateEipAddress `IpAddress`: the address is held by someone.
     IpAllocated,
     /// AllocateEipAddress `IpAddress`: not an address this account released within 7 days (GEN-03).
@@ -234,7 +236,13 @@ impl Error {
 
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{self:?}")
+        // Readable for the admin commands and logs; the wire message comes
+        // from eip-api's mapping, not from here.
+        match self {
+            Error::InvalidParameter { name, reason } => write!(f, "invalid {name}: {reason}"),
+            Error::NotFound { kind, id } => write!(f, "{kind:?} {id} not found"),
+            other => write!(f, "{other:?}"),
+        }
     }
 }
 

@@ -19,6 +19,7 @@ use eip_controller::clock::SystemClock;
 use eip_controller::{Config, Controller, accounts, demo, tasks};
 use eip_store::sqlite::SqliteStore;
 use std::net::SocketAddr;
+use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -31,7 +32,7 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Run the API server (VPC and ECS products on one port) on an embedded SQLite store.
+    /// Run the API server (VPC, ECS, SLB, ALB and NLB products on one port) on an embedded SQLite store.
     Serve(ServeArgs),
     /// Print the API coverage document (the source of docs/api-coverage.md).
     ApiCoverage,
@@ -192,7 +193,6 @@ fn init_logs(format: &str) {
 
 fn write_credentials(dir: &Path, id: &str, secret: &str, listen: &SocketAddr) -> std::io::Result<PathBuf> {
     use std::io::Write;
-    use std::os::unix::fs::OpenOptionsExt;
     let path = dir.join("credentials");
     let mut f = std::fs::OpenOptions::new().write(true).create(true).truncate(true).mode(0o600).open(&path)?;
     writeln!(
@@ -227,8 +227,23 @@ async fn serve(a: ServeArgs) -> Result<(), String> {
     if mode.is_some() {
         dataplane::check_host()?;
     }
-    std::fs::create_dir_all(&a.data_dir).map_err(|e| format!("cannot create {}: {e}", a.data_dir.display()))?;
+    // The database holds every AccessKey secret: a new data directory is
+    // the owner's alone (0700) and a new database file, whose mode SQLite
+    // gives its -wal and -shm files too, is 0600.
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(&a.data_dir)
+        .map_err(|e| format!("cannot create {}: {e}", a.data_dir.display()))?;
     let db = a.data_dir.join("eipd.db");
+    if !db.exists() {
+        std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(&db)
+            .map_err(|e| format!("cannot create {}: {e}", db.display()))?;
+    }
     let store = SqliteStore::open(&db).map_err(|e| format!("cannot open {}: {e}", db.display()))?;
     let clock = Arc::new(SystemClock::new(a.clock_offset_file.clone()));
     let ctl =
@@ -240,6 +255,7 @@ async fn serve(a: ServeArgs) -> Result<(), String> {
         }
         _ => None,
     };
+    let fixed_key = fixed.is_some();
     let boot = accounts::bootstrap(&ctl, fixed).await.map_err(|e| format!("bootstrap: {e}"))?;
     let mut pools: std::collections::BTreeMap<String, Vec<String>> = Default::default();
     for spec in &a.pools {
@@ -262,20 +278,24 @@ async fn serve(a: ServeArgs) -> Result<(), String> {
             println!("root AccessKeySecret: {secret}");
             println!("(shown once; saved to {} with mode 0600)", path.display());
         }
-        None => println!(
-            "root AccessKeyId: {} (secret in {}/credentials or your environment)",
-            boot.access_key_id,
-            a.data_dir.display()
-        ),
+        None if fixed_key => {
+            println!("root AccessKeyId: {} (secret from EIPD_ROOT_ACCESS_KEY_SECRET)", boot.access_key_id);
+            if a.data_dir.join("credentials").exists() {
+                println!("(the pair in {}/credentials is no longer active)", a.data_dir.display());
+            }
+        }
+        None => println!("root AccessKeyId: {} (secret in {}/credentials)", boot.access_key_id, a.data_dir.display()),
     }
     if a.demo {
         let ids = demo::seed(&ctl, &boot.root_account).await.map_err(|e| format!("demo: {e}"))?;
         println!("demo estate in {}: instances {}", demo::DEMO_REGION, ids.join(", "));
     }
+    let mut nonces = server::NonceCache::default();
+    nonces.restore(tasks::live_nonces(&ctl).map_err(|e| format!("loading signature nonces: {e}"))?);
     let state = Arc::new(server::AppState {
         ctl: ctl.clone(),
         keys: Default::default(),
-        nonces: Default::default(),
+        nonces: parking_lot::Mutex::new(nonces),
         metrics: Default::default(),
         dataplane: mode.is_some().then(Default::default),
     });
@@ -290,6 +310,9 @@ async fn serve(a: ServeArgs) -> Result<(), String> {
             tokio::time::sleep(std::time::Duration::from_secs(600)).await;
             if let Err(e) = tasks::expire_tokens(&janitor).await {
                 tracing::warn!(error = %e, "token expiry failed");
+            }
+            if let Err(e) = tasks::expire_nonces(&janitor).await {
+                tracing::warn!(error = %e, "nonce expiry failed");
             }
         }
     });

@@ -9,7 +9,8 @@ use crate::health::DataplaneHealth;
 use crate::metrics::Metrics;
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::State;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{DefaultBodyLimit, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{any, get};
@@ -27,6 +28,10 @@ use std::time::Instant;
 
 /// Signing times may be this far from the server's clock, either way.
 pub const TIMESTAMP_WINDOW_MS: i64 = 15 * 60 * 1000;
+
+/// How long a nonce stays refused: twice the window, so a request signed up
+/// to 15 minutes in the future stays refusable until its window closes.
+pub const NONCE_KEEP_MS: i64 = 2 * TIMESTAMP_WINDOW_MS;
 
 /// Largest accepted body.
 const MAX_BODY: usize = 1 << 20;
@@ -62,12 +67,16 @@ impl NonceCache {
         match self.seen.get(&key) {
             Some(exp) if *exp > now => false,
             _ => {
-                // Kept for twice the window: a request signed up to 15 minutes
-                // in the future stays refusable until its window closes.
-                self.seen.insert(key, now + 2 * TIMESTAMP_WINDOW_MS);
+                self.seen.insert(key, now + NONCE_KEEP_MS);
                 true
             }
         }
+    }
+
+    /// Nonces recorded before a restart (acknowledged writes), refused
+    /// until `expires`.
+    pub fn restore(&mut self, nonces: impl IntoIterator<Item = (String, i64)>) {
+        self.seen.extend(nonces);
     }
 }
 
@@ -78,6 +87,9 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/metrics", get(metrics))
         .route("/", any(rpc))
         .fallback(any(not_found))
+        // One byte more than we accept, so an oversized body reaches `rpc`
+        // and gets the error envelope instead of a bare 413.
+        .layer(DefaultBodyLimit::max(MAX_BODY + 1))
         .with_state(state)
 }
 
@@ -136,11 +148,47 @@ fn reply_error(format: Format, request_id: &str, host: &str, e: &WireError) -> R
     r
 }
 
-async fn rpc(State(st): State<Arc<AppState>>, method: Method, uri: Uri, headers: HeaderMap, body: Bytes) -> Response {
+async fn rpc(
+    State(st): State<Arc<AppState>>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
     let started = Instant::now();
     let request_id = new_request_id();
-    let header_pairs: Vec<(&str, &str)> =
-        headers.iter().filter_map(|(k, v)| v.to_str().ok().map(|v| (k.as_str(), v))).collect();
+    let body = match body {
+        Ok(b) => b,
+        Err(rejection) => {
+            let format = auth::format_of(&RawRequest {
+                method: method.as_str(),
+                path: uri.path(),
+                query: uri.query().unwrap_or_default(),
+                headers: &[],
+                body: &[],
+            });
+            let e = if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                WireError::new(413, "InvalidParameter", "The request body is too large.")
+            } else {
+                WireError::new(400, "InvalidParameter", "The request body could not be read.")
+            };
+            st.metrics.observe("unknown", "unknown", started.elapsed().as_secs_f64(), Some(&e.code));
+            return reply_error(format, &request_id, "openeip", &e);
+        }
+    };
+    // Header values that are not visible ASCII are read as ISO-8859-1, as
+    // HTTP defines them (Python's http.client sends a non-ASCII User-Agent
+    // that way, and the SDK signs it as text).
+    let latin1: Vec<(&str, String)> = headers
+        .iter()
+        .filter(|(_, v)| v.to_str().is_err())
+        .map(|(k, v)| (k.as_str(), v.as_bytes().iter().map(|&b| char::from(b)).collect()))
+        .collect();
+    let header_pairs: Vec<(&str, &str)> = headers
+        .iter()
+        .filter_map(|(k, v)| v.to_str().ok().map(|v| (k.as_str(), v)))
+        .chain(latin1.iter().map(|(k, v)| (*k, v.as_str())))
+        .collect();
     let raw = RawRequest {
         method: method.as_str(),
         path: uri.path(),
@@ -172,6 +220,12 @@ async fn rpc(State(st): State<Arc<AppState>>, method: Method, uri: Uri, headers:
     }
 }
 
+/// Characters no parameter may hold: C0 controls other than tab, LF and CR,
+/// and DEL.
+fn is_forbidden_control(c: char) -> bool {
+    (c.is_ascii_control() && !matches!(c, '\t' | '\n' | '\r')) || c == '\u{7f}'
+}
+
 /// A refused request, with what is known about it for logs and metrics.
 struct Failure {
     format: Format,
@@ -200,14 +254,19 @@ async fn handle(st: &AppState, raw: &RawRequest<'_>, request_id: &str, body_len:
         }};
     }
     if raw.method != "GET" && raw.method != "POST" {
+        fail.format = auth::format_of(raw);
         bail!(WireError::new(405, "UnsupportedHTTPMethod", format!("HTTP method {} is not supported.", raw.method)));
     }
     if body_len > MAX_BODY {
+        fail.format = auth::format_of(raw);
         bail!(WireError::new(413, "InvalidParameter", "The request body is too large."));
     }
     let inc = match auth::parse(raw) {
         Ok(i) => i,
-        Err(e) => bail!(e),
+        Err(e) => {
+            fail.format = auth::format_of(raw);
+            bail!(e)
+        }
     };
     fail.format = inc.format;
     if inc.version.is_empty() {
@@ -251,10 +310,26 @@ async fn handle(st: &AppState, raw: &RawRequest<'_>, request_id: &str, body_len:
     if (now - inc.timestamp_ms).abs() > TIMESTAMP_WINDOW_MS {
         bail!(WireError::new(400, "InvalidTimeStamp.Expired", "Specified time stamp or date value is expired."));
     }
-    if !st.nonces.lock().insert(format!("{}\n{}", inc.access_key_id, inc.nonce), now) {
-        bail!(WireError::new(400, "SignatureNonceUsed", "Specified signature nonce was used already."));
+    let nonce_key = format!("{}\n{}", inc.access_key_id, inc.nonce);
+    if !st.nonces.lock().insert(nonce_key.clone(), now) {
+        bail!(to_wire(&eip_types::Error::SignatureNonceUsed, product, spec.name));
     }
-    let ctx = Ctx { account: key.account.clone(), product, action: spec.name, request_id: request_id.to_owned() };
+    // Control characters (other than tab and line breaks) have no place in
+    // any parameter, and XML 1.0 cannot carry them back.
+    if let Some((name, _)) = inc.params.pairs().iter().find(|(_, v)| v.chars().any(is_forbidden_control)) {
+        bail!(to_wire(
+            &eip_types::Error::invalid(name.as_str(), "control characters are not allowed"),
+            product,
+            spec.name
+        ));
+    }
+    let ctx = Ctx {
+        account: key.account.clone(),
+        product,
+        action: spec.name,
+        request_id: request_id.to_owned(),
+        nonce: Some((nonce_key, now + NONCE_KEEP_MS)),
+    };
     match st.ctl.call(&ctx, &inc.params).await {
         Ok(body) => {
             Ok((inc.format, product, spec.name, key.account, encode::success(inc.format, spec.name, request_id, body)))
