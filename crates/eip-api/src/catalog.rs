@@ -145,11 +145,14 @@ actions! {
     Slb "AddBackendServers" true false "Adds or re-weights ECS backend servers of a CLB.";
     Slb "DescribeLoadBalancerTCPListenerAttribute" false false "Shows a TCP listener and its health-check settings.";
     Slb "SetLoadBalancerTCPListenerAttribute" true false "Changes a TCP listener's health-check settings and bandwidth.";
+    Slb "SetLoadBalancerDeleteProtection" true false "Turns a CLB's deletion protection on or off.";
     Alb "CreateLoadBalancer" true true "Creates an ALB; internet-facing ones take one EIP per zone.";
     Alb "GetLoadBalancerAttribute" false false "Shows an ALB with its zones and EIPs.";
     Alb "ListLoadBalancers" false false "Lists ALBs.";
     Alb "UpdateLoadBalancerAddressTypeConfig" true true "Switches an ALB between Intranet and Internet (zone EIPs).";
     Alb "DeleteLoadBalancer" true true "Deletes an ALB (its EIPs are unbound).";
+    Alb "EnableDeletionProtection" true true "Turns an ALB's deletion protection on.";
+    Alb "DisableDeletionProtection" true true "Turns an ALB's deletion protection off.";
     Nlb "CreateLoadBalancer" true true "Creates an NLB; internet-facing ones take one EIP per zone.";
     Nlb "GetLoadBalancerAttribute" false false "Shows an NLB with its zones and EIPs.";
     Nlb "ListLoadBalancers" false false "Lists NLBs.";

@@ -36,9 +36,15 @@ pub fn to_wire(e: &Error, product: Product, action: &str) -> WireError {
             &format!("MissingParameter.{name}"),
             format!("The input parameter \"{name}\" that is mandatory for processing this request is not supplied."),
         ),
-        Error::InvalidParameter { name, reason } => {
-            w(400, "InvalidParameter", format!("Specified value of \"{name}\" is not valid: {reason}."))
-        }
+        Error::InvalidParameter { name, reason } => match name.as_str() {
+            // CreateForwardEntry's own codes for its ports.
+            "ExternalPort" | "InternalPort" => w(
+                400,
+                &format!("Invalid{name}.Malformed"),
+                format!("The specified {name} is not a valid port: {reason}."),
+            ),
+            _ => w(400, "InvalidParameter", format!("Specified value of \"{name}\" is not valid: {reason}.")),
+        },
         Error::ValueNotSupported { name, value } => {
             let code = match *name {
                 "InstanceType" | "BindedInstanceType" => "InvalidInstanceType.ValueNotSupported",
@@ -277,6 +283,18 @@ pub fn to_wire(e: &Error, product: Product, action: &str) -> WireError {
         Error::ForwardEntryExists => {
             w(400, "Forward.EntryAlreadyExist", "The forward entry with the same external IP and port already exists.")
         }
+        Error::SnatSourceDuplicated => {
+            w(400, "Forbidden.SourceVSwitchId.Duplicated", "The specified SourceCIDRis duplicated.")
+        }
+        Error::SnatIpUsedByForwardEntry => {
+            w(400, "Forbidden.IpUsedInForwardTable", "The specified SnatIp already used in forward table")
+        }
+        Error::ForwardInternalIpOutOfVpc => {
+            w(400, "Forbidden.DestnationIpOutOfVpcCIDR", "The specified Internal Ip is Out of VPC CIDR.")
+        }
+        Error::ForwardDestinationDuplicated => {
+            w(400, "OperationUnsupported.ForwardEntry", "Duplicated destination ip port is unsupported.")
+        }
         Error::HaVipNotEnabled => w(
             400,
             "OperationDenied.HaVipNotEnabled",
@@ -303,6 +321,11 @@ pub fn to_wire(e: &Error, product: Product, action: &str) -> WireError {
         Error::IncorrectLoadBalancerStatus => {
             w(400, "IncorrectStatus.LoadBalancer", "The status of the load balancer does not support this operation.")
         }
+        Error::LoadBalancerDeleteProtection => w(
+            400,
+            "OperationDenied.DeleteProtectionIsOn",
+            "The loadbalancer can't be deleted due to DeleteProtection is enabled.",
+        ),
         Error::BindInstanceNotSupported(kind) => {
             w(400, "BindInstance.NotSupported", format!("bind instance type {kind} is not supported."))
         }
@@ -453,11 +476,18 @@ pub const ALL_CODES: &[&str] = &[
     "InvalidIpStatus.HasBeenUsedByForwardEntry",
     "OperationFailed.SnatIpNotInNatGateway",
     "Forward.EntryAlreadyExist",
+    "Forbidden.SourceVSwitchId.Duplicated",
+    "Forbidden.IpUsedInForwardTable",
+    "Forbidden.DestnationIpOutOfVpcCIDR",
+    "OperationUnsupported.ForwardEntry",
+    "InvalidExternalPort.Malformed",
+    "InvalidInternalPort.Malformed",
     "OperationDenied.HaVipNotEnabled",
     "QuotaExceeded.HaVip",
     "IncorrectHaVipStatus",
     "OperationDenied.InternetLoadBalancer",
     "IncorrectStatus.LoadBalancer",
+    "OperationDenied.DeleteProtectionIsOn",
     "BindInstance.NotSupported",
     // Protocol errors (auth.rs / the server edge).
     "InvalidAccessKeyId.Inactive",

@@ -1,5 +1,5 @@
 //! High-availability virtual IPs (VPC 2016-04-28): a private address of a
-//! vSwitch that floats between instances or ENIs (HA-01), created under the
+//! vSwitch that floats between instances or ENIs of that same vSwitch (HA-01), created under the
 //! account's permission and count quotas (HA-02), taking one EIP (HA-03)
 //! while `Available` or `InUse` (HA-04).
 
@@ -197,9 +197,11 @@ pub(crate) async fn associate(ctl: &Controller, ctx: &Ctx, p: &Params) -> Result
     ctl.write(ctx, p, move |tx, env| {
         let h = havip_of(tx, &env.account, &id, region)?;
         targets::check_havip_usable(h.status)?;
-        let vpc = match kind {
+        // (VPC, vSwitch) of the instance's primary ENI, or of the ENI.
+        let (vpc, vsw) = match kind {
             AssociatedInstanceType::NetworkInterface => {
-                crate::eni::eni_of(tx, &env.account, &instance, Some(&h.region_id))?.vpc_id
+                let eni = crate::eni::eni_of(tx, &env.account, &instance, Some(&h.region_id))?;
+                (eni.vpc_id, eni.vswitch_id)
             }
             AssociatedInstanceType::EcsInstance
             | AssociatedInstanceType::SlbInstance
@@ -207,15 +209,24 @@ pub(crate) async fn associate(ctl: &Controller, ctx: &Ctx, p: &Params) -> Result
             | AssociatedInstanceType::HaVip
             | AssociatedInstanceType::IpAddress
             | AssociatedInstanceType::Alb
-            | AssociatedInstanceType::Nlb => tx
-                .instance_get(&instance)?
-                .filter(|i| i.account_id == env.account && i.region_id == h.region_id)
-                .ok_or_else(|| Error::not_found(ResourceKind::Instance, &instance))?
-                .vpc_id
-                .unwrap_or_default(),
+            | AssociatedInstanceType::Nlb => {
+                let i = tx
+                    .instance_get(&instance)?
+                    .filter(|i| i.account_id == env.account && i.region_id == h.region_id)
+                    .ok_or_else(|| Error::not_found(ResourceKind::Instance, &instance))?;
+                (i.vpc_id.unwrap_or_default(), i.vswitch_id.unwrap_or_default())
+            }
         };
         if vpc != h.vpc_id {
             return Err(Error::OperationDenied("The instance is not in the HaVip's VPC.".into()));
+        }
+        // HA-01: the HaVip floats between servers of one zone; AssociateHaVip
+        // says "The HaVip and ECS instance must belong to the same vSwitch."
+        if vsw != h.vswitch_id {
+            return Err(Error::OperationDenied(format!(
+                "The instance is not in the HaVip's vSwitch {}; the HaVip and the instance must belong to the same vSwitch.",
+                h.vswitch_id
+            )));
         }
         if tx.havip_member_list(&h.id)?.iter().any(|m| m.instance_id == instance) {
             return Err(Error::AssociationDuplicated);

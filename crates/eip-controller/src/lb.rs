@@ -69,6 +69,45 @@ pub(crate) fn check_associate_clb(tx: &mut dyn Tx, env: &Env, eip: &EipRow, id: 
 
 // ---------------------------------------------------------------- CLB
 
+/// An `on`/`off` parameter (CLB `DeleteProtection`).
+fn on_off(p: &Params, name: &str) -> Result<Option<bool>> {
+    match p.opt(name) {
+        None => Ok(None),
+        Some("on") => Ok(Some(true)),
+        Some("off") => Ok(Some(false)),
+        Some(v) => Err(Error::invalid(name, format!("{v} is not on or off"))),
+    }
+}
+
+/// A CLB's master zone: the stored one, else (rows from before it was
+/// stored) its vSwitch's zone, else the region's first zone.
+fn clb_master_zone(tx: &mut dyn Tx, lb: &LoadBalancerRow) -> Result<String> {
+    if let Some(z) = &lb.master_zone_id {
+        return Ok(z.clone());
+    }
+    if let Some(v) = &lb.vswitch_id
+        && let Some(s) = tx.vswitch_get(&lb.account_id, v)?
+    {
+        return Ok(s.zone_id);
+    }
+    let zones = eip_domain::catalogue::region(&lb.region_id).map(|r| r.zones).unwrap_or(&[]);
+    Ok(zones.first().copied().unwrap_or_default().to_owned())
+}
+
+/// SetLoadBalancerDeleteProtection (CLB): turns deletion protection on or off.
+pub(crate) async fn set_clb_delete_protection(ctl: &Controller, ctx: &Ctx, p: &Params) -> Result<Body> {
+    let region = region_opt(p)?;
+    let id = p.req("LoadBalancerId")?.to_owned();
+    let on = on_off(p, "DeleteProtection")?.ok_or_else(|| Error::MissingParameter("DeleteProtection".into()))?;
+    ctl.write(ctx, p, move |tx, env| {
+        let mut lb = lb_of(tx, &env.account, &id, LoadBalancerKind::Clb, region)?;
+        lb.delete_protection = on;
+        tx.lb_update(&lb)?;
+        Ok(Body::new())
+    })
+    .await
+}
+
 pub(crate) async fn create_clb(ctl: &Controller, ctx: &Ctx, p: &Params) -> Result<Body> {
     let region = region_param(p)?;
     let vsw_id = p.opt("VSwitchId").map(str::to_owned);
@@ -83,6 +122,8 @@ pub(crate) async fn create_clb(ctl: &Controller, ctx: &Ctx, p: &Params) -> Resul
     check_name("LoadBalancerName", &name, 80)?;
     let spec = p.opt("LoadBalancerSpec").unwrap_or("slb.s1.small").to_owned();
     let vpc_param = p.opt("VpcId").map(str::to_owned);
+    let delete_protection = on_off(p, "DeleteProtection")?.unwrap_or(false);
+    let master_param = p.opt("MasterZoneId").map(str::to_owned);
     ctl.write(ctx, p, move |tx, env| {
         let id = LoadBalancerId::generate().to_string();
         let vsw = match &vsw_id {
@@ -98,6 +139,23 @@ pub(crate) async fn create_clb(ctl: &Controller, ctx: &Ctx, p: &Params) -> Resul
         {
             return Err(Error::invalid("VpcId", "the vSwitch is not in this VPC"));
         }
+        // The master zone of a VPC CLB is its vSwitch's zone; a classic one
+        // takes MasterZoneId (a zone of the region) or the region's first zone.
+        let zones = eip_domain::catalogue::region(region).map(|r| r.zones).unwrap_or(&[]);
+        let master = match (&vsw, &master_param) {
+            (Some(s), Some(m)) if m != &s.zone_id => {
+                return Err(Error::invalid(
+                    "MasterZoneId",
+                    format!("{m} is not the zone of vSwitch {} ({})", s.id, s.zone_id),
+                ));
+            }
+            (Some(s), _) => s.zone_id.clone(),
+            (None, Some(m)) if !zones.contains(&m.as_str()) => {
+                return Err(Error::invalid("MasterZoneId", format!("{m} is not a zone of {region}")));
+            }
+            (None, Some(m)) => m.clone(),
+            (None, None) => zones.first().copied().unwrap_or_default().to_owned(),
+        };
         let addr = match (address_type, &vsw) {
             (LbAddressType::Intranet, Some(s)) => crate::net::take_private(tx, s, &id, address.as_deref(), false)?,
             (LbAddressType::Intranet, None) => return Err(Error::MissingParameter("VSwitchId".into())),
@@ -116,6 +174,8 @@ pub(crate) async fn create_clb(ctl: &Controller, ctx: &Ctx, p: &Params) -> Resul
             spec,
             status: "active".into(),
             created_at: env.now,
+            delete_protection,
+            master_zone_id: Some(master),
         };
         tx.lb_insert(&row)?;
         let rg = eip_types::default_resource_group(&eip_types::AccountId::from_trusted(env.account.clone()));
@@ -154,13 +214,12 @@ pub(crate) fn describe_clb(ctl: &Controller, ctx: &Ctx, p: &Params) -> Result<Bo
             .filter(|l| name.as_ref().is_none_or(|n| &l.name == n))
             .filter(|l| address.as_ref().is_none_or(|a| &l.address == a))
             .collect();
-        let items: Vec<Value> = all
-            .iter()
-            .skip(((page - 1) * size) as usize)
-            .take(size as usize)
-            .map(|l| {
-                let zones = eip_domain::catalogue::region(&l.region_id).map(|r| r.zones).unwrap_or(&[]);
-                json!({
+        let mut items: Vec<Value> = Vec::new();
+        for l in all.iter().skip(((page - 1) * size) as usize).take(size as usize) {
+            let zones = eip_domain::catalogue::region(&l.region_id).map(|r| r.zones).unwrap_or(&[]);
+            let master = clb_master_zone(tx, l)?;
+            let slave = zones.iter().copied().find(|z| *z != master).unwrap_or_default();
+            items.push(json!({
                     "LoadBalancerId": l.id,
                     "LoadBalancerName": l.name,
                     "LoadBalancerStatus": l.status,
@@ -178,15 +237,14 @@ pub(crate) fn describe_clb(ctl: &Controller, ctx: &Ctx, p: &Params) -> Result<Bo
                     "InstanceChargeType": "PayBySpec",
                     "CreateTime": format_iso(l.created_at),
                     "CreateTimeStamp": l.created_at,
-                    "MasterZoneId": zones.first().copied().unwrap_or_default(),
-                    "SlaveZoneId": zones.get(1).copied().unwrap_or_default(),
-                    "DeleteProtection": "off",
+                    "MasterZoneId": master,
+                    "SlaveZoneId": slave,
+                    "DeleteProtection": if l.delete_protection { "on" } else { "off" },
                     "ModificationProtectionStatus": "NonProtection",
                     "ResourceGroupId": eip_types::default_resource_group(&eip_types::AccountId::from_trusted(l.account_id.clone())),
                     "Tags": {"Tag": []},
-                })
-            })
-            .collect();
+            }));
+        }
         Ok(body(json!({
             "TotalCount": all.len(),
             "PageNumber": page,
@@ -213,6 +271,9 @@ pub(crate) async fn delete_clb(ctl: &Controller, ctx: &Ctx, p: &Params) -> Resul
     let id = p.req("LoadBalancerId")?.to_owned();
     ctl.write(ctx, p, move |tx, env| {
         let lb = lb_of(tx, &env.account, &id, LoadBalancerKind::Clb, region)?;
+        if lb.delete_protection {
+            return Err(Error::LoadBalancerDeleteProtection);
+        }
         remove(tx, &lb, env.now)?;
         Ok(Body::new())
     })
@@ -259,6 +320,11 @@ fn attach_zone_eips(
             .filter(|e| e.account_id == env.account)
             .ok_or_else(|| Error::not_found(ResourceKind::Eip, &aid))?;
         let next = check_eip_side(EipFacts { status: eip.status, region: &eip.region_id }, &lb.region_id)?;
+        // The zone's address may still be mapped by an EIP being let go of
+        // (it leaves when its unassociation completes): not yet.
+        if tx.eip_list_by_private_ip(&z.vswitch_id, &z.private_ip)?.iter().any(|e| e.id != eip.id) {
+            return Err(Error::IncorrectLoadBalancerStatus);
+        }
         bind::record(
             &mut eip,
             next,
@@ -283,8 +349,7 @@ pub(crate) async fn create_v2(ctl: &Controller, ctx: &Ctx, p: &Params) -> Result
     let kind = kind_of(ctx.product);
     let region = region_opt(p)?;
     let vpc_id = p.req("VpcId")?.to_owned();
-    let address_type = LbAddressType::parse_any_case(p.req("AddressType")?)
-        .ok_or_else(|| Error::invalid("AddressType", "must be Internet or Intranet"))?;
+    let address_type = v2_address_type(p)?;
     let wanted = zone_mappings(p)?;
     if wanted.is_empty() {
         return Err(Error::MissingParameter("ZoneMappings".into()));
@@ -295,15 +360,51 @@ pub(crate) async fn create_v2(ctl: &Controller, ctx: &Ctx, p: &Params) -> Result
     let name = p.raw("LoadBalancerName").unwrap_or_default().to_owned();
     check_name("LoadBalancerName", &name, 128)?;
     let spec = match kind {
-        LoadBalancerKind::Alb => p.opt("LoadBalancerEdition").unwrap_or("Standard").to_owned(),
-        LoadBalancerKind::Nlb | LoadBalancerKind::Clb => p.opt("LoadBalancerType").unwrap_or("network").to_owned(),
+        LoadBalancerKind::Alb => {
+            let e = p.req("LoadBalancerEdition")?;
+            if !["Basic", "Standard", "StandardWithWaf"].contains(&e) {
+                return Err(Error::invalid(
+                    "LoadBalancerEdition",
+                    format!("{e} is not Basic, Standard or StandardWithWaf"),
+                ));
+            }
+            e.to_owned()
+        }
+        LoadBalancerKind::Nlb | LoadBalancerKind::Clb => {
+            let t = p.opt("LoadBalancerType").unwrap_or("network");
+            if t != "network" {
+                return Err(Error::invalid("LoadBalancerType", format!("{t} is not network")));
+            }
+            t.to_owned()
+        }
     };
+    // ALB: LoadBalancerBillingConfig (PayType=PostPay) is required; NLB: optional.
+    match (kind, p.opt("LoadBalancerBillingConfig.PayType")) {
+        (_, Some("PostPay")) => {}
+        (_, Some(v)) => return Err(Error::invalid("LoadBalancerBillingConfig.PayType", format!("{v} is not PostPay"))),
+        (LoadBalancerKind::Alb, None) => {
+            return Err(Error::MissingParameter("LoadBalancerBillingConfig.PayType".into()));
+        }
+        (LoadBalancerKind::Nlb | LoadBalancerKind::Clb, None) => {}
+    }
+    let delete_protection = match kind {
+        LoadBalancerKind::Alb => p.bool("DeletionProtectionEnabled")?,
+        LoadBalancerKind::Nlb | LoadBalancerKind::Clb => p.bool("DeletionProtectionConfig.Enabled")?,
+    }
+    .unwrap_or(false);
     crate::dry_run(p)?;
     ctl.write(ctx, p, move |tx, env| {
         let vpc = tx
             .vpc_get(&env.account, &vpc_id)?
             .filter(|v| region.is_none_or(|r| r == v.region_id))
             .ok_or_else(|| Error::not_found(ResourceKind::Vpc, &vpc_id))?;
+        let region_zones = eip_domain::catalogue::region(&vpc.region_id).map_or(0, |r| r.zones.len());
+        if region_zones >= 2 && wanted.len() < 2 {
+            return Err(Error::invalid(
+                "ZoneMappings",
+                format!("at least 2 zones are required in {} (it has {region_zones})", vpc.region_id),
+            ));
+        }
         let id = match kind {
             LoadBalancerKind::Alb => AlbId::generate().to_string(),
             LoadBalancerKind::Nlb | LoadBalancerKind::Clb => NlbId::generate().to_string(),
@@ -321,6 +422,8 @@ pub(crate) async fn create_v2(ctl: &Controller, ctx: &Ctx, p: &Params) -> Result
             spec,
             status: LbStatus::Provisioning.as_str().to_owned(),
             created_at: env.now,
+            delete_protection,
+            master_zone_id: None,
         };
         tx.lb_insert(&lb)?;
         let mut zones = Vec::new();
@@ -360,7 +463,29 @@ pub(crate) async fn create_v2(ctl: &Controller, ctx: &Ctx, p: &Params) -> Result
     .await
 }
 
+/// `AddressType` of ALB/NLB CreateLoadBalancer and
+/// UpdateLoadBalancerAddressTypeConfig: exactly `Internet` or `Intranet`.
+fn v2_address_type(p: &Params) -> Result<LbAddressType> {
+    match p.req("AddressType")? {
+        "Internet" => Ok(LbAddressType::Internet),
+        "Intranet" => Ok(LbAddressType::Intranet),
+        v => Err(Error::invalid("AddressType", format!("{v} is not Internet or Intranet"))),
+    }
+}
+
+/// The status an ALB/NLB shows: `Configuring` while EIPs it holds (or is
+/// letting go of) are still associating or unassociating.
+fn v2_status(tx: &mut dyn Tx, lb: &LoadBalancerRow) -> Result<String> {
+    if lb.status == LbStatus::Active.as_str()
+        && tx.eip_list_by_target(&lb.id)?.iter().any(|e| e.status.is_transitional())
+    {
+        return Ok(LbStatus::Configuring.as_str().to_owned());
+    }
+    Ok(lb.status.clone())
+}
+
 fn render_v2(tx: &mut dyn Tx, lb: &LoadBalancerRow) -> Result<Value> {
+    let status = v2_status(tx, lb)?;
     let mut zone_items = Vec::new();
     for z in tx.lb_zone_list(&lb.id)? {
         let public = match &z.allocation_id {
@@ -388,7 +513,7 @@ fn render_v2(tx: &mut dyn Tx, lb: &LoadBalancerRow) -> Result<Value> {
     Ok(json!({
         "LoadBalancerId": lb.id,
         "LoadBalancerName": lb.name,
-        "LoadBalancerStatus": lb.status,
+        "LoadBalancerStatus": status,
         "LoadBalancerBussinessStatus": "Normal",
         "LoadBalancerBusinessStatus": "Normal",
         "AddressType": lb.address_type.capitalized(),
@@ -403,6 +528,7 @@ fn render_v2(tx: &mut dyn Tx, lb: &LoadBalancerRow) -> Result<Value> {
         "ResourceGroupId": eip_types::default_resource_group(&eip_types::AccountId::from_trusted(lb.account_id.clone())),
         "LoadBalancerBillingConfig": {"PayType": "PostPay"},
         "ZoneMappings": zone_items,
+        "DeletionProtectionConfig": {"Enabled": lb.delete_protection},
         "Tags": [],
     }))
 }
@@ -439,8 +565,14 @@ pub(crate) fn list_v2(ctl: &Controller, ctx: &Ctx, p: &Params) -> Result<Body> {
             .filter(|l| vpcs.is_empty() || l.vpc_id.as_ref().is_some_and(|v| vpcs.contains(v)))
             .filter(|l| names.is_empty() || names.contains(&l.name))
             .filter(|l| address_type.is_none_or(|t| l.address_type == t))
-            .filter(|l| status.as_ref().is_none_or(|s| &l.status == s))
             .collect();
+        let mut all_matching = Vec::new();
+        for l in all {
+            if status.is_none() || status.as_deref() == Some(v2_status(tx, &l)?.as_str()) {
+                all_matching.push(l);
+            }
+        }
+        let all = all_matching;
         let mut items = Vec::new();
         for l in all.iter().skip(offset.max(0) as usize).take(max as usize) {
             items.push(render_v2(tx, l)?);
@@ -455,14 +587,25 @@ pub(crate) async fn update_address_type(ctl: &Controller, ctx: &Ctx, p: &Params)
     let kind = kind_of(ctx.product);
     let region = region_opt(p)?;
     let id = p.req("LoadBalancerId")?.to_owned();
-    let address_type = LbAddressType::parse_any_case(p.req("AddressType")?)
-        .ok_or_else(|| Error::invalid("AddressType", "must be Internet or Intranet"))?;
+    let address_type = v2_address_type(p)?;
     let wanted = zone_mappings(p)?;
     crate::dry_run(p)?;
     ctl.write(ctx, p, move |tx, env| {
         let mut lb = lb_of(tx, &env.account, &id, kind, region)?;
-        if lb.status != LbStatus::Active.as_str() {
+        // Only an Active load balancer: not while it is provisioning, nor
+        // while the EIPs of a previous change settle (Configuring).
+        if v2_status(tx, &lb)? != LbStatus::Active.as_str() {
             return Err(Error::IncorrectLoadBalancerStatus);
+        }
+        if lb.address_type == address_type && wanted.iter().any(|(_, _, a)| a.is_some()) {
+            return Err(Error::invalid(
+                "ZoneMappings.N.AllocationId",
+                format!(
+                    "{} is already {}: EIPs are only taken when AddressType changes from Intranet to Internet",
+                    lb.id,
+                    address_type.capitalized()
+                ),
+            ));
         }
         let mut zones = tx.lb_zone_list(&lb.id)?;
         match (lb.address_type, address_type) {
@@ -491,6 +634,20 @@ pub(crate) async fn update_address_type(ctl: &Controller, ctx: &Ctx, p: &Params)
     .await
 }
 
+/// ALB EnableDeletionProtection / DisableDeletionProtection (`ResourceId`).
+pub(crate) async fn set_alb_deletion_protection(ctl: &Controller, ctx: &Ctx, p: &Params, on: bool) -> Result<Body> {
+    let region = region_opt(p)?;
+    let id = p.req("ResourceId")?.to_owned();
+    crate::dry_run(p)?;
+    ctl.write(ctx, p, move |tx, env| {
+        let mut lb = lb_of(tx, &env.account, &id, LoadBalancerKind::Alb, region)?;
+        lb.delete_protection = on;
+        tx.lb_update(&lb)?;
+        Ok(Body::new())
+    })
+    .await
+}
+
 pub(crate) async fn delete_v2(ctl: &Controller, ctx: &Ctx, p: &Params) -> Result<Body> {
     let kind = kind_of(ctx.product);
     let region = region_opt(p)?;
@@ -498,6 +655,12 @@ pub(crate) async fn delete_v2(ctl: &Controller, ctx: &Ctx, p: &Params) -> Result
     crate::dry_run(p)?;
     ctl.write(ctx, p, move |tx, env| {
         let lb = lb_of(tx, &env.account, &id, kind, region)?;
+        if lb.delete_protection {
+            return Err(Error::LoadBalancerDeleteProtection);
+        }
+        if v2_status(tx, &lb)? == LbStatus::Configuring.as_str() {
+            return Err(Error::IncorrectLoadBalancerStatus);
+        }
         remove(tx, &lb, env.now)?;
         Ok(body(json!({"JobId": JobId::generate().to_string()})))
     })

@@ -3,7 +3,8 @@
 //! EIP association: at most 20 EIPs (NAT-02), of which 10 pay-by-traffic,
 //! and a private IP per EIP for gateways in EIP bind mode NAT created on or
 //! after 2022-09-19 (NAT-03). Entries that use an EIP block its
-//! unassociation unless forced (NAT-01).
+//! unassociation unless forced, and are checked as CreateSnatEntry and
+//! CreateForwardEntry check them (NAT-01).
 
 use crate::bind::Binding;
 use crate::tasks::{TaskKind, schedule};
@@ -344,6 +345,10 @@ pub(crate) async fn create_snat(ctl: &Controller, ctx: &Ctx, p: &Params) -> Resu
     }
     let name = p.raw("SnatEntryName").unwrap_or_default().to_owned();
     check_name("SnatEntryName", &name, 128)?;
+    match p.opt("EipAffinity") {
+        None | Some("0" | "1") => {}
+        Some(v) => return Err(Error::invalid("EipAffinity", format!("{v} is not 0 or 1"))),
+    }
     dry_run(p)?;
     ctl.write(ctx, p, move |tx, env| {
         let nat = nat_of_table(tx, &env.account, &table, true, region)?;
@@ -365,6 +370,17 @@ pub(crate) async fn create_snat(ctl: &Controller, ctx: &Ctx, p: &Params) -> Resu
             (None, Some(c)) => c,
             (None, None) => return Err(Error::MissingParameter("SourceVSwitchId".into())),
         };
+        // NAT-01: "Each vSwitch or ECS instance can be specified in only one SNAT entry."
+        if tx.snat_list(&nat.id)?.iter().any(|s| {
+            s.source_cidr == cidr || (source_vsw.is_some() && s.source_vswitch_id.as_ref() == source_vsw.as_ref())
+        }) {
+            return Err(Error::SnatSourceDuplicated);
+        }
+        // An EIP an IP-mapping (Any) DNAT entry uses serves no other entry.
+        let fwd = tx.forward_list(&nat.id)?;
+        if ips.iter().any(|ip| fwd.iter().any(|f| &f.external_ip == ip && f.ip_protocol == IpProtocol::Any)) {
+            return Err(Error::SnatIpUsedByForwardEntry);
+        }
         let row = SnatEntryRow {
             id: SnatEntryId::generate().to_string(),
             account_id: env.account.clone(),
@@ -461,12 +477,28 @@ fn port(name: &str, v: &str, protocol: IpProtocol) -> Result<String> {
         IpProtocol::Any if v.eq_ignore_ascii_case("any") => return Ok("Any".into()),
         IpProtocol::Any | IpProtocol::Tcp | IpProtocol::Udp => {}
     }
-    let ok = |n: &str| n.parse::<u16>().is_ok_and(|n| n >= 1);
-    let valid = match v.split_once('/') {
-        Some((a, b)) => ok(a) && ok(b),
-        None => ok(v),
-    };
-    if valid { Ok(v.to_owned()) } else { Err(Error::invalid(name, "must be a port (1-65535), a range a/b, or Any")) }
+    match port_range(v) {
+        Some((a, b)) if a <= b => Ok(v.to_owned()),
+        Some(_) => Err(Error::invalid(name, format!("the range {v} does not start below its end"))),
+        None => Err(Error::invalid(name, "must be a port (1-65535), a range a/b, or Any")),
+    }
+}
+
+/// `80` → (80, 80); `100/200` → (100, 200); anything else (also `Any`) → None.
+fn port_range(v: &str) -> Option<(u16, u16)> {
+    let one = |n: &str| n.parse::<u16>().ok().filter(|n| *n >= 1);
+    match v.split_once('/') {
+        Some((a, b)) => Some((one(a)?, one(b)?)),
+        None => one(v).map(|n| (n, n)),
+    }
+}
+
+/// Two external (or internal) port specs of one protocol share a port.
+fn ports_overlap(a: &str, b: &str) -> bool {
+    match (port_range(a), port_range(b)) {
+        (Some((a0, a1)), Some((b0, b1))) => a0 <= b1 && b0 <= a1,
+        _ => a.eq_ignore_ascii_case(b),
+    }
 }
 
 pub(crate) async fn create_forward(ctl: &Controller, ctx: &Ctx, p: &Params) -> Result<Body> {
@@ -485,6 +517,19 @@ pub(crate) async fn create_forward(ctl: &Controller, ctx: &Ctx, p: &Params) -> R
     let internal_ip = p.req("InternalIp")?.to_owned();
     internal_ip.parse::<Ipv4Addr>().map_err(|_| Error::invalid("InternalIp", "must be an IPv4 address"))?;
     let internal_port = port("InternalPort", p.req("InternalPort")?, protocol)?;
+    // A port range maps onto an internal range of the same size.
+    match (port_range(&external_port), port_range(&internal_port)) {
+        (Some((e0, e1)), Some((i0, i1))) if e1 - e0 != i1 - i0 => {
+            return Err(Error::invalid(
+                "InternalPort",
+                format!("{internal_port} is not a range of the size of ExternalPort {external_port}"),
+            ));
+        }
+        (None, Some(_)) | (Some(_), None) => {
+            return Err(Error::invalid("InternalPort", "must be Any exactly when ExternalPort is Any"));
+        }
+        _ => {}
+    }
     let name = p.raw("ForwardEntryName").unwrap_or_default().to_owned();
     check_name("ForwardEntryName", &name, 128)?;
     dry_run(p)?;
@@ -494,12 +539,27 @@ pub(crate) async fn create_forward(ctl: &Controller, ctx: &Ctx, p: &Params) -> R
         if !gateway_eips(tx, &nat)?.iter().any(|e| e.ip == external_ip) {
             return Err(Error::invalid("ExternalIp", "is not an EIP associated with the NAT gateway"));
         }
-        if tx
-            .forward_list(&nat.id)?
-            .iter()
-            .any(|f| f.external_ip == external_ip && f.external_port == external_port && f.ip_protocol == protocol)
-        {
+        let vpc_cidr = tx.vpc_get(&env.account, &nat.vpc_id)?.and_then(|v| Cidr::parse(&v.cidr));
+        let internal = internal_ip.parse::<Ipv4Addr>().ok();
+        if matches!((vpc_cidr, internal), (Some(c), Some(ip)) if !c.contains(ip)) {
+            return Err(Error::ForwardInternalIpOutOfVpc);
+        }
+        let same_eip: Vec<ForwardEntryRow> =
+            tx.forward_list(&nat.id)?.into_iter().filter(|f| f.external_ip == external_ip).collect();
+        // An IP-mapping (Any) entry is the only DNAT entry on its EIP; other
+        // entries of one protocol may not share an external port.
+        if same_eip.iter().any(|f| {
+            protocol == IpProtocol::Any
+                || f.ip_protocol == IpProtocol::Any
+                || (f.ip_protocol == protocol && ports_overlap(&f.external_port, &external_port))
+        }) {
             return Err(Error::ForwardEntryExists);
+        }
+        // "The combinations of IpProtocol, InternalIp, and InternalPort must be unique."
+        if tx.forward_list(&nat.id)?.iter().any(|f| {
+            f.ip_protocol == protocol && f.internal_ip == internal_ip && ports_overlap(&f.internal_port, &internal_port)
+        }) {
+            return Err(Error::ForwardDestinationDuplicated);
         }
         let row = ForwardEntryRow {
             id: ForwardEntryId::generate().to_string(),

@@ -686,6 +686,12 @@ async fn lb_02_lb_03_load_balancer_targets() {
         .unwrap_err();
     assert_eq!(err, Error::AssociationDuplicated);
     // ALB: the EIP comes with CreateLoadBalancer, never through AssociateEipAddress.
+    let v = e
+        .vpc("CreateVSwitch", &[("VpcId", &vpc), ("ZoneId", "cn-hangzhou-i"), ("CidrBlock", "172.16.9.0/24")])
+        .await
+        .unwrap();
+    let vsw_i = v["VSwitchId"].as_str().unwrap().to_owned();
+    let (d, _) = e.allocate().await;
     let alb = e
         .call(
             Product::Alb,
@@ -693,9 +699,14 @@ async fn lb_02_lb_03_load_balancer_targets() {
             &[
                 ("VpcId", &vpc),
                 ("AddressType", "Internet"),
+                ("LoadBalancerEdition", "Standard"),
+                ("LoadBalancerBillingConfig.PayType", "PostPay"),
                 ("ZoneMappings.1.ZoneId", "cn-hangzhou-h"),
                 ("ZoneMappings.1.VSwitchId", &vsw),
                 ("ZoneMappings.1.AllocationId", &b),
+                ("ZoneMappings.2.ZoneId", "cn-hangzhou-i"),
+                ("ZoneMappings.2.VSwitchId", &vsw_i),
+                ("ZoneMappings.2.AllocationId", &d),
             ],
         )
         .await
@@ -971,6 +982,8 @@ async fn lb_01_alb_spans_zones_with_an_eip_per_zone() {
             &[
                 ("VpcId", &vpc),
                 ("AddressType", "Internet"),
+                ("LoadBalancerEdition", "Standard"),
+                ("LoadBalancerBillingConfig.PayType", "PostPay"),
                 ("ZoneMappings.1.ZoneId", "cn-hangzhou-h"),
                 ("ZoneMappings.1.VSwitchId", &vsw_h),
                 ("ZoneMappings.1.AllocationId", &a),
@@ -987,6 +1000,69 @@ async fn lb_01_alb_spans_zones_with_an_eip_per_zone() {
         assert_eq!(r.instance_id.as_deref(), Some(id.as_str()));
     }
     assert_ne!(e.eip_row(&a).await.private_ip, e.eip_row(&b).await.private_ip, "one address per zone");
+}
+
+#[tokio::test]
+async fn lb_02_address_type_change_is_configuring_until_the_eips_settle() {
+    let e = env().await;
+    let (vpc, vsw_h, _) = e.demo_network();
+    let v = e
+        .vpc("CreateVSwitch", &[("VpcId", &vpc), ("ZoneId", "cn-hangzhou-i"), ("CidrBlock", "172.16.9.0/24")])
+        .await
+        .unwrap();
+    let vsw_i = v["VSwitchId"].as_str().unwrap().to_owned();
+    let mut eips = Vec::new();
+    for _ in 0..4 {
+        eips.push(e.allocate().await.0);
+    }
+    let zones = |a: &str, b: &str| {
+        vec![
+            ("ZoneMappings.1.ZoneId".to_owned(), "cn-hangzhou-h".to_owned()),
+            ("ZoneMappings.1.VSwitchId".to_owned(), vsw_h.clone()),
+            ("ZoneMappings.1.AllocationId".to_owned(), a.to_owned()),
+            ("ZoneMappings.2.ZoneId".to_owned(), "cn-hangzhou-i".to_owned()),
+            ("ZoneMappings.2.VSwitchId".to_owned(), vsw_i.clone()),
+            ("ZoneMappings.2.AllocationId".to_owned(), b.to_owned()),
+        ]
+    };
+    let mut create: Vec<(String, String)> = vec![
+        ("VpcId".into(), vpc.clone()),
+        ("AddressType".into(), "Internet".into()),
+        ("LoadBalancerType".into(), "network".into()),
+    ];
+    create.extend(zones(&eips[0], &eips[1]));
+    let refs: Vec<(&str, &str)> = create.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let nlb = e.call(Product::Nlb, "CreateLoadBalancer", &refs).await.unwrap();
+    let id = nlb["LoadbalancerId"].as_str().unwrap().to_owned();
+    e.settle().await;
+    let status = |b: &serde_json::Map<String, serde_json::Value>| b["LoadBalancerStatus"].as_str().unwrap().to_owned();
+    let get_args = [("LoadBalancerId", id.as_str())];
+    let get = || e.call(Product::Nlb, "GetLoadBalancerAttribute", &get_args);
+    assert_eq!(status(&get().await.unwrap()), "Active");
+    e.call(
+        Product::Nlb,
+        "UpdateLoadBalancerAddressTypeConfig",
+        &[("LoadBalancerId", &id), ("AddressType", "Intranet")],
+    )
+    .await
+    .unwrap();
+    assert_eq!(status(&get().await.unwrap()), "Configuring");
+    let mut back: Vec<(String, String)> =
+        vec![("LoadBalancerId".into(), id.clone()), ("AddressType".into(), "Internet".into())];
+    back.extend(zones(&eips[2], &eips[3]));
+    let refs: Vec<(&str, &str)> = back.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let err = e.call(Product::Nlb, "UpdateLoadBalancerAddressTypeConfig", &refs).await.unwrap_err();
+    assert_eq!(err, Error::IncorrectLoadBalancerStatus);
+    e.settle().await;
+    assert_eq!(status(&get().await.unwrap()), "Active");
+    e.call(Product::Nlb, "UpdateLoadBalancerAddressTypeConfig", &refs).await.unwrap();
+    e.settle().await;
+    for x in &eips[2..] {
+        assert_eq!(e.status(x).await.as_deref(), Some("InUse"));
+    }
+    for x in &eips[..2] {
+        assert_eq!(e.status(x).await.as_deref(), Some("Available"));
+    }
 }
 
 #[tokio::test]

@@ -498,10 +498,16 @@ pub struct LoadBalancerRow {
     pub name: String,
     /// CLB spec / ALB edition / NLB type.
     pub spec: String,
-    /// CLB `active`; ALB/NLB `Provisioning` or `Active`.
+    /// CLB `active`; ALB/NLB `Provisioning` or `Active` (shown `Configuring`
+    /// while the zone EIPs of an address-type change settle).
     pub status: String,
     /// Creation time.
     pub created_at: i64,
+    /// Deletion protection is on: DeleteLoadBalancer is refused.
+    pub delete_protection: bool,
+    /// CLB: the master zone (the vSwitch's zone in a VPC); `None` for rows
+    /// from before migration 7 and for ALB/NLB.
+    pub master_zone_id: Option<String>,
 }
 
 /// A zone of an ALB or NLB.

@@ -30,6 +30,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (4, include_str!("../migrations/sqlite/0004_clb_health.sql")),
     (5, include_str!("../migrations/sqlite/0005_eip_private_ip_index.sql")),
     (6, include_str!("../migrations/sqlite/0006_request_nonce.sql")),
+    (7, include_str!("../migrations/sqlite/0007_lb_protection.sql")),
 ];
 
 /// The connection and what we know of its settings.
@@ -524,7 +525,8 @@ fn member_from_row(r: &Row<'_>) -> rusqlite::Result<HaVipMemberRow> {
 
 macro_rules! lb_cols {
     () => {
-        "id, account_id, region_id, kind, address_type, vpc_id, vswitch_id, address, name, spec, status, created_at"
+        "id, account_id, region_id, kind, address_type, vpc_id, vswitch_id, address, name, spec, status, created_at, \
+         delete_protection, master_zone_id"
     };
 }
 
@@ -542,6 +544,8 @@ fn lb_from_row(r: &Row<'_>) -> rusqlite::Result<LoadBalancerRow> {
         spec: r.get(9)?,
         status: r.get(10)?,
         created_at: r.get(11)?,
+        delete_protection: r.get(12)?,
+        master_zone_id: r.get(13)?,
     })
 }
 
@@ -1458,7 +1462,7 @@ impl Tx for SqliteTx<'_> {
             concat!(
                 "INSERT INTO load_balancer (",
                 lb_cols!(),
-                ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)"
+                ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)"
             ),
             params![
                 r.id,
@@ -1472,7 +1476,9 @@ impl Tx for SqliteTx<'_> {
                 r.name,
                 r.spec,
                 r.status,
-                r.created_at
+                r.created_at,
+                r.delete_protection,
+                r.master_zone_id
             ],
         )
         .map(drop)
@@ -1484,8 +1490,9 @@ impl Tx for SqliteTx<'_> {
 
     fn lb_update(&mut self, r: &LoadBalancerRow) -> StoreResult<()> {
         self.exec(
-            "UPDATE load_balancer SET address_type = ?2, address = ?3, name = ?4, status = ?5 WHERE id = ?1",
-            params![r.id, r.address_type.as_str(), r.address, r.name, r.status],
+            "UPDATE load_balancer SET address_type = ?2, address = ?3, name = ?4, status = ?5, \
+             delete_protection = ?6 WHERE id = ?1",
+            params![r.id, r.address_type.as_str(), r.address, r.name, r.status, r.delete_protection],
         )
         .map(drop)
     }

@@ -284,6 +284,9 @@ wire_enum!(
         Provisioning => "Provisioning",
         /// Serving.
         Active => "Active",
+        /// Serving while a change (the zone EIPs of an address-type change)
+        /// settles; shown, never stored.
+        Configuring => "Configuring",
     }
 );
 

@@ -204,6 +204,18 @@ pub enum Error {
     SnatIpNotInNatGateway,
     /// A DNAT entry with the same external IP, port and protocol exists.
     ForwardEntryExists,
+    /// CreateSnatEntry for a vSwitch or CIDR block another SNAT entry of the
+    /// table already covers ("Each vSwitch or ECS instance can be specified in
+    /// only one SNAT entry", NAT-01).
+    SnatSourceDuplicated,
+    /// CreateSnatEntry with an EIP that an IP-mapping (`IpProtocol=Any`) DNAT
+    /// entry uses (NAT-01).
+    SnatIpUsedByForwardEntry,
+    /// CreateForwardEntry with an `InternalIp` outside the gateway VPC's CIDR (NAT-01).
+    ForwardInternalIpOutOfVpc,
+    /// CreateForwardEntry with the protocol, internal IP and internal port of
+    /// another DNAT entry (NAT-01).
+    ForwardDestinationDuplicated,
     /// The account may not create HaVips (quota `havip_permission` is 0, HA-02).
     HaVipNotEnabled,
     /// The account holds as many HaVips as quota `havip_count` allows (HA-02).
@@ -214,6 +226,8 @@ pub enum Error {
     InternetLoadBalancer,
     /// The load balancer is not in a status that allows the change.
     IncorrectLoadBalancerStatus,
+    /// DeleteLoadBalancer on a load balancer whose deletion protection is on.
+    LoadBalancerDeleteProtection,
     /// AssociateEipAddress (or UnassociateEipAddress) with an ALB or NLB (LB-02).
     BindInstanceNotSupported(String),
     /// The store is busy; safe to retry.

@@ -96,7 +96,13 @@ struct Seeder {
 
 impl Seeder {
     async fn call(&mut self, product: Product, action: &'static str, p: &[(&str, &str)]) -> Result<Body, String> {
-        let ctx = Ctx { account: self.account.clone(), product, action, request_id: format!("seed-{}", self.calls), nonce: None };
+        let ctx = Ctx {
+            account: self.account.clone(),
+            product,
+            action,
+            request_id: format!("seed-{}", self.calls),
+            nonce: None,
+        };
         self.calls += 1;
         self.ctl.call(&ctx, &params(p)).await.map_err(|e| format!("{action}: {e}"))
     }
