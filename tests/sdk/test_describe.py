@@ -81,6 +81,9 @@ def test_describe_by_tag(vpc_v3, res):
     assert _ids(d) == [b], d
     tags = {t["Key"]: t["Value"] for t in eip_list(d)[0]["Tags"]["Tag"]}
     assert tags == {"team": team, "env": "prod"}, tags
+    # A key without a value matches that key with any value.
+    d = describe_eips(vpc_v3, tag=[_dtag("team", team), _dtag("env", None)])
+    assert sorted(_ids(d)) == sorted([a, b]), d
 
 
 def test_describe_pagination(vpc_v1, res):

@@ -74,6 +74,22 @@ def test_gen_03_retrieve_released_within_7_days(vpc_v3, res):
     expect_error(allocate, 400, "Ip.Allocated", vpc_v3, ip_address=ip)
 
 
+def test_gen_03_retrieve_released_eip_by_its_id(vpc_v1, res):
+    """AllocateEipAddress InstanceId names the released EIP instead of its
+    address; with IpAddress as well, the two must agree."""
+    a, other = allocate(vpc_v1), allocate(vpc_v1)
+    _release_and_forget(vpc_v1, a["AllocationId"])
+    _release_and_forget(vpc_v1, other["AllocationId"])
+    expect_error(allocate, 400, "InvalidParameter", vpc_v1,
+                 instance_id=a["AllocationId"], ip_address=other["EipAddress"])
+    b = res.eip(client=vpc_v1, instance_id=a["AllocationId"])
+    assert b["EipAddress"] == a["EipAddress"] and b["AllocationId"] != a["AllocationId"], b
+    # Taken again: the same id retrieves nothing now.
+    expect_error(allocate, 400, "Ip.Allocated", vpc_v1, instance_id=a["AllocationId"])
+    # An id that never existed.
+    expect_error(allocate, 400, "OperationFailed.AllocateUnfamiliarIp", vpc_v1, instance_id="eip-" + "9" * 22)
+
+
 def test_gen_03_retrieve_currently_allocated_address_refused(vpc_v1, res):
     a = res.eip(client=vpc_v1)
     expect_error(allocate, 400, "Ip.Allocated", vpc_v1, ip_address=a["EipAddress"])

@@ -45,7 +45,7 @@ def test_gen_04_associating_refuses_other_writes(vpc_v3, res):
 
     expect_error(unassociate, 400, "TaskConflict", vpc_v3, aid, iid)
     expect_error(release, 400, "TaskConflict", vpc_v3, aid)
-    expect_error(modify, 400, "TaskConflict", vpc_v3, aid, name="renamed")
+    expect_error(modify, 400, "IncorrectEipStatus", vpc_v3, aid, name="renamed")
     _still(vpc_v3, aid, "Associating")
 
     e = wait_status(vpc_v3, aid, "InUse")
@@ -63,7 +63,7 @@ def test_gen_04_unassociating_refuses_other_writes(vpc_v1, res):
     expect_error(associate, 400, "TaskConflict", vpc_v1, aid, iid)
     expect_error(unassociate, 400, "TaskConflict", vpc_v1, aid, iid)
     expect_error(release, 400, "TaskConflict", vpc_v1, aid)
-    expect_error(modify, 400, "TaskConflict", vpc_v1, aid, bandwidth="10")
+    expect_error(modify, 400, "IncorrectEipStatus", vpc_v1, aid, bandwidth="10")
     _still(vpc_v1, aid, "Unassociating")
 
     e = wait_status(vpc_v1, aid, "Available")
@@ -82,7 +82,7 @@ def test_gen_04_releasing_refuses_other_writes(vpc_v3, res):
 
     expect_error(associate, 400, "TaskConflict", vpc_v3, aid, iid)
     expect_error(release, 400, "TaskConflict", vpc_v3, aid)
-    expect_error(modify, 400, "TaskConflict", vpc_v3, aid, name="x")
+    expect_error(modify, 400, "IncorrectEipStatus", vpc_v3, aid, name="x")
     _still(vpc_v3, aid, "Releasing")
 
     wait_status(vpc_v3, aid, None)

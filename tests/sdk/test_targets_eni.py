@@ -273,6 +273,8 @@ def test_eni_03_one_eip_per_private_ip(vpc_v3, ecs_v3, res):
     for ip in ips:
         expect_error(associate, 400, "InvalidAssociation.Duplicated", vpc_v3, d, eni, instance_type=NI,
                      private_ip_address=ip)
+    # ... and without naming one, the ENI's quota is what refuses it
+    expect_error(associate, 400, "InvalidEip.EipQuotaExceeded", vpc_v3, d, eni, instance_type=NI)
     # an IP that is not the ENI's
     err = expect_error(associate, 400, "InvalidParameter", vpc_v3, d, eni, instance_type=NI,
                        private_ip_address="192.168.63.250")

@@ -140,8 +140,23 @@ pub(crate) async fn allocate(ctl: &Controller, ctx: &Ctx, p: &Params) -> Result<
     dry_run(p)?;
     ctl.write(ctx, p, move |tx, env| {
         let id = EipId::generate().to_string();
-        let ip = match (wanted_ip, retrieve_id) {
-            (Some(ip), _) => {
+        // GEN-03: retrieval names the address (IpAddress) or the released
+        // EIP (InstanceId); naming both, they must agree.
+        let wanted_ip = match (wanted_ip, retrieve_id) {
+            (ip, None) => ip,
+            (ip, Some(eip_id)) => {
+                let Some(last) = tx.address_of_last_eip(&eip_id)? else {
+                    return Err(Error::AllocateUnfamiliarIp);
+                };
+                let last: Ipv4Addr = last.parse().map_err(|_| Error::AllocateUnfamiliarIp)?;
+                if ip.is_some_and(|ip| ip != last) {
+                    return Err(Error::invalid("InstanceId", format!("{eip_id} did not hold the IpAddress given")));
+                }
+                Some(last)
+            }
+        };
+        let ip = match wanted_ip {
+            Some(ip) => {
                 if !crate::net::in_region_pool(tx, region, ip)? {
                     return Err(Error::IpNotFound);
                 }
@@ -154,10 +169,7 @@ pub(crate) async fn allocate(ctl: &Controller, ctx: &Ctx, p: &Params) -> Result<
                 crate::net::hold(tx, &text, region, "eip", &id, last, released)?;
                 text
             }
-            // Retrieval by the released EIP's id: ids are not reused, so only
-            // the address can name what to retrieve here.
-            (None, Some(_)) => return Err(Error::AllocateUnfamiliarIp),
-            (None, None) => crate::net::take_public(tx, region, "eip", &id)?,
+            None => crate::net::take_public(tx, region, "eip", &id)?,
         };
         let rg = rg.unwrap_or_else(|| {
             eip_types::default_resource_group(&eip_types::AccountId::from_trusted(env.account.clone()))
@@ -262,7 +274,10 @@ pub(crate) async fn associate(ctl: &Controller, ctx: &Ctx, p: &Params) -> Result
     let mode =
         p.enumerated("Mode", EipMode::parse, |v| Error::ValueNotSupported { name: "Mode", value: v.to_owned() })?;
     let pick = match p.opt("PrivateIpAddress") {
-        Some(ip) => IpPick::Given(ip.to_owned()),
+        Some(ip) => {
+            ip.parse::<Ipv4Addr>().map_err(|_| Error::invalid("PrivateIpAddress", "must be an IPv4 address"))?;
+            IpPick::Given(ip.to_owned())
+        }
         None => IpPick::Primary,
     };
     ctl.write(ctx, p, move |tx, env| {
@@ -462,9 +477,10 @@ pub(crate) async fn modify(ctl: &Controller, ctx: &Ctx, p: &Params) -> Result<Bo
         if eip.charge_type == ChargeType::PrePaid {
             return Err(Error::ChargeTypeIsPrepaid);
         }
-        // GEN-04: while a task is in flight only queries are allowed.
+        // GEN-04: while a task is in flight only queries are allowed. Modify's
+        // error table names IncorrectEipStatus for this (Terraform retries it).
         if eip.status.is_transitional() {
-            return Err(Error::TaskConflict);
+            return Err(Error::IncorrectEipStatus(eip.status));
         }
         if let Some(b) = bandwidth {
             check_bandwidth(b, eip.charge_type, eip.internet_charge_type)?;

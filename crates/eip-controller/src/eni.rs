@@ -77,6 +77,12 @@ pub(crate) fn check_associate(
         (EipMode::Nat, IpPick::Primary) => {
             let primary = ips.iter().find(|i| i.is_primary).map(|i| i.ip.clone()).unwrap_or_default();
             let t = taken(tx, &primary)?;
+            // The ENI's own EIPs already use every private IP: the ENI's quota
+            // ("assigned eip is more than privateIp"), not a duplicate. (An
+            // instance EIP on the primary IP is a duplicate, ENI-01.)
+            if t && facts.nat_eips >= ips.len() && facts.binded_eips == 0 && facts.multi_binded_eips == 0 {
+                return Err(Error::EniEipQuotaExceeded);
+            }
             (if t { PrivateIpChoice::Taken } else { PrivateIpChoice::Free }, Some(primary))
         }
         (EipMode::Nat, IpPick::FirstFree) => {

@@ -214,6 +214,7 @@ fn apply(tx: &mut dyn Tx, task: &TaskRow, now: i64, delay: i64, dataplane: bool)
                 last_account_id: Some(eip.account_id.clone()),
                 released_at: Some(now),
             })?;
+            tx.address_set_last_eip(&eip.ip, &eip.id)?;
         }
         TaskKind::InstanceStep => {
             let Some(mut inst) = tx.instance_get(&task.resource_id)? else {

@@ -189,6 +189,10 @@ pub trait Tx {
     fn address_put(&mut self, row: &AddressRow) -> StoreResult<()>;
     /// The free address of a region released longest ago (reuse after the cursor is exhausted).
     fn address_oldest_free(&mut self, region: &str) -> StoreResult<Option<AddressRow>>;
+    /// Records that EIP `eip_id` released `ip` (GEN-03 retrieval by id).
+    fn address_set_last_eip(&mut self, ip: &str, eip_id: &str) -> StoreResult<()>;
+    /// The address EIP `eip_id` released, if it was the last EIP to hold one.
+    fn address_of_last_eip(&mut self, eip_id: &str) -> StoreResult<Option<String>>;
 
     // --- VPCs, vSwitches, security groups
     /// Inserts a VPC.

@@ -31,6 +31,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (5, include_str!("../migrations/sqlite/0005_eip_private_ip_index.sql")),
     (6, include_str!("../migrations/sqlite/0006_request_nonce.sql")),
     (7, include_str!("../migrations/sqlite/0007_lb_protection.sql")),
+    (8, include_str!("../migrations/sqlite/0008_address_last_eip.sql")),
 ];
 
 /// The connection and what we know of its settings.
@@ -728,6 +729,14 @@ impl Tx for SqliteTx<'_> {
         .map(drop)
     }
 
+    fn address_set_last_eip(&mut self, ip: &str, eip_id: &str) -> StoreResult<()> {
+        self.exec("UPDATE public_address SET last_eip_id = ?2 WHERE ip = ?1", [ip, eip_id]).map(drop)
+    }
+
+    fn address_of_last_eip(&mut self, eip_id: &str) -> StoreResult<Option<String>> {
+        self.one("SELECT ip FROM public_address WHERE last_eip_id = ?1", [eip_id], |r| r.get(0))
+    }
+
     fn address_oldest_free(&mut self, region: &str) -> StoreResult<Option<AddressRow>> {
         self.one(
             "SELECT ip, region_id, holder_kind, holder_id, last_account_id, released_at FROM public_address \
@@ -1196,10 +1205,18 @@ impl Tx for SqliteTx<'_> {
             wh.push_str(" AND allocated_at <= ?");
             args.push(t.into());
         }
+        // A tag filter without a value matches the key with any value.
         for (k, v) in &q.tags {
-            wh.push_str(" AND EXISTS (SELECT 1 FROM eip_tag t WHERE t.eip_id = eip.id AND t.key = ? AND t.value = ?)");
-            args.push(k.clone().into());
-            args.push(v.clone().into());
+            if v.is_empty() {
+                wh.push_str(" AND EXISTS (SELECT 1 FROM eip_tag t WHERE t.eip_id = eip.id AND t.key = ?)");
+                args.push(k.clone().into());
+            } else {
+                wh.push_str(
+                    " AND EXISTS (SELECT 1 FROM eip_tag t WHERE t.eip_id = eip.id AND t.key = ? AND t.value = ?)",
+                );
+                args.push(k.clone().into());
+                args.push(v.clone().into());
+            }
         }
         let filter_args = args.len();
         let sql = format!("SELECT {EIP_COLS} FROM eip WHERE {wh} ORDER BY allocated_at DESC, id DESC LIMIT ? OFFSET ?");
@@ -1873,6 +1890,8 @@ impl Tx for DeadTx {
         token_get(a: &str, b: &str, c: &str) -> Option<TokenRow>;
         token_insert(a: &TokenRow) -> ();
         token_expire(a: i64) -> i64;
+        address_set_last_eip(a: &str, b: &str) -> ();
+        address_of_last_eip(a: &str) -> Option<String>;
         nonce_claim(a: &str, b: i64, c: i64) -> bool;
         nonce_live(a: i64) -> Vec<(String, i64)>;
         nonce_expire(a: i64) -> i64;
