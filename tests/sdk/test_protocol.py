@@ -338,6 +338,9 @@ def test_malformed_values_invalid_parameter(vpc_v3, res):
         "InvalidInstanceType.ValueNotSupported", "InvalidParameter"), err
     err = capture_error(allocate, vpc_v3, internet_charge_type="PayByMood")
     assert err and err.status == 400 and err.code == "InvalidParameter", err
+    err = capture_error(allocate, vpc_v3, zone="cn-hangzhou-z")
+    assert err and (err.status, err.code) == (400, "IllegalParam.Zone"), err
+    assert allocate(vpc_v3, zone="cn-hangzhou-h")["AllocationId"]
     err = capture_error(associate, vpc_v3, aid, iid, private_ip_address="999.1.1.1")
     assert err and err.status == 400 and err.code == "InvalidParameter", err
     assert get_eip(vpc_v3, aid)["Status"] == "Available"

@@ -132,6 +132,7 @@ pub fn to_wire(e: &Error, product: Product, action: &str) -> WireError {
         }
         Error::SignatureNonceUsed => w(400, "SignatureNonceUsed", "Specified signature nonce was used already."),
         Error::IpAllocated => w(400, "Ip.Allocated", "The reserve ip has been allocated."),
+        Error::IllegalZone => w(400, "IllegalParam.Zone", "The specified zone is invalid."),
         Error::AllocateUnfamiliarIp => w(
             400,
             "OperationFailed.AllocateUnfamiliarIp",
@@ -415,6 +416,7 @@ pub const ALL_CODES: &[&str] = &[
     "InvalidOperation.DeletionProtection",
     "IdempotentParameterMismatch",
     "Ip.Allocated",
+    "IllegalParam.Zone",
     "OperationFailed.AllocateUnfamiliarIp",
     "ResourceNotFound.Ip",
     "OperationFailed.InsufficientEIP",

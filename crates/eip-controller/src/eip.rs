@@ -128,6 +128,11 @@ pub(crate) async fn allocate(ctl: &Controller, ctx: &Ctx, p: &Params) -> Result<
     if rg.as_ref().is_some_and(|r| !r.starts_with("rg-")) {
         return Err(Error::invalid("ResourceGroupId", "must be a resource group id (rg-…)"));
     }
+    if let Some(z) = p.opt("Zone")
+        && !eip_domain::catalogue::region(region).is_some_and(|r| r.zones.contains(&z))
+    {
+        return Err(Error::IllegalZone);
+    }
     if p.opt("PublicIpAddressPoolId").is_some() {
         return Err(Error::invalid("PublicIpAddressPoolId", "custom IP address pools are not supported"));
     }

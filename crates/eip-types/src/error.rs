@@ -131,6 +131,8 @@ pub enum Error {
     SignatureNonceUsed,
     /// AllocateEipAddress `IpAddress`: the address is held by someone.
     IpAllocated,
+    /// AllocateEipAddress `Zone`: not a zone of the region.
+    IllegalZone,
     /// AllocateEipAddress `IpAddress`: not an address this account released within 7 days (GEN-03).
     AllocateUnfamiliarIp,
     /// AllocateEipAddress `IpAddress`: not in any pool of the region.
