@@ -343,7 +343,11 @@ def test_malformed_values_invalid_parameter(vpc_v3, res):
     assert allocate(vpc_v3, zone="cn-hangzhou-h")["AllocationId"]
     err = capture_error(associate, vpc_v3, aid, iid, private_ip_address="999.1.1.1")
     assert err and err.status == 400 and err.code == "InvalidParameter", err
+    err = capture_error(associate, vpc_v3, aid, iid, private_ip_address="172.31.255.250")
+    assert err and err.status == 400 and err.code == "InvalidParameter" and "PrivateIpAddress" in err.message, err
     assert get_eip(vpc_v3, aid)["Status"] == "Available"
+    err = capture_error(describe_eips, vpc_v3, allocation_id=" , ,")
+    assert err and (err.status, err.code) == (400, "InvalidParameter"), err
 
 
 def test_hidden_owner_parameters_ignored(vpc_v1, res):

@@ -158,6 +158,9 @@ impl Params {
             return Ok(Vec::new());
         };
         let items: Vec<String> = v.split(',').map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned).collect();
+        if items.is_empty() {
+            return Err(Error::invalid(name, "lists no values"));
+        }
         if items.len() > max {
             return Err(Error::invalid(name, format!("must list at most {max} values")));
         }

@@ -260,6 +260,13 @@ fn associate_one(
             return Err(Error::BindInstanceNotSupported(kind.as_str().to_owned()));
         }
     };
+    // An ECS instance's EIP maps its primary private IP: naming another
+    // address is a mistake, not a choice.
+    if let (AssociatedInstanceType::EcsInstance, IpPick::Given(want)) = (kind, pick)
+        && binding.private.as_ref().is_none_or(|(_, ip)| ip != want)
+    {
+        return Err(Error::invalid("PrivateIpAddress", format!("{want} is not the primary private IP of {target}")));
+    }
     bind::record(eip, next, binding);
     // NAT-03: a NAT gateway in EIP bind mode NAT lends the EIP a private IP.
     if kind == AssociatedInstanceType::Nat {
