@@ -178,20 +178,8 @@ def main() -> int:
         eip = bl.body(vpc.allocate_eip_address(vm.AllocateEipAddressRequest(region_id=REGION)))
         aid, ip = eip["AllocationId"], eip["EipAddress"]
 
-        def status() -> str | None:
-            b = bl.body(vpc.describe_eip_addresses(vm.DescribeEipAddressesRequest(
-                region_id=REGION, allocation_id=aid)))
-            eips = b.get("EipAddresses", {}).get("EipAddress", [])
-            return eips[0].get("Status") if eips else None
-
-        def wait_status(want: str, timeout: float = 10.0) -> float:
-            deadline = time.monotonic() + timeout
-            while True:
-                if status() == want:
-                    return time.monotonic()
-                if time.monotonic() > deadline:
-                    raise RuntimeError(f"{aid} not {want} within {timeout}s")
-                time.sleep(a.poll_ms / 1000)
+        def wait_status(want: str) -> float:
+            return bl.wait_eip_status(vpc, aid, want, a.poll_ms / 1000, timeout=10.0)
 
         print(f"eipd {srv.endpoint} (task delay {a.task_delay_ms} ms), instance {iid}, EIP {ip} ({aid}); "
               f"{a.warmup} warm-up + {a.rounds} rounds", file=sys.stderr)

@@ -274,13 +274,13 @@ for _sig in (signal.SIGTERM, signal.SIGHUP):
         pass
 
 
-def _stop(proc: subprocess.Popen | None) -> None:
-    """SIGTERM by pid (SIGKILL after 10 s) the one process we started."""
+def _stop(proc: subprocess.Popen | None, term_timeout: float = 10) -> None:
+    """SIGTERM by pid (SIGKILL after `term_timeout` s) the one process we started."""
     if proc is None or proc.poll() is not None:
         return
     try:
         os.kill(proc.pid, signal.SIGTERM)
-        proc.wait(timeout=10)
+        proc.wait(timeout=term_timeout)
     except subprocess.TimeoutExpired:
         os.kill(proc.pid, signal.SIGKILL)
         proc.wait(timeout=5)
@@ -430,6 +430,26 @@ def alibaba_clients(endpoint: str):
 
 def body(resp) -> dict:
     return resp.body.to_map()
+
+
+def eip_status(vpc, aid: str) -> str | None:
+    """The EIP's Status, or None once it is gone."""
+    from alibabacloud_vpc20160428 import models as vm
+
+    b = body(vpc.describe_eip_addresses(vm.DescribeEipAddressesRequest(region_id=REGION, allocation_id=aid)))
+    items = (b.get("EipAddresses") or {}).get("EipAddress") or []
+    return items[0].get("Status") if items else None
+
+
+def wait_eip_status(vpc, aid: str, want: str, poll_s: float, timeout: float) -> float:
+    """Polls until the EIP has status `want`; returns time.monotonic() then."""
+    deadline = time.monotonic() + timeout
+    while True:
+        if eip_status(vpc, aid) == want:
+            return time.monotonic()
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"{aid} not {want} within {timeout}s")
+        time.sleep(poll_s)
 
 
 def find_instance(ecs, name: str) -> str:

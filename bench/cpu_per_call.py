@@ -76,6 +76,8 @@ class EipdDriver:
         self.poll_s = poll_s
         self.iid = bl.find_instance(self.ecs, "demo-1")
         self.polls = 0
+        # Polls each wait took, in order (bench/floor.py replays them).
+        self.wait_polls: list[int] = []
         # Optional hook called with a label after every request and every sleep.
         self.mark: Callable[[str], None] | None = None
 
@@ -120,11 +122,13 @@ class EipdDriver:
 
     def wait(self, aid: str, status: str | None, what: str, timeout: float = 30.0) -> None:
         deadline = time.monotonic() + timeout
+        start = self.polls
         while True:
             e = self.describe(aid, f"DescribeEipAddresses (poll until {what})")
             self.polls += 1
             cur = e.get("Status") if e else None
             if cur == status:
+                self.wait_polls.append(self.polls - start)
                 return
             if time.monotonic() > deadline:
                 raise RuntimeError(f"{aid}: {status!r} not reached in {timeout}s (last {cur!r})")

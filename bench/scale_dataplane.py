@@ -318,16 +318,8 @@ class EipdProc:
                 "dataplane_line": dp[1] if dp else None}
 
     def stop(self) -> None:
-        p = self.proc
-        if p is not None and p.poll() is None:
-            try:
-                os.kill(p.pid, signal.SIGTERM)
-                p.wait(timeout=60)
-            except subprocess.TimeoutExpired:
-                os.kill(p.pid, signal.SIGKILL)
-                p.wait(timeout=10)
-            except ProcessLookupError:
-                pass
+        # A clean stop at 100k may take a while (the table is removed).
+        bl._stop(self.proc, term_timeout=60)
         self.proc = None
         if self._log is not None:
             self._log.close()
@@ -542,20 +534,8 @@ def run_n(a, n: int, workdir: Path) -> dict[str, Any]:
         print(f"N={n} full rounds (CreateSecurityGroup): apply {rep['full_round_summary']['apply_us']}",
               file=sys.stderr)
 
-        def status() -> str | None:
-            b = bl.body(vpc.describe_eip_addresses(vm.DescribeEipAddressesRequest(
-                region_id=REGION, allocation_id=aid)))
-            e = b.get("EipAddresses", {}).get("EipAddress", [])
-            return e[0].get("Status") if e else None
-
-        def wait_status(want: str, timeout: float = 60.0) -> float:
-            deadline = time.monotonic() + timeout
-            while True:
-                if status() == want:
-                    return time.monotonic()
-                if time.monotonic() > deadline:
-                    raise RuntimeError(f"{aid} not {want} within {timeout}s")
-                time.sleep(a.poll_ms / 1000)
+        def wait_status(want: str) -> float:
+            return bl.wait_eip_status(vpc, aid, want, a.poll_ms / 1000, timeout=60.0)
 
         def probe_result(what: str) -> tuple[float, float, int]:
             res = probe.read(70).split()

@@ -1294,6 +1294,29 @@ def nat_forward_table(b: dict) -> str:
     return ids[0]
 
 
+def create_snat(vpc: VpcClient, stb: str, snat_ip: str, **kw) -> dict:
+    return body(vpc.create_snat_entry(vpc_models.CreateSnatEntryRequest(
+        region_id=REGION, snat_table_id=stb, snat_ip=snat_ip, **kw)))
+
+
+def snat_entries(vpc: VpcClient, stb: str) -> list[dict]:
+    b = body(vpc.describe_snat_table_entries(vpc_models.DescribeSnatTableEntriesRequest(
+        region_id=REGION, snat_table_id=stb, page_size=50)))
+    return (b.get("SnatTableEntries") or {}).get("SnatTableEntry") or []
+
+
+def create_dnat(vpc: VpcClient, ftb: str, ext_ip: str, ext_port, int_ip: str, int_port, proto: str = "TCP") -> dict:
+    return body(vpc.create_forward_entry(vpc_models.CreateForwardEntryRequest(
+        region_id=REGION, forward_table_id=ftb, external_ip=ext_ip, external_port=str(ext_port),
+        internal_ip=int_ip, internal_port=str(int_port), ip_protocol=proto)))
+
+
+def dnat_entries(vpc: VpcClient, ftb: str) -> list[dict]:
+    b = body(vpc.describe_forward_table_entries(vpc_models.DescribeForwardTableEntriesRequest(
+        region_id=REGION, forward_table_id=ftb, page_size=50)))
+    return (b.get("ForwardTableEntries") or {}).get("ForwardTableEntry") or []
+
+
 def delete_nat(vpc: VpcClient, ngw_id: str, force: bool | None = None, region: str = REGION) -> dict:
     return body(vpc.delete_nat_gateway(vpc_models.DeleteNatGatewayRequest(
         region_id=region, nat_gateway_id=ngw_id, force=force)))
@@ -1417,6 +1440,16 @@ def get_alb(alb: AlbClient, lb_id: str) -> dict:
         alb_models.GetLoadBalancerAttributeRequest(load_balancer_id=lb_id)))
 
 
+def update_alb_address_type(alb: AlbClient, lb_id: str, address_type: str,
+                            zones: list[tuple[str, str, str]] | None = None) -> dict:
+    """UpdateLoadBalancerAddressTypeConfig; zones: (ZoneId, VSwitchId, AllocationId)."""
+    zm = None if zones is None else [
+        alb_models.UpdateLoadBalancerAddressTypeConfigRequestZoneMappings(zone_id=z, v_switch_id=v, allocation_id=a)
+        for z, v, a in zones]
+    return body(alb.update_load_balancer_address_type_config(alb_models.UpdateLoadBalancerAddressTypeConfigRequest(
+        load_balancer_id=lb_id, address_type=address_type, zone_mappings=zm)))
+
+
 def wait_alb(alb: AlbClient, lb_id: str, status: str, timeout: float = WAIT_TIMEOUT) -> dict:
     deadline = time.monotonic() + timeout
     seen = []
@@ -1451,6 +1484,16 @@ def create_nlb(nlb: NlbClient, vpc_id: str, address_type: str,
 def get_nlb(nlb: NlbClient, lb_id: str, region: str = REGION) -> dict:
     return body(nlb.get_load_balancer_attribute(
         nlb_models.GetLoadBalancerAttributeRequest(load_balancer_id=lb_id, region_id=region)))
+
+
+def update_nlb_address_type(nlb: NlbClient, lb_id: str, address_type: str,
+                            zones: list[tuple[str, str, str]] | None = None, region: str = REGION) -> dict:
+    """UpdateLoadBalancerAddressTypeConfig; zones: (ZoneId, VSwitchId, AllocationId)."""
+    zm = None if zones is None else [
+        nlb_models.UpdateLoadBalancerAddressTypeConfigRequestZoneMappings(zone_id=z, v_switch_id=v, allocation_id=a)
+        for z, v, a in zones]
+    return body(nlb.update_load_balancer_address_type_config(nlb_models.UpdateLoadBalancerAddressTypeConfigRequest(
+        load_balancer_id=lb_id, address_type=address_type, zone_mappings=zm, region_id=region)))
 
 
 def wait_nlb(nlb: NlbClient, lb_id: str, status: str, timeout: float = WAIT_TIMEOUT,

@@ -9,7 +9,6 @@ from __future__ import annotations
 import uuid
 
 from alibabacloud_alb20200616 import models as alb_models
-from alibabacloud_nlb20220430 import models as nlb_models
 from alibabacloud_slb20140515 import models as slb_models
 
 from conftest import (
@@ -26,6 +25,8 @@ from conftest import (
     get_eip,
     get_nlb,
     lb_zone_allocations,
+    update_alb_address_type,
+    update_nlb_address_type,
     wait_alb,
     wait_nlb,
     wait_status,
@@ -34,24 +35,8 @@ from conftest import (
 ZONES = (DEMO_ZONE, SECOND_ZONE)
 
 
-def _alb_zm(net, aids):
-    return [alb_models.UpdateLoadBalancerAddressTypeConfigRequestZoneMappings(zone_id=z, v_switch_id=v, allocation_id=a)
-            for z, v, a in zip(net.zones, net.vsw_ids, aids)]
-
-
-def _nlb_zm(net, aids):
-    return [nlb_models.UpdateLoadBalancerAddressTypeConfigRequestZoneMappings(zone_id=z, v_switch_id=v, allocation_id=a)
-            for z, v, a in zip(net.zones, net.vsw_ids, aids)]
-
-
-def _alb_update(alb_v3, lb, address_type, zm=None):
-    return alb_v3.update_load_balancer_address_type_config(alb_models.UpdateLoadBalancerAddressTypeConfigRequest(
-        load_balancer_id=lb, address_type=address_type, zone_mappings=zm)).body.to_map()
-
-
-def _nlb_update(nlb_v3, lb, address_type, zm=None):
-    return nlb_v3.update_load_balancer_address_type_config(nlb_models.UpdateLoadBalancerAddressTypeConfigRequest(
-        load_balancer_id=lb, address_type=address_type, zone_mappings=zm, region_id=REGION)).body.to_map()
+def _zm(net, aids):
+    return list(zip(net.zones, net.vsw_ids, aids))
 
 
 # ---------------------------------------------------------------- LB-02: Configuring
@@ -61,11 +46,11 @@ def test_lb_02_alb_internet_intranet_internet_is_refused_while_configuring(vpc_v
     old = [res.eip()["AllocationId"] for _ in ZONES]
     new = [res.eip()["AllocationId"] for _ in ZONES]
     lb = res.alb(net.vpc_id, "Internet", list(zip(net.zones, net.vsw_ids, old)))
-    assert _alb_update(alb_v3, lb, "Intranet").get("JobId")
+    assert update_alb_address_type(alb_v3, lb, "Intranet").get("JobId")
     # the old EIPs are still unassociating: the ALB is Configuring and a
     # second change is refused (never a 500)
     assert get_alb(alb_v3, lb)["LoadBalancerStatus"] == "Configuring"
-    expect_error(_alb_update, 400, "IncorrectStatus.LoadBalancer", alb_v3, lb, "Internet", _alb_zm(net, new))
+    expect_error(update_alb_address_type, 400, "IncorrectStatus.LoadBalancer", alb_v3, lb, "Internet", _zm(net, new))
     expect_error(alb_v3.delete_load_balancer, 400, "IncorrectStatus.LoadBalancer",
                  alb_models.DeleteLoadBalancerRequest(load_balancer_id=lb))
     for a in new:
@@ -75,7 +60,7 @@ def test_lb_02_alb_internet_intranet_internet_is_refused_while_configuring(vpc_v
     attr = wait_alb(alb_v3, lb, "Active")
     assert attr["AddressType"] == "Intranet"
     # once Active, the change back to Internet with the new EIPs works
-    assert _alb_update(alb_v3, lb, "Internet", _alb_zm(net, new)).get("JobId")
+    assert update_alb_address_type(alb_v3, lb, "Internet", _zm(net, new)).get("JobId")
     assert get_alb(alb_v3, lb)["LoadBalancerStatus"] == "Configuring"
     for a in new:
         e = wait_status(vpc_v3, a, "InUse")
@@ -90,13 +75,13 @@ def test_lb_02_nlb_internet_intranet_internet_is_refused_while_configuring(vpc_v
     old = [res.eip()["AllocationId"] for _ in ZONES]
     new = [res.eip()["AllocationId"] for _ in ZONES]
     lb = res.nlb(net.vpc_id, "Internet", list(zip(net.zones, net.vsw_ids, old)))
-    assert _nlb_update(nlb_v3, lb, "Intranet").get("JobId")
+    assert update_nlb_address_type(nlb_v3, lb, "Intranet").get("JobId")
     assert get_nlb(nlb_v3, lb)["LoadBalancerStatus"] == "Configuring"
-    expect_error(_nlb_update, 400, "IncorrectStatus.LoadBalancer", nlb_v3, lb, "Internet", _nlb_zm(net, new))
+    expect_error(update_nlb_address_type, 400, "IncorrectStatus.LoadBalancer", nlb_v3, lb, "Internet", _zm(net, new))
     for a in old:
         wait_status(vpc_v3, a, "Available")
     wait_nlb(nlb_v3, lb, "Active")
-    assert _nlb_update(nlb_v3, lb, "Internet", _nlb_zm(net, new)).get("JobId")
+    assert update_nlb_address_type(nlb_v3, lb, "Internet", _zm(net, new)).get("JobId")
     for a in new:
         wait_status(vpc_v3, a, "InUse")
     attr = wait_nlb(nlb_v3, lb, "Active")
@@ -111,9 +96,9 @@ def test_lb_02_internet_to_internet_with_new_eips_is_refused(vpc_v3, alb_v3, nlb
     new = [res.eip()["AllocationId"] for _ in ZONES]
     alb = res.alb(net.vpc_id, "Internet", list(zip(net.zones, net.vsw_ids, a_old)))
     nlb = res.nlb(net.vpc_id, "Internet", list(zip(net.zones, net.vsw_ids, n_old)))
-    err = expect_error(_alb_update, 400, "InvalidParameter", alb_v3, alb, "Internet", _alb_zm(net, new))
+    err = expect_error(update_alb_address_type, 400, "InvalidParameter", alb_v3, alb, "Internet", _zm(net, new))
     assert "AllocationId" in err.message, err
-    expect_error(_nlb_update, 400, "InvalidParameter", nlb_v3, nlb, "Internet", _nlb_zm(net, new))
+    expect_error(update_nlb_address_type, 400, "InvalidParameter", nlb_v3, nlb, "Internet", _zm(net, new))
     for a in new:
         assert get_eip(vpc_v3, a)["Status"] == "Available"
     assert lb_zone_allocations(get_alb(alb_v3, alb)) == {z: [a] for z, a in zip(net.zones, a_old)}

@@ -15,15 +15,14 @@
 
 from __future__ import annotations
 
-from alibabacloud_vpc20160428 import models as vpc_models
-
 from conftest import (
     DEMO_ZONE,
-    REGION,
     SECOND_ZONE,
     associate,
     associate_havip,
-    body,
+    create_dnat,
+    create_snat,
+    dnat_entries,
     expect_error,
     get_havip,
     get_nat,
@@ -31,6 +30,7 @@ from conftest import (
     nat_forward_table,
     nat_ip_list,
     nat_snat_table,
+    snat_entries,
     vswitch_available_ips,
     wait_all,
 )
@@ -74,27 +74,8 @@ def _gateway(vpc, res, n_eips=1, **kw):
     return b, [e["IpAddress"] for e in eips]
 
 
-def _snat(vpc, stb, snat_ip, **kw):
-    return body(vpc.create_snat_entry(vpc_models.CreateSnatEntryRequest(
-        region_id=REGION, snat_table_id=stb, snat_ip=snat_ip, **kw)))
 
 
-def _dnat(vpc, ftb, ext_ip, ext_port, int_ip, int_port, proto="TCP"):
-    return body(vpc.create_forward_entry(vpc_models.CreateForwardEntryRequest(
-        region_id=REGION, forward_table_id=ftb, external_ip=ext_ip, external_port=str(ext_port),
-        internal_ip=int_ip, internal_port=str(int_port), ip_protocol=proto)))
-
-
-def _snat_count(vpc, stb):
-    b = body(vpc.describe_snat_table_entries(vpc_models.DescribeSnatTableEntriesRequest(
-        region_id=REGION, snat_table_id=stb, page_size=50)))
-    return len((b.get("SnatTableEntries") or {}).get("SnatTableEntry") or [])
-
-
-def _dnat_count(vpc, ftb):
-    b = body(vpc.describe_forward_table_entries(vpc_models.DescribeForwardTableEntriesRequest(
-        region_id=REGION, forward_table_id=ftb, page_size=50)))
-    return len((b.get("ForwardTableEntries") or {}).get("ForwardTableEntry") or [])
 
 
 # ---------------------------------------------------------------- NAT-01 SNAT
@@ -103,27 +84,27 @@ def test_nat_01_snat_one_entry_per_source_vswitch(vpc_v3, res):
     b, ips = _gateway(vpc_v3, res, 2)
     stb = nat_snat_table(b)
     vsw = res.network.vsw_id
-    _snat(vpc_v3, stb, ips[0], source_vswitch_id=vsw)
-    expect_error(_snat, 400, "Forbidden.SourceVSwitchId.Duplicated", vpc_v3, stb, ips[1],
+    create_snat(vpc_v3, stb, ips[0], source_vswitch_id=vsw)
+    expect_error(create_snat, 400, "Forbidden.SourceVSwitchId.Duplicated", vpc_v3, stb, ips[1],
                  source_vswitch_id=vsw)
-    assert _snat_count(vpc_v3, stb) == 1
+    assert len(snat_entries(vpc_v3, stb)) == 1
     # another source CIDR is another entry
-    _snat(vpc_v3, stb, ips[1], source_cidr="192.168.200.0/24")
-    expect_error(_snat, 400, "Forbidden.SourceVSwitchId.Duplicated", vpc_v3, stb, ips[1],
+    create_snat(vpc_v3, stb, ips[1], source_cidr="192.168.200.0/24")
+    expect_error(create_snat, 400, "Forbidden.SourceVSwitchId.Duplicated", vpc_v3, stb, ips[1],
                  source_cidr="192.168.200.0/24")
-    assert _snat_count(vpc_v3, stb) == 2
+    assert len(snat_entries(vpc_v3, stb)) == 2
 
 
 def test_nat_01_snat_eip_affinity_is_0_or_1(vpc_v3, res):
     b, ips = _gateway(vpc_v3, res, 1)
     stb = nat_snat_table(b)
     for bad in (2, -1):
-        expect_error(_snat, 400, "InvalidParameter", vpc_v3, stb, ips[0],
+        expect_error(create_snat, 400, "InvalidParameter", vpc_v3, stb, ips[0],
                      source_cidr="192.168.201.0/24", eip_affinity=bad)
-    assert _snat_count(vpc_v3, stb) == 0
-    _snat(vpc_v3, stb, ips[0], source_cidr="192.168.201.0/24", eip_affinity=1)
-    _snat(vpc_v3, stb, ips[0], source_cidr="192.168.202.0/24", eip_affinity=0)
-    assert _snat_count(vpc_v3, stb) == 2
+    assert len(snat_entries(vpc_v3, stb)) == 0
+    create_snat(vpc_v3, stb, ips[0], source_cidr="192.168.201.0/24", eip_affinity=1)
+    create_snat(vpc_v3, stb, ips[0], source_cidr="192.168.202.0/24", eip_affinity=0)
+    assert len(snat_entries(vpc_v3, stb)) == 2
 
 
 # ---------------------------------------------------------------- NAT-01 DNAT
@@ -131,60 +112,60 @@ def test_nat_01_snat_eip_affinity_is_0_or_1(vpc_v3, res):
 def test_nat_01_dnat_reversed_port_range_is_refused(vpc_v3, res):
     b, [ip] = _gateway(vpc_v3, res, 1)
     ftb = nat_forward_table(b)
-    expect_error(_dnat, 400, "InvalidExternalPort.Malformed", vpc_v3, ftb, ip, "200/100", "192.168.1.5",
+    expect_error(create_dnat, 400, "InvalidExternalPort.Malformed", vpc_v3, ftb, ip, "200/100", "192.168.1.5",
                  "200/100")
-    expect_error(_dnat, 400, "InvalidInternalPort.Malformed", vpc_v3, ftb, ip, "100/200", "192.168.1.5",
+    expect_error(create_dnat, 400, "InvalidInternalPort.Malformed", vpc_v3, ftb, ip, "100/200", "192.168.1.5",
                  "200/100")
-    expect_error(_dnat, 400, "InvalidExternalPort.Malformed", vpc_v3, ftb, ip, "0", "192.168.1.5", "80")
-    assert _dnat_count(vpc_v3, ftb) == 0
+    expect_error(create_dnat, 400, "InvalidExternalPort.Malformed", vpc_v3, ftb, ip, "0", "192.168.1.5", "80")
+    assert len(dnat_entries(vpc_v3, ftb)) == 0
 
 
 def test_nat_01_dnat_port_ranges_must_have_the_same_size(vpc_v3, res):
     b, [ip] = _gateway(vpc_v3, res, 1)
     ftb = nat_forward_table(b)
-    expect_error(_dnat, 400, "InvalidInternalPort.Malformed", vpc_v3, ftb, ip, "100/200", "192.168.1.5",
+    expect_error(create_dnat, 400, "InvalidInternalPort.Malformed", vpc_v3, ftb, ip, "100/200", "192.168.1.5",
                  "100/150")
-    expect_error(_dnat, 400, "InvalidInternalPort.Malformed", vpc_v3, ftb, ip, "100/200", "192.168.1.5", "80")
-    assert _dnat_count(vpc_v3, ftb) == 0
-    f = _dnat(vpc_v3, ftb, ip, "100/200", "192.168.1.5", "1100/1200")
+    expect_error(create_dnat, 400, "InvalidInternalPort.Malformed", vpc_v3, ftb, ip, "100/200", "192.168.1.5", "80")
+    assert len(dnat_entries(vpc_v3, ftb)) == 0
+    f = create_dnat(vpc_v3, ftb, ip, "100/200", "192.168.1.5", "1100/1200")
     assert f["ForwardEntryId"].startswith("fwd-"), f
 
 
 def test_nat_01_dnat_internal_ip_must_be_in_the_vpc(vpc_v3, res):
     b, [ip] = _gateway(vpc_v3, res, 1)  # session VPC: 192.168.0.0/16
     ftb = nat_forward_table(b)
-    expect_error(_dnat, 400, "Forbidden.DestnationIpOutOfVpcCIDR", vpc_v3, ftb, ip, 80, "10.99.0.5", 80)
-    assert _dnat_count(vpc_v3, ftb) == 0
-    _dnat(vpc_v3, ftb, ip, 80, "192.168.63.5", 80)
+    expect_error(create_dnat, 400, "Forbidden.DestnationIpOutOfVpcCIDR", vpc_v3, ftb, ip, 80, "10.99.0.5", 80)
+    assert len(dnat_entries(vpc_v3, ftb)) == 0
+    create_dnat(vpc_v3, ftb, ip, 80, "192.168.63.5", 80)
 
 
 def test_nat_01_dnat_overlaps_and_duplicate_destinations(vpc_v3, res):
     b, [ip] = _gateway(vpc_v3, res, 1)
     ftb = nat_forward_table(b)
-    _dnat(vpc_v3, ftb, ip, "100/200", "192.168.1.5", "100/200")
+    create_dnat(vpc_v3, ftb, ip, "100/200", "192.168.1.5", "100/200")
     # an external port inside the range, for the same protocol
-    expect_error(_dnat, 400, "Forward.EntryAlreadyExist", vpc_v3, ftb, ip, 150, "192.168.1.6", 150)
-    expect_error(_dnat, 400, "Forward.EntryAlreadyExist", vpc_v3, ftb, ip, "50/100", "192.168.1.6", "50/100")
+    expect_error(create_dnat, 400, "Forward.EntryAlreadyExist", vpc_v3, ftb, ip, 150, "192.168.1.6", 150)
+    expect_error(create_dnat, 400, "Forward.EntryAlreadyExist", vpc_v3, ftb, ip, "50/100", "192.168.1.6", "50/100")
     # the same destination (protocol, internal IP and port) again
-    expect_error(_dnat, 400, "OperationUnsupported.ForwardEntry", vpc_v3, ftb, ip, 300, "192.168.1.5", 150)
-    assert _dnat_count(vpc_v3, ftb) == 1
-    _dnat(vpc_v3, ftb, ip, 150, "192.168.1.6", 150, proto="UDP")  # other protocol
-    assert _dnat_count(vpc_v3, ftb) == 2
+    expect_error(create_dnat, 400, "OperationUnsupported.ForwardEntry", vpc_v3, ftb, ip, 300, "192.168.1.5", 150)
+    assert len(dnat_entries(vpc_v3, ftb)) == 1
+    create_dnat(vpc_v3, ftb, ip, 150, "192.168.1.6", 150, proto="UDP")  # other protocol
+    assert len(dnat_entries(vpc_v3, ftb)) == 2
 
 
 def test_nat_01_dnat_any_entry_is_alone_on_its_eip(vpc_v3, res):
     b, [busy, free] = _gateway(vpc_v3, res, 2)
     ftb, stb = nat_forward_table(b), nat_snat_table(b)
-    _dnat(vpc_v3, ftb, busy, 80, "192.168.1.5", 80)
-    expect_error(_dnat, 400, "Forward.EntryAlreadyExist", vpc_v3, ftb, busy, "Any", "192.168.1.9", "Any",
+    create_dnat(vpc_v3, ftb, busy, 80, "192.168.1.5", 80)
+    expect_error(create_dnat, 400, "Forward.EntryAlreadyExist", vpc_v3, ftb, busy, "Any", "192.168.1.9", "Any",
                  proto="Any")
-    _dnat(vpc_v3, ftb, free, "Any", "192.168.1.9", "Any", proto="Any")
-    expect_error(_dnat, 400, "Forward.EntryAlreadyExist", vpc_v3, ftb, free, 443, "192.168.1.10", 443)
+    create_dnat(vpc_v3, ftb, free, "Any", "192.168.1.9", "Any", proto="Any")
+    expect_error(create_dnat, 400, "Forward.EntryAlreadyExist", vpc_v3, ftb, free, 443, "192.168.1.10", 443)
     # nor may SNAT use the IP-mapped EIP
-    expect_error(_snat, 400, "Forbidden.IpUsedInForwardTable", vpc_v3, stb, free,
+    expect_error(create_snat, 400, "Forbidden.IpUsedInForwardTable", vpc_v3, stb, free,
                  source_vswitch_id=res.network.vsw_id)
-    assert _dnat_count(vpc_v3, ftb) == 2 and _snat_count(vpc_v3, stb) == 0
-    _snat(vpc_v3, stb, busy, source_vswitch_id=res.network.vsw_id)
+    assert len(dnat_entries(vpc_v3, ftb)) == 2 and len(snat_entries(vpc_v3, stb)) == 0
+    create_snat(vpc_v3, stb, busy, source_vswitch_id=res.network.vsw_id)
 
 
 # ---------------------------------------------------------------- NAT-03

@@ -30,6 +30,8 @@ from conftest import (
     get_nlb,
     lb_zone_allocations,
     unassociate,
+    update_alb_address_type,
+    update_nlb_address_type,
     wait_alb,
     wait_nlb,
     wait_status,
@@ -170,10 +172,7 @@ def test_lb_02_alb_eip_only_at_create_or_update(vpc_v3, alb_v3, res):
         expect_error(associate, 400, "BindInstance.NotSupported", vpc_v3, aids[0], lb, instance_type=kind)
     _available(vpc_v3, aids)
     # Intranet -> Internet attaches the zone EIPs
-    zm = [alb_models.UpdateLoadBalancerAddressTypeConfigRequestZoneMappings(zone_id=z, v_switch_id=v, allocation_id=a)
-          for z, v, a in zip(net.zones, net.vsw_ids, aids)]
-    b = alb_v3.update_load_balancer_address_type_config(alb_models.UpdateLoadBalancerAddressTypeConfigRequest(
-        load_balancer_id=lb, address_type="Internet", zone_mappings=zm)).body.to_map()
+    b = update_alb_address_type(alb_v3, lb, "Internet", list(zip(net.zones, net.vsw_ids, aids)))
     assert b.get("JobId"), b
     _eips_on(vpc_v3, aids, lb, "Alb")
     # nor can the EIP API take them off (the contract names no code for this)
@@ -184,8 +183,7 @@ def test_lb_02_alb_eip_only_at_create_or_update(vpc_v3, alb_v3, res):
     assert attr["AddressType"] == "Internet" and lb_zone_allocations(attr) == {
         z: [a] for z, a in zip(net.zones, aids)}, attr
     # and back: Internet -> Intranet releases them
-    b = alb_v3.update_load_balancer_address_type_config(alb_models.UpdateLoadBalancerAddressTypeConfigRequest(
-        load_balancer_id=lb, address_type="Intranet")).body.to_map()
+    b = update_alb_address_type(alb_v3, lb, "Intranet")
     assert b.get("JobId"), b
     _available(vpc_v3, aids)
     attr = wait_alb(alb_v3, lb, "Active")
@@ -198,16 +196,12 @@ def test_lb_02_nlb_eip_only_at_create_or_update(vpc_v3, nlb_v3, res):
     aids = [res.eip()["AllocationId"] for _ in ZONES]
     expect_error(associate, 400, "BindInstance.NotSupported", vpc_v3, aids[0], lb, instance_type="EcsInstance")
     _available(vpc_v3, aids)
-    zm = [nlb_models.UpdateLoadBalancerAddressTypeConfigRequestZoneMappings(zone_id=z, v_switch_id=v, allocation_id=a)
-          for z, v, a in zip(net.zones, net.vsw_ids, aids)]
-    b = nlb_v3.update_load_balancer_address_type_config(nlb_models.UpdateLoadBalancerAddressTypeConfigRequest(
-        load_balancer_id=lb, address_type="Internet", zone_mappings=zm, region_id=REGION)).body.to_map()
+    b = update_nlb_address_type(nlb_v3, lb, "Internet", list(zip(net.zones, net.vsw_ids, aids)))
     assert b.get("JobId"), b
     _eips_on(vpc_v3, aids, lb, "Nlb")
     attr = wait_nlb(nlb_v3, lb, "Active")
     assert attr["AddressType"] == "Internet", attr
-    b = nlb_v3.update_load_balancer_address_type_config(nlb_models.UpdateLoadBalancerAddressTypeConfigRequest(
-        load_balancer_id=lb, address_type="Intranet", region_id=REGION)).body.to_map()
+    b = update_nlb_address_type(nlb_v3, lb, "Intranet")
     assert b.get("JobId"), b
     _available(vpc_v3, aids)
     assert wait_nlb(nlb_v3, lb, "Active")["AddressType"] == "Intranet"

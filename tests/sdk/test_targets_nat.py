@@ -22,10 +22,13 @@ from conftest import (
     associate_batch,
     body,
     capture_error,
+    create_dnat,
     create_nat,
+    create_snat,
     create_vpc,
     create_vswitch,
     delete_nat,
+    dnat_entries,
     describe_eips,
     eip_list,
     expect_error,
@@ -35,6 +38,7 @@ from conftest import (
     nat_forward_table,
     nat_ip_list,
     nat_snat_table,
+    snat_entries,
     unassociate,
     vswitch_available_ips,
     wait_all,
@@ -55,27 +59,8 @@ def _assoc_all(vpc, ngw, aids):
     return got
 
 
-def _snat(vpc, stb, snat_ip, **kw):
-    return body(vpc.create_snat_entry(vpc_models.CreateSnatEntryRequest(
-        region_id=REGION, snat_table_id=stb, snat_ip=snat_ip, **kw)))
 
 
-def _snat_entries(vpc, stb):
-    b = body(vpc.describe_snat_table_entries(vpc_models.DescribeSnatTableEntriesRequest(
-        region_id=REGION, snat_table_id=stb, page_size=50)))
-    return (b.get("SnatTableEntries") or {}).get("SnatTableEntry") or []
-
-
-def _dnat(vpc, ftb, ext_ip, ext_port, int_ip, int_port, proto="TCP"):
-    return body(vpc.create_forward_entry(vpc_models.CreateForwardEntryRequest(
-        region_id=REGION, forward_table_id=ftb, external_ip=ext_ip, external_port=str(ext_port),
-        internal_ip=int_ip, internal_port=str(int_port), ip_protocol=proto)))
-
-
-def _dnat_entries(vpc, ftb):
-    b = body(vpc.describe_forward_table_entries(vpc_models.DescribeForwardTableEntriesRequest(
-        region_id=REGION, forward_table_id=ftb, page_size=50)))
-    return (b.get("ForwardTableEntries") or {}).get("ForwardTableEntry") or []
 
 
 # ---------------------------------------------------------------- gateway life cycle
@@ -108,14 +93,14 @@ def test_nat_01_snat_entries_list_the_gateway_eips(vpc_v3, res):
     aids = [res.eip()["AllocationId"] for _ in range(3)]
     eips = _assoc_all(vpc_v3, ngw, aids)
     ips = [e["IpAddress"] for e in eips]
-    s = _snat(vpc_v3, stb, f"{ips[0]},{ips[1]}", source_vswitch_id=res.network.vsw_id, snat_entry_name="t")
+    s = create_snat(vpc_v3, stb, f"{ips[0]},{ips[1]}", source_vswitch_id=res.network.vsw_id, snat_entry_name="t")
     assert s["SnatEntryId"].startswith("snat-"), s
-    [entry] = _snat_entries(vpc_v3, stb)
+    [entry] = snat_entries(vpc_v3, stb)
     assert entry["SnatEntryId"] == s["SnatEntryId"], entry
     assert sorted(entry["SnatIp"].split(",")) == sorted(ips[:2]), entry
     assert entry.get("SourceVSwitchId") == res.network.vsw_id, entry
-    s2 = _snat(vpc_v3, stb, ips[2], source_cidr="192.168.10.0/24")
-    assert {e["SnatEntryId"] for e in _snat_entries(vpc_v3, stb)} == {s["SnatEntryId"], s2["SnatEntryId"]}
+    s2 = create_snat(vpc_v3, stb, ips[2], source_cidr="192.168.10.0/24")
+    assert {e["SnatEntryId"] for e in snat_entries(vpc_v3, stb)} == {s["SnatEntryId"], s2["SnatEntryId"]}
     used = {i["AllocationId"]: i for i in nat_ip_list(get_nat(vpc_v3, ngw))}
     assert set(used) == set(aids), used
     for aid in aids:
@@ -123,32 +108,32 @@ def test_nat_01_snat_entries_list_the_gateway_eips(vpc_v3, res):
         assert used[aid]["IpAddress"] == get_eip(vpc_v3, aid)["IpAddress"]
     # an IP that is not the gateway's
     stranger = res.eip()
-    expect_error(_snat, 400, "OperationFailed.SnatIpNotInNatGateway", vpc_v3, stb, stranger["EipAddress"],
+    expect_error(create_snat, 400, "OperationFailed.SnatIpNotInNatGateway", vpc_v3, stb, stranger["EipAddress"],
                  source_cidr="192.168.11.0/24")
-    assert len(_snat_entries(vpc_v3, stb)) == 2
+    assert len(snat_entries(vpc_v3, stb)) == 2
     vpc_v3.delete_snat_entry(vpc_models.DeleteSnatEntryRequest(region_id=REGION, snat_table_id=stb,
                                                                snat_entry_id=s2["SnatEntryId"]))
-    assert [e["SnatEntryId"] for e in _snat_entries(vpc_v3, stb)] == [s["SnatEntryId"]]
+    assert [e["SnatEntryId"] for e in snat_entries(vpc_v3, stb)] == [s["SnatEntryId"]]
     used = {i["AllocationId"]: i for i in nat_ip_list(get_nat(vpc_v3, ngw))}
     assert used[aids[2]]["SnatEntryEnabled"] is False, used[aids[2]]
 
 
-def test_nat_01_dnat_entries(vpc_v3, res):
+def test_nat_01dnat_entries(vpc_v3, res):
     b = res.nat()
     ngw, ftb = b["NatGatewayId"], nat_forward_table(b)
     [eip] = _assoc_all(vpc_v3, ngw, [res.eip()["AllocationId"]])
-    f = _dnat(vpc_v3, ftb, eip["IpAddress"], 80, "192.168.1.5", 8080)
+    f = create_dnat(vpc_v3, ftb, eip["IpAddress"], 80, "192.168.1.5", 8080)
     assert f["ForwardEntryId"].startswith("fwd-"), f
-    expect_error(_dnat, 400, "Forward.EntryAlreadyExist", vpc_v3, ftb, eip["IpAddress"], 80, "192.168.1.6", 80)
-    f2 = _dnat(vpc_v3, ftb, eip["IpAddress"], 80, "192.168.1.6", 80, proto="UDP")  # other protocol
-    entries = {e["ForwardEntryId"]: e for e in _dnat_entries(vpc_v3, ftb)}
+    expect_error(create_dnat, 400, "Forward.EntryAlreadyExist", vpc_v3, ftb, eip["IpAddress"], 80, "192.168.1.6", 80)
+    f2 = create_dnat(vpc_v3, ftb, eip["IpAddress"], 80, "192.168.1.6", 80, proto="UDP")  # other protocol
+    entries = {e["ForwardEntryId"]: e for e in dnat_entries(vpc_v3, ftb)}
     assert set(entries) == {f["ForwardEntryId"], f2["ForwardEntryId"]}, entries
     e = entries[f["ForwardEntryId"]]
     assert (e["ExternalIp"], str(e["ExternalPort"]), e["InternalIp"], str(e["InternalPort"]), e["IpProtocol"]) == (
         eip["IpAddress"], "80", "192.168.1.5", "8080", "TCP"), e
     vpc_v3.delete_forward_entry(vpc_models.DeleteForwardEntryRequest(
         region_id=REGION, forward_table_id=ftb, forward_entry_id=f2["ForwardEntryId"]))
-    assert [x["ForwardEntryId"] for x in _dnat_entries(vpc_v3, ftb)] == [f["ForwardEntryId"]]
+    assert [x["ForwardEntryId"] for x in dnat_entries(vpc_v3, ftb)] == [f["ForwardEntryId"]]
 
 
 def test_nat_01_unassociate_eip_used_by_entries_needs_force(vpc_v3, res):
@@ -156,8 +141,8 @@ def test_nat_01_unassociate_eip_used_by_entries_needs_force(vpc_v3, res):
     ngw, stb, ftb = b["NatGatewayId"], nat_snat_table(b), nat_forward_table(b)
     a, d = res.eip()["AllocationId"], res.eip()["AllocationId"]
     ea, ed = _assoc_all(vpc_v3, ngw, [a, d])
-    _snat(vpc_v3, stb, ea["IpAddress"], source_vswitch_id=res.network.vsw_id)
-    _dnat(vpc_v3, ftb, ed["IpAddress"], 22, "192.168.1.7", 22)
+    create_snat(vpc_v3, stb, ea["IpAddress"], source_vswitch_id=res.network.vsw_id)
+    create_dnat(vpc_v3, ftb, ed["IpAddress"], 22, "192.168.1.7", 22)
     expect_error(unassociate, 400, "InvalidIpStatus.HasBeenUsedBySnatTable", vpc_v3, a, ngw, instance_type="Nat")
     expect_error(unassociate, 400, "InvalidIpStatus.HasBeenUsedByForwardEntry", vpc_v3, d, ngw, instance_type="Nat")
     assert get_eip(vpc_v3, a)["Status"] == "InUse" and get_eip(vpc_v3, d)["Status"] == "InUse"
@@ -166,7 +151,7 @@ def test_nat_01_unassociate_eip_used_by_entries_needs_force(vpc_v3, res):
     for aid in (a, d):
         e = wait_status(vpc_v3, aid, "Available")
         assert not e.get("InstanceId"), e
-    assert _snat_entries(vpc_v3, stb) == [] and _dnat_entries(vpc_v3, ftb) == []
+    assert snat_entries(vpc_v3, stb) == [] and dnat_entries(vpc_v3, ftb) == []
     assert nat_ip_list(get_nat(vpc_v3, ngw)) == []
 
 
@@ -176,13 +161,13 @@ def test_nat_01_delete_gateway_dependencies_and_force(vpc_v3, res):
     a, d = res.eip()["AllocationId"], res.eip()["AllocationId"]
     ea, ed = _assoc_all(vpc_v3, ngw, [a, d])
     expect_error(delete_nat, 400, "DependencyViolation.EIPS", vpc_v3, ngw)
-    f = _dnat(vpc_v3, ftb, ed["IpAddress"], 443, "192.168.1.8", 443)
+    f = create_dnat(vpc_v3, ftb, ed["IpAddress"], 443, "192.168.1.8", 443)
     expect_error(delete_nat, 400, "DependencyViolation.ForwardEntries", vpc_v3, ngw)
     vpc_v3.delete_forward_entry(vpc_models.DeleteForwardEntryRequest(
         region_id=REGION, forward_table_id=ftb, forward_entry_id=f["ForwardEntryId"]))
-    _snat(vpc_v3, stb, ea["IpAddress"], source_vswitch_id=res.network.vsw_id)
+    create_snat(vpc_v3, stb, ea["IpAddress"], source_vswitch_id=res.network.vsw_id)
     expect_error(delete_nat, 400, "DependencyViolation.SnatEntries", vpc_v3, ngw)
-    _dnat(vpc_v3, ftb, ed["IpAddress"], 443, "192.168.1.8", 443)
+    create_dnat(vpc_v3, ftb, ed["IpAddress"], 443, "192.168.1.8", 443)
     err = expect_error(delete_nat, 400, ("DependencyViolation.SnatEntries", "DependencyViolation.ForwardEntries"),
                        vpc_v3, ngw)
     assert get_nat(vpc_v3, ngw)["Status"] == "Available", err

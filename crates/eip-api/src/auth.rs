@@ -84,16 +84,14 @@ fn bad_time() -> WireError {
 /// The response format a request asks for, read without validating anything
 /// else: for errors found before [`parse`] succeeds.
 pub fn format_of(raw: &RawRequest<'_>) -> Format {
-    let mut all = sign::decode_form(raw.query);
-    if let (true, Ok(body)) = (raw.is_form(), std::str::from_utf8(raw.body)) {
-        all.extend(sign::decode_form(body));
-    }
-    Format::from_param(Params::new(all).raw("Format"))
+    // A body that is not UTF-8 still leaves the query's Format.
+    let params = request_params(raw).or_else(|_| request_params(&RawRequest { body: b"", ..*raw }));
+    params.map(|(p, _)| Format::from_param(p.raw("Format"))).unwrap_or(Format::Json)
 }
 
-/// Parses a request. Fails for requests that name no action or carry no
-/// recognisable signature.
-pub fn parse(raw: &RawRequest<'_>) -> Result<Incoming, WireError> {
+/// The query's parameters, then a form body's, and how many came from the
+/// query.
+fn request_params(raw: &RawRequest<'_>) -> Result<(Params, usize), WireError> {
     let mut all = sign::decode_form(raw.query);
     let query_len = all.len();
     if !raw.body.is_empty() && raw.is_form() {
@@ -101,7 +99,13 @@ pub fn parse(raw: &RawRequest<'_>) -> Result<Incoming, WireError> {
             .map_err(|_| WireError::new(400, "InvalidParameter", "The form body is not valid UTF-8."))?;
         all.extend(sign::decode_form(body));
     }
-    let params = Params::new(all);
+    Ok((Params::new(all), query_len))
+}
+
+/// Parses a request. Fails for requests that name no action or carry no
+/// recognisable signature.
+pub fn parse(raw: &RawRequest<'_>) -> Result<Incoming, WireError> {
+    let (params, query_len) = request_params(raw)?;
     let format = Format::from_param(params.raw("Format"));
     if let Some(authz) = raw.header("authorization") {
         let auth = sign::parse_v3_authorization(authz).map_err(|e| incomplete(&e.to_string()))?;

@@ -36,15 +36,12 @@ pub fn to_wire(e: &Error, product: Product, action: &str) -> WireError {
             &format!("MissingParameter.{name}"),
             format!("The input parameter \"{name}\" that is mandatory for processing this request is not supplied."),
         ),
-        Error::InvalidParameter { name, reason } => match name.as_str() {
-            // CreateForwardEntry's own codes for its ports.
-            "ExternalPort" | "InternalPort" => w(
-                400,
-                &format!("Invalid{name}.Malformed"),
-                format!("The specified {name} is not a valid port: {reason}."),
-            ),
-            _ => w(400, "InvalidParameter", format!("Specified value of \"{name}\" is not valid: {reason}.")),
-        },
+        Error::InvalidParameter { name, reason } => {
+            w(400, "InvalidParameter", format!("Specified value of \"{name}\" is not valid: {reason}."))
+        }
+        Error::MalformedPort { name, reason } => {
+            w(400, &format!("Invalid{name}.Malformed"), format!("The specified {name} is not a valid port: {reason}."))
+        }
         Error::ValueNotSupported { name, value } => {
             let code = match *name {
                 "InstanceType" | "BindedInstanceType" => "InvalidInstanceType.ValueNotSupported",

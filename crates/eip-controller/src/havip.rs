@@ -1,7 +1,7 @@
 //! High-availability virtual IPs (VPC 2016-04-28): a private address of a
-//! vSwitch that floats between instances or ENIs of that same vSwitch (HA-01), created under the
-//! account's permission and count quotas (HA-02), taking one EIP (HA-03)
-//! while `Available` or `InUse` (HA-04).
+//! vSwitch that floats between instances or ENIs of that same vSwitch
+//! (HA-01), created under the account's permission and count quotas (HA-02),
+//! taking one EIP (HA-03) while `Available` or `InUse` (HA-04).
 
 use crate::bind::Binding;
 use crate::tasks::{TaskKind, schedule};

@@ -99,8 +99,21 @@ pub(crate) async fn set_clb_delete_protection(ctl: &Controller, ctx: &Ctx, p: &P
     let region = region_opt(p)?;
     let id = p.req("LoadBalancerId")?.to_owned();
     let on = on_off(p, "DeleteProtection")?.ok_or_else(|| Error::MissingParameter("DeleteProtection".into()))?;
+    write_delete_protection(ctl, ctx, p, LoadBalancerKind::Clb, region, id, on).await
+}
+
+/// Stores a load balancer's deletion protection flag.
+async fn write_delete_protection(
+    ctl: &Controller,
+    ctx: &Ctx,
+    p: &Params,
+    kind: LoadBalancerKind,
+    region: Option<&'static str>,
+    id: String,
+    on: bool,
+) -> Result<Body> {
     ctl.write(ctx, p, move |tx, env| {
-        let mut lb = lb_of(tx, &env.account, &id, LoadBalancerKind::Clb, region)?;
+        let mut lb = lb_of(tx, &env.account, &id, kind, region)?;
         lb.delete_protection = on;
         tx.lb_update(&lb)?;
         Ok(Body::new())
@@ -639,13 +652,7 @@ pub(crate) async fn set_alb_deletion_protection(ctl: &Controller, ctx: &Ctx, p: 
     let region = region_opt(p)?;
     let id = p.req("ResourceId")?.to_owned();
     crate::dry_run(p)?;
-    ctl.write(ctx, p, move |tx, env| {
-        let mut lb = lb_of(tx, &env.account, &id, LoadBalancerKind::Alb, region)?;
-        lb.delete_protection = on;
-        tx.lb_update(&lb)?;
-        Ok(Body::new())
-    })
-    .await
+    write_delete_protection(ctl, ctx, p, LoadBalancerKind::Alb, region, id, on).await
 }
 
 pub(crate) async fn delete_v2(ctl: &Controller, ctx: &Ctx, p: &Params) -> Result<Body> {

@@ -472,15 +472,15 @@ pub(crate) async fn delete_snat(ctl: &Controller, ctx: &Ctx, p: &Params) -> Resu
 
 // ---------------------------------------------------------------- DNAT
 
-fn port(name: &str, v: &str, protocol: IpProtocol) -> Result<String> {
+fn port(name: &'static str, v: &str, protocol: IpProtocol) -> Result<String> {
     match protocol {
         IpProtocol::Any if v.eq_ignore_ascii_case("any") => return Ok("Any".into()),
         IpProtocol::Any | IpProtocol::Tcp | IpProtocol::Udp => {}
     }
     match port_range(v) {
         Some((a, b)) if a <= b => Ok(v.to_owned()),
-        Some(_) => Err(Error::invalid(name, format!("the range {v} does not start below its end"))),
-        None => Err(Error::invalid(name, "must be a port (1-65535), a range a/b, or Any")),
+        Some(_) => Err(Error::MalformedPort { name, reason: format!("the range {v} does not start below its end") }),
+        None => Err(Error::MalformedPort { name, reason: "must be a port (1-65535), a range a/b, or Any".into() }),
     }
 }
 
@@ -520,13 +520,16 @@ pub(crate) async fn create_forward(ctl: &Controller, ctx: &Ctx, p: &Params) -> R
     // A port range maps onto an internal range of the same size.
     match (port_range(&external_port), port_range(&internal_port)) {
         (Some((e0, e1)), Some((i0, i1))) if e1 - e0 != i1 - i0 => {
-            return Err(Error::invalid(
-                "InternalPort",
-                format!("{internal_port} is not a range of the size of ExternalPort {external_port}"),
-            ));
+            return Err(Error::MalformedPort {
+                name: "InternalPort",
+                reason: format!("{internal_port} is not a range of the size of ExternalPort {external_port}"),
+            });
         }
         (None, Some(_)) | (Some(_), None) => {
-            return Err(Error::invalid("InternalPort", "must be Any exactly when ExternalPort is Any"));
+            return Err(Error::MalformedPort {
+                name: "InternalPort",
+                reason: "must be Any exactly when ExternalPort is Any".into(),
+            });
         }
         _ => {}
     }

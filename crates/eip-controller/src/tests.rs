@@ -329,6 +329,16 @@ impl Env {
             .unwrap()
     }
 
+    /// A vSwitch of the demo VPC in a second zone (cn-hangzhou-i), for the
+    /// load balancers that span zones.
+    async fn second_zone_vswitch(&self, vpc: &str) -> String {
+        let v = self
+            .vpc("CreateVSwitch", &[("VpcId", vpc), ("ZoneId", "cn-hangzhou-i"), ("CidrBlock", "172.16.9.0/24")])
+            .await
+            .unwrap();
+        v["VSwitchId"].as_str().unwrap().to_owned()
+    }
+
     /// A new secondary ENI in the demo vSwitch with `secondary` extra private IPs.
     async fn eni(&self, secondary: usize) -> (String, Vec<String>) {
         let (_, vsw, sg) = self.demo_network();
@@ -686,11 +696,7 @@ async fn lb_02_lb_03_load_balancer_targets() {
         .unwrap_err();
     assert_eq!(err, Error::AssociationDuplicated);
     // ALB: the EIP comes with CreateLoadBalancer, never through AssociateEipAddress.
-    let v = e
-        .vpc("CreateVSwitch", &[("VpcId", &vpc), ("ZoneId", "cn-hangzhou-i"), ("CidrBlock", "172.16.9.0/24")])
-        .await
-        .unwrap();
-    let vsw_i = v["VSwitchId"].as_str().unwrap().to_owned();
+    let vsw_i = e.second_zone_vswitch(&vpc).await;
     let (d, _) = e.allocate().await;
     let alb = e
         .call(
@@ -968,11 +974,7 @@ async fn nat_04_batch_on_a_nat_gateway() {
 async fn lb_01_alb_spans_zones_with_an_eip_per_zone() {
     let e = env().await;
     let (vpc, vsw_h, _) = e.demo_network();
-    let v = e
-        .vpc("CreateVSwitch", &[("VpcId", &vpc), ("ZoneId", "cn-hangzhou-i"), ("CidrBlock", "172.16.9.0/24")])
-        .await
-        .unwrap();
-    let vsw_i = v["VSwitchId"].as_str().unwrap().to_owned();
+    let vsw_i = e.second_zone_vswitch(&vpc).await;
     let (a, _) = e.allocate().await;
     let (b, _) = e.allocate().await;
     let alb = e
@@ -1006,11 +1008,7 @@ async fn lb_01_alb_spans_zones_with_an_eip_per_zone() {
 async fn lb_02_address_type_change_is_configuring_until_the_eips_settle() {
     let e = env().await;
     let (vpc, vsw_h, _) = e.demo_network();
-    let v = e
-        .vpc("CreateVSwitch", &[("VpcId", &vpc), ("ZoneId", "cn-hangzhou-i"), ("CidrBlock", "172.16.9.0/24")])
-        .await
-        .unwrap();
-    let vsw_i = v["VSwitchId"].as_str().unwrap().to_owned();
+    let vsw_i = e.second_zone_vswitch(&vpc).await;
     let mut eips = Vec::new();
     for _ in 0..4 {
         eips.push(e.allocate().await.0);

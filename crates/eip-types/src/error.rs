@@ -78,6 +78,14 @@ pub enum Error {
         /// Why, for the message.
         reason: String,
     },
+    /// CreateForwardEntry `ExternalPort`/`InternalPort` is not a port, a
+    /// range or `Any`, or the two do not fit together (NAT-01).
+    MalformedPort {
+        /// `ExternalPort` or `InternalPort`.
+        name: &'static str,
+        /// Why, for the message.
+        reason: String,
+    },
     /// An enumerated parameter has a value outside its set; the wire code
     /// depends on the parameter (e.g. `InvalidInstanceType.ValueNotSupported`).
     ValueNotSupported {
