@@ -5,8 +5,10 @@
 //! Replay defence (timestamp window, nonce reuse) needs a clock and memory,
 //! so the server does it with the values exposed here.
 
+use crate::bounds;
+use crate::catalog::Product;
 use crate::encode::Format;
-use crate::errors::WireError;
+use crate::errors::{WireError, to_wire};
 use crate::params::Params;
 use crate::sign;
 use eip_types::time;
@@ -77,6 +79,10 @@ fn incomplete(what: &str) -> WireError {
     )
 }
 
+fn bad_nonce() -> WireError {
+    incomplete(&format!("the signature nonce must be 1 to {} visible ASCII characters", bounds::MAX_NONCE_LEN))
+}
+
 fn bad_time() -> WireError {
     WireError::new(400, "InvalidTimeStamp.Format", "Specified time stamp or date value is not well formatted.")
 }
@@ -107,6 +113,7 @@ fn request_params(raw: &RawRequest<'_>) -> Result<(Params, usize), WireError> {
 pub fn parse(raw: &RawRequest<'_>) -> Result<Incoming, WireError> {
     let (params, query_len) = request_params(raw)?;
     let format = Format::from_param(params.raw("Format"));
+    bounds::check_params(&params).map_err(|e| to_wire(&e, Product::Vpc, ""))?;
     if let Some(authz) = raw.header("authorization") {
         let auth = sign::parse_v3_authorization(authz).map_err(|e| incomplete(&e.to_string()))?;
         // The signature must cover the host and every x-acs-* header sent
@@ -128,6 +135,9 @@ pub fn parse(raw: &RawRequest<'_>) -> Result<Incoming, WireError> {
         let nonce = raw.header("x-acs-signature-nonce").unwrap_or_default().to_owned();
         if nonce.is_empty() {
             return Err(incomplete("x-acs-signature-nonce is missing"));
+        }
+        if !bounds::is_plausible_nonce(&nonce) {
+            return Err(bad_nonce());
         }
         let content_sha256 = raw.header("x-acs-content-sha256").unwrap_or_default().to_owned();
         let security_token = raw.header("x-acs-security-token").map(str::to_owned);
@@ -159,6 +169,9 @@ pub fn parse(raw: &RawRequest<'_>) -> Result<Incoming, WireError> {
         }
     }
     let nonce = params.opt("SignatureNonce").ok_or_else(|| incomplete("SignatureNonce is missing"))?.to_owned();
+    if !bounds::is_plausible_nonce(&nonce) {
+        return Err(bad_nonce());
+    }
     let timestamp_ms = params.opt("Timestamp").and_then(time::parse_iso).ok_or_else(bad_time)?;
     Ok(Incoming {
         action: params.opt("Action").unwrap_or_default().to_owned(),

@@ -78,6 +78,11 @@ fn xml_escape(out: &mut String, s: &str) {
             '&' => out.push_str("&amp;"),
             '"' => out.push_str("&quot;"),
             '\'' => out.push_str("&apos;"),
+            // Characters XML 1.0 cannot carry (the edge refuses them in
+            // requests; this keeps even older stored values well-formed).
+            '\u{0}'..='\u{8}' | '\u{b}' | '\u{c}' | '\u{e}'..='\u{1f}' | '\u{fffe}' | '\u{ffff}' => {
+                out.push('\u{fffd}')
+            }
             c => out.push(c),
         }
     }
@@ -147,6 +152,13 @@ mod tests {
         let out = success(Format::Xml, "DescribeEipAddresses", "R1", body.as_object().unwrap().clone());
         let s = String::from_utf8(out).unwrap();
         assert!(s.contains("<DescribeEipAddressesResponse><RequestId>R1</RequestId><EipAddresses><EipAddress><IpAddress>198.18.0.1</IpAddress></EipAddress><EipAddress><IpAddress>a&lt;b</IpAddress></EipAddress></EipAddresses></DescribeEipAddressesResponse>"), "{s}");
+    }
+
+    #[test]
+    fn xml_never_carries_what_xml_cannot() {
+        let body = json!({"Name": "a\u{ffff}b\u{1}c\td"});
+        let out = String::from_utf8(success(Format::Xml, "X", "R", body.as_object().unwrap().clone())).unwrap();
+        assert!(out.contains("<Name>a\u{fffd}b\u{fffd}c\td</Name>"), "{out}");
     }
 
     #[test]

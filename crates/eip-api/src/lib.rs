@@ -8,6 +8,7 @@
 //! [`errors::to_wire`].
 
 pub mod auth;
+pub mod bounds;
 pub mod catalog;
 pub mod encode;
 pub mod errors;

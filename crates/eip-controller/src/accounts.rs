@@ -207,28 +207,50 @@ pub struct KeyInfo {
 }
 
 /// A small read-through cache of AccessKeys (entries refresh after 5 s, so
-/// key changes made by `eipctl` take effect quickly).
+/// key changes made by the admin commands take effect quickly).
+///
+/// Only keys that exist are cached: an unknown id is looked up again each
+/// time (one indexed read), so requests with made-up ids cannot fill memory.
+/// Entries are bounded by [`KeyCache::MAX_ENTRIES`] and each by the size of a
+/// stored key.
 #[derive(Default)]
 pub struct KeyCache {
-    map: RwLock<HashMap<String, (i64, Option<KeyInfo>)>>,
+    map: RwLock<HashMap<String, (i64, KeyInfo)>>,
 }
 
 impl KeyCache {
+    /// Most keys kept; the cache starts over when full.
+    pub const MAX_ENTRIES: usize = 10_000;
+
     /// Looks a key up, from memory when fresh.
     pub fn get(&self, ctl: &Controller, id: &str) -> Result<Option<KeyInfo>> {
         let now = crate::clock::real_now_ms();
         if let Some((at, v)) = self.map.read().get(id)
             && now - at < 5000
         {
-            return Ok(v.clone());
+            return Ok(Some(v.clone()));
         }
         let row = ctl.read(|tx| Ok(tx.access_key_get(id)?))?;
-        let info = row.map(|k| KeyInfo { account: k.account_id, secret: k.secret, active: k.active });
+        let Some(k) = row else {
+            self.map.write().remove(id);
+            return Ok(None);
+        };
+        let info = KeyInfo { account: k.account_id, secret: k.secret, active: k.active };
         let mut m = self.map.write();
-        if m.len() > 10_000 {
+        if m.len() >= Self::MAX_ENTRIES {
             m.clear();
         }
         m.insert(id.to_owned(), (now, info.clone()));
-        Ok(info)
+        Ok(Some(info))
+    }
+
+    /// How many keys are cached.
+    pub fn len(&self) -> usize {
+        self.map.read().len()
+    }
+
+    /// Whether nothing is cached.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
     }
 }

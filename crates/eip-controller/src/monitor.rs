@@ -91,18 +91,23 @@ impl Monitor {
     }
 
     /// Traffic per period `[b, b + period)` for each `b` from `start_ms`
-    /// (aligned down to the period) to before `end_ms`.
+    /// (aligned down to the period) to before `end_ms`, at most
+    /// [`MAX_POINTS`] periods: the count is computed, with checked
+    /// arithmetic, before anything is allocated.
     pub fn series(&self, id: &str, start_ms: i64, end_ms: i64, period_ms: i64) -> Vec<(i64, Totals)> {
+        let Some(points) = period_count(start_ms, end_ms, period_ms) else {
+            return Vec::new();
+        };
+        let first = start_ms - start_ms.rem_euclid(period_ms);
         let s = self.samples.lock().unwrap_or_else(|e| e.into_inner());
         let empty = VecDeque::new();
         let q = s.get(id).unwrap_or(&empty);
-        let mut out = Vec::new();
-        let mut b = start_ms - start_ms.rem_euclid(period_ms);
-        while b < end_ms {
-            out.push((b, Self::at(q, b + period_ms).minus(Self::at(q, b))));
-            b += period_ms;
-        }
-        out
+        (0..points.min(MAX_POINTS))
+            .map(|i| {
+                let b = first + i * period_ms;
+                (b, Self::at(q, b.saturating_add(period_ms)).minus(Self::at(q, b)))
+            })
+            .collect()
     }
 }
 
@@ -156,7 +161,18 @@ pub fn restore(ctl: &Controller) -> Result<usize> {
 }
 
 /// Most data points one query returns (Alibaba Cloud's limit too).
-const MAX_POINTS: i64 = 1440;
+pub const MAX_POINTS: i64 = 1440;
+
+/// How many periods of `period_ms` start in `[start_ms aligned down, end_ms)`;
+/// `None` when the arithmetic would overflow or the inputs make no sense.
+fn period_count(start_ms: i64, end_ms: i64, period_ms: i64) -> Option<i64> {
+    if period_ms <= 0 || end_ms < start_ms {
+        return None;
+    }
+    let first = start_ms.checked_sub(start_ms.rem_euclid(period_ms))?;
+    let span = end_ms.checked_sub(first)?;
+    Some(span.checked_add(period_ms - 1)? / period_ms)
+}
 
 /// `DescribeEipMonitorData`: RegionId, AllocationId, StartTime, EndTime,
 /// Period (60 by default; 60, 300, 900 or 3600).
@@ -176,8 +192,14 @@ pub(crate) fn describe_eip_monitor_data(ctl: &Controller, ctx: &Ctx, p: &Params)
     if end < start {
         return Err(Error::invalid("EndTime", "is before StartTime"));
     }
-    if (end - start) / (period * 1000) > MAX_POINTS {
-        return Err(Error::invalid("EndTime", format!("more than {MAX_POINTS} periods between StartTime and EndTime")));
+    match period_count(start, end, period * 1000) {
+        Some(n) if n <= MAX_POINTS => {}
+        _ => {
+            return Err(Error::invalid(
+                "EndTime",
+                format!("more than {MAX_POINTS} periods between StartTime and EndTime"),
+            ));
+        }
     }
     ctl.read(|tx| crate::eip::eip_of(tx, &ctx.account, &id, Some(region)).map(|_| ()))?;
     let items: Vec<Value> = ctl
@@ -216,5 +238,18 @@ mod tests {
         assert_eq!(s[0], (0, t(100)));
         assert_eq!(s[1], (60_000, t(200)));
         assert_eq!(m.series("eip-2", 0, 120_000, 60_000), vec![(0, Totals::default()), (60_000, Totals::default())]);
+    }
+
+    /// Issue 9, defect 1: a span whose length overflowed i64 passed the
+    /// 1,440-point guard and the loop pushed until memory ran out.
+    #[test]
+    fn a_huge_span_is_capped_not_looped() {
+        let m = Monitor::default();
+        assert_eq!(period_count(i64::MIN, i64::MAX, 60_000), None);
+        assert_eq!(period_count(0, 1, 60_000), Some(1));
+        assert_eq!(period_count(59_000, 120_000, 60_000), Some(2));
+        assert_eq!(period_count(10, 5, 60_000), None);
+        assert_eq!(m.series("eip-1", i64::MIN, i64::MAX, 60_000), Vec::new());
+        assert_eq!(m.series("eip-1", 0, 253_402_300_799_000, 60_000).len(), MAX_POINTS as usize);
     }
 }

@@ -55,12 +55,25 @@ fn num(s: &str) -> Option<i64> {
     s.parse().ok()
 }
 
-/// Parses `YYYY-MM-DDThh:mm:ssZ` or `YYYY-MM-DDThh:mmZ` (UTC).
+/// The years a timestamp may name: four digits, from the epoch on. Anything
+/// else is refused when parsed, so every instant the system handles is a
+/// small positive number and differences of two of them cannot overflow.
+pub const YEARS: std::ops::RangeInclusive<i64> = 1970..=9999;
+
+/// Parses `YYYY-MM-DDThh:mm:ssZ` or `YYYY-MM-DDThh:mmZ` (UTC), years in
+/// [`YEARS`].
 pub fn parse_iso(s: &str) -> Option<EpochMs> {
+    if s.len() > 20 {
+        return None;
+    }
     let body = s.strip_suffix('Z')?;
     let (date, clock) = body.split_once('T')?;
     let mut dp = date.split('-');
-    let (y, mo, d) = (num(dp.next()?)?, num(dp.next()?)?, num(dp.next()?)?);
+    let year = dp.next()?;
+    let (y, mo, d) = (num(year)?, num(dp.next()?)?, num(dp.next()?)?);
+    if year.len() != 4 || !YEARS.contains(&y) {
+        return None;
+    }
     if dp.next().is_some() || !(1..=12).contains(&mo) || !(1..=31).contains(&d) {
         return None;
     }
@@ -95,9 +108,29 @@ mod tests {
 
     #[test]
     fn rejects_garbage() {
-        for s in ["", "2026-11-26", "2026-13-01T00:00:00Z", "2026-02-30T00:00:00Z", "2026-11-26T24:00:00Z", "x"] {
+        for s in [
+            "",
+            "2026-11-26",
+            "2026-13-01T00:00:00Z",
+            "2026-02-30T00:00:00Z",
+            "2026-11-26T24:00:00Z",
+            "x",
+            // Years outside 1970..=9999 (issue 9: year 0 and 292278000 made
+            // a monitor query's period count wrap).
+            "0000-01-01T00:00:00Z",
+            "1969-12-31T23:59:59Z",
+            "292278000-01-01T00:00:00Z",
+            "10000-01-01T00:00:00Z",
+            "02026-01-01T00:00:00Z",
+        ] {
             assert_eq!(parse_iso(s), None, "{s}");
         }
+    }
+
+    #[test]
+    fn the_range_ends_are_accepted() {
+        assert_eq!(parse_iso("1970-01-01T00:00:00Z"), Some(0));
+        assert_eq!(parse_iso("9999-12-31T23:59:59Z"), Some(253_402_300_799_000));
     }
 
     proptest::proptest! {

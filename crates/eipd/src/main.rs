@@ -3,11 +3,7 @@
 //! NLB 2022-04-30) on one port, so the official
 //! SDKs work against it by changing only the endpoint.
 
-mod dataplane;
-mod health;
-mod logbuf;
-mod metrics;
-mod server;
+use eipd::{dataplane, listener, logbuf, server};
 
 /// mimalloc: request handling is allocation-heavy and glibc malloc showed up
 /// as a tenth of the server's CPU in profiles.
@@ -179,6 +175,13 @@ struct ServeArgs {
     /// Operator mode: the gateway's interface towards the internet, in every NETNS.
     #[arg(long, default_value = "pub0", requires = "gateways")]
     uplink: String,
+    /// Most client connections served at once; more wait until one closes.
+    #[arg(long, default_value_t = 512, env = "EIPD_MAX_CONNECTIONS", value_parser = clap::value_parser!(u32).range(1..=65_536))]
+    max_connections: u32,
+    /// Seconds a client may take to send a request's head, and again its body;
+    /// idle keep-alive connections are closed after as long.
+    #[arg(long, default_value_t = 30, env = "EIPD_CLIENT_TIMEOUT_SECS", value_parser = clap::value_parser!(u64).range(1..=3_600))]
+    client_timeout_secs: u64,
 }
 
 fn init_logs(format: &str) {
@@ -191,16 +194,63 @@ fn init_logs(format: &str) {
     if format == "json" { b.json().init() } else { b.init() }
 }
 
+/// Writes the root pair to `dir/credentials`, mode 0600 whatever was there:
+/// a new file is written next to it and renamed over it.
 fn write_credentials(dir: &Path, id: &str, secret: &str, listen: &SocketAddr) -> std::io::Result<PathBuf> {
     use std::io::Write;
     let path = dir.join("credentials");
-    let mut f = std::fs::OpenOptions::new().write(true).create(true).truncate(true).mode(0o600).open(&path)?;
+    let tmp = dir.join(".credentials.new");
+    let _ = std::fs::remove_file(&tmp);
+    let mut f = std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(&tmp)?;
     writeln!(
         f,
         "# openeip root account (created by eipd)\n[default]\naccess_key_id = {id}\naccess_key_secret = {secret}\nregion_id = cn-hangzhou\nendpoint = {listen}\nprotocol = http"
     )?;
     f.sync_all()?;
+    std::fs::rename(&tmp, &path)?;
+    std::fs::File::open(dir)?.sync_all()?;
     Ok(path)
+}
+
+/// Makes the data directory's secrets private: the directory is created
+/// 0700; the database (and SQLite's -wal and -shm files, which get the
+/// database's mode) and the credentials file are set to 0600 if they are
+/// looser. An existing directory that others can read is reported, not
+/// changed (it may be shared on purpose, e.g. `--data-dir .`).
+fn secure_data_dir(dir: &Path) -> Result<(), String> {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(dir)
+        .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    let mode = std::fs::metadata(dir).map_err(|e| format!("cannot read {}: {e}", dir.display()))?.permissions().mode();
+    if mode & 0o077 != 0 {
+        tracing::warn!(
+            dir = %dir.display(),
+            mode = format!("{:o}", mode & 0o777),
+            "the data directory is open to other users; its files are kept 0600, but `chmod 700` it to hide their names too"
+        );
+    }
+    let db = dir.join("eipd.db");
+    if !db.exists() {
+        std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(&db)
+            .map_err(|e| format!("cannot create {}: {e}", db.display()))?;
+    }
+    for name in ["eipd.db", "eipd.db-wal", "eipd.db-shm", "credentials"] {
+        let path = dir.join(name);
+        let Ok(meta) = std::fs::metadata(&path) else { continue };
+        if meta.permissions().mode() & 0o077 != 0 {
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600))
+                .map_err(|e| format!("cannot make {} private: {e}", path.display()))?;
+            tracing::warn!(file = %path.display(), "was readable by other users; now 0600");
+        }
+    }
+    Ok(())
 }
 
 async fn serve(a: ServeArgs) -> Result<(), String> {
@@ -227,23 +277,12 @@ async fn serve(a: ServeArgs) -> Result<(), String> {
     if mode.is_some() {
         dataplane::check_host()?;
     }
-    // The database holds every AccessKey secret: a new data directory is
-    // the owner's alone (0700) and a new database file, whose mode SQLite
-    // gives its -wal and -shm files too, is 0600.
-    std::fs::DirBuilder::new()
-        .recursive(true)
-        .mode(0o700)
-        .create(&a.data_dir)
-        .map_err(|e| format!("cannot create {}: {e}", a.data_dir.display()))?;
+    // The port first: a server that cannot listen touches nothing.
+    let listener =
+        tokio::net::TcpListener::bind(a.listen).await.map_err(|e| format!("cannot listen on {}: {e}", a.listen))?;
+    // The database holds every AccessKey secret.
+    secure_data_dir(&a.data_dir)?;
     let db = a.data_dir.join("eipd.db");
-    if !db.exists() {
-        std::fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .mode(0o600)
-            .open(&db)
-            .map_err(|e| format!("cannot create {}: {e}", db.display()))?;
-    }
     let store = SqliteStore::open(&db).map_err(|e| format!("cannot open {}: {e}", db.display()))?;
     let clock = Arc::new(SystemClock::new(a.clock_offset_file.clone()));
     let ctl =
@@ -255,6 +294,14 @@ async fn serve(a: ServeArgs) -> Result<(), String> {
         }
         _ => None,
     };
+    if let Some((id, _)) = &fixed
+        && !eip_api::bounds::is_plausible_access_key_id(id)
+    {
+        return Err(format!(
+            "EIPD_ROOT_ACCESS_KEY_ID must be 1 to {} letters, digits, '.', '_' or '-'",
+            eip_api::bounds::MAX_ACCESS_KEY_ID_LEN
+        ));
+    }
     let fixed_key = fixed.is_some();
     let boot = accounts::bootstrap(&ctl, fixed).await.map_err(|e| format!("bootstrap: {e}"))?;
     let mut pools: std::collections::BTreeMap<String, Vec<String>> = Default::default();
@@ -268,28 +315,15 @@ async fn serve(a: ServeArgs) -> Result<(), String> {
             tracing::warn!(region = %region, pool = %k, "pool not listed by --pool is kept: addresses from it were handed out");
         }
     }
-    println!("openeip eipd {} listening on http://{}", env!("CARGO_PKG_VERSION"), a.listen);
-    println!("data directory: {}", a.data_dir.display());
-    match &boot.new_secret {
-        Some(secret) => {
-            let path =
-                write_credentials(&a.data_dir, &boot.access_key_id, secret, &a.listen).map_err(|e| e.to_string())?;
-            println!("root AccessKeyId:     {}", boot.access_key_id);
-            println!("root AccessKeySecret: {secret}");
-            println!("(shown once; saved to {} with mode 0600)", path.display());
-        }
-        None if fixed_key => {
-            println!("root AccessKeyId: {} (secret from EIPD_ROOT_ACCESS_KEY_SECRET)", boot.access_key_id);
-            if a.data_dir.join("credentials").exists() {
-                println!("(the pair in {}/credentials is no longer active)", a.data_dir.display());
-            }
-        }
-        None => println!("root AccessKeyId: {} (secret in {}/credentials)", boot.access_key_id, a.data_dir.display()),
-    }
-    if a.demo {
-        let ids = demo::seed(&ctl, &boot.root_account).await.map_err(|e| format!("demo: {e}"))?;
-        println!("demo estate in {}: instances {}", demo::DEMO_REGION, ids.join(", "));
-    }
+    let credentials = match &boot.new_secret {
+        Some(secret) => Some(
+            write_credentials(&a.data_dir, &boot.access_key_id, secret, &a.listen)
+                .map_err(|e| format!("cannot write the credentials file: {e}"))?,
+        ),
+        None => None,
+    };
+    let demo_ids =
+        if a.demo { Some(demo::seed(&ctl, &boot.root_account).await.map_err(|e| format!("demo: {e}"))?) } else { None };
     let mut nonces = server::NonceCache::default();
     nonces.restore(tasks::live_nonces(&ctl).map_err(|e| format!("loading signature nonces: {e}"))?);
     let state = Arc::new(server::AppState {
@@ -298,6 +332,7 @@ async fn serve(a: ServeArgs) -> Result<(), String> {
         nonces: parking_lot::Mutex::new(nonces),
         metrics: Default::default(),
         dataplane: mode.is_some().then(Default::default),
+        client_timeout: std::time::Duration::from_secs(a.client_timeout_secs),
     });
     let dp = match (mode, &state.dataplane) {
         (Some(mode), Some(h)) => Some(dataplane::DataPlane::start(ctl.clone(), mode, h.clone()).await?),
@@ -316,28 +351,42 @@ async fn serve(a: ServeArgs) -> Result<(), String> {
             }
         }
     });
-    let listener = match tokio::net::TcpListener::bind(a.listen).await {
-        Ok(l) => l,
-        Err(e) => {
-            if let Some(dp) = dp {
-                dp.shutdown().await;
-            }
-            return Err(format!("cannot listen on {}: {e}", a.listen));
+    // Announce only what is true: the port is bound and the state is ready.
+    println!("openeip eipd {} listening on http://{}", env!("CARGO_PKG_VERSION"), a.listen);
+    println!("data directory: {}", a.data_dir.display());
+    match (&boot.new_secret, credentials) {
+        (Some(secret), Some(path)) => {
+            println!("root AccessKeyId:     {}", boot.access_key_id);
+            println!("root AccessKeySecret: {secret}");
+            println!("(shown once; saved to {} with mode 0600)", path.display());
         }
-    };
+        _ if fixed_key => {
+            println!("root AccessKeyId: {} (secret from EIPD_ROOT_ACCESS_KEY_SECRET)", boot.access_key_id);
+            if a.data_dir.join("credentials").exists() {
+                println!("(the pair in {}/credentials is no longer active)", a.data_dir.display());
+            }
+        }
+        _ => println!("root AccessKeyId: {} (secret in {}/credentials)", boot.access_key_id, a.data_dir.display()),
+    }
+    if let Some(ids) = demo_ids {
+        println!("demo estate in {}: instances {}", demo::DEMO_REGION, ids.join(", "));
+    }
     use std::io::Write;
     let _ = std::io::stdout().flush();
-    let served = axum::serve(listener, server::router(state))
-        .with_graceful_shutdown(async {
-            let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
-            tokio::select! {
-                _ = tokio::signal::ctrl_c() => {}
-                _ = async { match term.as_mut() { Some(t) => { t.recv().await; } None => std::future::pending::<()>().await } } => {}
-            }
-            tracing::info!("shutting down");
-        })
-        .await
-        .map_err(|e| e.to_string());
+    let limits = listener::Limits {
+        max_connections: a.max_connections as usize,
+        header_timeout: std::time::Duration::from_secs(a.client_timeout_secs),
+    };
+    let served = listener::serve(listener, server::router(state), limits, async {
+        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = async { match term.as_mut() { Some(t) => { t.recv().await; } None => std::future::pending::<()>().await } } => {}
+        }
+        tracing::info!("shutting down");
+    })
+    .await
+    .map_err(|e| e.to_string());
     if let Some(dp) = dp {
         dp.shutdown().await;
     }

@@ -8,30 +8,27 @@
 use crate::health::DataplaneHealth;
 use crate::metrics::Metrics;
 use axum::Router;
-use axum::body::Bytes;
-use axum::extract::rejection::BytesRejection;
-use axum::extract::{DefaultBodyLimit, State};
+use axum::body::{Body, Bytes};
+use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{any, get};
 use eip_api::auth::{self, RawRequest};
 use eip_api::encode::{self, Format};
 use eip_api::errors::{WireError, to_wire};
-use eip_api::{Product, catalog};
+use eip_api::{Product, bounds, catalog};
 use eip_controller::accounts::KeyCache;
 use eip_controller::clock::real_now_ms;
 use eip_controller::{Controller, Ctx};
+use http_body_util::BodyExt;
 use parking_lot::Mutex;
 use std::collections::HashMap;
+use std::hash::{BuildHasher, RandomState};
 use std::sync::Arc;
 use std::time::Instant;
 
 /// Signing times may be this far from the server's clock, either way.
 pub const TIMESTAMP_WINDOW_MS: i64 = 15 * 60 * 1000;
-
-/// How long a nonce stays refused: twice the window, so a request signed up
-/// to 15 minutes in the future stays refusable until its window closes.
-pub const NONCE_KEEP_MS: i64 = 2 * TIMESTAMP_WINDOW_MS;
 
 /// Largest accepted body.
 const MAX_BODY: usize = 1 << 20;
@@ -48,27 +45,64 @@ pub struct AppState {
     pub metrics: Metrics,
     /// The data plane's health (`serve --lab`).
     pub dataplane: Option<Arc<DataplaneHealth>>,
+    /// How long a client may take to send a request's body.
+    pub client_timeout: std::time::Duration,
 }
 
-/// Nonces seen within the timestamp window.
-#[derive(Default)]
+/// Nonces seen within the timestamp window, as 128-bit keyed digests of
+/// "AccessKeyId\nnonce" (16 bytes each whatever the nonce), each kept until
+/// its request's timestamp leaves the window. At most [`MAX_NONCES`]: a
+/// server taking more signed requests than that within one window answers
+/// `Throttling` until old ones expire, rather than grow without bound.
 pub struct NonceCache {
-    seen: HashMap<String, i64>,
+    keys: (RandomState, RandomState),
+    seen: HashMap<u128, i64>,
     next_prune: i64,
 }
 
+/// Most nonces remembered at once (about 40 MiB; 2,200 signed requests a
+/// second, sustained over a whole window).
+pub const MAX_NONCES: usize = 2_000_000;
+
+/// What [`NonceCache::insert`] found.
+#[derive(Debug, PartialEq, Eq)]
+pub enum NonceSeen {
+    /// First use: the request may go on.
+    Fresh,
+    /// Used within the window: a replay.
+    Used,
+    /// The cache is full of live nonces.
+    Full,
+}
+
+impl Default for NonceCache {
+    fn default() -> Self {
+        NonceCache { keys: (RandomState::new(), RandomState::new()), seen: HashMap::new(), next_prune: 0 }
+    }
+}
+
 impl NonceCache {
-    /// Records a nonce; false if it was already used and has not expired.
-    pub fn insert(&mut self, key: String, now: i64) -> bool {
-        if now >= self.next_prune {
+    fn digest(&self, key: &str) -> u128 {
+        let (a, b) = (self.keys.0.hash_one(key), self.keys.1.hash_one(key));
+        (u128::from(a) << 64) | u128::from(b)
+    }
+
+    /// Records a nonce refused again until `expires`.
+    pub fn insert(&mut self, key: &str, expires: i64, now: i64) -> NonceSeen {
+        // Expired nonces go every 10 s; when full, at most once a second
+        // (a sweep of a full cache costs milliseconds).
+        let full = self.seen.len() >= MAX_NONCES;
+        if now >= self.next_prune || (full && now >= self.next_prune - 9_000) {
             self.seen.retain(|_, exp| *exp > now);
             self.next_prune = now + 10_000;
         }
-        match self.seen.get(&key) {
-            Some(exp) if *exp > now => false,
+        let d = self.digest(key);
+        match self.seen.get(&d) {
+            Some(exp) if *exp > now => NonceSeen::Used,
+            _ if self.seen.len() >= MAX_NONCES => NonceSeen::Full,
             _ => {
-                self.seen.insert(key, now + NONCE_KEEP_MS);
-                true
+                self.seen.insert(d, expires);
+                NonceSeen::Fresh
             }
         }
     }
@@ -76,7 +110,20 @@ impl NonceCache {
     /// Nonces recorded before a restart (acknowledged writes), refused
     /// until `expires`.
     pub fn restore(&mut self, nonces: impl IntoIterator<Item = (String, i64)>) {
-        self.seen.extend(nonces);
+        for (k, exp) in nonces {
+            let d = self.digest(&k);
+            self.seen.insert(d, exp);
+        }
+    }
+
+    /// How many nonces are remembered.
+    pub fn len(&self) -> usize {
+        self.seen.len()
+    }
+
+    /// Whether none is.
+    pub fn is_empty(&self) -> bool {
+        self.seen.is_empty()
     }
 }
 
@@ -87,9 +134,6 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/metrics", get(metrics))
         .route("/", any(rpc))
         .fallback(any(not_found))
-        // One byte more than we accept, so an oversized body reaches `rpc`
-        // and gets the error envelope instead of a bare 413.
-        .layer(DefaultBodyLimit::max(MAX_BODY + 1))
         .with_state(state)
 }
 
@@ -118,7 +162,7 @@ async fn not_found(uri: Uri) -> Response {
     let e = WireError::new(
         404,
         "InvalidAction.NotFound",
-        format!("Specified api is not found, please check your url and method: {}", uri.path()),
+        format!("Specified api is not found, please check your url and method: {}", bounds::echo(uri.path())),
     );
     reply_error(Format::Json, &new_request_id(), "openeip", &e)
 }
@@ -148,33 +192,60 @@ fn reply_error(format: Format, request_id: &str, host: &str, e: &WireError) -> R
     r
 }
 
-async fn rpc(
-    State(st): State<Arc<AppState>>,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-    body: Result<Bytes, BytesRejection>,
-) -> Response {
+/// Reads a body of at most `MAX_BODY` bytes within `timeout`.
+async fn read_body(body: Body, timeout: std::time::Duration) -> Result<Bytes, WireError> {
+    let collect = async {
+        let mut body = http_body_util::Limited::new(body, MAX_BODY);
+        let mut out = Vec::new();
+        while let Some(frame) = body.frame().await {
+            match frame {
+                Ok(f) => {
+                    if let Some(d) = f.data_ref() {
+                        out.extend_from_slice(d);
+                    }
+                }
+                Err(e) if e.is::<http_body_util::LengthLimitError>() => {
+                    return Err(WireError::new(413, "InvalidParameter", "The request body is too large."));
+                }
+                Err(_) => return Err(WireError::new(400, "InvalidParameter", "The request body could not be read.")),
+            }
+        }
+        Ok(Bytes::from(out))
+    };
+    tokio::time::timeout(timeout, collect)
+        .await
+        .unwrap_or_else(|_| Err(WireError::new(408, "RequestTimeout", "The request body was not received in time.")))
+}
+
+/// Refusals of the request's head, before anything reads it: a query or a
+/// set of headers beyond [`bounds`]' limits.
+fn check_head(uri: &Uri, headers: &HeaderMap) -> Result<(), WireError> {
+    if uri.query().map_or(0, str::len) > bounds::MAX_QUERY_LEN || uri.path().len() > 1024 {
+        return Err(WireError::new(414, "InvalidParameter", "The request URI is too long."));
+    }
+    let bytes: usize = headers.iter().map(|(k, v)| k.as_str().len() + v.len()).sum();
+    if headers.len() > bounds::MAX_HEADERS || bytes > bounds::MAX_HEADER_BYTES {
+        return Err(WireError::new(431, "InvalidParameter", "The request headers are too large."));
+    }
+    Ok(())
+}
+
+async fn rpc(State(st): State<Arc<AppState>>, method: Method, uri: Uri, headers: HeaderMap, body: Body) -> Response {
     let started = Instant::now();
     let request_id = new_request_id();
-    let body = match body {
+    let refuse = |e: WireError, query: &str| {
+        let format =
+            auth::format_of(&RawRequest { method: method.as_str(), path: "/", query, headers: &[], body: &[] });
+        st.metrics.observe("unknown", "unknown", started.elapsed().as_secs_f64(), Some(&e.code));
+        reply_error(format, &request_id, "openeip", &e)
+    };
+    if let Err(e) = check_head(&uri, &headers) {
+        // The query is not read: it may be what is too long.
+        return refuse(e, "");
+    }
+    let body = match read_body(body, st.client_timeout).await {
         Ok(b) => b,
-        Err(rejection) => {
-            let format = auth::format_of(&RawRequest {
-                method: method.as_str(),
-                path: uri.path(),
-                query: uri.query().unwrap_or_default(),
-                headers: &[],
-                body: &[],
-            });
-            let e = if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
-                WireError::new(413, "InvalidParameter", "The request body is too large.")
-            } else {
-                WireError::new(400, "InvalidParameter", "The request body could not be read.")
-            };
-            st.metrics.observe("unknown", "unknown", started.elapsed().as_secs_f64(), Some(&e.code));
-            return reply_error(format, &request_id, "openeip", &e);
-        }
+        Err(e) => return refuse(e, uri.query().unwrap_or_default()),
     };
     // Header values that are not visible ASCII are read as ISO-8859-1, as
     // HTTP defines them (Python's http.client sends a non-ASCII User-Agent
@@ -196,7 +267,7 @@ async fn rpc(
         headers: &header_pairs,
         body: &body,
     };
-    let outcome = handle(&st, &raw, &request_id, body.len()).await;
+    let outcome = handle(&st, &raw, &request_id).await;
     let elapsed = started.elapsed().as_secs_f64();
     match outcome {
         Ok((format, product, action, account, bytes)) => {
@@ -220,12 +291,6 @@ async fn rpc(
     }
 }
 
-/// Characters no parameter may hold: C0 controls other than tab, LF and CR,
-/// and DEL.
-fn is_forbidden_control(c: char) -> bool {
-    (c.is_ascii_control() && !matches!(c, '\t' | '\n' | '\r')) || c == '\u{7f}'
-}
-
 /// A refused request, with what is known about it for logs and metrics.
 struct Failure {
     format: Format,
@@ -238,7 +303,7 @@ struct Failure {
 
 type Handled = (Format, Product, &'static str, String, Vec<u8>);
 
-async fn handle(st: &AppState, raw: &RawRequest<'_>, request_id: &str, body_len: usize) -> Result<Handled, Failure> {
+async fn handle(st: &AppState, raw: &RawRequest<'_>, request_id: &str) -> Result<Handled, Failure> {
     let mut fail = Failure {
         format: Format::Json,
         product: None,
@@ -257,10 +322,6 @@ async fn handle(st: &AppState, raw: &RawRequest<'_>, request_id: &str, body_len:
         fail.format = auth::format_of(raw);
         bail!(WireError::new(405, "UnsupportedHTTPMethod", format!("HTTP method {} is not supported.", raw.method)));
     }
-    if body_len > MAX_BODY {
-        fail.format = auth::format_of(raw);
-        bail!(WireError::new(413, "InvalidParameter", "The request body is too large."));
-    }
     let inc = match auth::parse(raw) {
         Ok(i) => i,
         Err(e) => {
@@ -276,7 +337,7 @@ async fn handle(st: &AppState, raw: &RawRequest<'_>, request_id: &str, body_len:
         bail!(WireError::new(
             400,
             "InvalidVersion",
-            format!("Specified parameter Version is not valid: {}", inc.version)
+            format!("Specified parameter Version is not valid: {}", bounds::echo(&inc.version))
         ));
     };
     fail.product = Some(product);
@@ -287,13 +348,17 @@ async fn handle(st: &AppState, raw: &RawRequest<'_>, request_id: &str, body_len:
         bail!(WireError::new(
             404,
             "InvalidAction.NotFound",
-            format!("Specified api is not found, please check your url and method: {}", inc.action)
+            format!("Specified api is not found, please check your url and method: {}", bounds::echo(&inc.action))
         ));
     };
     fail.action = Some(spec.name);
+    let unknown_key = || WireError::new(404, "InvalidAccessKeyId.NotFound", "Specified access key is not found.");
+    if !bounds::is_plausible_access_key_id(&inc.access_key_id) {
+        bail!(unknown_key());
+    }
     let key = match st.keys.get(&st.ctl, &inc.access_key_id) {
         Ok(Some(k)) => k,
-        Ok(None) => bail!(WireError::new(404, "InvalidAccessKeyId.NotFound", "Specified access key is not found.")),
+        Ok(None) => bail!(unknown_key()),
         Err(e) => {
             fail.detail = e.to_string();
             bail!(to_wire(&e, product, spec.name))
@@ -310,25 +375,22 @@ async fn handle(st: &AppState, raw: &RawRequest<'_>, request_id: &str, body_len:
     if (now - inc.timestamp_ms).abs() > TIMESTAMP_WINDOW_MS {
         bail!(WireError::new(400, "InvalidTimeStamp.Expired", "Specified time stamp or date value is expired."));
     }
+    // A nonce can be replayed while its request's timestamp is inside the
+    // window: until timestamp + window, which the check above puts at most
+    // two windows from now.
     let nonce_key = format!("{}\n{}", inc.access_key_id, inc.nonce);
-    if !st.nonces.lock().insert(nonce_key.clone(), now) {
-        bail!(to_wire(&eip_types::Error::SignatureNonceUsed, product, spec.name));
-    }
-    // Control characters (other than tab and line breaks) have no place in
-    // any parameter, and XML 1.0 cannot carry them back.
-    if let Some((name, _)) = inc.params.pairs().iter().find(|(_, v)| v.chars().any(is_forbidden_control)) {
-        bail!(to_wire(
-            &eip_types::Error::invalid(name.as_str(), "control characters are not allowed"),
-            product,
-            spec.name
-        ));
+    let nonce_expires = inc.timestamp_ms + TIMESTAMP_WINDOW_MS + 1000;
+    match st.nonces.lock().insert(&nonce_key, nonce_expires, now) {
+        NonceSeen::Fresh => {}
+        NonceSeen::Used => bail!(to_wire(&eip_types::Error::SignatureNonceUsed, product, spec.name)),
+        NonceSeen::Full => bail!(WireError::new(400, "Throttling", "Request was denied due to request throttling.")),
     }
     let ctx = Ctx {
         account: key.account.clone(),
         product,
         action: spec.name,
         request_id: request_id.to_owned(),
-        nonce: Some((nonce_key, now + NONCE_KEEP_MS)),
+        nonce: Some((nonce_key, nonce_expires)),
     };
     match st.ctl.call(&ctx, &inc.params).await {
         Ok(body) => {
@@ -348,10 +410,27 @@ mod tests {
     #[test]
     fn nonces_are_single_use_within_the_window() {
         let mut c = NonceCache::default();
-        assert!(c.insert("k\nn1".into(), 1000));
-        assert!(!c.insert("k\nn1".into(), 2000));
-        assert!(c.insert("k\nn2".into(), 2000));
-        assert!(c.insert("k\nn1".into(), 1000 + 2 * TIMESTAMP_WINDOW_MS + 1));
+        let exp = 1000 + TIMESTAMP_WINDOW_MS;
+        assert_eq!(c.insert("k\nn1", exp, 1000), NonceSeen::Fresh);
+        assert_eq!(c.insert("k\nn1", exp, 2000), NonceSeen::Used);
+        assert_eq!(c.insert("k\nn2", exp, 2000), NonceSeen::Fresh);
+        assert_eq!(c.insert("k\nn1", exp + 2 * TIMESTAMP_WINDOW_MS, exp + 1), NonceSeen::Fresh);
+    }
+
+    /// Issue 9, defect 3: a nonce costs 16 bytes however long it is, and the
+    /// cache stops at MAX_NONCES live entries instead of growing.
+    #[test]
+    fn nonce_memory_does_not_depend_on_the_nonce() {
+        let mut c = NonceCache::default();
+        let huge = "n".repeat(1 << 20);
+        assert_eq!(c.insert(&huge, 10_000, 0), NonceSeen::Fresh);
+        assert_eq!(c.insert(&huge, 10_000, 1), NonceSeen::Used);
+        assert_eq!(std::mem::size_of::<(u128, i64)>(), 32);
+        c.restore((0..MAX_NONCES).map(|i| (format!("k\n{i}"), 10_000)));
+        assert_eq!(c.insert("k\nfresh", 10_000, 2), NonceSeen::Full);
+        // Once those expire there is room again.
+        assert_eq!(c.insert("k\nfresh", 30_000, 10_001), NonceSeen::Fresh);
+        assert_eq!(c.len(), 1);
     }
 
     #[test]
