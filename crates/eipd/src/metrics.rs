@@ -9,6 +9,9 @@ use std::fmt::Write;
 /// Upper bounds of the latency buckets, in seconds.
 const BUCKETS: &[f64] = &[0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0];
 
+/// Most distinct error codes counted per action.
+const MAX_CODES_PER_ACTION: usize = 128;
+
 #[derive(Default)]
 struct PerAction {
     requests: u64,
@@ -37,8 +40,12 @@ impl Metrics {
             }
         }
         if let Some(c) = code {
+            // Codes are a fixed vocabulary; the cap only guarantees the label
+            // set stays bounded whatever a code is made of.
+            let full = e.errors.len() >= MAX_CODES_PER_ACTION;
             match e.errors.get_mut(c) {
                 Some(n) => *n += 1,
+                None if full => *e.errors.entry("Other".to_owned()).or_default() += 1,
                 None => {
                     e.errors.insert(c.to_owned(), 1);
                 }
