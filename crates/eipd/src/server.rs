@@ -189,6 +189,10 @@ fn reply_error(format: Format, request_id: &str, host: &str, e: &WireError) -> R
     let status = StatusCode::from_u16(e.status).unwrap_or(StatusCode::BAD_REQUEST);
     let mut r = (status, encode::error(format, request_id, host, e)).into_response();
     r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(format.content_type()));
+    if e.code.starts_with("Throttling") {
+        // The SDKs turn this header into their throttling error and wait.
+        r.headers_mut().insert("x-acs-retry-after", HeaderValue::from_static("1000"));
+    }
     r
 }
 
