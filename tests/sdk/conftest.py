@@ -45,6 +45,7 @@ from alibabacloud_nlb20220430.client import Client as NlbClient
 from alibabacloud_slb20140515 import models as slb_models
 from alibabacloud_slb20140515.client import Client as SlbClient
 from alibabacloud_tea_openapi import exceptions as tea_exceptions
+from alibabacloud_tea_openapi.client import Client as _OpenApiClientBase
 from alibabacloud_tea_openapi.models import Config
 from alibabacloud_tea_openapi.utils import Utils as _OpenApiUtils
 from alibabacloud_tea_openapi.utils_models import OpenApiRequest as _OpenApiRequest
@@ -55,6 +56,29 @@ from aliyunsdkcore.acs_exception.exceptions import ServerException as LegacyServ
 from aliyunsdkcore.client import AcsClient
 from aliyunsdkvpc.request.v20160428 import DescribeEipAddressesRequest as LDescribeEipAddresses
 from darabonba.runtime import ExtendsParameters, RuntimeOptions
+
+# Every successful body the generated SDKs receive in this session, by
+# (version, action): test_zz_response_key_order.py checks each against the
+# SDK's response model (key order at every level, issue 10).
+RESPONSES: dict[tuple[str, str], list[dict]] = {}
+_MAX_SAMPLES = 6
+_original_call_api = _OpenApiClientBase.call_api
+
+
+def _recording_call_api(self, params, request, runtime):
+    resp = _original_call_api(self, params, request, runtime)
+    body = resp.get("body") if isinstance(resp, dict) else None
+    if isinstance(body, dict):
+        samples = RESPONSES.setdefault((params.version, params.action), [])
+        if len(samples) < _MAX_SAMPLES:
+            samples.append(body)
+        else:  # keep the richest sample in the last slot
+            if len(json.dumps(body)) > len(json.dumps(samples[-1])):
+                samples[-1] = body
+    return resp
+
+
+_OpenApiClientBase.call_api = _recording_call_api
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 REGION = "cn-hangzhou"

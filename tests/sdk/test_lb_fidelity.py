@@ -184,6 +184,9 @@ def test_lb_01_alb_deletion_protection(alb_v3, res):
                  alb_models.DeleteLoadBalancerRequest(load_balancer_id=lb))
     alb_v3.disable_deletion_protection(alb_models.DisableDeletionProtectionRequest(resource_id=lb))
     assert get_alb(alb_v3, lb)["DeletionProtectionConfig"]["Enabled"] is False
+    alb_v3.enable_deletion_protection(alb_models.EnableDeletionProtectionRequest(resource_id=lb))
+    assert get_alb(alb_v3, lb)["DeletionProtectionConfig"]["Enabled"] is True
+    alb_v3.disable_deletion_protection(alb_models.DisableDeletionProtectionRequest(resource_id=lb))
     alb_v3.delete_load_balancer(alb_models.DeleteLoadBalancerRequest(load_balancer_id=lb))
     assert capture_error(get_alb, alb_v3, lb).code == "ResourceNotFound.LoadBalancer"
 

@@ -33,17 +33,20 @@ impl Format {
     }
 }
 
-/// Renders a success body. `body` must be a JSON object; `RequestId` is put first.
-pub fn success(format: Format, action: &str, request_id: &str, body: Map<String, Value>) -> Vec<u8> {
-    let mut obj = Map::with_capacity(body.len() + 1);
-    obj.insert("RequestId".into(), Value::String(request_id.into()));
-    obj.extend(body);
+/// Renders a success body. `body` must be a JSON object; `RequestId` is
+/// added. Every object's keys come out in byte order, the order the official
+/// SDKs' response models (`to_map`) use: clients that fill objects from a
+/// response's keys in order (footmark) depend on it, e.g. an instance's
+/// `EipAddress` must come before its `PublicIpAddress`.
+pub fn success(format: Format, action: &str, request_id: &str, mut body: Map<String, Value>) -> Vec<u8> {
+    body.insert("RequestId".into(), Value::String(request_id.into()));
+    let obj = sorted(Value::Object(body));
     match format {
-        Format::Json => serde_json::to_vec(&Value::Object(obj)).unwrap_or_default(),
+        Format::Json => serde_json::to_vec(&obj).unwrap_or_default(),
         Format::Xml => {
             let mut s = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>");
             let root = format!("{action}Response");
-            xml_element(&mut s, &root, &Value::Object(obj));
+            xml_element(&mut s, &root, &obj);
             s.into_bytes()
         }
     }
@@ -67,6 +70,19 @@ pub fn error(format: Format, request_id: &str, host_id: &str, e: &WireError) -> 
             xml_element(&mut s, "Error", &Value::Object(obj));
             s.into_bytes()
         }
+    }
+}
+
+/// `v` with the keys of every object in byte order (arrays keep theirs).
+fn sorted(v: Value) -> Value {
+    match v {
+        Value::Object(map) => {
+            let mut entries: Vec<(String, Value)> = map.into_iter().map(|(k, v)| (k, sorted(v))).collect();
+            entries.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+            Value::Object(entries.into_iter().collect())
+        }
+        Value::Array(items) => Value::Array(items.into_iter().map(sorted).collect()),
+        other => other,
     }
 }
 
@@ -138,12 +154,14 @@ mod tests {
     use serde_json::json;
 
     #[test]
-    fn json_puts_request_id_first() {
-        let body = json!({"TotalCount": 1, "EipAddresses": {"EipAddress": []}});
-        let out = success(Format::Json, "DescribeEipAddresses", "R1", body.as_object().unwrap().clone());
+    fn keys_come_in_byte_order_at_every_level() {
+        let body = json!({"TotalCount": 1, "Instances": {"Instance": [{"PublicIpAddress": {}, "EipAddress": {"IpAddress": "x", "AllocationId": "y"}, "ISP": "", "InstanceId": "i"}]}});
+        let out = success(Format::Json, "DescribeInstances", "R1", body.as_object().unwrap().clone());
         let s = String::from_utf8(out).unwrap();
-        assert!(s.starts_with("{\"RequestId\":\"R1\""), "{s}");
-        assert!(s.contains("\"EipAddress\":[]"));
+        assert_eq!(
+            s,
+            r#"{"Instances":{"Instance":[{"EipAddress":{"AllocationId":"y","IpAddress":"x"},"ISP":"","InstanceId":"i","PublicIpAddress":{}}]},"RequestId":"R1","TotalCount":1}"#
+        );
     }
 
     #[test]
@@ -151,7 +169,7 @@ mod tests {
         let body = json!({"EipAddresses": {"EipAddress": [{"IpAddress": "198.18.0.1"}, {"IpAddress": "a<b"}]}});
         let out = success(Format::Xml, "DescribeEipAddresses", "R1", body.as_object().unwrap().clone());
         let s = String::from_utf8(out).unwrap();
-        assert!(s.contains("<DescribeEipAddressesResponse><RequestId>R1</RequestId><EipAddresses><EipAddress><IpAddress>198.18.0.1</IpAddress></EipAddress><EipAddress><IpAddress>a&lt;b</IpAddress></EipAddress></EipAddresses></DescribeEipAddressesResponse>"), "{s}");
+        assert!(s.contains("<DescribeEipAddressesResponse><EipAddresses><EipAddress><IpAddress>198.18.0.1</IpAddress></EipAddress><EipAddress><IpAddress>a&lt;b</IpAddress></EipAddress></EipAddresses><RequestId>R1</RequestId></DescribeEipAddressesResponse>"), "{s}");
     }
 
     #[test]
