@@ -16,7 +16,11 @@ Environment:
 
 from __future__ import annotations
 
+import base64
 import datetime as _dt
+import hashlib
+import hmac
+import urllib.parse
 import ipaddress
 import json
 import os
@@ -1645,3 +1649,62 @@ def _cleanup_targets_after_eips(r: "Resources", problems: list[str]) -> None:
         except Exception as e:  # pragma: no cover
             if "NotFound" not in str(e):
                 problems.append(f"ENI {eni_id}: {e}")
+
+
+# --------------------------------------------------------------------------
+# Raw V1 requests (what tools send that the typed SDK calls would not:
+# parameters split between query and body, hostile values)
+# --------------------------------------------------------------------------
+
+def _pct(s: str) -> str:
+    return urllib.parse.quote(s, safe="-_.~")
+
+
+def v1_pairs(params: list[tuple[str, str]] | dict, ak: str = AK_ID, secret: str = AK_SECRET,
+             method: str = "POST", nonce: str | None = None,
+             version: str = "2016-04-28") -> list[tuple[str, str]]:
+    """Signs `params` the way the legacy SDK does (HMAC-SHA1 over the sorted,
+    percent-encoded pairs) and returns every pair, Signature last."""
+    pairs = list(params.items()) if isinstance(params, dict) else list(params)
+    common = {
+        "Format": "JSON", "Version": version, "AccessKeyId": ak, "SignatureMethod": "HMAC-SHA1",
+        "SignatureVersion": "1.0", "SignatureNonce": nonce or uuid.uuid4().hex, "Timestamp": acs_time(),
+    }
+    names = {k for k, _ in pairs}
+    pairs += [(k, v) for k, v in common.items() if k not in names]
+    canonical = "&".join(f"{_pct(k)}={_pct(v)}" for k, v in sorted(pairs))
+    sts = f"{method}&%2F&{_pct(canonical)}"
+    sig = base64.b64encode(hmac.new((secret + "&").encode(), sts.encode(), hashlib.sha1).digest()).decode()
+    return pairs + [("Signature", sig)]
+
+
+def encode_pairs(pairs) -> str:
+    return "&".join(f"{_pct(k)}={_pct(v)}" for k, v in pairs)
+
+
+class Raw:
+    """One keep-alive HTTP/1.1 connection to eipd, for requests the SDKs would never send."""
+
+    def __init__(self, server, timeout: float = 30):
+        import http.client
+        host, port = server.endpoint.split(":")
+        self.c = http.client.HTTPConnection(host, int(port), timeout=timeout)
+
+    def send(self, method: str = "POST", query: str = "", body: bytes = b"",
+             headers: dict | None = None) -> tuple[int, str, bytes]:
+        h = {"Content-Type": "application/x-www-form-urlencoded"}
+        h.update(headers or {})
+        self.c.request(method, "/?" + query if query else "/", body=body, headers=h)
+        r = self.c.getresponse()
+        return r.status, r.getheader("Content-Type") or "", r.read()
+
+    def close(self):
+        self.c.close()
+
+
+def raw_once(server, *args, **kw):
+    r = Raw(server)
+    try:
+        return r.send(*args, **kw)
+    finally:
+        r.close()

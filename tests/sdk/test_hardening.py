@@ -5,9 +5,6 @@ and thousands of hostile requests under a memory cap)."""
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
 import json
 import os
 import resource
@@ -15,7 +12,6 @@ import socket
 import stat
 import subprocess
 import time
-import urllib.parse
 import uuid
 import xml.dom.minidom
 
@@ -26,7 +22,7 @@ from conftest import (
     AK_ID,
     AK_SECRET,
     REGION,
-    acs_time,
+    Raw,
     check_error_body,
     describe_eips,
     eip_list,
@@ -34,64 +30,12 @@ from conftest import (
     expect_error,
     free_port,
     modify,
+    raw_once,
+    v1_pairs,
 )
+from conftest import encode_pairs as encode
 
 VPC_VERSION = "2016-04-28"
-
-
-# ------------------------------------------------------------ raw V1 requests
-
-def _pct(s: str) -> str:
-    return urllib.parse.quote(s, safe="-_.~")
-
-
-def v1_pairs(params: list[tuple[str, str]] | dict, ak: str = AK_ID, secret: str = AK_SECRET,
-             method: str = "POST", nonce: str | None = None) -> list[tuple[str, str]]:
-    """Signs `params` the way the legacy SDK does (HMAC-SHA1 over the sorted,
-    percent-encoded pairs) and returns every pair, Signature last."""
-    pairs = list(params.items()) if isinstance(params, dict) else list(params)
-    common = {
-        "Format": "JSON", "Version": VPC_VERSION, "AccessKeyId": ak, "SignatureMethod": "HMAC-SHA1",
-        "SignatureVersion": "1.0", "SignatureNonce": nonce or uuid.uuid4().hex, "Timestamp": acs_time(),
-    }
-    names = {k for k, _ in pairs}
-    pairs += [(k, v) for k, v in common.items() if k not in names]
-    canonical = "&".join(f"{_pct(k)}={_pct(v)}" for k, v in sorted(pairs))
-    sts = f"{method}&%2F&{_pct(canonical)}"
-    sig = base64.b64encode(hmac.new((secret + "&").encode(), sts.encode(), hashlib.sha1).digest()).decode()
-    return pairs + [("Signature", sig)]
-
-
-def encode(pairs) -> str:
-    return "&".join(f"{_pct(k)}={_pct(v)}" for k, v in pairs)
-
-
-class Raw:
-    """One keep-alive HTTP/1.1 connection to eipd, for requests the SDKs would never send."""
-
-    def __init__(self, server, timeout: float = 30):
-        import http.client
-        host, port = server.endpoint.split(":")
-        self.c = http.client.HTTPConnection(host, int(port), timeout=timeout)
-
-    def send(self, method: str = "POST", query: str = "", body: bytes = b"",
-             headers: dict | None = None) -> tuple[int, str, bytes]:
-        h = {"Content-Type": "application/x-www-form-urlencoded"}
-        h.update(headers or {})
-        self.c.request(method, "/?" + query if query else "/", body=body, headers=h)
-        r = self.c.getresponse()
-        return r.status, r.getheader("Content-Type") or "", r.read()
-
-    def close(self):
-        self.c.close()
-
-
-def raw_once(server, *args, **kw):
-    r = Raw(server)
-    try:
-        return r.send(*args, **kw)
-    finally:
-        r.close()
 
 
 def xml_code(body: bytes) -> tuple[str, str]:

@@ -15,11 +15,14 @@ pub enum Product {
     Alb,
     /// NLB 2022-04-30 (network load balancers).
     Nlb,
+    /// STS 2015-04-01 (who is calling).
+    Sts,
 }
 
 impl Product {
     /// Every product.
-    pub const ALL: &'static [Product] = &[Product::Vpc, Product::Ecs, Product::Slb, Product::Alb, Product::Nlb];
+    pub const ALL: &'static [Product] =
+        &[Product::Vpc, Product::Ecs, Product::Slb, Product::Alb, Product::Nlb, Product::Sts];
 
     /// Product for an API version string.
     pub fn from_version(v: &str) -> Option<Product> {
@@ -29,6 +32,7 @@ impl Product {
             "2014-05-15" => Some(Product::Slb),
             "2020-06-16" => Some(Product::Alb),
             "2022-04-30" => Some(Product::Nlb),
+            "2015-04-01" => Some(Product::Sts),
             _ => None,
         }
     }
@@ -41,6 +45,7 @@ impl Product {
             Product::Slb => "2014-05-15",
             Product::Alb => "2020-06-16",
             Product::Nlb => "2022-04-30",
+            Product::Sts => "2015-04-01",
         }
     }
 
@@ -52,6 +57,7 @@ impl Product {
             Product::Slb => "Slb",
             Product::Alb => "Alb",
             Product::Nlb => "Nlb",
+            Product::Sts => "Sts",
         }
     }
 }
@@ -89,6 +95,8 @@ actions! {
     Vpc "CreateVSwitch" true true "Creates a vSwitch in a VPC and zone.";
     Vpc "DescribeVSwitches" false false "Lists vSwitches.";
     Vpc "DeleteVSwitch" true false "Deletes an empty vSwitch.";
+    Vpc "DescribeVpcAttribute" false false "Shows one VPC (status, CIDR blocks, vSwitches).";
+    Vpc "DescribeVSwitchAttributes" false false "Shows one vSwitch (status, free addresses, route table).";
     Vpc "AllocateEipAddress" true true "Allocates an EIP, or retrieves a recently released address (IpAddress).";
     Vpc "AssociateEipAddress" true true "Associates an EIP with an ECS instance, ENI (NAT, BINDED, MULTI_BINDED), NAT gateway, CLB or HaVip (asynchronous).";
     Vpc "UnassociateEipAddress" true true "Unassociates an EIP (asynchronous).";
@@ -111,6 +119,11 @@ actions! {
     Vpc "AssociateHaVip" true true "Associates a HaVip with an instance or ENI.";
     Vpc "UnassociateHaVip" true true "Unassociates a HaVip from an instance or ENI.";
     Vpc "DeleteHaVip" true true "Deletes a HaVip with no EIP or instance.";
+    Vpc "TagResources" true false "Adds tags to EIPs, VPCs, vSwitches, route tables, NAT gateways or HaVips (20 per resource).";
+    Vpc "UnTagResources" true false "Removes tags (TagKey.N, or All) from those resources.";
+    Vpc "ListTagResources" false false "Lists the tags of resources by id or by tag (MaxResults/NextToken).";
+    Vpc "DeletionProtection" true true "Turns an EIP's deletion protection on or off (a protected EIP cannot be released).";
+    Vpc "MoveResourceGroup" true false "Moves an EIP to another resource group.";
     Ecs "DescribeRegions" false false "Lists the regions.";
     Ecs "DescribeZones" false false "Lists the zones of a region.";
     Ecs "CreateSecurityGroup" true true "Creates a security group.";
@@ -120,6 +133,7 @@ actions! {
     Ecs "CreateInstance" true true "Creates a stopped instance (Pending, Stopped).";
     Ecs "DescribeInstances" false false "Lists instances with their addresses and EIP.";
     Ecs "DescribeInstanceStatus" false false "Lists instance statuses.";
+    Ecs "DescribeInstanceAttribute" false false "Shows one instance by id (no RegionId needed).";
     Ecs "StartInstance" true false "Starts a stopped instance.";
     Ecs "StopInstance" true false "Stops a running instance.";
     Ecs "DeleteInstance" true false "Deletes a stopped (or, with Force, running) instance.";
@@ -134,6 +148,7 @@ actions! {
     Ecs "DescribeInstanceTypes" false false "Lists instance types with their ENI limits.";
     Slb "CreateLoadBalancer" true true "Creates a CLB (internet, or intranet in a vSwitch).";
     Slb "DescribeLoadBalancers" false false "Lists CLBs.";
+    Slb "DescribeLoadBalancerAttribute" false false "Shows one CLB with its listeners and backend servers.";
     Slb "DeleteLoadBalancer" true false "Deletes a CLB (its EIP is unbound).";
     Slb "CreateLoadBalancerTCPListener" true false "Adds a TCP listener (ListenerPort to BackendServerPort), stopped, with TCP health checks (on by default).";
     Slb "StartLoadBalancerListener" true false "Starts a listener.";
@@ -158,6 +173,7 @@ actions! {
     Nlb "ListLoadBalancers" false false "Lists NLBs.";
     Nlb "UpdateLoadBalancerAddressTypeConfig" true true "Switches an NLB between Intranet and Internet (zone EIPs).";
     Nlb "DeleteLoadBalancer" true true "Deletes an NLB (its EIPs are unbound).";
+    Sts "GetCallerIdentity" false false "Who signed the request: the account id and the root identity's ARN.";
 }
 
 /// Looks an action up.

@@ -93,7 +93,7 @@ pub fn to_wire(e: &Error, product: Product, action: &str) -> WireError {
                 "IncorrectInstanceStatus",
                 format!("The current status of the resource does not support this operation. (Status: {s})"),
             ),
-            Product::Vpc | Product::Slb | Product::Alb | Product::Nlb => {
+            Product::Vpc | Product::Slb | Product::Alb | Product::Nlb | Product::Sts => {
                 w(400, "IncorrectInstanceStatus", "Current instance status does not support this operation.")
             }
         },
@@ -121,6 +121,30 @@ pub fn to_wire(e: &Error, product: Product, action: &str) -> WireError {
             }
             _ => w(400, "Forbidden.ChargeTypeIsPrepaid", "It's forbidden to release a prepaid EIP"),
         },
+        Error::ResourceIdNotFound(id) => match action {
+            "DeletionProtection" => w(400, "DeletionProtection.ResourceNotExist", "The resource is not exist."),
+            _ => w(
+                400,
+                "InvalidResourceId.NotFound",
+                format!("The specified ResourceIds are not found in our records: {id}"),
+            ),
+        },
+        Error::UnsupportedResourceType(t) => match action {
+            "DeletionProtection" => w(400, "DeletionProtection.TypeNotSupport", "The resource is not support."),
+            "MoveResourceGroup" => w(400, "IllegalParam.ResourceType", "Invalid Resource Type value."),
+            _ => w(400, "InvalidParameter.ResourceType", format!("The specified ResourceType is not valid: {t}")),
+        },
+        Error::TooManyTags => w(400, "NumberExceed.Tags", "The maximum number of Tags is exceeded. The maximum is 20."),
+        Error::TooManyResourceIds => {
+            w(400, "NumberExceed.ResourceIds", "The maximum number of ResourceIds is exceeded. The maximum is 50.")
+        }
+        Error::DuplicateTagKey => w(400, "Duplicate.TagKey", "The Tag.N.Key contains a duplicated key."),
+        Error::InvalidResourceGroupId => {
+            w(400, "InvalidResourceGroupId", "The specified ResourceGroupId does not exist.")
+        }
+        Error::ProtectionOfPrepaid => {
+            w(400, "DeletionProtection.PrePaidNotSupport", "The prepaid resource is not support.")
+        }
         Error::DeletionProtection => {
             w(400, "InvalidOperation.DeletionProtection", "The instance cannnot delete because of deletion protecion.")
         }
@@ -411,6 +435,16 @@ pub const ALL_CODES: &[&str] = &[
     "InvalidBindingStatus",
     "Forbidden.ChargeTypeIsPrepaid",
     "InvalidOperation.DeletionProtection",
+    "DeletionProtection.ResourceNotExist",
+    "InvalidResourceId.NotFound",
+    "DeletionProtection.TypeNotSupport",
+    "IllegalParam.ResourceType",
+    "InvalidParameter.ResourceType",
+    "NumberExceed.Tags",
+    "NumberExceed.ResourceIds",
+    "Duplicate.TagKey",
+    "InvalidResourceGroupId",
+    "DeletionProtection.PrePaidNotSupport",
     "IdempotentParameterMismatch",
     "Ip.Allocated",
     "IllegalParam.Zone",

@@ -195,6 +195,18 @@ pub async fn set_pools(ctl: &Controller, region: &str, cidrs: &[String]) -> Resu
         .await
 }
 
+/// STS GetCallerIdentity: the caller is an account's own AccessKey (openeip
+/// has no RAM users or roles), so the identity is the account's root.
+pub(crate) fn get_caller_identity(ctx: &crate::Ctx) -> Result<crate::Body> {
+    Ok(crate::body(serde_json::json!({
+        "AccountId": ctx.account,
+        "Arn": format!("acs:ram::{}:root", ctx.account),
+        "IdentityType": "Account",
+        "PrincipalId": ctx.account,
+        "UserId": ctx.account,
+    })))
+}
+
 /// A key as the authenticator needs it.
 #[derive(Clone, Debug)]
 pub struct KeyInfo {

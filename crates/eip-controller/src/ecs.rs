@@ -343,23 +343,13 @@ pub(crate) fn describe_instances(ctl: &Controller, ctx: &Ctx, p: &Params) -> Res
             {
                 continue;
             }
-            let enis = tx.eni_list_by_instance(&i.id)?;
-            let mut with_ips = Vec::new();
-            let mut nat_eips = Vec::new();
-            for e in enis {
-                let ips = tx.private_ip_list_eni(&e.id)?;
-                nat_eips.extend(crate::eni::nat_eips_of(tx, &e, &ips)?);
-                with_ips.push((e, ips));
-            }
+            let (with_ips, eip, nat_eips) = instance_view(tx, &i)?;
             if private_ips
                 .as_ref()
                 .is_some_and(|l| !with_ips.iter().any(|(_, ips)| ips.iter().any(|x| l.contains(&x.ip))))
             {
                 continue;
             }
-            let eips = tx.eip_list_by_target(&i.id)?;
-            let eip =
-                eips.into_iter().find(|e| e.instance_type == Some(eip_types::AssociatedInstanceType::EcsInstance));
             if eip_ips.as_ref().is_some_and(|l| !eip.as_ref().is_some_and(|e| l.contains(&e.ip))) {
                 continue;
             }
@@ -382,6 +372,74 @@ pub(crate) fn describe_instances(ctl: &Controller, ctx: &Ctx, p: &Params) -> Res
             "NextToken": next,
             "Instances": {"Instance": items},
         })))
+    })
+}
+
+/// What an instance shows besides its row: its ENIs with their private IPs,
+/// the EIP on the instance itself, and the NAT-mode EIPs on its ENIs.
+type InstanceView =
+    (Vec<(eip_store::EniRow, Vec<eip_store::PrivateIpRow>)>, Option<eip_store::EipRow>, Vec<eip_store::EipRow>);
+
+fn instance_view(tx: &mut dyn eip_store::Tx, i: &InstanceRow) -> Result<InstanceView> {
+    let mut with_ips = Vec::new();
+    let mut nat_eips = Vec::new();
+    for e in tx.eni_list_by_instance(&i.id)? {
+        let ips = tx.private_ip_list_eni(&e.id)?;
+        nat_eips.extend(crate::eni::nat_eips_of(tx, &e, &ips)?);
+        with_ips.push((e, ips));
+    }
+    let eip = tx
+        .eip_list_by_target(&i.id)?
+        .into_iter()
+        .find(|e| e.instance_type == Some(eip_types::AssociatedInstanceType::EcsInstance));
+    Ok((with_ips, eip, nat_eips))
+}
+
+/// DescribeInstanceAttribute: one instance by id, in any region (the new
+/// SDK's request has no RegionId; the legacy one adds its client's).
+pub(crate) fn describe_instance_attribute(ctl: &Controller, ctx: &Ctx, p: &Params) -> Result<Body> {
+    let id = p.req("InstanceId")?.to_owned();
+    ctl.read(|tx| {
+        let i = tx
+            .instance_get(&id)?
+            .filter(|i| i.account_id == ctx.account)
+            .ok_or_else(|| Error::not_found(ResourceKind::Instance, &id))?;
+        let (enis, eip, nat_eips) = instance_view(tx, &i)?;
+        let mut v =
+            render::instance(&i, &render::InstanceExtras { enis: &enis, eip: eip.as_ref(), nat_eips: &nat_eips });
+        if let Value::Object(m) = &mut v {
+            for k in [
+                "NetworkInterfaces",
+                "Tags",
+                "InstanceTypeFamily",
+                "OSName",
+                "OSType",
+                "StartTime",
+                "DeletionProtection",
+                "Recyclable",
+                "DeviceAvailable",
+                "GPUAmount",
+                "LocalStorageAmount",
+            ] {
+                m.remove(k);
+            }
+            m.insert("ClusterId".into(), json!(""));
+            m.insert("CreditSpecification".into(), json!(""));
+            m.insert("DedicatedHostAttribute".into(), json!({"DedicatedHostId": "", "DedicatedHostName": ""}));
+            m.insert("EnableJumboFrame".into(), json!(false));
+            m.insert("EnableNetworkEncryption".into(), json!(false));
+            m.insert(
+                "NetworkOptions".into(),
+                json!({"BandwidthWeighting": "", "EnableJumboFrame": false, "EnableNetworkEncryption": false}),
+            );
+            m.insert("OperationLocks".into(), json!({"LockReason": []}));
+            m.insert("SecurityOptions".into(), json!({"EnableSecureBoot": false}));
+            m.insert("IoOptimized".into(), json!("optimized"));
+            if let Some(Value::Object(e)) = m.get_mut("EipAddress") {
+                e.remove("IsSupportUnassociate");
+            }
+        }
+        Ok(body(v))
     })
 }
 

@@ -47,23 +47,30 @@ fn tags(p: &Params) -> Result<Vec<(String, String)>> {
     for t in raw {
         let key = t.get("Key").cloned().unwrap_or_default();
         let value = t.get("Value").cloned().unwrap_or_default();
-        if key.is_empty()
-            || key.chars().count() > 128
-            || key.starts_with("aliyun")
-            || key.starts_with("acs:")
-            || key.contains("http://")
-            || key.contains("https://")
-        {
-            return Err(Error::invalid("Tag.N.Key", format!("tag key {key:?} is not valid")));
-        }
-        if value.chars().count() > 128 || value.contains("http://") || value.contains("https://") {
-            return Err(Error::invalid("Tag.N.Value", format!("tag value {value:?} is not valid")));
-        }
+        check_tag(&key, &value)?;
         out.retain(|(k, _)| k != &key);
         out.push((key, value));
     }
     out.sort();
     Ok(out)
+}
+
+/// A tag's rules: a key of 1 to 128 characters not starting with `aliyun` or
+/// `acs:`, a value of at most 128, neither holding `http://` or `https://`.
+pub(crate) fn check_tag(key: &str, value: &str) -> Result<()> {
+    if key.is_empty()
+        || key.chars().count() > 128
+        || key.starts_with("aliyun")
+        || key.starts_with("acs:")
+        || key.contains("http://")
+        || key.contains("https://")
+    {
+        return Err(Error::invalid("Tag.N.Key", format!("tag key {key:?} is not valid")));
+    }
+    if value.chars().count() > 128 || value.contains("http://") || value.contains("https://") {
+        return Err(Error::invalid("Tag.N.Value", format!("tag value {value:?} is not valid")));
+    }
+    Ok(())
 }
 
 /// The EIP named by `AllocationId`, owned by the caller (and in `region` if given).

@@ -22,7 +22,7 @@ fn kind_of(product: Product) -> LoadBalancerKind {
     match product {
         Product::Alb => LoadBalancerKind::Alb,
         Product::Nlb => LoadBalancerKind::Nlb,
-        Product::Slb | Product::Vpc | Product::Ecs => LoadBalancerKind::Clb,
+        Product::Slb | Product::Vpc | Product::Ecs | Product::Sts => LoadBalancerKind::Clb,
     }
 }
 
@@ -207,6 +207,74 @@ pub(crate) async fn create_clb(ctl: &Controller, ctx: &Ctx, p: &Params) -> Resul
     .await
 }
 
+/// A CLB as DescribeLoadBalancers lists it.
+fn clb_item(tx: &mut dyn Tx, l: &LoadBalancerRow) -> Result<Value> {
+    let zones = eip_domain::catalogue::region(&l.region_id).map(|r| r.zones).unwrap_or(&[]);
+    let master = clb_master_zone(tx, l)?;
+    let slave = zones.iter().copied().find(|z| *z != master).unwrap_or_default();
+    Ok(json!({
+        "LoadBalancerId": l.id,
+        "LoadBalancerName": l.name,
+        "LoadBalancerStatus": l.status,
+        "Address": l.address,
+        "AddressType": l.address_type.as_str(),
+        "AddressIPVersion": "ipv4",
+        "RegionId": l.region_id,
+        "RegionIdAlias": l.region_id,
+        "VpcId": l.vpc_id.clone().unwrap_or_default(),
+        "VSwitchId": l.vswitch_id.clone().unwrap_or_default(),
+        "NetworkType": if l.vpc_id.is_some() { "vpc" } else { "classic" },
+        "LoadBalancerSpec": l.spec,
+        "PayType": "PayOnDemand",
+        "InternetChargeType": "paybytraffic",
+        "InstanceChargeType": "PayBySpec",
+        "CreateTime": format_iso(l.created_at),
+        "CreateTimeStamp": l.created_at,
+        "MasterZoneId": master,
+        "SlaveZoneId": slave,
+        "DeleteProtection": if l.delete_protection { "on" } else { "off" },
+        "ModificationProtectionStatus": "NonProtection",
+        "ResourceGroupId": eip_types::default_resource_group(&eip_types::AccountId::from_trusted(l.account_id.clone())),
+        "Tags": {"Tag": []},
+    }))
+}
+
+/// DescribeLoadBalancerAttribute: one CLB with its listeners and backend
+/// servers (footmark's create_load_balancer reads it back).
+pub(crate) fn describe_clb_attribute(ctl: &Controller, ctx: &Ctx, p: &Params) -> Result<Body> {
+    let region = crate::region_opt(p)?;
+    let id = p.req("LoadBalancerId")?.to_owned();
+    ctl.read(|tx| {
+        let l = tx
+            .lb_get(&id)?
+            .filter(|l| l.account_id == ctx.account && l.kind == LoadBalancerKind::Clb)
+            .filter(|l| region.is_none_or(|r| r == l.region_id))
+            .ok_or_else(|| Error::not_found(ResourceKind::LoadBalancer, &id))?;
+        let mut v = clb_item(tx, &l)?;
+        let listeners = tx.clb_listener_list(&l.id)?;
+        let backends = tx.clb_backend_list(&l.id)?;
+        let ports: Vec<i64> = listeners.iter().map(|x| x.port).collect();
+        let with_protocol: Vec<Value> =
+            listeners.iter().map(|x| json!({"ListenerPort": x.port, "ListenerProtocol": "tcp"})).collect();
+        let misspelt: Vec<Value> =
+            listeners.iter().map(|x| json!({"ListenerPort": x.port, "ListenerProtocal": "tcp"})).collect();
+        let servers: Vec<Value> = backends
+            .iter()
+            .map(|b| json!({"ServerId": b.server_id, "Weight": b.weight, "Type": "ecs", "Description": ""}))
+            .collect();
+        v["ListenerPorts"] = json!({"ListenerPort": ports});
+        v["ListenerPortsAndProtocol"] = json!({"ListenerPortAndProtocol": with_protocol});
+        // Alibaba's API carries both spellings.
+        v["ListenerPortsAndProtocal"] = json!({"ListenerPortAndProtocal": misspelt});
+        v["BackendServers"] = json!({"BackendServer": servers});
+        v["Bandwidth"] = json!(listeners.iter().map(|x| x.bandwidth).max().unwrap_or(-1));
+        v["EndTime"] = json!("2999-09-08T16:00:00Z");
+        v["EndTimeStamp"] = json!(32_493_801_600_000i64);
+        v["RenewalStatus"] = json!("AutoRenewal");
+        Ok(body(v))
+    })
+}
+
 pub(crate) fn describe_clb(ctl: &Controller, ctx: &Ctx, p: &Params) -> Result<Body> {
     let region = region_param(p)?;
     let ids = p.comma_list("LoadBalancerId", 100)?;
@@ -229,34 +297,7 @@ pub(crate) fn describe_clb(ctl: &Controller, ctx: &Ctx, p: &Params) -> Result<Bo
             .collect();
         let mut items: Vec<Value> = Vec::new();
         for l in all.iter().skip(((page - 1) * size) as usize).take(size as usize) {
-            let zones = eip_domain::catalogue::region(&l.region_id).map(|r| r.zones).unwrap_or(&[]);
-            let master = clb_master_zone(tx, l)?;
-            let slave = zones.iter().copied().find(|z| *z != master).unwrap_or_default();
-            items.push(json!({
-                    "LoadBalancerId": l.id,
-                    "LoadBalancerName": l.name,
-                    "LoadBalancerStatus": l.status,
-                    "Address": l.address,
-                    "AddressType": l.address_type.as_str(),
-                    "AddressIPVersion": "ipv4",
-                    "RegionId": l.region_id,
-                    "RegionIdAlias": l.region_id,
-                    "VpcId": l.vpc_id.clone().unwrap_or_default(),
-                    "VSwitchId": l.vswitch_id.clone().unwrap_or_default(),
-                    "NetworkType": if l.vpc_id.is_some() { "vpc" } else { "classic" },
-                    "LoadBalancerSpec": l.spec,
-                    "PayType": "PayOnDemand",
-                    "InternetChargeType": "paybytraffic",
-                    "InstanceChargeType": "PayBySpec",
-                    "CreateTime": format_iso(l.created_at),
-                    "CreateTimeStamp": l.created_at,
-                    "MasterZoneId": master,
-                    "SlaveZoneId": slave,
-                    "DeleteProtection": if l.delete_protection { "on" } else { "off" },
-                    "ModificationProtectionStatus": "NonProtection",
-                    "ResourceGroupId": eip_types::default_resource_group(&eip_types::AccountId::from_trusted(l.account_id.clone())),
-                    "Tags": {"Tag": []},
-            }));
+            items.push(clb_item(tx, l)?);
         }
         Ok(body(json!({
             "TotalCount": all.len(),

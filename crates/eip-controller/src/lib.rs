@@ -22,6 +22,7 @@ pub mod nat;
 mod net;
 pub mod quotas;
 mod render;
+mod tags;
 pub mod tasks;
 mod vpc;
 
@@ -163,7 +164,7 @@ impl Controller {
 
     /// Runs one action.
     pub async fn call(&self, ctx: &Ctx, p: &Params) -> Result<Body> {
-        use Product::{Alb, Ecs, Nlb, Slb, Vpc};
+        use Product::{Alb, Ecs, Nlb, Slb, Sts, Vpc};
         match (ctx.product, ctx.action) {
             (Vpc | Ecs, "DescribeRegions") => vpc::describe_regions(ctx, p),
             (Vpc | Ecs, "DescribeZones") => vpc::describe_zones(ctx, p),
@@ -172,6 +173,8 @@ impl Controller {
             (Vpc, "DeleteVpc") => vpc::delete_vpc(self, ctx, p).await,
             (Vpc, "CreateVSwitch") => vpc::create_vswitch(self, ctx, p).await,
             (Vpc, "DescribeVSwitches") => vpc::describe_vswitches(self, ctx, p),
+            (Vpc, "DescribeVpcAttribute") => vpc::describe_vpc_attribute(self, ctx, p),
+            (Vpc, "DescribeVSwitchAttributes") => vpc::describe_vswitch_attributes(self, ctx, p),
             (Vpc, "DeleteVSwitch") => vpc::delete_vswitch(self, ctx, p).await,
             (Vpc, "AllocateEipAddress") => eip::allocate(self, ctx, p).await,
             (Vpc, "AssociateEipAddress") => eip::associate(self, ctx, p).await,
@@ -195,6 +198,11 @@ impl Controller {
             (Vpc, "AssociateHaVip") => havip::associate(self, ctx, p).await,
             (Vpc, "UnassociateHaVip") => havip::unassociate(self, ctx, p).await,
             (Vpc, "DeleteHaVip") => havip::delete(self, ctx, p).await,
+            (Vpc, "TagResources") => tags::tag_resources(self, ctx, p).await,
+            (Vpc, "UnTagResources") => tags::untag_resources(self, ctx, p).await,
+            (Vpc, "ListTagResources") => tags::list_tag_resources(self, ctx, p),
+            (Vpc, "DeletionProtection") => tags::deletion_protection(self, ctx, p).await,
+            (Vpc, "MoveResourceGroup") => tags::move_resource_group(self, ctx, p).await,
             (Ecs, "CreateNetworkInterface") => eni::create(self, ctx, p).await,
             (Ecs, "DescribeNetworkInterfaces") => eni::describe(self, ctx, p),
             (Ecs, "AttachNetworkInterface") => eni::attach(self, ctx, p).await,
@@ -205,6 +213,7 @@ impl Controller {
             (Ecs, "DescribeInstanceTypes") => eni::describe_instance_types(p),
             (Slb, "CreateLoadBalancer") => lb::create_clb(self, ctx, p).await,
             (Slb, "DescribeLoadBalancers") => lb::describe_clb(self, ctx, p),
+            (Slb, "DescribeLoadBalancerAttribute") => lb::describe_clb_attribute(self, ctx, p),
             (Slb, "DeleteLoadBalancer") => lb::delete_clb(self, ctx, p).await,
             (Slb, "CreateLoadBalancerTCPListener") => lb::create_tcp_listener(self, ctx, p).await,
             (Slb, "StartLoadBalancerListener") => lb::set_listener_running(self, ctx, p, true).await,
@@ -231,10 +240,12 @@ impl Controller {
             (Ecs, "CreateInstance") => ecs::run_instances(self, ctx, p, false).await,
             (Ecs, "DescribeInstances") => ecs::describe_instances(self, ctx, p),
             (Ecs, "DescribeInstanceStatus") => ecs::describe_instance_status(self, ctx, p),
+            (Ecs, "DescribeInstanceAttribute") => ecs::describe_instance_attribute(self, ctx, p),
             (Ecs, "StartInstance") => ecs::start_instance(self, ctx, p).await,
             (Ecs, "StopInstance") => ecs::stop_instance(self, ctx, p).await,
             (Ecs, "DeleteInstance") => ecs::delete_instance(self, ctx, p).await,
             (Ecs, "AllocatePublicIpAddress") => ecs::allocate_public_ip(self, ctx, p).await,
+            (Sts, "GetCallerIdentity") => accounts::get_caller_identity(ctx),
             (product, action) => {
                 Err(Error::Internal(format!("registered action {action} of {product:?} has no handler")))
             }
@@ -290,8 +301,13 @@ impl Controller {
                     }
                     None => c.other = true,
                 },
-                // A new EIP is unassociated: no table changes.
-                (Product::Vpc, "AllocateEipAddress") => {}
+                // A new EIP is unassociated: no table changes; tags,
+                // protection and resource groups never reach the data plane.
+                (
+                    Product::Vpc,
+                    "AllocateEipAddress" | "TagResources" | "UnTagResources" | "DeletionProtection"
+                    | "MoveResourceGroup",
+                ) => {}
                 _ => c.other = true,
             });
         }

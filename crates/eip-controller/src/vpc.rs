@@ -20,7 +20,9 @@ pub(crate) fn describe_regions(ctx: &Ctx, p: &Params) -> Result<Body> {
         .iter()
         .map(|r| {
             let endpoint = match ctx.product {
-                Product::Vpc | Product::Slb | Product::Alb | Product::Nlb => "vpc.aliyuncs.com".to_owned(),
+                Product::Vpc | Product::Slb | Product::Alb | Product::Nlb | Product::Sts => {
+                    "vpc.aliyuncs.com".to_owned()
+                }
                 Product::Ecs => format!("ecs.{}.aliyuncs.com", r.id),
             };
             let mut v = json!({
@@ -47,7 +49,7 @@ pub(crate) fn describe_zones(ctx: &Ctx, p: &Params) -> Result<Body> {
             let letter = z.rsplit('-').next().unwrap_or_default().to_uppercase();
             let name = if en { format!("{} Zone {letter}", region.local_name_en) } else { format!("{} 可用区{letter}", region.local_name_zh) };
             match ctx.product {
-                Product::Vpc | Product::Slb | Product::Alb | Product::Nlb => json!({"ZoneId": z, "LocalName": name, "ZoneType": "AvailabilityZone"}),
+                Product::Vpc | Product::Slb | Product::Alb | Product::Nlb | Product::Sts => json!({"ZoneId": z, "LocalName": name, "ZoneType": "AvailabilityZone"}),
                 Product::Ecs => json!({
                     "ZoneId": z,
                     "LocalName": name,
@@ -251,4 +253,50 @@ pub(crate) async fn delete_vswitch(ctl: &Controller, ctx: &Ctx, p: &Params) -> R
         Ok(Body::new())
     })
     .await
+}
+
+/// DescribeVpcAttribute: one VPC by id (Ansible's `ali_vpc` waits on it).
+pub(crate) fn describe_vpc_attribute(ctl: &Controller, ctx: &Ctx, p: &Params) -> Result<Body> {
+    let region = region_param(p)?;
+    let id = p.req("VpcId")?.to_owned();
+    dry_run(p)?;
+    ctl.read(|tx| {
+        let vpc = tx.vpc_get(&ctx.account, &id)?.filter(|v| v.region_id == region);
+        let vpc = vpc.ok_or_else(|| Error::not_found(ResourceKind::Vpc, &id))?;
+        let vsws: Vec<String> =
+            tx.vswitch_list(&ctx.account, region)?.into_iter().filter(|s| s.vpc_id == vpc.id).map(|s| s.id).collect();
+        let mut v = render::vpc(&vpc, &vsws);
+        if let Value::Object(m) = &mut v {
+            // DescribeVpcs-only fields; the attribute call has these instead.
+            for k in ["RouterTableIds", "NatGatewayIds", "CenStatus"] {
+                m.remove(k);
+            }
+            m.insert("ClassicLinkEnabled".into(), json!(false));
+            m.insert("CloudResources".into(), json!({"CloudResourceSetType": []}));
+            m.insert("AssociatedCens".into(), json!({"AssociatedCen": []}));
+            m.insert("Ipv6CidrBlocks".into(), json!({"Ipv6CidrBlock": []}));
+            m.insert("EnabledIpv6".into(), json!(false));
+            m.insert("SupportIpv4Gateway".into(), json!(false));
+            m.insert("Ipv4GatewayId".into(), json!(""));
+            m.insert("DnsHostnameStatus".into(), json!("DISABLED"));
+        }
+        Ok(body(v))
+    })
+}
+
+/// DescribeVSwitchAttributes: one vSwitch by id (Ansible's `ali_vswitch` waits on it).
+pub(crate) fn describe_vswitch_attributes(ctl: &Controller, ctx: &Ctx, p: &Params) -> Result<Body> {
+    let region = crate::region_opt(p)?;
+    let id = p.req("VSwitchId")?.to_owned();
+    dry_run(p)?;
+    ctl.read(|tx| {
+        let vsw = tx.vswitch_get(&ctx.account, &id)?.filter(|s| region.is_none_or(|r| r == s.region_id));
+        let vsw = vsw.ok_or_else(|| Error::not_found(ResourceKind::VSwitch, &id))?;
+        let avail = crate::net::vswitch_available(tx, &vsw)?;
+        let route_table = tx.vpc_get(&ctx.account, &vsw.vpc_id)?.map(|v| v.route_table_id).unwrap_or_default();
+        let mut v = render::vswitch(&vsw, avail);
+        v["RouteTable"] = json!({"RouteTableId": route_table, "RouteTableType": "System"});
+        v["EnabledIpv6"] = json!(false);
+        Ok(body(v))
+    })
 }

@@ -279,8 +279,20 @@ pub trait Tx {
     /// Replaces an EIP row's columns. Tags are written by `eip_insert` only:
     /// no action changes them afterwards, so updates never touch `eip_tag`.
     fn eip_update(&mut self, row: &EipRow) -> StoreResult<()>;
+    /// Replaces an EIP's tags (TagResources / UntagResources).
+    fn eip_tags_set(&mut self, id: &str, tags: &[(String, String)]) -> StoreResult<()>;
+    /// Moves an EIP to another resource group (MoveResourceGroup).
+    fn eip_set_resource_group(&mut self, id: &str, group: &str) -> StoreResult<()>;
     /// Deletes an EIP.
     fn eip_delete(&mut self, id: &str) -> StoreResult<()>;
+
+    // --- Tags of other resources (EIPs keep theirs on the EIP)
+    /// Every tag of an account's resources of one type, by resource then key.
+    fn tag_list(&mut self, account: &str, resource_type: &str) -> StoreResult<Vec<TagRow>>;
+    /// Sets one tag (a new value replaces the old one).
+    fn tag_put(&mut self, row: &TagRow) -> StoreResult<()>;
+    /// Removes one tag; whether it existed.
+    fn tag_delete(&mut self, resource_type: &str, resource_id: &str, key: &str) -> StoreResult<bool>;
     /// EIPs associated with an instance-like target.
     fn eip_list_by_target(&mut self, target_id: &str) -> StoreResult<Vec<EipRow>>;
     /// EIPs that map to a private IP of a vSwitch (any mode).

@@ -572,6 +572,21 @@ pub struct ClbBackendRow {
     pub weight: i64,
 }
 
+/// A tag of a resource other than an EIP.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TagRow {
+    /// Owner of the resource.
+    pub account_id: String,
+    /// Alibaba's resource type (`VPC`, `VSWITCH`, `NATGATEWAY`, `HAVIP`, ...).
+    pub resource_type: String,
+    /// The resource.
+    pub resource_id: String,
+    /// Key.
+    pub key: String,
+    /// Value (may be empty).
+    pub value: String,
+}
+
 /// One EIP's cumulative traffic as measured at `at_ms` (the last sample of
 /// its minute).
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -32,6 +32,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (6, include_str!("../migrations/sqlite/0006_request_nonce.sql")),
     (7, include_str!("../migrations/sqlite/0007_lb_protection.sql")),
     (8, include_str!("../migrations/sqlite/0008_address_last_eip.sql")),
+    (9, include_str!("../migrations/sqlite/0009_resource_tags.sql")),
 ];
 
 /// The connection and what we know of its settings.
@@ -786,6 +787,7 @@ impl Tx for SqliteTx<'_> {
     }
 
     fn vpc_delete(&mut self, id: &str) -> StoreResult<()> {
+        self.exec("DELETE FROM resource_tag WHERE resource_id = ?1", [id])?;
         self.exec("DELETE FROM vpc WHERE id = ?1", [id]).map(drop)
     }
 
@@ -818,6 +820,7 @@ impl Tx for SqliteTx<'_> {
     }
 
     fn vswitch_delete(&mut self, id: &str) -> StoreResult<()> {
+        self.exec("DELETE FROM resource_tag WHERE resource_id = ?1", [id])?;
         self.exec("DELETE FROM vswitch WHERE id = ?1", [id]).map(drop)
     }
 
@@ -1142,6 +1145,52 @@ impl Tx for SqliteTx<'_> {
         Ok(())
     }
 
+    fn eip_tags_set(&mut self, id: &str, tags: &[(String, String)]) -> StoreResult<()> {
+        self.exec("DELETE FROM eip_tag WHERE eip_id = ?1", [id])?;
+        for (k, v) in tags {
+            self.exec("INSERT INTO eip_tag (eip_id, key, value) VALUES (?1, ?2, ?3)", params![id, k, v])?;
+        }
+        Ok(())
+    }
+
+    fn eip_set_resource_group(&mut self, id: &str, group: &str) -> StoreResult<()> {
+        self.exec("UPDATE eip SET resource_group_id = ?2 WHERE id = ?1", params![id, group]).map(drop)
+    }
+
+    fn tag_list(&mut self, account: &str, resource_type: &str) -> StoreResult<Vec<TagRow>> {
+        self.list(
+            "SELECT account_id, resource_type, resource_id, key, value FROM resource_tag \
+             WHERE account_id = ?1 AND resource_type = ?2 ORDER BY resource_id, key",
+            params![account, resource_type],
+            |r| {
+                Ok(TagRow {
+                    account_id: r.get(0)?,
+                    resource_type: r.get(1)?,
+                    resource_id: r.get(2)?,
+                    key: r.get(3)?,
+                    value: r.get(4)?,
+                })
+            },
+        )
+    }
+
+    fn tag_put(&mut self, t: &TagRow) -> StoreResult<()> {
+        self.exec(
+            "INSERT INTO resource_tag (account_id, resource_type, resource_id, key, value) VALUES (?1, ?2, ?3, ?4, ?5) \
+             ON CONFLICT (resource_type, resource_id, key) DO UPDATE SET value = excluded.value",
+            params![t.account_id, t.resource_type, t.resource_id, t.key, t.value],
+        )
+        .map(drop)
+    }
+
+    fn tag_delete(&mut self, resource_type: &str, resource_id: &str, key: &str) -> StoreResult<bool> {
+        self.exec(
+            "DELETE FROM resource_tag WHERE resource_type = ?1 AND resource_id = ?2 AND key = ?3",
+            params![resource_type, resource_id, key],
+        )
+        .map(|n| n > 0)
+    }
+
     fn eip_delete(&mut self, id: &str) -> StoreResult<()> {
         self.exec("DELETE FROM eip_tag WHERE eip_id = ?1", [id])?;
         self.exec("DELETE FROM eip WHERE id = ?1", [id]).map(drop)
@@ -1293,6 +1342,7 @@ impl Tx for SqliteTx<'_> {
     }
 
     fn nat_delete(&mut self, id: &str) -> StoreResult<()> {
+        self.exec("DELETE FROM resource_tag WHERE resource_id = ?1", [id])?;
         self.exec("DELETE FROM nat_gateway WHERE id = ?1", [id]).map(drop)
     }
 
@@ -1414,6 +1464,7 @@ impl Tx for SqliteTx<'_> {
     }
 
     fn havip_delete(&mut self, id: &str) -> StoreResult<()> {
+        self.exec("DELETE FROM resource_tag WHERE resource_id = ?1", [id])?;
         self.exec("DELETE FROM havip_member WHERE havip_id = ?1", [id])?;
         self.exec("DELETE FROM havip WHERE id = ?1", [id]).map(drop)
     }
@@ -1798,6 +1849,11 @@ impl Tx for DeadTx {
         traffic_since(a: i64) -> Vec<TrafficRow>;
         traffic_expire(a: i64) -> usize;
         clb_backend_delete(a: &str, b: &str) -> bool;
+        eip_tags_set(a: &str, b: &[(String, String)]) -> ();
+        eip_set_resource_group(a: &str, b: &str) -> ();
+        tag_list(a: &str, b: &str) -> Vec<TagRow>;
+        tag_put(a: &TagRow) -> ();
+        tag_delete(a: &str, b: &str, c: &str) -> bool;
         pool_insert(a: &PoolRow) -> ();
         pool_set_cursor(a: &str, b: &str, c: i64) -> ();
         pool_delete(a: &str, b: &str) -> ();

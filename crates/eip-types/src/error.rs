@@ -133,6 +133,22 @@ pub enum Error {
     ChargeTypeIsPrepaid,
     /// Deletion protection is on.
     DeletionProtection,
+    /// A resource of a tag, protection or resource-group call does not exist
+    /// (or is another account's, or in another region).
+    ResourceIdNotFound(String),
+    /// `ResourceType` (or DeletionProtection `Type`) names no type this call
+    /// handles.
+    UnsupportedResourceType(String),
+    /// A resource would carry more than 20 tags.
+    TooManyTags,
+    /// A request names more resources than the call takes (50).
+    TooManyResourceIds,
+    /// The same tag key twice in one request.
+    DuplicateTagKey,
+    /// `NewResourceGroupId` is not a resource group id.
+    InvalidResourceGroupId,
+    /// DeletionProtection on a subscription resource.
+    ProtectionOfPrepaid,
     /// A ClientToken was reused with different parameters.
     IdempotentParameterMismatch,
     /// A write's signature nonce was already used within the signing window.

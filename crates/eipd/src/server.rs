@@ -181,6 +181,7 @@ fn host_id(product: Option<Product>) -> &'static str {
         Some(Product::Slb) => "slb.aliyuncs.com",
         Some(Product::Alb) => "alb.aliyuncs.com",
         Some(Product::Nlb) => "nlb.aliyuncs.com",
+        Some(Product::Sts) => "sts.aliyuncs.com",
         None => "openeip",
     }
 }
