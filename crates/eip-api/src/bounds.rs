@@ -16,16 +16,20 @@ use eip_types::{Error, Result};
 pub const MAX_PARAMS: usize = 2_000;
 /// Longest parameter name (`Filter.1000.Value.1000` is 22).
 pub const MAX_NAME_LEN: usize = 128;
-/// Longest value of any parameter, in bytes (room for a 32 KiB `UserData`).
+/// Longest value of any parameter, in bytes.
 pub const MAX_VALUE_LEN: usize = 32 * 1024;
+/// Longest `UserData`: 32 KiB of data, Base64-encoded.
+pub const MAX_USER_DATA_LEN: usize = 4 * (32 * 1024usize).div_ceil(3);
 /// Longest resource id (`eip-` + 22; ENI, NAT gateway and ALB ids are similar).
 pub const MAX_ID_LEN: usize = 64;
 /// Longest AccessKeyId (`LTAI` + 20; STS ids `STS.` + 28).
 pub const MAX_ACCESS_KEY_ID_LEN: usize = 128;
 /// Longest signature nonce (the SDKs send 32 or 64 hex digits).
 pub const MAX_NONCE_LEN: usize = 128;
-/// Longest query string the API reads (the SDKs' longest calls are a few KiB).
-pub const MAX_QUERY_LEN: usize = 32 * 1024;
+/// Longest query string the API reads. The V3 SDKs put every parameter in
+/// the query, so it must hold a full `UserData` (32 KiB, Base64 and
+/// percent-encoded, about 47 KiB); hyper refuses URIs over 64 KiB itself.
+pub const MAX_QUERY_LEN: usize = 62 * 1024;
 /// Most header fields one request may carry.
 pub const MAX_HEADERS: usize = 64;
 /// Most bytes of header names and values together.
@@ -65,6 +69,9 @@ fn value_limit(name: &str) -> usize {
     // know (unknown key, incomplete signature) and never keep the value.
     if matches!(name, "AccessKeyId" | "SignatureNonce") {
         return usize::MAX;
+    }
+    if name == "UserData" {
+        return MAX_USER_DATA_LEN;
     }
     if let Some((_, n)) = ID_LISTS.iter().find(|(k, _)| *k == name) {
         return n * (MAX_ID_LEN + 1);

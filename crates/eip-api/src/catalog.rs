@@ -134,6 +134,8 @@ actions! {
     Ecs "DescribeInstances" false false "Lists instances with their addresses and EIP.";
     Ecs "DescribeInstanceStatus" false false "Lists instance statuses.";
     Ecs "DescribeInstanceAttribute" false false "Shows one instance by id (no RegionId needed).";
+    Ecs "DescribeUserData" false false "An instance's user data (RunInstances/CreateInstance `UserData`, Base64).";
+    Ecs "DescribeDisks" false false "Instances' system disks (one 40 GiB ESSD each; no data disks are modelled).";
     Ecs "StartInstance" true false "Starts a stopped instance.";
     Ecs "StopInstance" true false "Stops a running instance.";
     Ecs "DeleteInstance" true false "Deletes a stopped (or, with Force, running) instance.";
@@ -146,6 +148,12 @@ actions! {
     Ecs "AssignPrivateIpAddresses" true true "Adds secondary private IPs to an ENI.";
     Ecs "UnassignPrivateIpAddresses" true false "Removes secondary private IPs without EIPs from an ENI.";
     Ecs "DescribeInstanceTypes" false false "Lists instance types with their ENI limits.";
+    Ecs "AllocateEipAddress" true true "The older ECS-product EIP API: allocates an EIP (VPC's rules, ECS's fields).";
+    Ecs "DescribeEipAddresses" false false "The older ECS-product EIP API: lists EIPs with ECS's fields.";
+    Ecs "AssociateEipAddress" true false "The older ECS-product EIP API: associates an EIP (VPC's rules).";
+    Ecs "UnassociateEipAddress" true false "The older ECS-product EIP API: unassociates an EIP.";
+    Ecs "ReleaseEipAddress" true false "The older ECS-product EIP API: releases an EIP.";
+    Ecs "ModifyEipAddressAttribute" true false "The older ECS-product EIP API: changes an EIP's bandwidth (required).";
     Slb "CreateLoadBalancer" true true "Creates a CLB (internet, or intranet in a vSwitch).";
     Slb "DescribeLoadBalancers" false false "Lists CLBs.";
     Slb "DescribeLoadBalancerAttribute" false false "Shows one CLB with its listeners and backend servers.";
@@ -174,6 +182,25 @@ actions! {
     Nlb "UpdateLoadBalancerAddressTypeConfig" true true "Switches an NLB between Intranet and Internet (zone EIPs).";
     Nlb "DeleteLoadBalancer" true true "Deletes an NLB (its EIPs are unbound).";
     Sts "GetCallerIdentity" false false "Who signed the request: the account id and the root identity's ARN.";
+}
+
+/// The product whose error table an action answers with. The ECS product's
+/// EIP actions are VPC's actions under ECS's version, and their documented
+/// errors are VPC's (e.g. `IncorrectInstanceStatus` is 400 there, 403 in
+/// ECS's own instance actions).
+pub fn error_product(product: Product, action: &str) -> Product {
+    match (product, action) {
+        (
+            Product::Ecs,
+            "AllocateEipAddress"
+            | "DescribeEipAddresses"
+            | "AssociateEipAddress"
+            | "UnassociateEipAddress"
+            | "ReleaseEipAddress"
+            | "ModifyEipAddressAttribute",
+        ) => Product::Vpc,
+        _ => product,
+    }
 }
 
 /// Looks an action up.

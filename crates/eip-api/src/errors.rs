@@ -51,6 +51,9 @@ pub fn to_wire(e: &Error, product: Product, action: &str) -> WireError {
                     return w(404, "InvalidLockReason.NotFound", "The specified LockReason is not found");
                 }
                 "Mode" => "IllegalParam.Mode",
+                "DiskType" => "InvalidDiskType.ValueNotSupported",
+                "Category" => "InvalidCategory.ValueNotSupported",
+                "DiskStatus" => "InvalidStatus.ValueNotSupported",
                 _ => "InvalidParameter",
             };
             w(400, code, format!("The specified value of {name} is not supported: {value}"))
@@ -445,6 +448,9 @@ pub const ALL_CODES: &[&str] = &[
     "Duplicate.TagKey",
     "InvalidResourceGroupId",
     "DeletionProtection.PrePaidNotSupport",
+    "InvalidDiskType.ValueNotSupported",
+    "InvalidCategory.ValueNotSupported",
+    "InvalidStatus.ValueNotSupported",
     "IdempotentParameterMismatch",
     "Ip.Allocated",
     "IllegalParam.Zone",

@@ -119,6 +119,25 @@ struct Launch {
     internet_charge_type: InternetChargeType,
     bandwidth_out: i64,
     charge_type: ChargeType,
+    /// `UserData`, Base64 as sent (checked).
+    user_data: Option<String>,
+}
+
+/// Most bytes of user data once decoded (Alibaba's limit).
+const MAX_USER_DATA: usize = 32 * 1024;
+
+fn user_data_param(p: &Params) -> Result<Option<String>> {
+    use base64::Engine;
+    let Some(v) = p.opt("UserData") else {
+        return Ok(None);
+    };
+    let decoded = base64::engine::general_purpose::STANDARD
+        .decode(v)
+        .map_err(|_| Error::invalid("UserData", "must be Base64-encoded"))?;
+    if decoded.len() > MAX_USER_DATA {
+        return Err(Error::invalid("UserData", "must be at most 32 KB before Base64 encoding"));
+    }
+    Ok(Some(v.to_owned()))
 }
 
 fn launch_params(p: &Params, start: bool) -> Result<Launch> {
@@ -194,6 +213,7 @@ fn launch_params(p: &Params, start: bool) -> Result<Launch> {
         internet_charge_type,
         bandwidth_out,
         charge_type,
+        user_data: user_data_param(p)?,
     })
 }
 
@@ -275,6 +295,9 @@ fn launch_one(tx: &mut dyn Tx, env: &Env, l: &Launch, start: bool) -> Result<Str
             crate::net::take_private(tx, &vsw, &eni.id, l.private_ip.as_deref(), true)?;
         }
         (None, None) => return Err(Error::MissingParameter("VSwitchId".into())),
+    }
+    if let Some(data) = &l.user_data {
+        tx.user_data_put(&id, data)?;
     }
     // RunInstances with outbound bandwidth assigns a static public IP.
     if start && l.bandwidth_out > 0 {
@@ -393,6 +416,139 @@ fn instance_view(tx: &mut dyn eip_store::Tx, i: &InstanceRow) -> Result<Instance
         .into_iter()
         .find(|e| e.instance_type == Some(eip_types::AssociatedInstanceType::EcsInstance));
     Ok((with_ips, eip, nat_eips))
+}
+
+/// DescribeUserData: the instance's user data, Base64 as given (empty without).
+pub(crate) fn describe_user_data(ctl: &Controller, ctx: &Ctx, p: &Params) -> Result<Body> {
+    let region = region_param(p)?;
+    let id = p.req("InstanceId")?.to_owned();
+    ctl.read(|tx| {
+        let i = tx
+            .instance_get(&id)?
+            .filter(|i| i.account_id == ctx.account && i.region_id == region)
+            .ok_or_else(|| Error::not_found(ResourceKind::Instance, &id))?;
+        let data = tx.user_data_get(&i.id)?.unwrap_or_default();
+        Ok(body(json!({"InstanceId": i.id, "RegionId": i.region_id, "UserData": data})))
+    })
+}
+
+/// Size of every instance's system disk, in GiB.
+const SYSTEM_DISK_GIB: i64 = 40;
+
+/// The id of an instance's system disk: `d-` and the instance's own suffix,
+/// so it is stable and unique without a table of its own.
+fn system_disk_id(instance: &str) -> String {
+    format!("d-{}", instance.trim_start_matches("i-"))
+}
+
+/// DescribeDisks: every instance has one system disk (a 40 GiB ESSD, released
+/// with the instance); openeip models no data disks. Filters: InstanceId,
+/// DiskIds (JSON array), DiskType, Category, Status, ZoneId; paging by
+/// PageNumber/PageSize or MaxResults/NextToken.
+pub(crate) fn describe_disks(ctl: &Controller, ctx: &Ctx, p: &Params) -> Result<Body> {
+    let region = region_param(p)?;
+    let instance = p.opt("InstanceId").map(str::to_owned);
+    let disk_ids = p.json_list("DiskIds", 100)?;
+    let disk_type = p.opt("DiskType").unwrap_or("all");
+    if !matches!(disk_type, "all" | "system" | "data") {
+        return Err(Error::ValueNotSupported { name: "DiskType", value: disk_type.to_owned() });
+    }
+    let category = p.opt("Category").unwrap_or("all");
+    if !matches!(
+        category,
+        "all"
+            | "cloud"
+            | "cloud_efficiency"
+            | "cloud_ssd"
+            | "cloud_essd"
+            | "cloud_auto"
+            | "local_ssd_pro"
+            | "local_hdd_pro"
+            | "ephemeral"
+            | "ephemeral_ssd"
+            | "elastic_ephemeral_disk_standard"
+            | "elastic_ephemeral_disk_premium"
+    ) {
+        return Err(Error::ValueNotSupported { name: "Category", value: category.to_owned() });
+    }
+    let status = p.opt("Status").unwrap_or("All");
+    if !matches!(status, "In_use" | "Available" | "Attaching" | "Detaching" | "Creating" | "ReIniting" | "All") {
+        return Err(Error::ValueNotSupported { name: "DiskStatus", value: status.to_owned() });
+    }
+    let zone = p.opt("ZoneId").map(str::to_owned);
+    let max_results = p.int("MaxResults", i64::MIN, i64::MAX)?.map(|n| n.clamp(10, 500));
+    let (page, size) = paging(p, 10, 100)?;
+    dry_run(p)?;
+    ctl.read(|tx| {
+        let mut disks = Vec::new();
+        for i in tx.instance_list(&ctx.account, region)? {
+            let id = system_disk_id(&i.id);
+            let wanted = instance.as_ref().is_none_or(|x| *x == i.id)
+                && disk_ids.as_ref().is_none_or(|l| l.contains(&id))
+                && disk_type != "data"
+                && matches!(category, "all" | "cloud_essd")
+                && matches!(status, "All" | "In_use")
+                && zone.as_ref().is_none_or(|z| *z == i.zone_id);
+            if !wanted {
+                continue;
+            }
+            let created = eip_types::time::format_iso(i.created_at);
+            disks.push(json!({
+                "DiskId": id,
+                "DiskName": "",
+                "Description": "",
+                "Type": "system",
+                "Category": "cloud_essd",
+                "PerformanceLevel": "PL0",
+                "Size": SYSTEM_DISK_GIB,
+                "Status": "In_use",
+                "InstanceId": i.id,
+                "Device": "/dev/xvda",
+                "ZoneId": i.zone_id,
+                "RegionId": i.region_id,
+                "ImageId": i.image_id,
+                "DiskChargeType": if i.charge_type == ChargeType::PrePaid { "PrePaid" } else { "PostPaid" },
+                "DeleteWithInstance": true,
+                "DeleteAutoSnapshot": false,
+                "EnableAutoSnapshot": false,
+                "Encrypted": false,
+                "Portable": false,
+                "CreationTime": created,
+                "AttachedTime": created,
+                "DetachedTime": "",
+                "ExpiredTime": "2999-09-08T16:00Z",
+                "IOPS": 3800,
+                "SerialNumber": i.id.trim_start_matches("i-"),
+                "ResourceGroupId": "",
+                "Attachments": {"Attachment": [{"InstanceId": i.id, "Device": "/dev/xvda", "AttachedTime": created}]},
+                "OperationLocks": {"OperationLock": []},
+                "Tags": {"Tag": []},
+            }));
+        }
+        let total = disks.len() as i64;
+        let (offset, limit) = match max_results {
+            Some(limit) => {
+                let offset = match p.opt("NextToken") {
+                    Some(t) => t
+                        .parse::<i64>()
+                        .map_err(|_| Error::invalid("NextToken", "is not a token this server issued"))?,
+                    None => 0,
+                };
+                (offset.max(0), limit)
+            }
+            None => ((page - 1) * size, size),
+        };
+        let next =
+            if max_results.is_some() && offset + limit < total { (offset + limit).to_string() } else { String::new() };
+        let items: Vec<Value> = disks.into_iter().skip(offset as usize).take(limit as usize).collect();
+        Ok(body(json!({
+            "TotalCount": total,
+            "PageNumber": page,
+            "PageSize": if max_results.is_some() { limit } else { size },
+            "NextToken": next,
+            "Disks": {"Disk": items},
+        })))
+    })
 }
 
 /// DescribeInstanceAttribute: one instance by id, in any region (the new

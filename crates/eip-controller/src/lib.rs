@@ -11,6 +11,7 @@ pub mod clb_health;
 pub mod clock;
 pub mod demo;
 mod ecs;
+mod ecs_eip;
 mod eip;
 mod eni;
 mod havip;
@@ -241,6 +242,14 @@ impl Controller {
             (Ecs, "DescribeInstances") => ecs::describe_instances(self, ctx, p),
             (Ecs, "DescribeInstanceStatus") => ecs::describe_instance_status(self, ctx, p),
             (Ecs, "DescribeInstanceAttribute") => ecs::describe_instance_attribute(self, ctx, p),
+            (Ecs, "DescribeUserData") => ecs::describe_user_data(self, ctx, p),
+            (Ecs, "AllocateEipAddress") => ecs_eip::allocate(self, ctx, p).await,
+            (Ecs, "DescribeEipAddresses") => ecs_eip::describe(self, ctx, p),
+            (Ecs, "AssociateEipAddress") => eip::associate(self, ctx, p).await,
+            (Ecs, "UnassociateEipAddress") => eip::unassociate(self, ctx, p).await,
+            (Ecs, "ReleaseEipAddress") => eip::release(self, ctx, p).await,
+            (Ecs, "ModifyEipAddressAttribute") => ecs_eip::modify(self, ctx, p).await,
+            (Ecs, "DescribeDisks") => ecs::describe_disks(self, ctx, p),
             (Ecs, "StartInstance") => ecs::start_instance(self, ctx, p).await,
             (Ecs, "StopInstance") => ecs::stop_instance(self, ctx, p).await,
             (Ecs, "DeleteInstance") => ecs::delete_instance(self, ctx, p).await,
@@ -293,7 +302,7 @@ impl Controller {
         if out.is_ok() {
             self.changed(|c| match (ctx.product, ctx.action) {
                 (
-                    Product::Vpc,
+                    Product::Vpc | Product::Ecs,
                     "AssociateEipAddress" | "UnassociateEipAddress" | "ReleaseEipAddress" | "ModifyEipAddressAttribute",
                 ) => match p.opt("AllocationId") {
                     Some(id) => {
@@ -307,7 +316,8 @@ impl Controller {
                     Product::Vpc,
                     "AllocateEipAddress" | "TagResources" | "UnTagResources" | "DeletionProtection"
                     | "MoveResourceGroup",
-                ) => {}
+                )
+                | (Product::Ecs, "AllocateEipAddress") => {}
                 _ => c.other = true,
             });
         }

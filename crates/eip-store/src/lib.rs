@@ -279,6 +279,10 @@ pub trait Tx {
     /// Replaces an EIP row's columns. Tags are written by `eip_insert` only:
     /// no action changes them afterwards, so updates never touch `eip_tag`.
     fn eip_update(&mut self, row: &EipRow) -> StoreResult<()>;
+    /// Sets an instance's user data (Base64 as sent).
+    fn user_data_put(&mut self, instance: &str, data: &str) -> StoreResult<()>;
+    /// An instance's user data, if it was given any.
+    fn user_data_get(&mut self, instance: &str) -> StoreResult<Option<String>>;
     /// Replaces an EIP's tags (TagResources / UntagResources).
     fn eip_tags_set(&mut self, id: &str, tags: &[(String, String)]) -> StoreResult<()>;
     /// Moves an EIP to another resource group (MoveResourceGroup).

@@ -33,6 +33,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (7, include_str!("../migrations/sqlite/0007_lb_protection.sql")),
     (8, include_str!("../migrations/sqlite/0008_address_last_eip.sql")),
     (9, include_str!("../migrations/sqlite/0009_resource_tags.sql")),
+    (10, include_str!("../migrations/sqlite/0010_instance_user_data.sql")),
 ];
 
 /// The connection and what we know of its settings.
@@ -930,7 +931,21 @@ impl Tx for SqliteTx<'_> {
     }
 
     fn instance_delete(&mut self, id: &str) -> StoreResult<()> {
+        self.exec("DELETE FROM instance_user_data WHERE instance_id = ?1", [id])?;
         self.exec("DELETE FROM instance WHERE id = ?1", [id]).map(drop)
+    }
+
+    fn user_data_put(&mut self, id: &str, data: &str) -> StoreResult<()> {
+        self.exec(
+            "INSERT INTO instance_user_data (instance_id, user_data) VALUES (?1, ?2) \
+             ON CONFLICT (instance_id) DO UPDATE SET user_data = excluded.user_data",
+            params![id, data],
+        )
+        .map(drop)
+    }
+
+    fn user_data_get(&mut self, id: &str) -> StoreResult<Option<String>> {
+        Ok(self.list("SELECT user_data FROM instance_user_data WHERE instance_id = ?1", [id], |r| r.get(0))?.pop())
     }
 
     fn instance_count_using(&mut self, id: &str) -> StoreResult<i64> {
@@ -1850,6 +1865,8 @@ impl Tx for DeadTx {
         traffic_expire(a: i64) -> usize;
         clb_backend_delete(a: &str, b: &str) -> bool;
         eip_tags_set(a: &str, b: &[(String, String)]) -> ();
+        user_data_put(a: &str, b: &str) -> ();
+        user_data_get(a: &str) -> Option<String>;
         eip_set_resource_group(a: &str, b: &str) -> ();
         tag_list(a: &str, b: &str) -> Vec<TagRow>;
         tag_put(a: &TagRow) -> ();

@@ -403,7 +403,7 @@ async fn handle(st: &AppState, raw: &RawRequest<'_>, request_id: &str) -> Result
         }
         Err(e) => {
             fail.detail = e.to_string();
-            bail!(to_wire(&e, product, spec.name))
+            bail!(to_wire(&e, catalog::error_product(product, spec.name), spec.name))
         }
     }
 }
