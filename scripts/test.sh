@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite, from a fresh machine: installs what it needs (Debian
-# packages, a Python venv with the official Alibaba Cloud SDKs), checks
+# packages, a Python venv with the official Alibaba Cloud SDKs and one with
+# footmark and Ansible's alicloud modules), checks
 # formatting and lints, runs the Rust tests, then drives a real eipd with the
 # official SDKs. Usage: scripts/test.sh   (as root on Debian; CI runs it too)
 set -euo pipefail
@@ -45,11 +46,15 @@ rust_passed=$(grep -Eo 'test result: ok\. [0-9]+ passed' "$rust_log" | awk '{s+=
 step "Python venv with the official SDKs"
 venv="$(scripts/sdk-venv.sh)"
 
+step "Python venv with the automation tools (footmark, Ansible's alicloud modules)"
+tools_venv="$(SDK_REQUIREMENTS="$PWD/tests/tools/requirements.txt" SDK_VENV="$PWD/.venv-tools" scripts/sdk-venv.sh)"
+
 step "Node.js packages with the official SDKs (tests/node)"
 (cd tests/node && npm ci --no-audit --no-fund --silent --omit-lockfile-registry-resolved)
 
 step "SDK integration tests (official SDKs against eipd)"
-EIPD_BIN="$target_dir/debug/eipd" "$venv/bin/python" -m pytest tests/sdk -q -p no:cacheprovider
+EIPD_BIN="$target_dir/debug/eipd" EIPD_TOOLS_VENV="$tools_venv" EIPD_REQUIRE_TOOLS=1 \
+    "$venv/bin/python" -m pytest tests/sdk -q -p no:cacheprovider
 
 echo
 echo "rust: ${rust_passed} passed; sdk suite: see pytest summary above"

@@ -309,3 +309,17 @@ def test_terraform_eip_association_reads_instance_id_while_associating(server, r
     e = tf_call(server, "DescribeEipAddresses", {}, {"RegionId": REGION, "AllocationId": a})
     item = e["EipAddresses"]["EipAddress"][0]
     assert item["InstanceId"] == iid and item["Status"] in ("Associating", "InUse"), item
+
+
+# ------------------------------------------------------------ messages that say what is wrong
+
+def test_allocate_with_an_instance_id_says_what_the_value_is(server, res, vpc_v3):
+    """footmark (ali_eip with instance_id) sends AllocateEipAddress InstanceId=i-…:
+    the code stays Alibaba's, the message says the value is an instance id."""
+    from conftest import allocate
+    iid = res.instance(wait=False)
+    err = expect_error(allocate, 400, "OperationFailed.AllocateUnfamiliarIp", vpc_v3, instance_id=iid)
+    assert f"InstanceId {iid} is an ECS instance id" in err.message, err
+    assert "eip-" in err.message
+    err = expect_error(allocate, 400, "OperationFailed.AllocateUnfamiliarIp", vpc_v3, instance_id="eip-" + "7" * 22)
+    assert "released in the last seven days" in err.message, err

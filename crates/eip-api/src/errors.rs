@@ -162,6 +162,34 @@ pub fn to_wire(e: &Error, product: Product, action: &str) -> WireError {
             "OperationFailed.AllocateUnfamiliarIp",
             "The operation failed because only IP addresses used within the last seven days can be allocated.",
         ),
+        Error::UnretrievableEipId(id) => {
+            let what = match id.split_once('-').map(|(prefix, _)| prefix) {
+                Some("eip") => "not an EIP this account released in the last seven days".to_owned(),
+                Some(p @ ("i" | "eni" | "ngw" | "lb" | "alb" | "nlb" | "havip" | "vpc" | "vsw")) => format!(
+                    "{} id, but InstanceId names the released EIP (eip-...) to retrieve",
+                    match p {
+                        "i" => "an ECS instance",
+                        "eni" => "a network interface",
+                        "ngw" => "a NAT gateway",
+                        "lb" => "a CLB",
+                        "alb" => "an ALB",
+                        "nlb" => "an NLB",
+                        "havip" => "a HaVip",
+                        "vpc" => "a VPC",
+                        _ => "a vSwitch",
+                    }
+                ),
+                _ => "not an EIP id (eip-...)".to_owned(),
+            };
+            w(
+                400,
+                "OperationFailed.AllocateUnfamiliarIp",
+                format!(
+                    "The operation failed because only IP addresses used within the last seven days can be allocated: InstanceId {} is {what}.",
+                    crate::bounds::echo(id)
+                ),
+            )
+        }
         Error::IpNotFound => w(400, "ResourceNotFound.Ip", "The specified ip is not found."),
         Error::InsufficientEip => w(400, "OperationFailed.InsufficientEIP", "Eip resource is not enough."),
         Error::DependencyViolation(d) => match d {

@@ -158,7 +158,7 @@ pub(crate) async fn allocate(ctl: &Controller, ctx: &Ctx, p: &Params) -> Result<
             (ip, None) => ip,
             (ip, Some(eip_id)) => {
                 let Some(last) = tx.address_of_last_eip(&eip_id)? else {
-                    return Err(Error::AllocateUnfamiliarIp);
+                    return Err(Error::UnretrievableEipId(eip_id));
                 };
                 let last: Ipv4Addr = last.parse().map_err(|_| Error::AllocateUnfamiliarIp)?;
                 if ip.is_some_and(|ip| ip != last) {

@@ -133,6 +133,10 @@ pub enum Error {
     ChargeTypeIsPrepaid,
     /// Deletion protection is on.
     DeletionProtection,
+    /// AllocateEipAddress `InstanceId` names no EIP the account released in
+    /// the last seven days (often another kind of id, as footmark sends an
+    /// instance's).
+    UnretrievableEipId(String),
     /// A resource of a tag, protection or resource-group call does not exist
     /// (or is another account's, or in another region).
     ResourceIdNotFound(String),
