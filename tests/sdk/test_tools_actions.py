@@ -323,3 +323,41 @@ def test_allocate_with_an_instance_id_says_what_the_value_is(server, res, vpc_v3
     assert "eip-" in err.message
     err = expect_error(allocate, 400, "OperationFailed.AllocateUnfamiliarIp", vpc_v3, instance_id="eip-" + "7" * 22)
     assert "released in the last seven days" in err.message, err
+
+
+# ------------------------------------------------------------ ModifyEipForwardMode
+
+def forward_mode(vpc, eip: str, mode: str):
+    return vpc.modify_eip_forward_mode(vpc_models.ModifyEipForwardModeRequest(
+        region_id=REGION, instance_id=eip, mode=mode))
+
+
+def test_modify_eip_forward_mode(server, res, vpc_v3, ecs_v3):
+    from conftest import associate, attach_eni, create_eni, wait_eni, wait_status
+    a = res.eip()["AllocationId"]
+    # Unassociated: the mode is kept for the EIP's next ENI association.
+    forward_mode(vpc_v3, a, "BINDED")
+    assert get_eip(vpc_v3, a)["Mode"] == "BINDED"
+    eni = create_eni(ecs_v3, res.network.vsw_id, res.network.sg_id)["NetworkInterfaceId"]
+    res.enis.append((eni, REGION))
+    associate(vpc_v3, a, eni, instance_type="NetworkInterface")
+    expect_error(forward_mode, 400, "IncorrectStatus.EipInstance", vpc_v3, a, "NAT")
+    wait_status(vpc_v3, a, "InUse")
+    assert get_eip(vpc_v3, a)["Mode"] == "BINDED"
+    # On a detached ENI: associated again in the new mode.
+    forward_mode(vpc_v3, a, "NAT")
+    e = wait_status(vpc_v3, a, "InUse")
+    assert (e["Mode"], e["InstanceId"]) == ("NAT", eni), e
+    assert e["PrivateIpAddress"], e
+    # Attached to an instance: the mode cannot change.
+    iid = res.instance()
+    attach_eni(ecs_v3, eni, iid)
+    wait_eni(ecs_v3, eni, "InUse")
+    expect_error(forward_mode, 400, "ENI.BindEcs", vpc_v3, a, "BINDED")
+    # On an ECS instance: not at all.
+    b = res.eip()["AllocationId"]
+    other = res.instance()
+    associate(vpc_v3, b, other)
+    wait_status(vpc_v3, b, "InUse")
+    expect_error(forward_mode, 400, "BindInstance.NotSupport", vpc_v3, b, "BINDED")
+    expect_error(forward_mode, 400, "IllegalParam.Mode", vpc_v3, b, "SIDEWAYS")

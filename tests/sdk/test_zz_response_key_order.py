@@ -20,6 +20,7 @@ from alibabacloud_alb20200616 import models as alb_models
 from alibabacloud_ecs20140526 import models as ecs_models
 from alibabacloud_nlb20220430 import models as nlb_models
 from alibabacloud_slb20140515 import models as slb_models
+from alibabacloud_sts20150401 import models as sts_models
 from alibabacloud_vpc20160428 import models as vpc_models
 
 from conftest import RESPONSES, eipd_bin
@@ -30,6 +31,7 @@ MODELS = {
     "2014-05-15": slb_models,
     "2020-06-16": alb_models,
     "2022-04-30": nlb_models,
+    "2015-04-01": sts_models,
 }
 
 
@@ -75,9 +77,9 @@ def test_every_response_lists_its_keys_in_the_models_order():
 
 
 def test_the_whole_suite_saw_every_registered_action(request):
-    modules = {Path(str(item.fspath)).name for item in request.session.items}
-    every = {p.name for p in Path(__file__).parent.glob("test_*.py")}
-    if modules != every:
+    cfg = request.config
+    whole_directory = [Path(a).resolve() for a in cfg.args] == [Path(__file__).parent.resolve()]
+    if not whole_directory or cfg.option.keyword or cfg.option.markexpr or cfg.option.lf:
         pytest.skip("only part of the suite ran; coverage of every action is checked on a full run")
     missing = sorted(registered_actions() - set(RESPONSES))
     assert not missing, f"no successful SDK response recorded for: {missing}"

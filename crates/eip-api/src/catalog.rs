@@ -97,6 +97,8 @@ actions! {
     Vpc "DeleteVSwitch" true false "Deletes an empty vSwitch.";
     Vpc "DescribeVpcAttribute" false false "Shows one VPC (status, CIDR blocks, vSwitches).";
     Vpc "DescribeVSwitchAttributes" false false "Shows one vSwitch (status, free addresses, route table).";
+    Vpc "AssociateVpcCidrBlock" true false "Adds a secondary IPv4 CIDR block to a VPC, private or public (VIS-03).";
+    Vpc "UnassociateVpcCidrBlock" true false "Removes a secondary CIDR block no vSwitch uses.";
     Vpc "AllocateEipAddress" true true "Allocates an EIP, or retrieves a recently released address (IpAddress).";
     Vpc "AssociateEipAddress" true true "Associates an EIP with an ECS instance, ENI (NAT, BINDED, MULTI_BINDED), NAT gateway, CLB or HaVip (asynchronous).";
     Vpc "UnassociateEipAddress" true true "Unassociates an EIP (asynchronous).";
@@ -124,6 +126,7 @@ actions! {
     Vpc "ListTagResources" false false "Lists the tags of resources by id or by tag (MaxResults/NextToken).";
     Vpc "DeletionProtection" true true "Turns an EIP's deletion protection on or off (a protected EIP cannot be released).";
     Vpc "MoveResourceGroup" true false "Moves an EIP to another resource group.";
+    Vpc "ModifyEipForwardMode" true true "Changes an EIP's mode (NAT, BINDED, MULTI_BINDED) while unassociated or on a detached ENI.";
     Ecs "DescribeRegions" false false "Lists the regions.";
     Ecs "DescribeZones" false false "Lists the zones of a region.";
     Ecs "CreateSecurityGroup" true true "Creates a security group.";

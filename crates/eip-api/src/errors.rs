@@ -227,6 +227,22 @@ pub fn to_wire(e: &Error, product: Product, action: &str) -> WireError {
         Error::InvalidCidrBlock(why) => {
             w(400, "InvalidCidrBlock.Malformed", format!("Specified CIDR block is not valid: {why}"))
         }
+        Error::ForwardModeStatus => w(400, "IncorrectStatus.EipInstance", "Eip instance's status is invalid."),
+        Error::ForwardModeTarget => {
+            w(400, "BindInstance.NotSupport", "eip can only change mode when it is allocated or bind eni.")
+        }
+        Error::ForwardModeEniAttached => w(400, "ENI.BindEcs", "eni bind ecs."),
+        Error::ForwardModePrepaid => w(400, "Forbidden.PrePaidBindedEip", "prepaid eip cannot be direct."),
+        Error::SecondaryCidrQuotaExceeded => w(
+            400,
+            "QuotaExceeded.SecondaryCidrBlock",
+            "The number of secondary CIDR blocks of the VPC exceeds the quota (5).",
+        ),
+        Error::CidrInUse => w(
+            400,
+            "OperationFailed.CidrInUse",
+            "The secondary CIDR block is in use by a vSwitch. Delete the vSwitch first.",
+        ),
         Error::CidrOverlapped => {
             w(400, "InvalidCidrBlock.Overlapped", "Specified CIDR block overlaps with other vSwitch CIDR blocks.")
         }
@@ -490,6 +506,12 @@ pub const ALL_CODES: &[&str] = &[
     "DependencyViolation",
     "InvalidCidrBlock.Malformed",
     "InvalidCidrBlock.Overlapped",
+    "QuotaExceeded.SecondaryCidrBlock",
+    "OperationFailed.CidrInUse",
+    "IncorrectStatus.EipInstance",
+    "BindInstance.NotSupport",
+    "ENI.BindEcs",
+    "Forbidden.PrePaidBindedEip",
     "InvalidVSwitchId.IpNotEnough",
     "InvalidPrivateIpAddress.Duplicated",
     "InvalidInstance.NoInternetBandwidth",

@@ -254,7 +254,10 @@ fn associate_one(
         let t = if target.starts_with("alb-") { AssociatedInstanceType::Alb } else { AssociatedInstanceType::Nlb };
         return Err(Error::BindInstanceNotSupported(t.as_str().to_owned()));
     }
-    let mode = mode.unwrap_or(EipMode::Nat);
+    // A mode set on an unassociated EIP (ModifyEipForwardMode) applies to
+    // its next ENI association that names none.
+    let preferred = if kind == AssociatedInstanceType::NetworkInterface { eip.mode } else { None };
+    let mode = mode.or(preferred).unwrap_or(EipMode::Nat);
     targets::check_mode_for_target(kind, mode)?;
     let (next, binding) = match kind {
         AssociatedInstanceType::EcsInstance => crate::ecs::check_associate(tx, env, eip, target)?,
@@ -302,6 +305,56 @@ pub(crate) async fn associate(ctl: &Controller, ctx: &Ctx, p: &Params) -> Result
     ctl.write(ctx, p, move |tx, env| {
         let mut eip = eip_of(tx, &env.account, &allocation, region)?;
         associate_one(tx, env, &mut eip, kind, &instance_id, mode, &pick)?;
+        Ok(Body::new())
+    })
+    .await
+}
+
+/// ModifyEipForwardMode (`InstanceId` is the EIP): NAT, BINDED or
+/// MULTI_BINDED. An unassociated EIP keeps the mode for its next ENI
+/// association; an EIP on an ENI that no instance holds is associated again
+/// in the new mode, under the same rules as AssociateEipAddress (it goes
+/// `Associating`, then `InUse`). On anything else the mode cannot change.
+pub(crate) async fn modify_forward_mode(ctl: &Controller, ctx: &Ctx, p: &Params) -> Result<Body> {
+    let region = region_param(p)?;
+    let allocation = p.req("InstanceId")?.to_owned();
+    let mode = p
+        .enumerated("Mode", EipMode::parse, |v| Error::ValueNotSupported { name: "Mode", value: v.to_owned() })?
+        .ok_or_else(|| Error::MissingParameter("Mode".into()))?;
+    ctl.write(ctx, p, move |tx, env| {
+        let mut eip = eip_of(tx, &env.account, &allocation, Some(region))?;
+        if eip.charge_type == ChargeType::PrePaid && mode != EipMode::Nat {
+            return Err(Error::ForwardModePrepaid);
+        }
+        match (eip.status, eip.instance_type) {
+            (EipStatus::Available, _) => {
+                eip.mode = (mode != EipMode::Nat).then_some(mode);
+                eip.version += 1;
+                tx.eip_update(&eip)?;
+            }
+            (EipStatus::InUse, Some(AssociatedInstanceType::NetworkInterface)) => {
+                if eip.mode.unwrap_or(EipMode::Nat) == mode {
+                    return Ok(Body::new());
+                }
+                let eni_id = eip.instance_id.clone().unwrap_or_default();
+                if tx.eni_get(&eni_id)?.is_some_and(|e| e.instance_id.is_some()) {
+                    return Err(Error::ForwardModeEniAttached);
+                }
+                let pick = match (mode, eip.private_ip.clone()) {
+                    (EipMode::Nat | EipMode::MultiBinded, Some(ip)) => IpPick::Given(ip),
+                    _ => IpPick::Primary,
+                };
+                bind::clear(tx, &mut eip)?;
+                eip.status = EipStatus::Available;
+                eip.version += 1;
+                tx.eip_update(&eip)?;
+                associate_one(tx, env, &mut eip, AssociatedInstanceType::NetworkInterface, &eni_id, Some(mode), &pick)?;
+            }
+            (EipStatus::InUse, _) => return Err(Error::ForwardModeTarget),
+            (EipStatus::Associating | EipStatus::Unassociating | EipStatus::Releasing, _) => {
+                return Err(Error::ForwardModeStatus);
+            }
+        }
         Ok(Body::new())
     })
     .await

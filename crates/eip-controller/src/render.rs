@@ -62,7 +62,7 @@ pub(crate) fn eip(r: &EipRow) -> Value {
 }
 
 /// One item of DescribeVpcs.
-pub(crate) fn vpc(r: &VpcRow, vswitches: &[String]) -> Value {
+pub(crate) fn vpc(r: &VpcRow, vswitches: &[String], secondary_cidrs: &[String]) -> Value {
     json!({
         "VpcId": r.id,
         "RegionId": r.region_id,
@@ -76,7 +76,7 @@ pub(crate) fn vpc(r: &VpcRow, vswitches: &[String]) -> Value {
         "ResourceGroupId": eip_types::default_resource_group(&eip_types::AccountId::from_trusted(r.account_id.clone())),
         "VSwitchIds": {"VSwitchId": vswitches},
         "RouterTableIds": {"RouterTableIds": [r.route_table_id]},
-        "SecondaryCidrBlocks": {"SecondaryCidrBlock": []},
+        "SecondaryCidrBlocks": {"SecondaryCidrBlock": secondary_cidrs},
         "UserCidrs": {"UserCidr": []},
         "NatGatewayIds": {"NatGatewayIds": []},
         "Tags": {"Tag": []},

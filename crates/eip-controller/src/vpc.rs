@@ -127,9 +127,9 @@ pub(crate) fn describe_vpcs(ctl: &Controller, ctx: &Ctx, p: &Params) -> Result<B
             .take(size as usize)
             .map(|v| {
                 let ids: Vec<String> = vsws.iter().filter(|s| s.vpc_id == v.id).map(|s| s.id.clone()).collect();
-                render::vpc(v, &ids)
+                Ok(render::vpc(v, &ids, &tx.vpc_cidr_list(&v.id)?))
             })
-            .collect();
+            .collect::<Result<_>>()?;
         Ok(body(json!({
             "TotalCount": matching.len(),
             "PageNumber": page,
@@ -179,8 +179,12 @@ pub(crate) async fn create_vswitch(ctl: &Controller, ctx: &Ctx, p: &Params) -> R
             return Err(Error::not_found(ResourceKind::Zone, &zone));
         }
         let vpc_cidr = Cidr::parse(&vpc.cidr).ok_or_else(|| Error::Internal("stored VPC CIDR".into()))?;
-        if !vpc_cidr.contains_cidr(&cidr) {
-            return Err(Error::InvalidCidrBlock(format!("{cidr} is not inside the VPC's {vpc_cidr}")));
+        // Inside the primary block or one of the secondary ones (VIS-03).
+        let secondary: Vec<Cidr> = tx.vpc_cidr_list(&vpc.id)?.iter().filter_map(|c| Cidr::parse(c)).collect();
+        if !vpc_cidr.contains_cidr(&cidr) && !secondary.iter().any(|s| s.contains_cidr(&cidr)) {
+            return Err(Error::InvalidCidrBlock(format!(
+                "{cidr} is not inside the VPC's {vpc_cidr} or one of its secondary CIDR blocks"
+            )));
         }
         for other in tx.vswitch_list(&env.account, &vpc.region_id)?.iter().filter(|s| s.vpc_id == vpc.id) {
             if Cidr::parse(&other.cidr).is_some_and(|o| o.overlaps(&cidr)) {
@@ -265,7 +269,8 @@ pub(crate) fn describe_vpc_attribute(ctl: &Controller, ctx: &Ctx, p: &Params) ->
         let vpc = vpc.ok_or_else(|| Error::not_found(ResourceKind::Vpc, &id))?;
         let vsws: Vec<String> =
             tx.vswitch_list(&ctx.account, region)?.into_iter().filter(|s| s.vpc_id == vpc.id).map(|s| s.id).collect();
-        let mut v = render::vpc(&vpc, &vsws);
+        let secondary = tx.vpc_cidr_list(&vpc.id)?;
+        let mut v = render::vpc(&vpc, &vsws, &secondary);
         if let Value::Object(m) = &mut v {
             // DescribeVpcs-only fields; the attribute call has these instead.
             for k in ["RouterTableIds", "NatGatewayIds", "CenStatus"] {
@@ -299,4 +304,51 @@ pub(crate) fn describe_vswitch_attributes(ctl: &Controller, ctx: &Ctx, p: &Param
         v["EnabledIpv6"] = json!(false);
         Ok(body(v))
     })
+}
+
+/// AssociateVpcCidrBlock: adds a secondary IPv4 CIDR block, private or public
+/// (VIS-03: a public block lets an ENI take an EIP's address as its private IP).
+pub(crate) async fn associate_vpc_cidr_block(ctl: &Controller, ctx: &Ctx, p: &Params) -> Result<Body> {
+    let region = crate::region_opt(p)?;
+    let id = p.req("VpcId")?.to_owned();
+    if p.opt("IPv6CidrBlock").is_some() || p.opt("IpVersion").is_some_and(|v| v.eq_ignore_ascii_case("IPV6")) {
+        return Err(Error::ValueNotSupported { name: "IpVersion", value: "IPV6".into() });
+    }
+    let text = p.req("SecondaryCidrBlock")?.to_owned();
+    let cidr = Cidr::parse(&text).ok_or_else(|| Error::InvalidCidrBlock(text.clone()))?;
+    ctl.write(ctx, p, move |tx, env| {
+        let vpc = tx.vpc_get(&env.account, &id)?.filter(|v| region.is_none_or(|r| r == v.region_id));
+        let vpc = vpc.ok_or_else(|| Error::not_found(ResourceKind::Vpc, &id))?;
+        let primary = Cidr::parse(&vpc.cidr).ok_or_else(|| Error::Internal("stored VPC CIDR".into()))?;
+        let existing: Vec<Cidr> = tx.vpc_cidr_list(&vpc.id)?.iter().filter_map(|c| Cidr::parse(c)).collect();
+        eip_domain::rules::check_secondary_cidr(&primary, &existing, &cidr)?;
+        tx.vpc_cidr_add(&vpc.id, &cidr.to_string(), env.now)?;
+        Ok(body(json!({"CidrBlock": cidr.to_string(), "IpVersion": "IPV4"})))
+    })
+    .await
+}
+
+/// UnassociateVpcCidrBlock: removes a secondary block no vSwitch uses.
+pub(crate) async fn unassociate_vpc_cidr_block(ctl: &Controller, ctx: &Ctx, p: &Params) -> Result<Body> {
+    let region = region_param(p)?;
+    let id = p.req("VpcId")?.to_owned();
+    let text = p.req("SecondaryCidrBlock")?.to_owned();
+    let cidr = Cidr::parse(&text).ok_or_else(|| Error::InvalidCidrBlock(text.clone()))?;
+    ctl.write(ctx, p, move |tx, env| {
+        let vpc = tx.vpc_get(&env.account, &id)?.filter(|v| v.region_id == region);
+        let vpc = vpc.ok_or_else(|| Error::not_found(ResourceKind::Vpc, &id))?;
+        let in_use = tx
+            .vswitch_list(&env.account, region)?
+            .iter()
+            .filter(|s| s.vpc_id == vpc.id)
+            .any(|s| Cidr::parse(&s.cidr).is_some_and(|c| cidr.contains_cidr(&c)));
+        if in_use {
+            return Err(Error::CidrInUse);
+        }
+        if !tx.vpc_cidr_remove(&vpc.id, &cidr.to_string())? {
+            return Err(Error::invalid("SecondaryCidrBlock", format!("{cidr} is not a secondary CIDR block of {id}")));
+        }
+        Ok(Body::new())
+    })
+    .await
 }

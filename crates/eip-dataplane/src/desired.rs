@@ -240,6 +240,13 @@ pub fn build(generation: u64, rows: &Rows) -> DesiredState {
             (_, EipMode::Binded | EipMode::MultiBinded, _) => {
                 g.visible.insert(eip);
             }
+            // VIS-03: an ENI whose private IP is the EIP's own address (a
+            // public secondary CIDR block of the VPC). Nothing to translate:
+            // the gateway forwards the address to the vSwitch as it does a
+            // visible-mode one.
+            (AssociatedInstanceType::NetworkInterface, EipMode::Nat, Some(p)) if p == eip => {
+                g.visible.insert(eip);
+            }
             (AssociatedInstanceType::HaVip, EipMode::Nat, _) => {
                 let ip = rows
                     .havips
@@ -301,8 +308,13 @@ pub fn nat_translation(e: &EipRow) -> Option<Option<Ipv4Addr>> {
     let kind = e.instance_type?;
     match (kind, e.mode.unwrap_or(EipMode::Nat)) {
         (AssociatedInstanceType::EcsInstance | AssociatedInstanceType::NetworkInterface, EipMode::Nat) => {
-            e.ip.parse::<Ipv4Addr>().ok()?;
-            Some(e.private_ip.as_deref().and_then(|p| p.parse().ok()))
+            let eip = e.ip.parse::<Ipv4Addr>().ok()?;
+            let private = e.private_ip.as_deref().and_then(|p| p.parse().ok());
+            // VIS-03 (the private IP is the EIP itself) is forwarded, not translated.
+            if private == Some(eip) {
+                return None;
+            }
+            Some(private)
         }
         _ => None,
     }
@@ -563,6 +575,21 @@ pub(crate) mod tests {
         assert!(g.private_nets.contains(&Cidr::parse("172.16.0.0/12").unwrap()));
         let t: Vec<_> = d.transitions.iter().map(|t| (t.eip_id.as_str(), t.status, t.version)).collect();
         assert_eq!(t, [("eip-associating", EipStatus::Associating, 3), ("eip-leaving", EipStatus::Unassociating, 3)]);
+    }
+
+    #[test]
+    fn vis_03_an_eni_holding_the_eips_own_address_is_forwarded_not_translated() {
+        let mut rows = sample();
+        let mut own = eip("eip-own", "198.18.5.20", EipStatus::InUse, Some(("eni-9", "198.18.5.20")));
+        own.instance_type = Some(AssociatedInstanceType::NetworkInterface);
+        own.mode = Some(EipMode::Nat);
+        assert_eq!(nat_translation(&own), None, "a full round decides it");
+        rows.eips.push(own);
+        let d = build(1, &rows);
+        let g = &d.gateways["cn-hangzhou"];
+        let ip: Ipv4Addr = "198.18.5.20".parse().unwrap();
+        assert!(g.visible.contains(&ip));
+        assert!(!g.nat.contains_key(&ip));
     }
 
     #[test]

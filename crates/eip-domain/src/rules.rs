@@ -4,6 +4,7 @@
 //! order in which Alibaba reports errors, so the same bad request gets the
 //! same code.
 
+use crate::cidr::Cidr;
 use eip_types::{ChargeType, EipStatus, Error, InstanceNetworkType, InstanceStatus, InternetChargeType, Result};
 
 /// Events that move an EIP through its lifecycle (GEN-04).
@@ -161,6 +162,32 @@ pub fn check_bandwidth(bw: u32, charge: ChargeType, internet: InternetChargeType
 /// Name rule shared by EIPs, VPCs and friends: up to `max` characters, not
 /// starting with `http://` or `https://` (the SDK's wording; the empty
 /// string clears the name).
+/// Most secondary IPv4 CIDR blocks a VPC may have.
+pub const MAX_SECONDARY_CIDRS: usize = 5;
+
+/// VIS-03: a VPC secondary IPv4 CIDR block (AssociateVpcCidrBlock). Private
+/// blocks and public ones are both allowed, which is what lets a public block
+/// hold an EIP's address as an ENI's private IP; the blocks the cloud keeps
+/// for itself (100.64.0.0/10, 224.0.0.0/4, 127.0.0.0/8, 169.254.0.0/16) and
+/// anything starting with 0 are not. The mask is 8 to 28; the block may not
+/// overlap the primary block or another secondary; five at most.
+pub fn check_secondary_cidr(primary: &Cidr, existing: &[Cidr], new: &Cidr) -> Result<()> {
+    let reserved = ["100.64.0.0/10", "224.0.0.0/4", "127.0.0.0/8", "169.254.0.0/16", "0.0.0.0/8"];
+    if !(8..=28).contains(&new.len) {
+        return Err(Error::InvalidCidrBlock(format!("{new}: the mask must be 8 to 28")));
+    }
+    if reserved.iter().filter_map(|r| Cidr::parse(r)).any(|r| r.overlaps(new)) {
+        return Err(Error::InvalidCidrBlock(format!("{new} is inside a reserved block")));
+    }
+    if primary.overlaps(new) || existing.iter().any(|c| c.overlaps(new)) {
+        return Err(Error::CidrOverlapped);
+    }
+    if existing.len() >= MAX_SECONDARY_CIDRS {
+        return Err(Error::SecondaryCidrQuotaExceeded);
+    }
+    Ok(())
+}
+
 pub fn check_name(param: &str, value: &str, max: usize) -> Result<()> {
     let n = value.chars().count();
     if n > max {
@@ -388,5 +415,25 @@ mod tests {
                 prop_assert!(matches!(s2, InstanceStatus::Running | InstanceStatus::Stopped));
             }
         }
+    }
+
+    #[test]
+    fn vis_03_secondary_cidr_blocks_may_be_public() {
+        let c = |s: &str| Cidr::parse(s).unwrap();
+        let primary = c("192.168.0.0/16");
+        assert_eq!(check_secondary_cidr(&primary, &[], &c("198.18.5.0/24")), Ok(()));
+        assert_eq!(check_secondary_cidr(&primary, &[], &c("10.0.0.0/8")), Ok(()));
+        assert_eq!(check_secondary_cidr(&primary, &[], &c("192.168.4.0/24")), Err(Error::CidrOverlapped));
+        assert_eq!(
+            check_secondary_cidr(&primary, &[c("198.18.0.0/16")], &c("198.18.5.0/24")),
+            Err(Error::CidrOverlapped)
+        );
+        for bad in
+            ["100.64.0.0/16", "224.0.0.0/8", "127.0.0.0/8", "169.254.0.0/16", "0.0.0.0/8", "198.18.5.0/29", "8.0.0.0/7"]
+        {
+            assert!(matches!(check_secondary_cidr(&primary, &[], &c(bad)), Err(Error::InvalidCidrBlock(_))), "{bad}");
+        }
+        let five: Vec<Cidr> = (1..=5).map(|i| c(&format!("10.{i}.0.0/16"))).collect();
+        assert_eq!(check_secondary_cidr(&primary, &five, &c("10.9.0.0/16")), Err(Error::SecondaryCidrQuotaExceeded));
     }
 }

@@ -279,6 +279,12 @@ pub trait Tx {
     /// Replaces an EIP row's columns. Tags are written by `eip_insert` only:
     /// no action changes them afterwards, so updates never touch `eip_tag`.
     fn eip_update(&mut self, row: &EipRow) -> StoreResult<()>;
+    /// A VPC's secondary IPv4 CIDR blocks, oldest first.
+    fn vpc_cidr_list(&mut self, vpc: &str) -> StoreResult<Vec<String>>;
+    /// Adds a secondary CIDR block to a VPC.
+    fn vpc_cidr_add(&mut self, vpc: &str, cidr: &str, at: i64) -> StoreResult<()>;
+    /// Removes one; whether it was there.
+    fn vpc_cidr_remove(&mut self, vpc: &str, cidr: &str) -> StoreResult<bool>;
     /// Sets an instance's user data (Base64 as sent).
     fn user_data_put(&mut self, instance: &str, data: &str) -> StoreResult<()>;
     /// An instance's user data, if it was given any.

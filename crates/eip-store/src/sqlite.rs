@@ -34,6 +34,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (8, include_str!("../migrations/sqlite/0008_address_last_eip.sql")),
     (9, include_str!("../migrations/sqlite/0009_resource_tags.sql")),
     (10, include_str!("../migrations/sqlite/0010_instance_user_data.sql")),
+    (11, include_str!("../migrations/sqlite/0011_vpc_secondary_cidr.sql")),
 ];
 
 /// The connection and what we know of its settings.
@@ -789,6 +790,7 @@ impl Tx for SqliteTx<'_> {
 
     fn vpc_delete(&mut self, id: &str) -> StoreResult<()> {
         self.exec("DELETE FROM resource_tag WHERE resource_id = ?1", [id])?;
+        self.exec("DELETE FROM vpc_secondary_cidr WHERE vpc_id = ?1", [id])?;
         self.exec("DELETE FROM vpc WHERE id = ?1", [id]).map(drop)
     }
 
@@ -933,6 +935,24 @@ impl Tx for SqliteTx<'_> {
     fn instance_delete(&mut self, id: &str) -> StoreResult<()> {
         self.exec("DELETE FROM instance_user_data WHERE instance_id = ?1", [id])?;
         self.exec("DELETE FROM instance WHERE id = ?1", [id]).map(drop)
+    }
+
+    fn vpc_cidr_list(&mut self, vpc: &str) -> StoreResult<Vec<String>> {
+        self.list("SELECT cidr FROM vpc_secondary_cidr WHERE vpc_id = ?1 ORDER BY created_at, cidr", [vpc], |r| {
+            r.get(0)
+        })
+    }
+
+    fn vpc_cidr_add(&mut self, vpc: &str, cidr: &str, at: i64) -> StoreResult<()> {
+        self.exec(
+            "INSERT INTO vpc_secondary_cidr (vpc_id, cidr, created_at) VALUES (?1, ?2, ?3)",
+            params![vpc, cidr, at],
+        )
+        .map(drop)
+    }
+
+    fn vpc_cidr_remove(&mut self, vpc: &str, cidr: &str) -> StoreResult<bool> {
+        self.exec("DELETE FROM vpc_secondary_cidr WHERE vpc_id = ?1 AND cidr = ?2", params![vpc, cidr]).map(|n| n > 0)
     }
 
     fn user_data_put(&mut self, id: &str, data: &str) -> StoreResult<()> {
@@ -1866,6 +1886,9 @@ impl Tx for DeadTx {
         clb_backend_delete(a: &str, b: &str) -> bool;
         eip_tags_set(a: &str, b: &[(String, String)]) -> ();
         user_data_put(a: &str, b: &str) -> ();
+        vpc_cidr_list(a: &str) -> Vec<String>;
+        vpc_cidr_add(a: &str, b: &str, c: i64) -> ();
+        vpc_cidr_remove(a: &str, b: &str) -> bool;
         user_data_get(a: &str) -> Option<String>;
         eip_set_resource_group(a: &str, b: &str) -> ();
         tag_list(a: &str, b: &str) -> Vec<TagRow>;

@@ -133,6 +133,18 @@ pub enum Error {
     ChargeTypeIsPrepaid,
     /// Deletion protection is on.
     DeletionProtection,
+    /// ModifyEipForwardMode: the EIP is in a transition.
+    ForwardModeStatus,
+    /// ModifyEipForwardMode: the EIP is on something other than an ENI.
+    ForwardModeTarget,
+    /// ModifyEipForwardMode: the EIP's ENI is attached to an instance.
+    ForwardModeEniAttached,
+    /// ModifyEipForwardMode: a subscription EIP cannot go to a visible mode.
+    ForwardModePrepaid,
+    /// A VPC has its five secondary CIDR blocks already.
+    SecondaryCidrQuotaExceeded,
+    /// A secondary CIDR block still holds vSwitches.
+    CidrInUse,
     /// AllocateEipAddress `InstanceId` names no EIP the account released in
     /// the last seven days (often another kind of id, as footmark sends an
     /// instance's).
