@@ -361,3 +361,63 @@ def test_modify_eip_forward_mode(server, res, vpc_v3, ecs_v3):
     wait_status(vpc_v3, b, "InUse")
     expect_error(forward_mode, 400, "BindInstance.NotSupport", vpc_v3, b, "BINDED")
     expect_error(forward_mode, 400, "IllegalParam.Mode", vpc_v3, b, "SIDEWAYS")
+
+
+# ------------------------------------------------------------ route tables, renames
+
+def test_route_tables_of_a_vpc(server, vpc_v3, network):
+    attr = body(vpc_v3.describe_vpc_attribute(vpc_models.DescribeVpcAttributeRequest(
+        region_id=REGION, vpc_id=network.vpc_id)))
+    listed = body(vpc_v3.describe_route_table_list(vpc_models.DescribeRouteTableListRequest(
+        region_id=REGION, vpc_id=network.vpc_id)))
+    [table] = listed["RouterTableList"]["RouterTableListType"]
+    assert table["RouteTableType"] == "System" and table["VpcId"] == network.vpc_id, table
+    assert table["RouterId"] == attr["VRouterId"] and network.vsw_id in table["VSwitchIds"]["VSwitchId"]
+    legacy = body(vpc_v3.describe_route_tables(vpc_models.DescribeRouteTablesRequest(
+        region_id=REGION, route_table_id=table["RouteTableId"])))
+    [t] = legacy["RouteTables"]["RouteTable"]
+    assert t["VRouterId"] == attr["VRouterId"], t
+    routes = {r["DestinationCidrBlock"]: r["NextHopType"] for r in t["RouteEntrys"]["RouteEntry"]}
+    assert routes["192.168.0.0/18"] == "local" and routes["100.64.0.0/10"] == "service", routes
+    none = body(vpc_v3.describe_route_table_list(vpc_models.DescribeRouteTableListRequest(
+        region_id=REGION, route_table_id="vtb-" + "0" * 22)))
+    assert none["RouterTableList"]["RouterTableListType"] == [] and none["TotalCount"] == 0
+    expect_error(vpc_v3.describe_route_tables, 400, "MissingParameter.VRouterId",
+                 vpc_models.DescribeRouteTablesRequest(region_id=REGION))
+
+
+def test_modify_vpc_and_vswitch_attributes(server, res, vpc_v3):
+    net = res.vpc_net(cidr="10.77.0.0/16")
+    vpc_v3.modify_vpc_attribute(vpc_models.ModifyVpcAttributeRequest(
+        region_id=REGION, vpc_id=net.vpc_id, vpc_name="renamed", description="new words"))
+    vsw = net.vsw_ids[0]
+    vpc_v3.modify_vswitch_attribute(vpc_models.ModifyVSwitchAttributeRequest(
+        region_id=REGION, v_switch_id=vsw, v_switch_name="renamed-vsw"))
+    v = body(vpc_v3.describe_vpc_attribute(vpc_models.DescribeVpcAttributeRequest(region_id=REGION, vpc_id=net.vpc_id)))
+    assert (v["VpcName"], v["Description"]) == ("renamed", "new words"), v
+    s = body(vpc_v3.describe_vswitch_attributes(vpc_models.DescribeVSwitchAttributesRequest(
+        region_id=REGION, v_switch_id=vsw)))
+    assert s["VSwitchName"] == "renamed-vsw", s
+    expect_error(vpc_v3.modify_vpc_attribute, 404, "InvalidVpcId.NotFound", vpc_models.ModifyVpcAttributeRequest(
+        region_id=REGION, vpc_id=UNKNOWN_VPC, vpc_name="x"))
+    expect_error(vpc_v3.modify_vpc_attribute, 400, "InvalidParameter", vpc_models.ModifyVpcAttributeRequest(
+        region_id=REGION, vpc_id=net.vpc_id, vpc_name="n" * 129))
+
+
+def test_clb_tags_through_slbs_own_actions(server, res, slb_v3):
+    lb = res.clb(v_switch_id=res.network.vsw_id)["LoadBalancerId"]
+    slb_v3.tag_resources(slb_models.TagResourcesRequest(
+        region_id=REGION, resource_type="instance", resource_id=[lb],
+        tag=[slb_models.TagResourcesRequestTag(key="app", value="web")]))
+    got = body(slb_v3.list_tag_resources(slb_models.ListTagResourcesRequest(
+        region_id=REGION, resource_type="instance", resource_id=[lb])))
+    assert got["TagResources"]["TagResource"] == [
+        {"ResourceId": lb, "ResourceType": "instance", "TagKey": "app", "TagValue": "web"}], got
+    slb_v3.untag_resources(slb_models.UntagResourcesRequest(
+        region_id=REGION, resource_type="instance", resource_id=[lb], tag_key=["app"]))
+    got = body(slb_v3.list_tag_resources(slb_models.ListTagResourcesRequest(
+        region_id=REGION, resource_type="instance", resource_id=[lb])))
+    assert got["TagResources"]["TagResource"] == []
+    expect_error(slb_v3.tag_resources, 400, "InvalidResourceId.NotFound", slb_models.TagResourcesRequest(
+        region_id=REGION, resource_type="instance", resource_id=["lb-nope"],
+        tag=[slb_models.TagResourcesRequestTag(key="app", value="web")]))

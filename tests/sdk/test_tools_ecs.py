@@ -153,6 +153,20 @@ def test_new_ecs_sdk_eip_calls(server, res, ecs_v3, vpc_v3):
     assert item["AllocationId"] == a and item["Status"] == "Available" and item["Bandwidth"] == "2", item
     expect_error(ecs_v3.modify_eip_address_attribute, 400, "MissingParameter.Bandwidth",
                  ecs_models.ModifyEipAddressAttributeRequest(region_id=REGION, allocation_id=a))
+    ecs_v3.modify_eip_address_attribute(ecs_models.ModifyEipAddressAttributeRequest(
+        region_id=REGION, allocation_id=a, bandwidth="3"))
+    assert get_eip(vpc_v3, a)["Bandwidth"] == "3"
+    # The whole lifecycle through the new ECS SDK.
+    target = res.instance()
+    ecs_v3.associate_eip_address(ecs_models.AssociateEipAddressRequest(
+        region_id=REGION, allocation_id=a, instance_id=target))
+    wait_status(vpc_v3, a, "InUse")
+    ecs_v3.unassociate_eip_address(ecs_models.UnassociateEipAddressRequest(
+        region_id=REGION, allocation_id=a, instance_id=target))
+    wait_status(vpc_v3, a, "Available")
+    b = body(ecs_v3.allocate_eip_address(ecs_models.AllocateEipAddressRequest(region_id=REGION)))["AllocationId"]
+    ecs_v3.release_eip_address(ecs_models.ReleaseEipAddressRequest(region_id=REGION, allocation_id=b))
+    wait_status(vpc_v3, b, None)
     expect_error(ecs_v3.release_eip_address, 404, "InvalidAllocationId.NotFound",
                  ecs_models.ReleaseEipAddressRequest(region_id=REGION, allocation_id="eip-" + "0" * 22))
     # A stopped instance refuses association with VPC's code and status (400).

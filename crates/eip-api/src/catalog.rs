@@ -97,6 +97,10 @@ actions! {
     Vpc "DeleteVSwitch" true false "Deletes an empty vSwitch.";
     Vpc "DescribeVpcAttribute" false false "Shows one VPC (status, CIDR blocks, vSwitches).";
     Vpc "DescribeVSwitchAttributes" false false "Shows one vSwitch (status, free addresses, route table).";
+    Vpc "ModifyVpcAttribute" true false "Changes a VPC's name or description.";
+    Vpc "ModifyVSwitchAttribute" true false "Changes a vSwitch's name or description.";
+    Vpc "DescribeRouteTables" false false "A VPC's system route table with its system routes (one per vSwitch).";
+    Vpc "DescribeRouteTableList" false false "Route tables by VPC, id or router (each VPC's system table).";
     Vpc "AssociateVpcCidrBlock" true false "Adds a secondary IPv4 CIDR block to a VPC, private or public (VIS-03).";
     Vpc "UnassociateVpcCidrBlock" true false "Removes a secondary CIDR block no vSwitch uses.";
     Vpc "AllocateEipAddress" true true "Allocates an EIP, or retrieves a recently released address (IpAddress).";
@@ -160,6 +164,9 @@ actions! {
     Slb "CreateLoadBalancer" true true "Creates a CLB (internet, or intranet in a vSwitch).";
     Slb "DescribeLoadBalancers" false false "Lists CLBs.";
     Slb "DescribeLoadBalancerAttribute" false false "Shows one CLB with its listeners and backend servers.";
+    Slb "TagResources" true false "Adds tags to CLBs (`ResourceType=instance`).";
+    Slb "UntagResources" true false "Removes tags from CLBs.";
+    Slb "ListTagResources" false false "Lists CLB tags by id or by tag.";
     Slb "DeleteLoadBalancer" true false "Deletes a CLB (its EIP is unbound).";
     Slb "CreateLoadBalancerTCPListener" true false "Adds a TCP listener (ListenerPort to BackendServerPort), stopped, with TCP health checks (on by default).";
     Slb "StartLoadBalancerListener" true false "Starts a listener.";

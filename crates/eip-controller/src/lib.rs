@@ -175,6 +175,10 @@ impl Controller {
             (Vpc, "CreateVSwitch") => vpc::create_vswitch(self, ctx, p).await,
             (Vpc, "DescribeVSwitches") => vpc::describe_vswitches(self, ctx, p),
             (Vpc, "DescribeVpcAttribute") => vpc::describe_vpc_attribute(self, ctx, p),
+            (Vpc, "ModifyVpcAttribute") => vpc::modify_vpc_attribute(self, ctx, p).await,
+            (Vpc, "ModifyVSwitchAttribute") => vpc::modify_vswitch_attribute(self, ctx, p).await,
+            (Vpc, "DescribeRouteTables") => vpc::describe_route_tables(self, ctx, p),
+            (Vpc, "DescribeRouteTableList") => vpc::describe_route_table_list(self, ctx, p),
             (Vpc, "AssociateVpcCidrBlock") => vpc::associate_vpc_cidr_block(self, ctx, p).await,
             (Vpc, "UnassociateVpcCidrBlock") => vpc::unassociate_vpc_cidr_block(self, ctx, p).await,
             (Vpc, "DescribeVSwitchAttributes") => vpc::describe_vswitch_attributes(self, ctx, p),
@@ -218,6 +222,9 @@ impl Controller {
             (Slb, "CreateLoadBalancer") => lb::create_clb(self, ctx, p).await,
             (Slb, "DescribeLoadBalancers") => lb::describe_clb(self, ctx, p),
             (Slb, "DescribeLoadBalancerAttribute") => lb::describe_clb_attribute(self, ctx, p),
+            (Slb, "TagResources") => tags::tag_resources(self, ctx, p).await,
+            (Slb, "UntagResources") => tags::untag_resources(self, ctx, p).await,
+            (Slb, "ListTagResources") => tags::list_tag_resources(self, ctx, p),
             (Slb, "DeleteLoadBalancer") => lb::delete_clb(self, ctx, p).await,
             (Slb, "CreateLoadBalancerTCPListener") => lb::create_tcp_listener(self, ctx, p).await,
             (Slb, "StartLoadBalancerListener") => lb::set_listener_running(self, ctx, p, true).await,
@@ -317,10 +324,16 @@ impl Controller {
                 // protection and resource groups never reach the data plane.
                 (
                     Product::Vpc,
-                    "AllocateEipAddress" | "TagResources" | "UnTagResources" | "DeletionProtection"
-                    | "MoveResourceGroup",
+                    "AllocateEipAddress"
+                    | "TagResources"
+                    | "UnTagResources"
+                    | "DeletionProtection"
+                    | "MoveResourceGroup"
+                    | "ModifyVpcAttribute"
+                    | "ModifyVSwitchAttribute",
                 )
-                | (Product::Ecs, "AllocateEipAddress") => {}
+                | (Product::Ecs, "AllocateEipAddress")
+                | (Product::Slb, "TagResources" | "UntagResources") => {}
                 _ => c.other = true,
             });
         }

@@ -9,7 +9,7 @@
 //! theirs in the store's tag table, removed with the resource.
 
 use crate::{Body, Controller, Ctx, Window, eip, region_param};
-use eip_api::Params;
+use eip_api::{Params, Product};
 use eip_store::{TagRow, Tx};
 use eip_types::{ChargeType, Error, Result};
 use serde_json::{Value, json};
@@ -28,10 +28,15 @@ enum TagType {
     RouteTable,
     NatGateway,
     HaVip,
+    /// A CLB, under SLB's own tag actions (`ResourceType=instance`).
+    SlbInstance,
 }
 
 impl TagType {
-    fn parse(v: &str) -> Option<TagType> {
+    fn parse(product: Product, v: &str) -> Option<TagType> {
+        if product == Product::Slb {
+            return v.eq_ignore_ascii_case("instance").then_some(TagType::SlbInstance);
+        }
         match v.to_ascii_uppercase().as_str() {
             "EIP" => Some(TagType::Eip),
             "VPC" => Some(TagType::Vpc),
@@ -52,13 +57,22 @@ impl TagType {
             TagType::RouteTable => "ROUTETABLE",
             TagType::NatGateway => "NATGATEWAY",
             TagType::HaVip => "HAVIP",
+            TagType::SlbInstance => "instance",
+        }
+    }
+
+    /// The name in the tag table (SLB's `instance` kept apart from ECS's).
+    fn stored(self) -> &'static str {
+        match self {
+            TagType::SlbInstance => "SLB:instance",
+            other => other.as_str(),
         }
     }
 }
 
-fn tag_type(p: &Params) -> Result<TagType> {
+fn tag_type(ctx: &Ctx, p: &Params) -> Result<TagType> {
     let v = p.req("ResourceType")?;
-    TagType::parse(v).ok_or_else(|| Error::UnsupportedResourceType(v.to_owned()))
+    TagType::parse(ctx.product, v).ok_or_else(|| Error::UnsupportedResourceType(v.to_owned()))
 }
 
 /// `ResourceId.N`: at most 50, no repeats.
@@ -91,6 +105,9 @@ fn exists(tx: &mut dyn Tx, account: &str, region: &str, t: TagType, id: &str) ->
         TagType::RouteTable => tx.vpc_list(account, region)?.iter().any(|v| v.route_table_id == id),
         TagType::NatGateway => tx.nat_get(id)?.is_some_and(|n| n.account_id == account && n.region_id == region),
         TagType::HaVip => tx.havip_get(id)?.is_some_and(|h| h.account_id == account && h.region_id == region),
+        TagType::SlbInstance => tx.lb_get(id)?.is_some_and(|l| {
+            l.account_id == account && l.region_id == region && l.kind == eip_types::LoadBalancerKind::Clb
+        }),
     })
 }
 
@@ -136,7 +153,7 @@ fn tags_of(
             }
         }
         _ => {
-            for row in tx.tag_list(account, t.as_str())? {
+            for row in tx.tag_list(account, t.stored())? {
                 if ids.is_empty() || ids.contains(&row.resource_id) {
                     out.entry(row.resource_id).or_default().push((row.key, row.value));
                 }
@@ -181,7 +198,7 @@ fn tags_to_set(p: &Params) -> Result<Vec<(String, String)>> {
 /// TagResources: adds tags (a key already there gets the new value).
 pub(crate) async fn tag_resources(ctl: &Controller, ctx: &Ctx, p: &Params) -> Result<Body> {
     let region = region_param(p)?;
-    let t = tag_type(p)?;
+    let t = tag_type(ctx, p)?;
     let ids = resource_ids(p, true)?;
     let new = tags_to_set(p)?;
     ctl.write(ctx, p, move |tx, env| {
@@ -205,7 +222,7 @@ pub(crate) async fn tag_resources(ctl: &Controller, ctx: &Ctx, p: &Params) -> Re
                     for (k, v) in &new {
                         tx.tag_put(&TagRow {
                             account_id: env.account.clone(),
-                            resource_type: t.as_str().to_owned(),
+                            resource_type: t.stored().to_owned(),
                             resource_id: id.clone(),
                             key: k.clone(),
                             value: v.clone(),
@@ -222,7 +239,7 @@ pub(crate) async fn tag_resources(ctl: &Controller, ctx: &Ctx, p: &Params) -> Re
 /// UnTagResources: removes the keys named in `TagKey.N`, or every tag with `All=true`.
 pub(crate) async fn untag_resources(ctl: &Controller, ctx: &Ctx, p: &Params) -> Result<Body> {
     let region = region_param(p)?;
-    let t = tag_type(p)?;
+    let t = tag_type(ctx, p)?;
     let ids = resource_ids(p, true)?;
     let keys = p.list("TagKey")?;
     if keys.len() > MAX_TAGS {
@@ -245,7 +262,7 @@ pub(crate) async fn untag_resources(ctl: &Controller, ctx: &Ctx, p: &Params) -> 
                 TagType::Eip => tx.eip_tags_set(id, &kept)?,
                 _ => {
                     for (k, _) in gone {
-                        tx.tag_delete(t.as_str(), id, &k)?;
+                        tx.tag_delete(t.stored(), id, &k)?;
                     }
                 }
             }
@@ -258,7 +275,7 @@ pub(crate) async fn untag_resources(ctl: &Controller, ctx: &Ctx, p: &Params) -> 
 /// ListTagResources: one row per (resource, tag), by resource then key.
 pub(crate) fn list_tag_resources(ctl: &Controller, ctx: &Ctx, p: &Params) -> Result<Body> {
     let region = region_param(p)?;
-    let t = tag_type(p)?;
+    let t = tag_type(ctx, p)?;
     let ids = resource_ids(p, false)?;
     let filter = p.struct_list("Tag")?;
     if filter.len() > MAX_TAGS {

@@ -352,3 +352,191 @@ pub(crate) async fn unassociate_vpc_cidr_block(ctl: &Controller, ctx: &Ctx, p: &
     })
     .await
 }
+
+/// The route entries of a VPC's system route table: one local route per
+/// vSwitch CIDR block and the cloud-service route (100.64.0.0/10). openeip
+/// keeps no custom routes.
+fn system_routes(vpc: &VpcRow, vswitches: &[&VSwitchRow]) -> Vec<Value> {
+    let entry = |cidr: &str, hop: &str| {
+        json!({
+            "RouteTableId": vpc.route_table_id,
+            "DestinationCidrBlock": cidr,
+            "Type": "System",
+            "NextHopType": hop,
+            "InstanceId": "",
+            "Status": "Available",
+            "RouteEntryId": "",
+            "RouteEntryName": "",
+            "Description": "",
+            "NextHops": {"NextHop": []},
+        })
+    };
+    let mut out: Vec<Value> = vswitches.iter().map(|s| entry(&s.cidr, "local")).collect();
+    out.push(entry("100.64.0.0/10", "service"));
+    out
+}
+
+/// The VPCs of the caller in `region` with their vSwitches.
+fn vpcs_with_vswitches(
+    tx: &mut dyn eip_store::Tx,
+    account: &str,
+    region: &str,
+) -> Result<Vec<(VpcRow, Vec<VSwitchRow>)>> {
+    let vsws = tx.vswitch_list(account, region)?;
+    Ok(tx
+        .vpc_list(account, region)?
+        .into_iter()
+        .map(|v| {
+            let mine = vsws.iter().filter(|s| s.vpc_id == v.id).cloned().collect();
+            (v, mine)
+        })
+        .collect())
+}
+
+/// DescribeRouteTables: the system route table of a VPC, by VRouterId,
+/// RouterId, RouteTableId or RouteTableName (one of them is required).
+pub(crate) fn describe_route_tables(ctl: &Controller, ctx: &Ctx, p: &Params) -> Result<Body> {
+    let region = region_param(p)?;
+    let vrouter = p.opt("VRouterId").or(p.opt("RouterId")).map(str::to_owned);
+    if p.opt("VRouterId").is_some() && p.opt("RouterId").is_some() {
+        return Err(Error::invalid("RouterId", "VRouterId and RouterId cannot both be given"));
+    }
+    let table = p.opt("RouteTableId").map(str::to_owned);
+    let name = p.opt("RouteTableName").map(str::to_owned);
+    if vrouter.is_none() && table.is_none() && name.is_none() {
+        return Err(Error::MissingParameter("VRouterId".into()));
+    }
+    let (page, size) = paging(p, 10, 50)?;
+    ctl.read(|tx| {
+        let rg = eip_types::default_resource_group(&eip_types::AccountId::from_trusted(ctx.account.clone()));
+        let matching: Vec<Value> = vpcs_with_vswitches(tx, &ctx.account, region)?
+            .iter()
+            .filter(|(v, _)| vrouter.as_ref().is_none_or(|r| *r == v.vrouter_id))
+            .filter(|(v, _)| table.as_ref().is_none_or(|t| *t == v.route_table_id))
+            .filter(|_| name.as_ref().is_none_or(|n| n.is_empty()))
+            .map(|(v, vsws)| {
+                let refs: Vec<&VSwitchRow> = vsws.iter().collect();
+                json!({
+                    "RouteTableId": v.route_table_id,
+                    "RouteTableType": "System",
+                    "VRouterId": v.vrouter_id,
+                    "CreationTime": eip_types::time::format_iso(v.created_at),
+                    "ResourceGroupId": rg,
+                    "Status": "Available",
+                    "VSwitchIds": {"VSwitchId": vsws.iter().map(|s| s.id.clone()).collect::<Vec<_>>()},
+                    "RouteEntrys": {"RouteEntry": system_routes(v, &refs)},
+                })
+            })
+            .collect();
+        let total = matching.len();
+        let items: Vec<Value> = matching.into_iter().skip(((page - 1) * size) as usize).take(size as usize).collect();
+        Ok(body(
+            json!({"TotalCount": total, "PageNumber": page, "PageSize": size, "RouteTables": {"RouteTable": items}}),
+        ))
+    })
+}
+
+/// DescribeRouteTableList: route tables by VpcId, RouteTableId, RouterId or
+/// type (Terraform reads a VPC's system table through it).
+pub(crate) fn describe_route_table_list(ctl: &Controller, ctx: &Ctx, p: &Params) -> Result<Body> {
+    let region = region_param(p)?;
+    let vpc = p.opt("VpcId").map(str::to_owned);
+    let table = p.opt("RouteTableId").map(str::to_owned);
+    let router = p.opt("RouterId").map(str::to_owned);
+    let kind = p.opt("RouteTableType");
+    if kind.is_some_and(|k| k != "System" && k != "Custom") {
+        return Err(Error::invalid("RouteTableType", "must be System or Custom"));
+    }
+    let system_wanted = kind.is_none_or(|k| k == "System");
+    let name = p.opt("RouteTableName").map(str::to_owned);
+    let (page, size) = paging(p, 10, 50)?;
+    ctl.read(|tx| {
+        let rg = eip_types::default_resource_group(&eip_types::AccountId::from_trusted(ctx.account.clone()));
+        let matching: Vec<Value> = vpcs_with_vswitches(tx, &ctx.account, region)?
+            .iter()
+            .filter(|_| system_wanted && name.as_ref().is_none_or(|n| n.is_empty()))
+            .filter(|(v, _)| vpc.as_ref().is_none_or(|x| *x == v.id))
+            .filter(|(v, _)| table.as_ref().is_none_or(|t| *t == v.route_table_id))
+            .filter(|(v, _)| router.as_ref().is_none_or(|r| *r == v.vrouter_id))
+            .map(|(v, vsws)| {
+                json!({
+                    "RouteTableId": v.route_table_id,
+                    "RouteTableName": "",
+                    "RouteTableType": "System",
+                    "RouterId": v.vrouter_id,
+                    "RouterType": "VRouter",
+                    "VpcId": v.id,
+                    "AssociateType": "VSwitch",
+                    "Description": "",
+                    "CreationTime": eip_types::time::format_iso(v.created_at),
+                    "ResourceGroupId": rg,
+                    "RoutePropagationEnable": true,
+                    "Status": "Available",
+                    "OwnerId": 0,
+                    "GatewayIds": {"GatewayIds": []},
+                    "Tags": {"Tag": []},
+                    "VSwitchIds": {"VSwitchId": vsws.iter().map(|s| s.id.clone()).collect::<Vec<_>>()},
+                })
+            })
+            .collect();
+        let total = matching.len();
+        let items: Vec<Value> = matching.into_iter().skip(((page - 1) * size) as usize).take(size as usize).collect();
+        Ok(body(json!({
+            "TotalCount": total,
+            "PageNumber": page,
+            "PageSize": size,
+            "RouterTableList": {"RouterTableListType": items},
+        })))
+    })
+}
+
+/// ModifyVpcAttribute: a VPC's name and description (Ansible's `ali_vpc`
+/// calls it when they differ).
+pub(crate) async fn modify_vpc_attribute(ctl: &Controller, ctx: &Ctx, p: &Params) -> Result<Body> {
+    let region = crate::region_opt(p)?;
+    let id = p.req("VpcId")?.to_owned();
+    let name = p.raw("VpcName").map(str::to_owned);
+    let description = p.raw("Description").map(str::to_owned);
+    if let Some(n) = &name {
+        check_name("VpcName", n, 128)?;
+    }
+    if let Some(d) = &description {
+        check_name("Description", d, 256)?;
+    }
+    ctl.write(ctx, p, move |tx, env| {
+        let vpc = tx.vpc_get(&env.account, &id)?.filter(|v| region.is_none_or(|r| r == v.region_id));
+        let vpc = vpc.ok_or_else(|| Error::not_found(ResourceKind::Vpc, &id))?;
+        tx.vpc_rename(
+            &vpc.id,
+            name.as_deref().unwrap_or(&vpc.name),
+            description.as_deref().unwrap_or(&vpc.description),
+        )?;
+        Ok(Body::new())
+    })
+    .await
+}
+
+/// ModifyVSwitchAttribute: a vSwitch's name and description.
+pub(crate) async fn modify_vswitch_attribute(ctl: &Controller, ctx: &Ctx, p: &Params) -> Result<Body> {
+    let region = crate::region_opt(p)?;
+    let id = p.req("VSwitchId")?.to_owned();
+    let name = p.raw("VSwitchName").map(str::to_owned);
+    let description = p.raw("Description").map(str::to_owned);
+    if let Some(n) = &name {
+        check_name("VSwitchName", n, 128)?;
+    }
+    if let Some(d) = &description {
+        check_name("Description", d, 256)?;
+    }
+    ctl.write(ctx, p, move |tx, env| {
+        let vsw = tx.vswitch_get(&env.account, &id)?.filter(|v| region.is_none_or(|r| r == v.region_id));
+        let vsw = vsw.ok_or_else(|| Error::not_found(ResourceKind::VSwitch, &id))?;
+        tx.vswitch_rename(
+            &vsw.id,
+            name.as_deref().unwrap_or(&vsw.name),
+            description.as_deref().unwrap_or(&vsw.description),
+        )?;
+        Ok(Body::new())
+    })
+    .await
+}

@@ -279,6 +279,10 @@ pub trait Tx {
     /// Replaces an EIP row's columns. Tags are written by `eip_insert` only:
     /// no action changes them afterwards, so updates never touch `eip_tag`.
     fn eip_update(&mut self, row: &EipRow) -> StoreResult<()>;
+    /// Sets a VPC's name and description.
+    fn vpc_rename(&mut self, id: &str, name: &str, description: &str) -> StoreResult<()>;
+    /// Sets a vSwitch's name and description.
+    fn vswitch_rename(&mut self, id: &str, name: &str, description: &str) -> StoreResult<()>;
     /// A VPC's secondary IPv4 CIDR blocks, oldest first.
     fn vpc_cidr_list(&mut self, vpc: &str) -> StoreResult<Vec<String>>;
     /// Adds a secondary CIDR block to a VPC.

@@ -794,6 +794,15 @@ impl Tx for SqliteTx<'_> {
         self.exec("DELETE FROM vpc WHERE id = ?1", [id]).map(drop)
     }
 
+    fn vpc_rename(&mut self, id: &str, name: &str, description: &str) -> StoreResult<()> {
+        self.exec("UPDATE vpc SET name = ?2, description = ?3 WHERE id = ?1", params![id, name, description]).map(drop)
+    }
+
+    fn vswitch_rename(&mut self, id: &str, name: &str, description: &str) -> StoreResult<()> {
+        self.exec("UPDATE vswitch SET name = ?2, description = ?3 WHERE id = ?1", params![id, name, description])
+            .map(drop)
+    }
+
     fn vswitch_insert(&mut self, r: &VSwitchRow) -> StoreResult<()> {
         self.exec(
             concat!("INSERT INTO vswitch (", vsw_cols!(), ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"),
@@ -1601,6 +1610,7 @@ impl Tx for SqliteTx<'_> {
     }
 
     fn lb_delete(&mut self, id: &str) -> StoreResult<()> {
+        self.exec("DELETE FROM resource_tag WHERE resource_id = ?1", [id])?;
         self.exec("DELETE FROM lb_zone WHERE lb_id = ?1", [id])?;
         self.exec("DELETE FROM clb_listener WHERE lb_id = ?1", [id])?;
         self.exec("DELETE FROM clb_backend WHERE lb_id = ?1", [id])?;
@@ -1886,6 +1896,8 @@ impl Tx for DeadTx {
         clb_backend_delete(a: &str, b: &str) -> bool;
         eip_tags_set(a: &str, b: &[(String, String)]) -> ();
         user_data_put(a: &str, b: &str) -> ();
+        vpc_rename(a: &str, b: &str, c: &str) -> ();
+        vswitch_rename(a: &str, b: &str, c: &str) -> ();
         vpc_cidr_list(a: &str) -> Vec<String>;
         vpc_cidr_add(a: &str, b: &str, c: i64) -> ();
         vpc_cidr_remove(a: &str, b: &str) -> bool;
