@@ -27,3 +27,19 @@ def test_gen_04_lifecycle_with_the_node_sdks(eipd_factory):
     assert any(l.startswith("v3 eip-") and l.endswith("InUse") for l in lines), r.stdout
     assert any(l.startswith("v2 eip-") and l.endswith("InUse") for l in lines), r.stdout
     assert "v3 error InvalidAllocationId.NotFound 404" in lines and "v2 error InvalidAllocationId.NotFound 404" in lines
+
+
+def test_pop_core_scripts_work_unmodified(eipd_factory):
+    """@alicloud/pop-core (the generic RPC client Node scripts use, issue 10):
+    the EIP lifecycle by action name, GET and form POST, and its error."""
+    if not (NODE_DIR / "node_modules" / "@alicloud" / "pop-core").is_dir():
+        pytest.fail("tests/node/node_modules lacks @alicloud/pop-core: run `npm ci` in tests/node")
+    srv = eipd_factory(demo=True)
+    env = dict(os.environ, EP=srv.endpoint)
+    r = subprocess.run(["node", "popcore.js"], cwd=NODE_DIR, env=env, capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stdout + r.stderr
+    import json
+    got = json.loads(r.stdout.strip().splitlines()[-1])
+    assert got["allocated"].startswith("eip-") and got["status"] == "InUse", got
+    assert got["instance"] == got["allocated"], got
+    assert got["error"] == "InvalidAllocationId.NotFound", got

@@ -421,3 +421,34 @@ def test_clb_tags_through_slbs_own_actions(server, res, slb_v3):
     expect_error(slb_v3.tag_resources, 400, "InvalidResourceId.NotFound", slb_models.TagResourcesRequest(
         region_id=REGION, resource_type="instance", resource_id=["lb-nope"],
         tag=[slb_models.TagResourcesRequestTag(key="app", value="web")]))
+
+
+# ------------------------------------------------------------ CommonRequest scripts
+
+def test_common_request_scripts(server, res):
+    """aliyunsdkcore's CommonRequest, as generic legacy scripts use it: any
+    action by name and version, the domain set to the endpoint."""
+    from aliyunsdkcore.client import AcsClient
+    from aliyunsdkcore.request import CommonRequest
+    client = AcsClient(AK_ID, "testsecret", REGION)
+
+    def call(version: str, action: str, **params) -> dict:
+        req = CommonRequest()
+        req.set_domain(server.endpoint)
+        req.set_version(version)
+        req.set_action_name(action)
+        req.set_method("POST")
+        req.set_protocol_type("http")
+        req.add_query_param("RegionId", REGION)
+        for k, v in params.items():
+            req.add_query_param(k, v)
+        return json.loads(client.do_action_with_exception(req))
+
+    a = call("2016-04-28", "AllocateEipAddress", Bandwidth="2")["AllocationId"]
+    res.track_eip(a)
+    listed = call("2016-04-28", "DescribeEipAddresses", AllocationId=a)
+    assert listed["EipAddresses"]["EipAddress"][0]["Bandwidth"] == "2"
+    who = call("2015-04-01", "GetCallerIdentity")
+    assert who["IdentityType"] == "Account"
+    zones = call("2014-05-26", "DescribeZones")
+    assert zones["Zones"]["Zone"], zones
