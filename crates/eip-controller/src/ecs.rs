@@ -526,20 +526,11 @@ pub(crate) fn describe_disks(ctl: &Controller, ctx: &Ctx, p: &Params) -> Result<
             }));
         }
         let total = disks.len() as i64;
-        let (offset, limit) = match max_results {
-            Some(limit) => {
-                let offset = match p.opt("NextToken") {
-                    Some(t) => t
-                        .parse::<i64>()
-                        .map_err(|_| Error::invalid("NextToken", "is not a token this server issued"))?,
-                    None => 0,
-                };
-                (offset.max(0), limit)
-            }
-            None => ((page - 1) * size, size),
+        let w = match max_results {
+            Some(limit) => crate::Window::by_token(p, limit)?,
+            None => crate::Window { page, offset: (page - 1) * size, limit: size, by_token: false },
         };
-        let next =
-            if max_results.is_some() && offset + limit < total { (offset + limit).to_string() } else { String::new() };
+        let (offset, limit, next) = (w.offset, w.limit, w.next_token(total));
         let items: Vec<Value> = disks.into_iter().skip(offset as usize).take(limit as usize).collect();
         Ok(body(json!({
             "TotalCount": total,

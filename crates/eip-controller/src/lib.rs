@@ -400,17 +400,21 @@ impl Window {
     pub(crate) fn read(p: &Params, max_page: i64, max_results: i64) -> Result<Window> {
         let (page, size) = paging(p, 10, max_page)?;
         match p.int("MaxResults", 1, max_results)? {
-            Some(limit) => {
-                let offset = match p.opt("NextToken") {
-                    Some(t) => t
-                        .parse::<i64>()
-                        .map_err(|_| Error::invalid("NextToken", "is not a token this server issued"))?,
-                    None => 0,
-                };
-                Ok(Window { page, offset: offset.max(0), limit, by_token: true })
-            }
+            Some(limit) => Window::by_token(p, limit),
             None => Ok(Window { page, offset: (page - 1) * size, limit: size, by_token: false }),
         }
+    }
+
+    /// A `MaxResults`/`NextToken` window of `limit` rows (the caller read
+    /// `MaxResults` its own way).
+    pub(crate) fn by_token(p: &Params, limit: i64) -> Result<Window> {
+        let offset = match p.opt("NextToken") {
+            Some(t) => {
+                t.parse::<i64>().map_err(|_| Error::invalid("NextToken", "is not a token this server issued"))?
+            }
+            None => 0,
+        };
+        Ok(Window { page: 1, offset: offset.max(0), limit, by_token: true })
     }
 
     /// The `NextToken` to return after a listing of `total` rows.

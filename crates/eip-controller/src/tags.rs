@@ -292,14 +292,7 @@ pub(crate) fn list_tag_resources(ctl: &Controller, ctx: &Ctx, p: &Params) -> Res
         return Err(Error::MissingParameter("ResourceId.N".into()));
     }
     // ListTagResources pages with MaxResults (1-50, default 50) and NextToken.
-    let limit = p.int("MaxResults", 1, 50)?.unwrap_or(50);
-    let offset = match p.opt("NextToken") {
-        Some(tok) => {
-            tok.parse::<i64>().map_err(|_| Error::invalid("NextToken", "is not a token this server issued"))?
-        }
-        None => 0,
-    };
-    let window = Window { page: 1, offset: offset.max(0), limit, by_token: true };
+    let window = Window::by_token(p, p.int("MaxResults", 1, 50)?.unwrap_or(50))?;
     ctl.read(|tx| {
         let all = tags_of(tx, &ctx.account, region, t, &ids)?;
         let rows: Vec<Value> = all

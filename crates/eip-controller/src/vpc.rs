@@ -490,19 +490,26 @@ pub(crate) fn describe_route_table_list(ctl: &Controller, ctx: &Ctx, p: &Params)
     })
 }
 
+/// The new name (`name_param`) and description of a Modify…Attribute call,
+/// each checked when given.
+fn rename_params(p: &Params, name_param: &str) -> Result<(Option<String>, Option<String>)> {
+    let name = p.raw(name_param).map(str::to_owned);
+    let description = p.raw("Description").map(str::to_owned);
+    if let Some(n) = &name {
+        check_name(name_param, n, 128)?;
+    }
+    if let Some(d) = &description {
+        check_name("Description", d, 256)?;
+    }
+    Ok((name, description))
+}
+
 /// ModifyVpcAttribute: a VPC's name and description (Ansible's `ali_vpc`
 /// calls it when they differ).
 pub(crate) async fn modify_vpc_attribute(ctl: &Controller, ctx: &Ctx, p: &Params) -> Result<Body> {
     let region = crate::region_opt(p)?;
     let id = p.req("VpcId")?.to_owned();
-    let name = p.raw("VpcName").map(str::to_owned);
-    let description = p.raw("Description").map(str::to_owned);
-    if let Some(n) = &name {
-        check_name("VpcName", n, 128)?;
-    }
-    if let Some(d) = &description {
-        check_name("Description", d, 256)?;
-    }
+    let (name, description) = rename_params(p, "VpcName")?;
     ctl.write(ctx, p, move |tx, env| {
         let vpc = tx.vpc_get(&env.account, &id)?.filter(|v| region.is_none_or(|r| r == v.region_id));
         let vpc = vpc.ok_or_else(|| Error::not_found(ResourceKind::Vpc, &id))?;
@@ -520,14 +527,7 @@ pub(crate) async fn modify_vpc_attribute(ctl: &Controller, ctx: &Ctx, p: &Params
 pub(crate) async fn modify_vswitch_attribute(ctl: &Controller, ctx: &Ctx, p: &Params) -> Result<Body> {
     let region = crate::region_opt(p)?;
     let id = p.req("VSwitchId")?.to_owned();
-    let name = p.raw("VSwitchName").map(str::to_owned);
-    let description = p.raw("Description").map(str::to_owned);
-    if let Some(n) = &name {
-        check_name("VSwitchName", n, 128)?;
-    }
-    if let Some(d) = &description {
-        check_name("Description", d, 256)?;
-    }
+    let (name, description) = rename_params(p, "VSwitchName")?;
     ctl.write(ctx, p, move |tx, env| {
         let vsw = tx.vswitch_get(&env.account, &id)?.filter(|v| region.is_none_or(|r| r == v.region_id));
         let vsw = vsw.ok_or_else(|| Error::not_found(ResourceKind::VSwitch, &id))?;

@@ -196,6 +196,21 @@ struct Req {
     bad_signature: bool,
 }
 
+impl Req {
+    /// An ordinary VPC call in cn-hangzhou, validly signed.
+    fn plain(action: &str) -> Req {
+        Req {
+            action: action.into(),
+            version: "2016-04-28".into(),
+            params: vec![("RegionId".into(), "cn-hangzhou".into())],
+            edge: vec![],
+            xml: false,
+            get: false,
+            bad_signature: false,
+        }
+    }
+}
+
 fn hostile_value() -> impl Strategy<Value = String> {
     prop_oneof![
         Just(String::new()),
@@ -318,15 +333,7 @@ fn random_signed_requests_never_crash_5xx_or_hoard_memory() {
     let cases: u32 = std::env::var("EIPD_FUZZ_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(3000);
     let (h, mut estate) = Harness::new();
     for _ in 0..6 {
-        let alloc = Req {
-            action: "AllocateEipAddress".into(),
-            version: "2016-04-28".into(),
-            params: vec![("RegionId".into(), "cn-hangzhou".into())],
-            edge: vec![],
-            xml: false,
-            get: false,
-            bad_signature: false,
-        };
+        let alloc = Req::plain("AllocateEipAddress");
         let (status, _, body) = h.call(&alloc);
         assert_eq!(status, 200, "{}", String::from_utf8_lossy(&body));
         let v: serde_json::Value = serde_json::from_slice(&body).unwrap();
@@ -335,15 +342,7 @@ fn random_signed_requests_never_crash_5xx_or_hoard_memory() {
     let words = Arc::new(words());
     assert!(words.len() > 150, "the harvest of parameter names found only {}", words.len());
     // Warm up the caches and allocator before measuring.
-    let warm = Req {
-        action: "DescribeEipAddresses".into(),
-        version: "2016-04-28".into(),
-        params: vec![("RegionId".into(), "cn-hangzhou".into())],
-        edge: vec![],
-        xml: false,
-        get: false,
-        bad_signature: false,
-    };
+    let warm = Req::plain("DescribeEipAddresses");
     for _ in 0..200 {
         let (status, _, _) = h.call(&warm);
         assert_eq!(status, 200);
