@@ -196,6 +196,13 @@ def test_tags_on_vpcs_and_vswitches(server, vpc_v3, network):
     got = list_tags(vpc_v3, tags=[("owner", "sdk")], rtype="VSWITCH")
     assert rows(got) == [(network.vsw_id, "owner", "sdk")]
     assert got["TagResources"]["TagResource"][0]["ResourceType"] == "VSWITCH"
+    # The Describe calls show them (Ansible's ali_vpc reads them there).
+    attr = body(vpc_v3.describe_vpc_attribute(vpc_models.DescribeVpcAttributeRequest(
+        region_id=REGION, vpc_id=network.vpc_id)))
+    assert {"Key": "owner", "Value": "sdk"} in attr["Tags"]["Tag"], attr["Tags"]
+    listed = body(vpc_v3.describe_vswitches(vpc_models.DescribeVSwitchesRequest(
+        region_id=REGION, v_switch_id=network.vsw_id)))
+    assert {"Key": "owner", "Value": "sdk"} in listed["VSwitches"]["VSwitch"][0]["Tags"]["Tag"]
     untag(vpc_v3, [network.vpc_id], ["owner"], rtype="VPC")
     untag(vpc_v3, [network.vsw_id], ["owner"], rtype="VSWITCH")
     assert rows(list_tags(vpc_v3, [network.vpc_id], rtype="VPC")) == []
@@ -413,6 +420,9 @@ def test_clb_tags_through_slbs_own_actions(server, res, slb_v3):
         region_id=REGION, resource_type="instance", resource_id=[lb])))
     assert got["TagResources"]["TagResource"] == [
         {"ResourceId": lb, "ResourceType": "instance", "TagKey": "app", "TagValue": "web"}], got
+    shown = body(slb_v3.describe_load_balancers(slb_models.DescribeLoadBalancersRequest(
+        region_id=REGION, load_balancer_id=lb)))
+    assert shown["LoadBalancers"]["LoadBalancer"][0]["Tags"]["Tag"] == [{"TagKey": "app", "TagValue": "web"}]
     slb_v3.untag_resources(slb_models.UntagResourcesRequest(
         region_id=REGION, resource_type="instance", resource_id=[lb], tag_key=["app"]))
     got = body(slb_v3.list_tag_resources(slb_models.ListTagResourcesRequest(

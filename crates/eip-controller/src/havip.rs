@@ -147,6 +147,7 @@ pub(crate) fn describe(ctl: &Controller, ctx: &Ctx, p: &Params) -> Result<Body> 
                 })
             })
             .collect();
+        let tags = crate::tags::of_type(tx, &ctx.account, "HAVIP")?;
         let mut items = Vec::new();
         for h in all.iter().skip(((page - 1) * size) as usize).take(size as usize) {
             let members = tx.havip_member_list(&h.id)?;
@@ -171,6 +172,9 @@ pub(crate) fn describe(ctl: &Controller, ctx: &Ctx, p: &Params) -> Result<Body> 
                 "ResourceGroupId": rg,
                 "Tags": {"Tag": []},
             }));
+            if let Some(item) = items.last_mut() {
+                crate::tags::show(item, "HaVipId", &tags, false);
+            }
         }
         Ok(body(json!({
             "TotalCount": all.len(),

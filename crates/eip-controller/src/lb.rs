@@ -209,6 +209,7 @@ pub(crate) async fn create_clb(ctl: &Controller, ctx: &Ctx, p: &Params) -> Resul
 
 /// A CLB as DescribeLoadBalancers lists it.
 fn clb_item(tx: &mut dyn Tx, l: &LoadBalancerRow) -> Result<Value> {
+    let tags = crate::tags::of_type(tx, &l.account_id, "SLB:instance")?;
     let zones = eip_domain::catalogue::region(&l.region_id).map(|r| r.zones).unwrap_or(&[]);
     let master = clb_master_zone(tx, l)?;
     let slave = zones.iter().copied().find(|z| *z != master).unwrap_or_default();
@@ -237,6 +238,10 @@ fn clb_item(tx: &mut dyn Tx, l: &LoadBalancerRow) -> Result<Value> {
         "ResourceGroupId": eip_types::default_resource_group(&eip_types::AccountId::from_trusted(l.account_id.clone())),
         "Tags": {"Tag": []},
     }))
+    .map(|mut v| {
+        crate::tags::show(&mut v, "LoadBalancerId", &tags, true);
+        v
+    })
 }
 
 /// DescribeLoadBalancerAttribute: one CLB with its listeners and backend

@@ -286,9 +286,12 @@ pub(crate) fn describe(ctl: &Controller, ctx: &Ctx, p: &Params) -> Result<Body> 
             .filter(|n| network.is_none_or(|t| n.network_type == t))
             .filter(|n| status.is_none_or(|s| n.status == s))
             .collect();
+        let tags = crate::tags::of_type(tx, &ctx.account, "NATGATEWAY")?;
         let mut items = Vec::new();
         for n in all.iter().skip(((page - 1) * size) as usize).take(size as usize) {
-            items.push(render(tx, n)?);
+            let mut item = render(tx, n)?;
+            crate::tags::show(&mut item, "NatGatewayId", &tags, false);
+            items.push(item);
         }
         Ok(body(json!({
             "TotalCount": all.len(),

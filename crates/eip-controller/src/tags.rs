@@ -75,6 +75,30 @@ fn tag_type(ctx: &Ctx, p: &Params) -> Result<TagType> {
     TagType::parse(ctx.product, v).ok_or_else(|| Error::UnsupportedResourceType(v.to_owned()))
 }
 
+/// Tags of an account's resources of one stored type (`VPC`, `VSWITCH`,
+/// `NATGATEWAY`, `HAVIP`, `SLB:instance`), by resource id: for the Describe
+/// calls that show each resource's `Tags`.
+pub(crate) fn of_type(tx: &mut dyn Tx, account: &str, stored: &str) -> Result<BTreeMap<String, Vec<(String, String)>>> {
+    let mut out: BTreeMap<String, Vec<(String, String)>> = BTreeMap::new();
+    for row in tx.tag_list(account, stored)? {
+        out.entry(row.resource_id).or_default().push((row.key, row.value));
+    }
+    Ok(out)
+}
+
+/// Sets a rendered resource's `Tags.Tag` from [`of_type`]: VPC's
+/// `{Key, Value}` pairs, or SLB's `{TagKey, TagValue}`.
+pub(crate) fn show(v: &mut Value, id_key: &str, tags: &BTreeMap<String, Vec<(String, String)>>, slb_style: bool) {
+    let Some(id) = v.get(id_key).and_then(Value::as_str) else { return };
+    let items: Vec<Value> = tags
+        .get(id)
+        .into_iter()
+        .flatten()
+        .map(|(k, val)| if slb_style { json!({"TagKey": k, "TagValue": val}) } else { json!({"Key": k, "Value": val}) })
+        .collect();
+    v["Tags"] = json!({"Tag": items});
+}
+
 /// `ResourceId.N`: at most 50, no repeats.
 fn resource_ids(p: &Params, required: bool) -> Result<Vec<String>> {
     let ids = p.list("ResourceId")?;

@@ -115,6 +115,7 @@ pub(crate) fn describe_vpcs(ctl: &Controller, ctx: &Ctx, p: &Params) -> Result<B
     ctl.read(|tx| {
         let vpcs = tx.vpc_list(&ctx.account, region)?;
         let vsws = tx.vswitch_list(&ctx.account, region)?;
+        let tags = crate::tags::of_type(tx, &ctx.account, "VPC")?;
         let matching: Vec<&VpcRow> = vpcs
             .iter()
             .filter(|v| ids.is_empty() || ids.contains(&v.id))
@@ -127,7 +128,9 @@ pub(crate) fn describe_vpcs(ctl: &Controller, ctx: &Ctx, p: &Params) -> Result<B
             .take(size as usize)
             .map(|v| {
                 let ids: Vec<String> = vsws.iter().filter(|s| s.vpc_id == v.id).map(|s| s.id.clone()).collect();
-                Ok(render::vpc(v, &ids, &tx.vpc_cidr_list(&v.id)?))
+                let mut item = render::vpc(v, &ids, &tx.vpc_cidr_list(&v.id)?);
+                crate::tags::show(&mut item, "VpcId", &tags, false);
+                Ok(item)
             })
             .collect::<Result<_>>()?;
         Ok(body(json!({
@@ -225,10 +228,13 @@ pub(crate) fn describe_vswitches(ctl: &Controller, ctx: &Ctx, p: &Params) -> Res
             .filter(|s| zone.as_ref().is_none_or(|z| &s.zone_id == z))
             .filter(|s| name.as_ref().is_none_or(|n| &s.name == n))
             .collect();
+        let tags = crate::tags::of_type(tx, &ctx.account, "VSWITCH")?;
         let mut items = Vec::new();
         for s in matching.iter().skip(((page - 1) * size) as usize).take(size as usize) {
             let avail = crate::net::vswitch_available(tx, s)?;
-            items.push(render::vswitch(s, avail));
+            let mut item = render::vswitch(s, avail);
+            crate::tags::show(&mut item, "VSwitchId", &tags, false);
+            items.push(item);
         }
         Ok(body(json!({
             "TotalCount": matching.len(),
@@ -271,6 +277,7 @@ pub(crate) fn describe_vpc_attribute(ctl: &Controller, ctx: &Ctx, p: &Params) ->
             tx.vswitch_list(&ctx.account, region)?.into_iter().filter(|s| s.vpc_id == vpc.id).map(|s| s.id).collect();
         let secondary = tx.vpc_cidr_list(&vpc.id)?;
         let mut v = render::vpc(&vpc, &vsws, &secondary);
+        crate::tags::show(&mut v, "VpcId", &crate::tags::of_type(tx, &ctx.account, "VPC")?, false);
         if let Value::Object(m) = &mut v {
             // DescribeVpcs-only fields; the attribute call has these instead.
             for k in ["RouterTableIds", "NatGatewayIds", "CenStatus"] {
@@ -300,6 +307,7 @@ pub(crate) fn describe_vswitch_attributes(ctl: &Controller, ctx: &Ctx, p: &Param
         let avail = crate::net::vswitch_available(tx, &vsw)?;
         let route_table = tx.vpc_get(&ctx.account, &vsw.vpc_id)?.map(|v| v.route_table_id).unwrap_or_default();
         let mut v = render::vswitch(&vsw, avail);
+        crate::tags::show(&mut v, "VSwitchId", &crate::tags::of_type(tx, &ctx.account, "VSWITCH")?, false);
         v["RouteTable"] = json!({"RouteTableId": route_table, "RouteTableType": "System"});
         v["EnabledIpv6"] = json!(false);
         Ok(body(v))
