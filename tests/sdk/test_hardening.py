@@ -418,6 +418,7 @@ def test_thousands_of_hostile_requests_under_a_memory_cap(eipd_factory):
             statuses[status] = statuses.get(status, 0) + 1
         raw.close()
         grown = rss_kib(proc.pid) - base
+        print(f"hostile requests: RSS {base} KiB -> {base + grown} KiB over 3,000 ({statuses})")
         assert proc.poll() is None
         assert grown < 48 * 1024, f"RSS grew {grown} KiB over 3,000 hostile requests ({statuses})"
         # Still correct afterwards.
