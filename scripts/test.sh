@@ -11,7 +11,7 @@ export CARGO_TERM_COLOR=never
 step() { printf '\n==> %s\n' "$*"; }
 
 # Debian packages the suite needs; installed only when missing.
-APT_PACKAGES=(sqlite3 ca-certificates nftables iproute2 conntrack)
+APT_PACKAGES=(sqlite3 ca-certificates nftables iproute2 conntrack chromium)
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
     dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
@@ -20,7 +20,7 @@ if [ ${#missing[@]} -gt 0 ]; then
     step "installing Debian packages: ${missing[*]}"
     if [ "$(id -u)" = 0 ]; then
         apt-get update -q >/dev/null
-        DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${missing[@]}" >/dev/null
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null
     else
         echo "not root: cannot install ${missing[*]}; continuing" >&2
     fi

@@ -6,6 +6,13 @@
 use crate::errors::WireError;
 use serde_json::{Map, Value};
 
+/// A request id in Alibaba's shape (an uppercase UUID).
+pub fn new_request_id() -> String {
+    let b: [u8; 16] = rand::random();
+    let h = hex::encode_upper(b);
+    format!("{}-{}-{}-{}-{}", &h[0..8], &h[8..12], &h[12..16], &h[16..20], &h[20..32])
+}
+
 /// Requested body format.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Format {

@@ -333,6 +333,7 @@ async fn serve(a: ServeArgs) -> Result<(), String> {
         metrics: Default::default(),
         dataplane: mode.is_some().then(Default::default),
         client_timeout: std::time::Duration::from_secs(a.client_timeout_secs),
+        console: eip_console::ConsoleState::new(ctl.clone()),
     });
     let dp = match (mode, &state.dataplane) {
         (Some(mode), Some(h)) => Some(dataplane::DataPlane::start(ctl.clone(), mode, h.clone()).await?),
@@ -353,6 +354,7 @@ async fn serve(a: ServeArgs) -> Result<(), String> {
     });
     // Announce only what is true: the port is bound and the state is ready.
     println!("openeip eipd {} listening on http://{}", env!("CARGO_PKG_VERSION"), a.listen);
+    println!("console: http://{}/console/ (sign in with an AccessKey pair)", a.listen);
     println!("data directory: {}", a.data_dir.display());
     match (&boot.new_secret, credentials) {
         (Some(secret), Some(path)) => {

@@ -47,6 +47,8 @@ pub struct AppState {
     pub dataplane: Option<Arc<DataplaneHealth>>,
     /// How long a client may take to send a request's body.
     pub client_timeout: std::time::Duration,
+    /// The web console (`/console`).
+    pub console: Arc<eip_console::ConsoleState>,
 }
 
 /// Nonces seen within the timestamp window, as 128-bit keyed digests of
@@ -133,6 +135,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics))
         .route("/", any(rpc))
+        .nest_service("/console", eip_console::router(state.console.clone()))
         .fallback(any(not_found))
         .with_state(state)
 }
@@ -167,12 +170,7 @@ async fn not_found(uri: Uri) -> Response {
     reply_error(Format::Json, &new_request_id(), "openeip", &e)
 }
 
-/// A request id in Alibaba's shape (uppercase UUID).
-pub fn new_request_id() -> String {
-    let b: [u8; 16] = rand::random();
-    let h = hex::encode_upper(b);
-    format!("{}-{}-{}-{}-{}", &h[0..8], &h[8..12], &h[12..16], &h[16..20], &h[20..32])
-}
+pub use eip_api::encode::new_request_id;
 
 fn host_id(product: Option<Product>) -> &'static str {
     match product {

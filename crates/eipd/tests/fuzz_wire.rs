@@ -105,6 +105,7 @@ impl Harness {
             }
             tokio::spawn(tasks::run(ctl.clone()));
             let state = Arc::new(AppState {
+                console: eip_console::ConsoleState::new(ctl.clone()),
                 ctl,
                 keys: Default::default(),
                 nonces: Default::default(),

@@ -1,0 +1,175 @@
+"""The web console (issue 11), in a real browser: Playwright drives Debian's
+chromium (scripts/test.sh installs it; never `playwright install`). This
+first part covers sign-in and its security (cookie flags, wrong keys, CSRF,
+sign-out, tenant isolation), the region selector, the Elastic IP Addresses
+list with live status, and allocation; each result is checked through the
+official SDK too. Screenshots go to the pytest temp directory (printed)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import urllib.error
+import urllib.parse
+import urllib.request
+
+import pytest
+
+from conftest import AK_ID, AK_SECRET, REGION, associate, eip_list, describe_eips, get_eip, wait_status
+
+CHROMIUM = os.environ.get("EIPD_CHROMIUM", "/usr/bin/chromium")
+FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+         "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage"]
+
+
+@pytest.fixture(scope="module")
+def browser(tmp_path_factory):
+    if not os.path.exists(CHROMIUM) or shutil.which(CHROMIUM) is None:
+        pytest.fail(f"{CHROMIUM} is missing: scripts/test.sh installs Debian's chromium", pytrace=False)
+    from playwright.sync_api import sync_playwright
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=FLAGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser, tmp_path):
+    ctx = browser.new_context()
+    pg = ctx.new_page()
+    pg.set_default_timeout(10_000)
+    yield pg
+    shot = tmp_path / "last.png"
+    try:
+        pg.screenshot(path=str(shot), full_page=True)
+        print(f"screenshot: {shot}")
+    except Exception:
+        pass
+    ctx.close()
+
+
+def sign_in(page, srv, ak=AK_ID, secret=AK_SECRET):
+    page.goto(f"{srv.base_url}/console/")
+    page.get_by_label("AccessKey ID").fill(ak)
+    page.get_by_label("AccessKey Secret").fill(secret)
+    page.get_by_role("button", name="Sign in").click()
+
+
+def row(page, eip_id: str):
+    return page.locator(f'tr[data-eip="{eip_id}"]')
+
+
+def test_sign_in_cookie_flags_wrong_keys_and_sign_out(eipd_factory, page):
+    srv = eipd_factory(demo=True)
+    sign_in(page, srv, secret="not-the-secret")
+    alert = page.get_by_role("alert")
+    assert "wrong" in alert.inner_text()
+    assert page.context.cookies() and not any(c["name"] == "eipd_session" for c in page.context.cookies())
+    sign_in(page, srv)
+    page.wait_for_url("**/console/eips")
+    assert page.get_by_role("heading", name="Elastic IP Addresses").is_visible()
+    assert page.locator(".account").inner_text() == "root"
+    [cookie] = [c for c in page.context.cookies() if c["name"] == "eipd_session"]
+    assert cookie["httpOnly"] and cookie["sameSite"] == "Strict" and cookie["path"] == "/console", cookie
+    assert cookie["expires"] > 0  # it expires (12 h)
+    page.get_by_role("button", name="Sign out").click()
+    page.wait_for_url("**/console/signin")
+    # The old session cookie is refused after sign-out.
+    req = urllib.request.Request(f"{srv.base_url}/console/eips", headers={"Cookie": f"eipd_session={cookie['value']}"})
+    with urllib.request.urlopen(req) as r:  # follows the redirect to the sign-in page
+        assert r.url.endswith("/console/signin"), r.url
+
+
+def test_state_changing_forms_need_the_csrf_token(eipd_factory, page):
+    srv = eipd_factory(demo=False)
+    sign_in(page, srv)
+    page.wait_for_url("**/console/eips")
+    session = next(c["value"] for c in page.context.cookies() if c["name"] == "eipd_session")
+    data = urllib.parse.urlencode({"metering": "PayByTraffic", "bandwidth": "5", "quantity": "1"}).encode()
+    req = urllib.request.Request(f"{srv.base_url}/console/eips/allocate", data=data,
+                                 headers={"Cookie": f"eipd_session={session}"})
+    with pytest.raises(urllib.error.HTTPError) as e:
+        urllib.request.urlopen(req)
+    assert e.value.code == 403
+    assert eip_list(describe_eips(srv.vpc())) == []  # nothing happened
+
+
+def test_allocate_from_the_console(eipd_factory, page):
+    srv = eipd_factory(demo=False)
+    sign_in(page, srv)
+    page.wait_for_url("**/console/eips")
+    assert "No EIPs in cn-hangzhou" in page.inner_text("main")
+    page.get_by_text("Create EIP").click()
+    page.get_by_label("Maximum bandwidth (Mbit/s)").fill("7")
+    page.get_by_label("Name", exact=True).fill("from-the-console")
+    page.get_by_label("Quantity").fill("2")
+    page.get_by_role("button", name="Create").click()
+    page.wait_for_url("**/console/eips?notice=*")
+    assert "Created eip-" in page.get_by_role("status").inner_text()
+    eips = eip_list(describe_eips(srv.vpc()))
+    assert len(eips) == 2 and {e["Name"] for e in eips} == {"from-the-console"}, eips
+    for e in eips:
+        r = row(page, e["AllocationId"])
+        assert e["IpAddress"] in r.inner_text() and "Available" in r.locator(".status").inner_text()
+        assert "7 Mbit/s" in r.inner_text()
+    # A refused allocation shows Alibaba's code and changes nothing.
+    page.get_by_text("Create EIP").click()
+    page.get_by_label("Maximum bandwidth (Mbit/s)").evaluate("el => el.removeAttribute('max')")
+    page.get_by_label("Maximum bandwidth (Mbit/s)").fill("900")
+    page.get_by_role("button", name="Create").click()
+    assert "InvalidParameter" in page.get_by_role("alert").inner_text()
+    assert len(eip_list(describe_eips(srv.vpc()))) == 2
+
+
+def test_status_goes_live_from_associating_to_in_use_without_reload(eipd_factory, page):
+    srv = eipd_factory(demo=True, task_delay_ms=2500)
+    vpc = srv.vpc()
+    eip = vpc.allocate_eip_address(__import__("alibabacloud_vpc20160428.models", fromlist=["x"])
+                                   .AllocateEipAddressRequest(region_id=REGION)).body
+    from conftest import ecs_models
+    insts = srv.ecs().describe_instances(ecs_models.DescribeInstancesRequest(region_id=REGION)).body.to_map()
+    iid = next(i["InstanceId"] for i in insts["Instances"]["Instance"] if i["InstanceName"] == "demo-1")
+    sign_in(page, srv)
+    page.wait_for_url("**/console/eips")
+    associate(vpc, eip.allocation_id, iid)
+    page.reload()
+    status = row(page, eip.allocation_id).locator(".status")
+    assert status.inner_text() == "Associating"
+    # No reload from here: the row polls itself until it settles.
+    from playwright.sync_api import expect
+    expect(row(page, eip.allocation_id).locator(".status")).to_have_text("InUse", timeout=15_000)
+    assert iid in row(page, eip.allocation_id).inner_text()
+    assert row(page, eip.allocation_id).get_attribute("hx-trigger") is None  # polling stopped
+    assert get_eip(vpc, eip.allocation_id)["Status"] == "InUse"
+    wait_status(vpc, eip.allocation_id, "InUse")
+
+
+def test_another_accounts_eips_are_never_shown(eipd_factory, page):
+    srv = eipd_factory(demo=False)
+    mine = srv.vpc().allocate_eip_address(__import__("alibabacloud_vpc20160428.models", fromlist=["x"])
+                                          .AllocateEipAddressRequest(region_id=REGION)).body.allocation_id
+    ak, secret = srv.create_account("console-other")
+    sign_in(page, srv, ak, secret)
+    page.wait_for_url("**/console/eips")
+    assert page.locator(".account").inner_text() == "console-other"
+    assert row(page, mine).count() == 0
+    # Asking for the row by id does not show it either.
+    page.goto(f"{srv.base_url}/console/eips?q={mine}")
+    assert row(page, mine).count() == 0
+    assert page.request.get(f"{srv.base_url}/console/eips/{mine}/row").text() == ""
+
+
+def test_the_region_selector_switches_the_list(eipd_factory, page):
+    srv = eipd_factory(demo=False)
+    from alibabacloud_vpc20160428 import models as m
+    other = "cn-shanghai"
+    there = srv.vpc().allocate_eip_address(m.AllocateEipAddressRequest(region_id=other)).body.allocation_id
+    sign_in(page, srv)
+    page.wait_for_url("**/console/eips")
+    assert row(page, there).count() == 0
+    page.get_by_label("Region").select_option(other)
+    page.wait_for_load_state()
+    page.wait_for_selector(f'tr[data-eip="{there}"]')
+    assert "cn-shanghai" in page.get_by_label("Region").input_value()
+    page.reload()  # remembered for the session
+    assert row(page, there).count() == 1
