@@ -173,3 +173,63 @@ def test_the_region_selector_switches_the_list(eipd_factory, page):
     assert "cn-shanghai" in page.get_by_label("Region").input_value()
     page.reload()  # remembered for the session
     assert row(page, there).count() == 1
+
+
+def test_con_01_associate_with_an_ecs_instance_and_con_08_unassociate(eipd_factory, page):
+    """CON-01: Actions → Associate with resource → ECS instance → the
+    instance; CON-08: Actions → Unassociate. Checked through the SDK too."""
+    from alibabacloud_vpc20160428 import models as m
+    from playwright.sync_api import expect
+    from conftest import ecs_models
+    srv = eipd_factory(demo=True)
+    vpc = srv.vpc()
+    a = vpc.allocate_eip_address(m.AllocateEipAddressRequest(region_id=REGION)).body.allocation_id
+    b = vpc.allocate_eip_address(m.AllocateEipAddressRequest(region_id=REGION)).body.allocation_id
+    insts = srv.ecs().describe_instances(ecs_models.DescribeInstancesRequest(region_id=REGION)).body.to_map()
+    ids = {i["InstanceName"]: i["InstanceId"] for i in insts["Instances"]["Instance"]}
+    # demo-2 already has an EIP: the picker shows it disabled, with the rule.
+    associate(vpc, b, ids["demo-2"])
+    wait_status(vpc, b, "InUse")
+    sign_in(page, srv)
+    page.wait_for_url("**/console/eips")
+    row(page, a).get_by_role("link", name="Associate with resource").click()
+    page.wait_for_url(f"**/console/eips/{a}/associate")
+    assert page.get_by_label("ECS instance").is_checked()
+    busy = page.locator("label.pick", has_text=ids["demo-2"])
+    assert "already has an EIP — ECS-02" in busy.inner_text()
+    assert busy.locator("input").is_disabled()
+    page.locator("label.pick", has_text=ids["demo-1"]).locator("input").check()
+    page.get_by_role("button", name="OK").click()
+    page.wait_for_url("**/console/eips?notice=*")
+    expect(row(page, a).locator(".status")).to_have_text("InUse", timeout=15_000)
+    assert ids["demo-1"] in row(page, a).inner_text()
+    e = get_eip(vpc, a)
+    assert (e["Status"], e["InstanceId"], e["InstanceType"]) == ("InUse", ids["demo-1"], "EcsInstance"), e
+    # CON-08, with the BIL-01 notice.
+    row(page, a).get_by_role("link", name="Unassociate").click()
+    assert "configuration fee" in page.inner_text("main") and "BIL-01" in page.inner_text("main")
+    page.get_by_role("button", name="Unassociate").click()
+    page.wait_for_url("**/console/eips?notice=*")
+    expect(row(page, a).locator(".status")).to_have_text("Available", timeout=15_000)
+    assert get_eip(vpc, a)["InstanceId"] == ""
+
+
+def test_a_console_action_racing_the_sdk_loses_with_the_rules_error(eipd_factory, page):
+    """The console and the SDK go through the same rules: the SDK takes the
+    instance first, the console's association then gets ECS-02's error."""
+    from alibabacloud_vpc20160428 import models as m
+    from conftest import ecs_models
+    srv = eipd_factory(demo=True)
+    vpc = srv.vpc()
+    a = vpc.allocate_eip_address(m.AllocateEipAddressRequest(region_id=REGION)).body.allocation_id
+    b = vpc.allocate_eip_address(m.AllocateEipAddressRequest(region_id=REGION)).body.allocation_id
+    insts = srv.ecs().describe_instances(ecs_models.DescribeInstancesRequest(region_id=REGION)).body.to_map()
+    target = next(i["InstanceId"] for i in insts["Instances"]["Instance"] if i["InstanceName"] == "demo-1")
+    sign_in(page, srv)
+    page.goto(f"{srv.base_url}/console/eips/{a}/associate")
+    page.locator("label.pick", has_text=target).locator("input").check()
+    associate(vpc, b, target)  # the SDK wins the instance meanwhile
+    page.get_by_role("button", name="OK").click()
+    assert page.get_by_role("alert").inner_text().startswith("InvalidAssociation.Duplicated") or \
+        "Duplicated" in page.get_by_role("alert").inner_text()
+    assert get_eip(vpc, a)["Status"] == "Available"

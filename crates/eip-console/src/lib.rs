@@ -57,6 +57,8 @@ pub fn router(state: Arc<ConsoleState>) -> Router {
         .route("/eips", get(eips_page))
         .route("/eips/allocate", post(allocate))
         .route("/eips/{id}/row", get(eip_row))
+        .route("/eips/{id}/associate", get(associate_page).post(associate))
+        .route("/eips/{id}/unassociate", get(unassociate_page).post(unassociate))
         .route("/assets/htmx.min.js", get(htmx))
         .route("/assets/console.css", get(css))
         .with_state(state)
@@ -533,4 +535,173 @@ async fn allocate(State(st): State<Arc<ConsoleState>>, headers: HeaderMap, Form(
     }
     let notice = format!("Created {}", made.join(", "));
     Redirect::to(&format!("/console/eips?notice={}", eip_api::sign::percent_encode(&notice))).into_response()
+}
+
+// ---------------------------------------------------------------- associate and unassociate
+
+/// An ECS instance in the picker, with why it cannot take the EIP (and the
+/// rule that says so), or an empty reason.
+struct Pick {
+    id: String,
+    name: String,
+    status: String,
+    private_ip: String,
+    reason: String,
+}
+
+fn pick(v: &Value) -> Pick {
+    let status = text(v, "Status");
+    let public = v.pointer("/PublicIpAddress/IpAddress").and_then(Value::as_array).is_some_and(|a| !a.is_empty());
+    let has_eip = v.pointer("/EipAddress/AllocationId").and_then(Value::as_str).is_some_and(|s| !s.is_empty());
+    let reason = if text(v, "InstanceNetworkType") != "vpc" {
+        "is not in a VPC — ECS-01".to_owned()
+    } else if has_eip {
+        "already has an EIP — ECS-02".to_owned()
+    } else if !matches!(status.as_str(), "Running" | "Stopped") {
+        format!("is {status} — ECS-03")
+    } else if public {
+        "has a public IP address — ECS-04".to_owned()
+    } else {
+        String::new()
+    };
+    let private_ip =
+        v.pointer("/VpcAttributes/PrivateIpAddress/IpAddress/0").and_then(Value::as_str).unwrap_or_default().to_owned();
+    Pick { id: text(v, "InstanceId"), name: text(v, "InstanceName"), status, private_ip, reason }
+}
+
+#[derive(Template)]
+#[template(path = "associate.html")]
+struct AssociatePage {
+    top: Top,
+    eip: EipView,
+    instances: Vec<Pick>,
+    error: Option<Shown>,
+    token: String,
+}
+
+#[derive(Template)]
+#[template(path = "unassociate.html")]
+struct UnassociatePage {
+    top: Top,
+    eip: EipView,
+    error: Option<Shown>,
+    token: String,
+}
+
+/// The caller's EIP `id` in the session's region.
+async fn one_eip(st: &ConsoleState, s: &Session, id: &str) -> Result<EipView, Shown> {
+    let params =
+        vec![("RegionId".to_owned(), s.region.clone()), ("AllocationId".to_owned(), id.chars().take(64).collect())];
+    let b = call(st, s, Product::Vpc, "DescribeEipAddresses", params).await?;
+    match Value::Object(b).pointer("/EipAddresses/EipAddress/0") {
+        Some(v) => Ok(eip_view(v)),
+        None => Err(Shown {
+            code: "InvalidAllocationId.NotFound".into(),
+            message: format!("Specified allocation ID {id} is not found in {}.", s.region),
+        }),
+    }
+}
+
+async fn associate_page(State(st): State<Arc<ConsoleState>>, headers: HeaderMap, Path(id): Path<String>) -> Response {
+    let Some((_, s)) = session_of(&st, &headers) else { return to_signin() };
+    show_associate(&st, &s, &id, None).await
+}
+
+async fn show_associate(st: &ConsoleState, s: &Session, id: &str, error: Option<Shown>) -> Response {
+    let eip = match one_eip(st, s, id).await {
+        Ok(e) => e,
+        Err(e) => return list(st, s, ListQuery::default(), Some(e)).await,
+    };
+    let params = vec![("RegionId".to_owned(), s.region.clone()), ("PageSize".to_owned(), "100".to_owned())];
+    let instances = match call(st, s, Product::Ecs, "DescribeInstances", params).await {
+        Ok(b) => Value::Object(b)
+            .pointer("/Instances/Instance")
+            .and_then(Value::as_array)
+            .map(|a| a.iter().map(pick).collect())
+            .unwrap_or_default(),
+        Err(e) => return list(st, s, ListQuery::default(), Some(e)).await,
+    };
+    render(&AssociatePage { top: top(s), eip, instances, error, token: session::token() })
+}
+
+#[derive(Deserialize)]
+struct AssociateForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    token: String,
+    #[serde(default)]
+    instance_type: String,
+    #[serde(default)]
+    instance_id: String,
+}
+
+async fn associate(
+    State(st): State<Arc<ConsoleState>>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Form(f): Form<AssociateForm>,
+) -> Response {
+    let Some((_, s)) = session_of(&st, &headers) else { return to_signin() };
+    if f.csrf != s.csrf {
+        return forbidden();
+    }
+    if f.instance_type != "EcsInstance" || f.instance_id.is_empty() {
+        let e = Shown { code: "MissingParameter.InstanceId".into(), message: "Choose an ECS instance.".into() };
+        return show_associate(&st, &s, &id, Some(e)).await;
+    }
+    let params = vec![
+        ("RegionId".to_owned(), s.region.clone()),
+        ("AllocationId".to_owned(), id.clone()),
+        ("InstanceId".to_owned(), f.instance_id.clone()),
+        ("InstanceType".to_owned(), "EcsInstance".to_owned()),
+        ("ClientToken".to_owned(), format!("console-{}", f.token.chars().take(40).collect::<String>())),
+    ];
+    match call(&st, &s, Product::Vpc, "AssociateEipAddress", params).await {
+        Ok(_) => Redirect::to(&format!(
+            "/console/eips?notice={}",
+            eip_api::sign::percent_encode(&format!("Associating {id} with {}", f.instance_id))
+        ))
+        .into_response(),
+        Err(e) => show_associate(&st, &s, &id, Some(e)).await,
+    }
+}
+
+async fn unassociate_page(State(st): State<Arc<ConsoleState>>, headers: HeaderMap, Path(id): Path<String>) -> Response {
+    let Some((_, s)) = session_of(&st, &headers) else { return to_signin() };
+    match one_eip(&st, &s, &id).await {
+        Ok(eip) => render(&UnassociatePage { top: top(&s), eip, error: None, token: session::token() }),
+        Err(e) => list(&st, &s, ListQuery::default(), Some(e)).await,
+    }
+}
+
+async fn unassociate(
+    State(st): State<Arc<ConsoleState>>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Form(f): Form<AssociateForm>,
+) -> Response {
+    let Some((_, s)) = session_of(&st, &headers) else { return to_signin() };
+    if f.csrf != s.csrf {
+        return forbidden();
+    }
+    let eip = match one_eip(&st, &s, &id).await {
+        Ok(e) => e,
+        Err(e) => return list(&st, &s, ListQuery::default(), Some(e)).await,
+    };
+    let params = vec![
+        ("RegionId".to_owned(), s.region.clone()),
+        ("AllocationId".to_owned(), id.clone()),
+        ("InstanceId".to_owned(), eip.instance_id.clone()),
+        ("InstanceType".to_owned(), eip.instance_type.clone()),
+        ("ClientToken".to_owned(), format!("console-{}", f.token.chars().take(40).collect::<String>())),
+    ];
+    match call(&st, &s, Product::Vpc, "UnassociateEipAddress", params).await {
+        Ok(_) => Redirect::to(&format!(
+            "/console/eips?notice={}",
+            eip_api::sign::percent_encode(&format!("Unassociating {id}"))
+        ))
+        .into_response(),
+        Err(e) => render(&UnassociatePage { top: top(&s), eip, error: Some(e), token: session::token() }),
+    }
 }
