@@ -233,3 +233,42 @@ def test_a_console_action_racing_the_sdk_loses_with_the_rules_error(eipd_factory
     assert page.get_by_role("alert").inner_text().startswith("InvalidAssociation.Duplicated") or \
         "Duplicated" in page.get_by_role("alert").inner_text()
     assert get_eip(vpc, a)["Status"] == "Available"
+
+
+def test_release_refused_while_protected_then_released_and_retrieved(eipd_factory, page):
+    """Release from the Actions column (refused with the API's reason while
+    deletion protection is on), then GEN-03's retrieval by address."""
+    from alibabacloud_vpc20160428 import models as m
+    srv = eipd_factory(demo=False)
+    vpc = srv.vpc()
+    got = vpc.allocate_eip_address(m.AllocateEipAddressRequest(region_id=REGION)).body
+    a, ip = got.allocation_id, got.eip_address
+    vpc.deletion_protection(m.DeletionProtectionRequest(region_id=REGION, instance_id=a, protection_enable=True,
+                                                        type="EIP"))
+    sign_in(page, srv)
+    page.wait_for_url("**/console/eips")
+    assert row(page, a).locator("td").nth(7).inner_text() == "On"
+    row(page, a).get_by_role("link", name="Release").click()
+    page.get_by_role("button", name="Release").click()
+    assert "InvalidOperation.DeletionProtection" in page.get_by_role("alert").inner_text()
+    assert get_eip(vpc, a)["Status"] == "Available"
+    vpc.deletion_protection(m.DeletionProtectionRequest(region_id=REGION, instance_id=a, protection_enable=False,
+                                                        type="EIP"))
+    page.get_by_role("button", name="Release").click()
+    page.wait_for_url("**/console/eips?notice=*")
+    wait_status(vpc, a, None)
+    page.goto(f"{srv.base_url}/console/eips")
+    page.get_by_text("Retrieve a released EIP").click()
+    page.get_by_label("IP address").fill(ip)
+    page.get_by_role("button", name="Retrieve").click()
+    page.wait_for_url("**/console/eips?notice=*")
+    assert ip in page.get_by_role("status").inner_text()
+    [back] = eip_list(describe_eips(vpc))
+    assert back["IpAddress"] == ip and back["AllocationId"] != a
+    # An address of the pool this account never held is refused with the API's code.
+    import ipaddress
+    neighbour = str(ipaddress.ip_address(ip) + 7)
+    page.get_by_text("Retrieve a released EIP").click()
+    page.get_by_label("IP address").fill(neighbour)
+    page.get_by_role("button", name="Retrieve").click()
+    assert "OperationFailed.AllocateUnfamiliarIp" in page.get_by_role("alert").inner_text()

@@ -59,6 +59,8 @@ pub fn router(state: Arc<ConsoleState>) -> Router {
         .route("/eips/{id}/row", get(eip_row))
         .route("/eips/{id}/associate", get(associate_page).post(associate))
         .route("/eips/{id}/unassociate", get(unassociate_page).post(unassociate))
+        .route("/eips/{id}/release", get(release_page).post(release))
+        .route("/eips/retrieve", post(retrieve))
         .route("/assets/htmx.min.js", get(htmx))
         .route("/assets/console.css", get(css))
         .with_state(state)
@@ -703,5 +705,86 @@ async fn unassociate(
         ))
         .into_response(),
         Err(e) => render(&UnassociatePage { top: top(&s), eip, error: Some(e), token: session::token() }),
+    }
+}
+
+// ---------------------------------------------------------------- release and retrieve
+
+#[derive(Template)]
+#[template(path = "release.html")]
+struct ReleasePage {
+    top: Top,
+    eip: EipView,
+    error: Option<Shown>,
+}
+
+async fn release_page(State(st): State<Arc<ConsoleState>>, headers: HeaderMap, Path(id): Path<String>) -> Response {
+    let Some((_, s)) = session_of(&st, &headers) else { return to_signin() };
+    match one_eip(&st, &s, &id).await {
+        Ok(eip) => render(&ReleasePage { top: top(&s), eip, error: None }),
+        Err(e) => list(&st, &s, ListQuery::default(), Some(e)).await,
+    }
+}
+
+async fn release(
+    State(st): State<Arc<ConsoleState>>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Form(f): Form<CsrfOnly>,
+) -> Response {
+    let Some((_, s)) = session_of(&st, &headers) else { return to_signin() };
+    if f.csrf != s.csrf {
+        return forbidden();
+    }
+    let eip = match one_eip(&st, &s, &id).await {
+        Ok(e) => e,
+        Err(e) => return list(&st, &s, ListQuery::default(), Some(e)).await,
+    };
+    let params = vec![("RegionId".to_owned(), s.region.clone()), ("AllocationId".to_owned(), id.clone())];
+    match call(&st, &s, Product::Vpc, "ReleaseEipAddress", params).await {
+        Ok(_) => {
+            Redirect::to(&format!("/console/eips?notice={}", eip_api::sign::percent_encode(&format!("Releasing {id}"))))
+                .into_response()
+        }
+        Err(e) => render(&ReleasePage { top: top(&s), eip, error: Some(e) }),
+    }
+}
+
+#[derive(Deserialize)]
+struct RetrieveForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    ip_address: String,
+    #[serde(default)]
+    eip_id: String,
+}
+
+async fn retrieve(State(st): State<Arc<ConsoleState>>, headers: HeaderMap, Form(f): Form<RetrieveForm>) -> Response {
+    let Some((_, s)) = session_of(&st, &headers) else { return to_signin() };
+    if f.csrf != s.csrf {
+        return forbidden();
+    }
+    let mut params = vec![("RegionId".to_owned(), s.region.clone())];
+    if !f.ip_address.trim().is_empty() {
+        params.push(("IpAddress".into(), f.ip_address.trim().to_owned()));
+    }
+    if !f.eip_id.trim().is_empty() {
+        params.push(("InstanceId".into(), f.eip_id.trim().to_owned()));
+    }
+    if params.len() == 1 {
+        let e = Shown {
+            code: "MissingParameter.IpAddress".into(),
+            message: "Give the address or the released EIP's id.".into(),
+        };
+        return list(&st, &s, ListQuery::default(), Some(e)).await;
+    }
+    match call(&st, &s, Product::Vpc, "AllocateEipAddress", params).await {
+        Ok(b) => {
+            let b = Value::Object(b);
+            let notice = format!("Retrieved {} as {}", text(&b, "EipAddress"), text(&b, "AllocationId"));
+            Redirect::to(&format!("/console/eips?notice={}", eip_api::sign::percent_encode(&notice))).into_response()
+        }
+        Err(e) => list(&st, &s, ListQuery::default(), Some(e)).await,
     }
 }
