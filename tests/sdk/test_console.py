@@ -272,3 +272,62 @@ def test_release_refused_while_protected_then_released_and_retrieved(eipd_factor
     page.get_by_label("IP address").fill(neighbour)
     page.get_by_role("button", name="Retrieve").click()
     assert "OperationFailed.AllocateUnfamiliarIp" in page.get_by_role("alert").inner_text()
+
+
+def _demo(srv):
+    from conftest import ecs_models
+    insts = srv.ecs().describe_instances(ecs_models.DescribeInstancesRequest(region_id=REGION)).body.to_map()
+    return {i["InstanceName"]: i for i in insts["Instances"]["Instance"]}
+
+
+def test_con_02_an_eni_in_nat_mode_on_its_secondary_private_ip(eipd_factory, page):
+    """CON-02: Associate with resource → Elastic Network Interface → NAT mode
+    → the ENI's secondary private IP (ENI-03, ENI-05)."""
+    from alibabacloud_vpc20160428 import models as m
+    from playwright.sync_api import expect
+    from conftest import attach_eni, create_eni, eni_private_ips, wait_eni
+    srv = eipd_factory(demo=True)
+    vpc, ecs = srv.vpc(), srv.ecs()
+    demo1 = _demo(srv)["demo-1"]
+    vsw, sg = demo1["VpcAttributes"]["VSwitchId"], demo1["SecurityGroupIds"]["SecurityGroupId"][0]
+    eni = create_eni(ecs, vsw, sg, secondary_private_ip_address_count=1)["NetworkInterfaceId"]
+    attach_eni(ecs, eni, demo1["InstanceId"])
+    e = wait_eni(ecs, eni, "InUse")
+    secondary = [ip for ip in eni_private_ips(e) if ip != e["PrivateIpAddress"]][0]
+    a = vpc.allocate_eip_address(m.AllocateEipAddressRequest(region_id=REGION)).body.allocation_id
+    sign_in(page, srv)
+    page.goto(f"{srv.base_url}/console/eips/{a}/associate")
+    page.get_by_label("Elastic network interface").check()
+    page.get_by_role("button", name="Show").click()
+    assert page.get_by_label("NAT mode").is_checked()
+    page.locator("label.pick", has_text=secondary).locator("input").check()
+    page.get_by_role("button", name="OK").click()
+    page.wait_for_url("**/console/eips?notice=*")
+    expect(row(page, a).locator(".status")).to_have_text("InUse", timeout=15_000)
+    got = get_eip(vpc, a)
+    assert (got["InstanceType"], got["InstanceId"], got["Mode"], got["PrivateIpAddress"]) == (
+        "NetworkInterface", eni, "NAT", secondary), got
+    assert secondary in row(page, a).inner_text() and "NAT" in row(page, a).inner_text()
+
+
+def test_con_05_a_clb_and_con_07_no_alb_or_nlb_in_the_dialog(eipd_factory, page):
+    """CON-05: Associate with resource → CLB instance; CON-07: the dialog has
+    no ALB or NLB and says where to go instead."""
+    from alibabacloud_vpc20160428 import models as m
+    from playwright.sync_api import expect
+    from conftest import create_clb
+    srv = eipd_factory(demo=True)
+    vpc = srv.vpc()
+    vsw = _demo(srv)["demo-1"]["VpcAttributes"]["VSwitchId"]
+    lb = create_clb(srv.slb(), v_switch_id=vsw)["LoadBalancerId"]
+    a = vpc.allocate_eip_address(m.AllocateEipAddressRequest(region_id=REGION)).body.allocation_id
+    sign_in(page, srv)
+    page.goto(f"{srv.base_url}/console/eips/{a}/associate?type=SlbInstance")
+    text = page.inner_text("main")
+    assert "ALB" in text and "LB-02" in text and page.get_by_label("ALB").count() == 0
+    page.locator("label.pick", has_text=lb).locator("input").check()
+    page.get_by_role("button", name="OK").click()
+    page.wait_for_url("**/console/eips?notice=*")
+    expect(row(page, a).locator(".status")).to_have_text("InUse", timeout=15_000)
+    got = get_eip(vpc, a)
+    assert (got["InstanceType"], got["InstanceId"]) == ("SlbInstance", lb), got
