@@ -140,6 +140,11 @@ fn session_of(st: &ConsoleState, headers: &HeaderMap) -> Option<(String, Session
     Some((id, s))
 }
 
+/// Back to the list, with what was done.
+fn done(notice: &str) -> Response {
+    Redirect::to(&format!("/console/eips?notice={}", eip_api::sign::percent_encode(notice))).into_response()
+}
+
 fn to_signin() -> Response {
     Redirect::to("/console/signin").into_response()
 }
@@ -536,7 +541,7 @@ async fn allocate(State(st): State<Arc<ConsoleState>>, headers: HeaderMap, Form(
         }
     }
     let notice = format!("Created {}", made.join(", "));
-    Redirect::to(&format!("/console/eips?notice={}", eip_api::sign::percent_encode(&notice))).into_response()
+    done(&notice)
 }
 
 // ---------------------------------------------------------------- associate and unassociate
@@ -676,6 +681,37 @@ struct UnassociatePage {
     token: String,
 }
 
+/// The session and EIP of a page about one EIP (or the response instead:
+/// the sign-in page, or the list saying why not).
+async fn eip_page(st: &ConsoleState, headers: &HeaderMap, id: &str) -> Result<(Session, EipView), Response> {
+    let Some((_, s)) = session_of(st, headers) else { return Err(to_signin()) };
+    let eip = eip_or_list(st, &s, id).await?;
+    Ok((s, eip))
+}
+
+/// The same for a form posted about one EIP, whose CSRF token must match.
+async fn eip_form(
+    st: &ConsoleState,
+    headers: &HeaderMap,
+    id: &str,
+    csrf: &str,
+) -> Result<(Session, EipView), Response> {
+    let Some((_, s)) = session_of(st, headers) else { return Err(to_signin()) };
+    if csrf != s.csrf {
+        return Err(forbidden());
+    }
+    let eip = eip_or_list(st, &s, id).await?;
+    Ok((s, eip))
+}
+
+/// The caller's EIP `id`, or the list page showing why not.
+async fn eip_or_list(st: &ConsoleState, s: &Session, id: &str) -> Result<EipView, Response> {
+    match one_eip(st, s, id).await {
+        Ok(e) => Ok(e),
+        Err(e) => Err(list(st, s, ListQuery::default(), Some(e)).await),
+    }
+}
+
 /// The caller's EIP `id` in the session's region.
 async fn one_eip(st: &ConsoleState, s: &Session, id: &str) -> Result<EipView, Shown> {
     let params =
@@ -807,20 +843,15 @@ async fn associate(
         params.push(("Mode".into(), mode));
     }
     match call(&st, &s, Product::Vpc, "AssociateEipAddress", params).await {
-        Ok(_) => Redirect::to(&format!(
-            "/console/eips?notice={}",
-            eip_api::sign::percent_encode(&format!("Associating {id} with {target}"))
-        ))
-        .into_response(),
+        Ok(_) => done(&format!("Associating {id} with {target}")),
         Err(e) => show_associate(&st, &s, &id, kind, Some(e)).await,
     }
 }
 
 async fn unassociate_page(State(st): State<Arc<ConsoleState>>, headers: HeaderMap, Path(id): Path<String>) -> Response {
-    let Some((_, s)) = session_of(&st, &headers) else { return to_signin() };
-    match one_eip(&st, &s, &id).await {
-        Ok(eip) => render(&UnassociatePage { top: top(&s), eip, error: None, token: session::token() }),
-        Err(e) => list(&st, &s, ListQuery::default(), Some(e)).await,
+    match eip_page(&st, &headers, &id).await {
+        Ok((s, eip)) => render(&UnassociatePage { top: top(&s), eip, error: None, token: session::token() }),
+        Err(r) => r,
     }
 }
 
@@ -830,13 +861,9 @@ async fn unassociate(
     Path(id): Path<String>,
     Form(f): Form<AssociateForm>,
 ) -> Response {
-    let Some((_, s)) = session_of(&st, &headers) else { return to_signin() };
-    if f.csrf != s.csrf {
-        return forbidden();
-    }
-    let eip = match one_eip(&st, &s, &id).await {
-        Ok(e) => e,
-        Err(e) => return list(&st, &s, ListQuery::default(), Some(e)).await,
+    let (s, eip) = match eip_form(&st, &headers, &id, &f.csrf).await {
+        Ok(x) => x,
+        Err(r) => return r,
     };
     let params = vec![
         ("RegionId".to_owned(), s.region.clone()),
@@ -846,11 +873,7 @@ async fn unassociate(
         ("ClientToken".to_owned(), format!("console-{}", f.token.chars().take(40).collect::<String>())),
     ];
     match call(&st, &s, Product::Vpc, "UnassociateEipAddress", params).await {
-        Ok(_) => Redirect::to(&format!(
-            "/console/eips?notice={}",
-            eip_api::sign::percent_encode(&format!("Unassociating {id}"))
-        ))
-        .into_response(),
+        Ok(_) => done(&format!("Unassociating {id}")),
         Err(e) => render(&UnassociatePage { top: top(&s), eip, error: Some(e), token: session::token() }),
     }
 }
@@ -866,10 +889,9 @@ struct ReleasePage {
 }
 
 async fn release_page(State(st): State<Arc<ConsoleState>>, headers: HeaderMap, Path(id): Path<String>) -> Response {
-    let Some((_, s)) = session_of(&st, &headers) else { return to_signin() };
-    match one_eip(&st, &s, &id).await {
-        Ok(eip) => render(&ReleasePage { top: top(&s), eip, error: None }),
-        Err(e) => list(&st, &s, ListQuery::default(), Some(e)).await,
+    match eip_page(&st, &headers, &id).await {
+        Ok((s, eip)) => render(&ReleasePage { top: top(&s), eip, error: None }),
+        Err(r) => r,
     }
 }
 
@@ -879,20 +901,13 @@ async fn release(
     Path(id): Path<String>,
     Form(f): Form<CsrfOnly>,
 ) -> Response {
-    let Some((_, s)) = session_of(&st, &headers) else { return to_signin() };
-    if f.csrf != s.csrf {
-        return forbidden();
-    }
-    let eip = match one_eip(&st, &s, &id).await {
-        Ok(e) => e,
-        Err(e) => return list(&st, &s, ListQuery::default(), Some(e)).await,
+    let (s, eip) = match eip_form(&st, &headers, &id, &f.csrf).await {
+        Ok(x) => x,
+        Err(r) => return r,
     };
     let params = vec![("RegionId".to_owned(), s.region.clone()), ("AllocationId".to_owned(), id.clone())];
     match call(&st, &s, Product::Vpc, "ReleaseEipAddress", params).await {
-        Ok(_) => {
-            Redirect::to(&format!("/console/eips?notice={}", eip_api::sign::percent_encode(&format!("Releasing {id}"))))
-                .into_response()
-        }
+        Ok(_) => done(&format!("Releasing {id}")),
         Err(e) => render(&ReleasePage { top: top(&s), eip, error: Some(e) }),
     }
 }
@@ -930,7 +945,7 @@ async fn retrieve(State(st): State<Arc<ConsoleState>>, headers: HeaderMap, Form(
         Ok(b) => {
             let b = Value::Object(b);
             let notice = format!("Retrieved {} as {}", text(&b, "EipAddress"), text(&b, "AllocationId"));
-            Redirect::to(&format!("/console/eips?notice={}", eip_api::sign::percent_encode(&notice))).into_response()
+            done(&notice)
         }
         Err(e) => list(&st, &s, ListQuery::default(), Some(e)).await,
     }
