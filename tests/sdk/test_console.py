@@ -331,3 +331,39 @@ def test_con_05_a_clb_and_con_07_no_alb_or_nlb_in_the_dialog(eipd_factory, page)
     expect(row(page, a).locator(".status")).to_have_text("InUse", timeout=15_000)
     got = get_eip(vpc, a)
     assert (got["InstanceType"], got["InstanceId"]) == ("SlbInstance", lb), got
+
+
+@pytest.mark.parametrize("rule,kind,label", [("CON-04", "Nat", "NAT gateway"),
+                                             ("CON-06", "HaVip", "High-availability virtual IP")])
+def test_con_04_a_nat_gateway_and_con_06_a_havip(eipd_factory, page, rule, kind, label):
+    """CON-04: Associate with resource → NAT Gateway instance; CON-06: → HaVip."""
+    from alibabacloud_vpc20160428 import models as m
+    from playwright.sync_api import expect
+    from conftest import create_havip, create_nat, wait_havip, wait_nat
+    srv = eipd_factory(demo=True)
+    vpc = srv.vpc()
+    demo1 = _demo(srv)["demo-1"]
+    vpc_id, vsw = demo1["VpcAttributes"]["VpcId"], demo1["VpcAttributes"]["VSwitchId"]
+    if kind == "Nat":
+        target = create_nat(vpc, vpc_id, vsw)["NatGatewayId"]
+        wait_nat(vpc, target, "Available")
+    else:
+        target = create_havip(vpc, vsw)["HaVipId"]
+        wait_havip(vpc, target, "Available")
+    a = vpc.allocate_eip_address(m.AllocateEipAddressRequest(region_id=REGION)).body.allocation_id
+    sign_in(page, srv)
+    page.goto(f"{srv.base_url}/console/eips/{a}/associate")
+    page.get_by_label(label).check()
+    page.get_by_role("button", name="Show").click()
+    page.locator("label.pick", has_text=target).locator("input").check()
+    page.get_by_role("button", name="OK").click()
+    page.wait_for_url("**/console/eips?notice=*")
+    expect(row(page, a).locator(".status")).to_have_text("InUse", timeout=15_000)
+    got = get_eip(vpc, a)
+    assert (got["InstanceType"], got["InstanceId"]) == (kind, target), (rule, got)
+    if kind == "HaVip":
+        # HA-03: the HaVip now has its EIP; a second one is offered disabled.
+        b = vpc.allocate_eip_address(m.AllocateEipAddressRequest(region_id=REGION)).body.allocation_id
+        page.goto(f"{srv.base_url}/console/eips/{b}/associate?type=HaVip")
+        busy = page.locator("label.pick", has_text=target)
+        assert "HA-03" in busy.inner_text() and busy.locator("input").is_disabled()
