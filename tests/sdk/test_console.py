@@ -367,3 +367,27 @@ def test_con_04_a_nat_gateway_and_con_06_a_havip(eipd_factory, page, rule, kind,
         page.goto(f"{srv.base_url}/console/eips/{b}/associate?type=HaVip")
         busy = page.locator("label.pick", has_text=target)
         assert "HA-03" in busy.inner_text() and busy.locator("input").is_disabled()
+
+
+def test_con_03_an_eni_in_eip_visible_mode(eipd_factory, page):
+    """CON-03: Associate with resource → Elastic Network Interface → EIP
+    visible mode (cut-through: the ENI must not be attached yet, VIS-01)."""
+    from alibabacloud_vpc20160428 import models as m
+    from playwright.sync_api import expect
+    from conftest import create_eni
+    srv = eipd_factory(demo=True)
+    vpc, ecs = srv.vpc(), srv.ecs()
+    demo1 = _demo(srv)["demo-1"]
+    vsw, sg = demo1["VpcAttributes"]["VSwitchId"], demo1["SecurityGroupIds"]["SecurityGroupId"][0]
+    eni = create_eni(ecs, vsw, sg)["NetworkInterfaceId"]
+    a = vpc.allocate_eip_address(m.AllocateEipAddressRequest(region_id=REGION)).body.allocation_id
+    sign_in(page, srv)
+    page.goto(f"{srv.base_url}/console/eips/{a}/associate?type=NetworkInterface")
+    page.get_by_label("EIP visible mode (cut-through)").check()
+    page.locator("label.pick", has_text=eni).first.locator("input").check()
+    page.get_by_role("button", name="OK").click()
+    page.wait_for_url("**/console/eips?notice=*")
+    expect(row(page, a).locator(".status")).to_have_text("InUse", timeout=15_000)
+    got = get_eip(vpc, a)
+    assert (got["InstanceType"], got["InstanceId"], got["Mode"]) == ("NetworkInterface", eni, "BINDED"), got
+    assert "BINDED" in row(page, a).inner_text()
