@@ -391,3 +391,26 @@ def test_con_03_an_eni_in_eip_visible_mode(eipd_factory, page):
     got = get_eip(vpc, a)
     assert (got["InstanceType"], got["InstanceId"], got["Mode"]) == ("NetworkInterface", eni, "BINDED"), got
     assert "BINDED" in row(page, a).inner_text()
+
+
+def test_the_detail_page_shows_attributes_topology_and_traffic(eipd_factory, page):
+    """EIP detail: attributes, EIP → instance → vSwitch → VPC as a picture,
+    and the traffic chart (a note without a data plane)."""
+    from alibabacloud_vpc20160428 import models as m
+    srv = eipd_factory(demo=True)
+    vpc = srv.vpc()
+    got = vpc.allocate_eip_address(m.AllocateEipAddressRequest(region_id=REGION, name="detail-me")).body
+    demo1 = _demo(srv)["demo-1"]
+    associate(vpc, got.allocation_id, demo1["InstanceId"])
+    wait_status(vpc, got.allocation_id, "InUse")
+    sign_in(page, srv)
+    page.wait_for_url("**/console/eips")
+    row(page, got.allocation_id).get_by_role("link", name=got.allocation_id).click()
+    page.wait_for_url(f"**/console/eips/{got.allocation_id}")
+    main = page.inner_text("main")
+    assert got.eip_address in main and "detail-me" in main and "InUse" in main
+    topology = page.locator("svg.topology").get_attribute("aria-label")
+    for part in (got.eip_address, demo1["InstanceId"], demo1["VpcAttributes"]["VSwitchId"],
+                 demo1["VpcAttributes"]["VpcId"]):
+        assert part in topology, topology
+    assert "No traffic was counted" in main  # no data plane in this test
