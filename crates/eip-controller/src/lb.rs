@@ -207,13 +207,19 @@ pub(crate) async fn create_clb(ctl: &Controller, ctx: &Ctx, p: &Params) -> Resul
     .await
 }
 
+/// The tags of an account's CLBs, for [`clb_item`].
+type ClbTags = std::collections::BTreeMap<String, Vec<(String, String)>>;
+
+fn clb_tags(tx: &mut dyn Tx, account: &str) -> Result<ClbTags> {
+    crate::tags::of_type(tx, account, "SLB:instance")
+}
+
 /// A CLB as DescribeLoadBalancers lists it.
-fn clb_item(tx: &mut dyn Tx, l: &LoadBalancerRow) -> Result<Value> {
-    let tags = crate::tags::of_type(tx, &l.account_id, "SLB:instance")?;
+fn clb_item(tx: &mut dyn Tx, l: &LoadBalancerRow, tags: &ClbTags) -> Result<Value> {
     let zones = eip_domain::catalogue::region(&l.region_id).map(|r| r.zones).unwrap_or(&[]);
     let master = clb_master_zone(tx, l)?;
     let slave = zones.iter().copied().find(|z| *z != master).unwrap_or_default();
-    Ok(json!({
+    let mut v = json!({
         "LoadBalancerId": l.id,
         "LoadBalancerName": l.name,
         "LoadBalancerStatus": l.status,
@@ -237,11 +243,9 @@ fn clb_item(tx: &mut dyn Tx, l: &LoadBalancerRow) -> Result<Value> {
         "ModificationProtectionStatus": "NonProtection",
         "ResourceGroupId": eip_types::default_resource_group(&eip_types::AccountId::from_trusted(l.account_id.clone())),
         "Tags": {"Tag": []},
-    }))
-    .map(|mut v| {
-        crate::tags::show(&mut v, "LoadBalancerId", &tags, true);
-        v
-    })
+    });
+    crate::tags::show(&mut v, "LoadBalancerId", tags, true);
+    Ok(v)
 }
 
 /// DescribeLoadBalancerAttribute: one CLB with its listeners and backend
@@ -255,7 +259,8 @@ pub(crate) fn describe_clb_attribute(ctl: &Controller, ctx: &Ctx, p: &Params) ->
             .filter(|l| l.account_id == ctx.account && l.kind == LoadBalancerKind::Clb)
             .filter(|l| region.is_none_or(|r| r == l.region_id))
             .ok_or_else(|| Error::not_found(ResourceKind::LoadBalancer, &id))?;
-        let mut v = clb_item(tx, &l)?;
+        let tags = clb_tags(tx, &l.account_id)?;
+        let mut v = clb_item(tx, &l, &tags)?;
         let listeners = tx.clb_listener_list(&l.id)?;
         let backends = tx.clb_backend_list(&l.id)?;
         let ports: Vec<i64> = listeners.iter().map(|x| x.port).collect();
@@ -300,9 +305,10 @@ pub(crate) fn describe_clb(ctl: &Controller, ctx: &Ctx, p: &Params) -> Result<Bo
             .filter(|l| name.as_ref().is_none_or(|n| &l.name == n))
             .filter(|l| address.as_ref().is_none_or(|a| &l.address == a))
             .collect();
+        let tags = clb_tags(tx, &ctx.account)?;
         let mut items: Vec<Value> = Vec::new();
         for l in all.iter().skip(((page - 1) * size) as usize).take(size as usize) {
-            items.push(clb_item(tx, l)?);
+            items.push(clb_item(tx, l, &tags)?);
         }
         Ok(body(json!({
             "TotalCount": all.len(),
