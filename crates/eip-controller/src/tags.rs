@@ -157,20 +157,8 @@ fn tags_of(
             let q = eip_store::EipQuery {
                 account_id: account.to_owned(),
                 region_id: region.to_owned(),
-                ids: Vec::new(),
-                ips: Vec::new(),
-                status: None,
-                instance_type: None,
-                instance_id: None,
-                charge_type: None,
-                isp: None,
-                name: None,
-                resource_group_id: None,
-                tags: Vec::new(),
-                created_from: None,
-                created_to: None,
-                offset: 0,
                 limit: i64::MAX,
+                ..Default::default()
             };
             for e in tx.eip_query(&q)?.1 {
                 out.insert(e.id, e.tags);

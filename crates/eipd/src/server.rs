@@ -118,14 +118,9 @@ impl NonceCache {
         }
     }
 
-    /// How many nonces are remembered.
-    pub fn len(&self) -> usize {
+    #[cfg(test)]
+    fn len(&self) -> usize {
         self.seen.len()
-    }
-
-    /// Whether none is.
-    pub fn is_empty(&self) -> bool {
-        self.seen.is_empty()
     }
 }
 
