@@ -212,9 +212,9 @@ async fn signin(State(st): State<Arc<ConsoleState>>, headers: HeaderMap, Form(f)
         );
     };
     st.failures.lock().succeeded(&id);
-    let account_name = eip_controller::accounts::list_accounts(&st.ctl)
+    let account_name = eip_controller::accounts::account_name(&st.ctl, &key.account)
         .ok()
-        .and_then(|all| all.into_iter().find(|(a, _)| a.id == key.account).map(|(a, _)| a.name))
+        .flatten()
         .unwrap_or_else(|| key.account.clone());
     let s = Session {
         account: key.account.clone(),
@@ -266,14 +266,10 @@ async fn set_region(State(st): State<Arc<ConsoleState>>, headers: HeaderMap, For
     if f.csrf != s.csrf {
         return forbidden();
     }
-    if let Some(r) = eip_domain_region(&f.region) {
+    if let Some(r) = eip_domain::catalogue::region(&f.region).map(|r| r.id) {
         st.sessions.lock().set_region(&sid, r);
     }
     Redirect::to("/console/eips").into_response()
-}
-
-fn eip_domain_region(id: &str) -> Option<&'static str> {
-    eip_domain::catalogue::region(id).map(|r| r.id)
 }
 
 /// The catalogue's regions as (id, English name), for the top bar.

@@ -143,6 +143,11 @@ pub async fn create_account(ctl: &Controller, name: &str) -> Result<AccessKeyRow
         .await
 }
 
+/// An account's name (one read of the accounts, no keys).
+pub fn account_name(ctl: &Controller, id: &str) -> Result<Option<String>> {
+    ctl.store().read(|tx| Ok(tx.account_list()?.into_iter().find(|a| a.id == id).map(|a| a.name)))
+}
+
 /// Accounts with their key ids.
 pub fn list_accounts(ctl: &Controller) -> Result<Vec<(AccountRow, Vec<String>)>> {
     ctl.store().read(|tx| {
@@ -254,15 +259,5 @@ impl KeyCache {
         }
         m.insert(id.to_owned(), (now, info.clone()));
         Ok(Some(info))
-    }
-
-    /// How many keys are cached.
-    pub fn len(&self) -> usize {
-        self.map.read().len()
-    }
-
-    /// Whether nothing is cached.
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
     }
 }
