@@ -1,5 +1,5 @@
 """The web console (issue 11), in a real browser: Playwright drives Debian's
-chromium (scripts/test.sh installs it; never `playwright install`). This
+chromium (scripts/test.sh installs it; Playwright fetches no browser of its own). This
 first part covers sign-in and its security (cookie flags, wrong keys, CSRF,
 sign-out, tenant isolation), the region selector, the Elastic IP Addresses
 list with live status, and allocation; each result is checked through the
