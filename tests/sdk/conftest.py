@@ -25,6 +25,7 @@ import ipaddress
 import json
 import os
 import re
+import shutil
 import signal
 import socket
 import subprocess
@@ -403,6 +404,63 @@ def eipd_factory(request, tmp_path) -> Callable[..., EipdServer]:
     yield start
     for srv in started:
         srv.stop()
+
+
+# --------------------------------------------------------------------------
+# The web console in a real browser
+# --------------------------------------------------------------------------
+
+CHROMIUM = os.environ.get("EIPD_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                  "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                  "--disable-dev-shm-usage"]
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """One Debian chromium for the whole session (scripts/test.sh installs
+    it; Playwright is given its path and fetches no browser of its own)."""
+    if not os.path.exists(CHROMIUM) or shutil.which(CHROMIUM) is None:
+        pytest.fail(f"{CHROMIUM} is missing: scripts/test.sh installs Debian's chromium", pytrace=False)
+    from playwright.sync_api import sync_playwright
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_FLAGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser, tmp_path):
+    """A fresh browser context and page; its last screen is saved (path printed)."""
+    ctx = browser.new_context()
+    pg = ctx.new_page()
+    pg.set_default_timeout(10_000)
+    yield pg
+    shot = tmp_path / "last.png"
+    try:
+        pg.screenshot(path=str(shot), full_page=True)
+        print(f"screenshot: {shot}")
+    except Exception:
+        pass
+    ctx.close()
+
+
+def console_sign_in(page, srv, ak: str = AK_ID, secret: str = AK_SECRET) -> None:
+    page.goto(f"{srv.base_url}/console/")
+    page.get_by_label("AccessKey ID").fill(ak)
+    page.get_by_label("AccessKey Secret").fill(secret)
+    page.get_by_role("button", name="Sign in").click()
+
+
+def console_row(page, eip_id: str):
+    """The EIP list's row of `eip_id`."""
+    return page.locator(f'tr[data-eip="{eip_id}"]')
+
+
+def demo_instances(srv) -> dict[str, dict]:
+    """The demo's ECS instances by name (demo-1, demo-2, ...)."""
+    insts = srv.ecs().describe_instances(ecs_models.DescribeInstancesRequest(region_id=REGION)).body.to_map()
+    return {i["InstanceName"]: i for i in insts["Instances"]["Instance"]}
 
 
 # --------------------------------------------------------------------------

@@ -7,65 +7,22 @@ official SDK too. Screenshots go to the pytest temp directory (printed)."""
 
 from __future__ import annotations
 
-import os
-import shutil
 import urllib.error
 import urllib.parse
 import urllib.request
 
 import pytest
 
-from conftest import AK_ID, AK_SECRET, REGION, associate, eip_list, describe_eips, get_eip, wait_status
-
-CHROMIUM = os.environ.get("EIPD_CHROMIUM", "/usr/bin/chromium")
-FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-         "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage"]
-
-
-@pytest.fixture(scope="module")
-def browser(tmp_path_factory):
-    if not os.path.exists(CHROMIUM) or shutil.which(CHROMIUM) is None:
-        pytest.fail(f"{CHROMIUM} is missing: scripts/test.sh installs Debian's chromium", pytrace=False)
-    from playwright.sync_api import sync_playwright
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=FLAGS)
-        yield b
-        b.close()
-
-
-@pytest.fixture
-def page(browser, tmp_path):
-    ctx = browser.new_context()
-    pg = ctx.new_page()
-    pg.set_default_timeout(10_000)
-    yield pg
-    shot = tmp_path / "last.png"
-    try:
-        pg.screenshot(path=str(shot), full_page=True)
-        print(f"screenshot: {shot}")
-    except Exception:
-        pass
-    ctx.close()
-
-
-def sign_in(page, srv, ak=AK_ID, secret=AK_SECRET):
-    page.goto(f"{srv.base_url}/console/")
-    page.get_by_label("AccessKey ID").fill(ak)
-    page.get_by_label("AccessKey Secret").fill(secret)
-    page.get_by_role("button", name="Sign in").click()
-
-
-def row(page, eip_id: str):
-    return page.locator(f'tr[data-eip="{eip_id}"]')
-
+from conftest import (REGION, associate, console_row, console_sign_in, demo_instances, describe_eips, eip_list,
+                      get_eip, wait_status)
 
 def test_sign_in_cookie_flags_wrong_keys_and_sign_out(eipd_factory, page):
     srv = eipd_factory(demo=True)
-    sign_in(page, srv, secret="not-the-secret")
+    console_sign_in(page, srv, secret="not-the-secret")
     alert = page.get_by_role("alert")
     assert "wrong" in alert.inner_text()
     assert page.context.cookies() and not any(c["name"] == "eipd_session" for c in page.context.cookies())
-    sign_in(page, srv)
+    console_sign_in(page, srv)
     page.wait_for_url("**/console/eips")
     assert page.get_by_role("heading", name="Elastic IP Addresses").is_visible()
     assert page.locator(".account").inner_text() == "root"
@@ -82,7 +39,7 @@ def test_sign_in_cookie_flags_wrong_keys_and_sign_out(eipd_factory, page):
 
 def test_state_changing_forms_need_the_csrf_token(eipd_factory, page):
     srv = eipd_factory(demo=False)
-    sign_in(page, srv)
+    console_sign_in(page, srv)
     page.wait_for_url("**/console/eips")
     session = next(c["value"] for c in page.context.cookies() if c["name"] == "eipd_session")
     data = urllib.parse.urlencode({"metering": "PayByTraffic", "bandwidth": "5", "quantity": "1"}).encode()
@@ -96,7 +53,7 @@ def test_state_changing_forms_need_the_csrf_token(eipd_factory, page):
 
 def test_allocate_from_the_console(eipd_factory, page):
     srv = eipd_factory(demo=False)
-    sign_in(page, srv)
+    console_sign_in(page, srv)
     page.wait_for_url("**/console/eips")
     assert "No EIPs in cn-hangzhou" in page.inner_text("main")
     page.get_by_text("Create EIP").click()
@@ -109,7 +66,7 @@ def test_allocate_from_the_console(eipd_factory, page):
     eips = eip_list(describe_eips(srv.vpc()))
     assert len(eips) == 2 and {e["Name"] for e in eips} == {"from-the-console"}, eips
     for e in eips:
-        r = row(page, e["AllocationId"])
+        r = console_row(page, e["AllocationId"])
         assert e["IpAddress"] in r.inner_text() and "Available" in r.locator(".status").inner_text()
         assert "7 Mbit/s" in r.inner_text()
     # A refused allocation shows Alibaba's code and changes nothing.
@@ -129,17 +86,17 @@ def test_status_goes_live_from_associating_to_in_use_without_reload(eipd_factory
     from conftest import ecs_models
     insts = srv.ecs().describe_instances(ecs_models.DescribeInstancesRequest(region_id=REGION)).body.to_map()
     iid = next(i["InstanceId"] for i in insts["Instances"]["Instance"] if i["InstanceName"] == "demo-1")
-    sign_in(page, srv)
+    console_sign_in(page, srv)
     page.wait_for_url("**/console/eips")
     associate(vpc, eip.allocation_id, iid)
     page.reload()
-    status = row(page, eip.allocation_id).locator(".status")
+    status = console_row(page, eip.allocation_id).locator(".status")
     assert status.inner_text() == "Associating"
     # No reload from here: the row polls itself until it settles.
     from playwright.sync_api import expect
-    expect(row(page, eip.allocation_id).locator(".status")).to_have_text("InUse", timeout=15_000)
-    assert iid in row(page, eip.allocation_id).inner_text()
-    assert row(page, eip.allocation_id).get_attribute("hx-trigger") is None  # polling stopped
+    expect(console_row(page, eip.allocation_id).locator(".status")).to_have_text("InUse", timeout=15_000)
+    assert iid in console_row(page, eip.allocation_id).inner_text()
+    assert console_row(page, eip.allocation_id).get_attribute("hx-trigger") is None  # polling stopped
     assert get_eip(vpc, eip.allocation_id)["Status"] == "InUse"
     wait_status(vpc, eip.allocation_id, "InUse")
 
@@ -149,13 +106,13 @@ def test_another_accounts_eips_are_never_shown(eipd_factory, page):
     mine = srv.vpc().allocate_eip_address(__import__("alibabacloud_vpc20160428.models", fromlist=["x"])
                                           .AllocateEipAddressRequest(region_id=REGION)).body.allocation_id
     ak, secret = srv.create_account("console-other")
-    sign_in(page, srv, ak, secret)
+    console_sign_in(page, srv, ak, secret)
     page.wait_for_url("**/console/eips")
     assert page.locator(".account").inner_text() == "console-other"
-    assert row(page, mine).count() == 0
+    assert console_row(page, mine).count() == 0
     # Asking for the row by id does not show it either.
     page.goto(f"{srv.base_url}/console/eips?q={mine}")
-    assert row(page, mine).count() == 0
+    assert console_row(page, mine).count() == 0
     assert page.request.get(f"{srv.base_url}/console/eips/{mine}/row").text() == ""
 
 
@@ -164,15 +121,15 @@ def test_the_region_selector_switches_the_list(eipd_factory, page):
     from alibabacloud_vpc20160428 import models as m
     other = "cn-shanghai"
     there = srv.vpc().allocate_eip_address(m.AllocateEipAddressRequest(region_id=other)).body.allocation_id
-    sign_in(page, srv)
+    console_sign_in(page, srv)
     page.wait_for_url("**/console/eips")
-    assert row(page, there).count() == 0
+    assert console_row(page, there).count() == 0
     page.get_by_label("Region").select_option(other)
     page.wait_for_load_state()
     page.wait_for_selector(f'tr[data-eip="{there}"]')
     assert "cn-shanghai" in page.get_by_label("Region").input_value()
     page.reload()  # remembered for the session
-    assert row(page, there).count() == 1
+    assert console_row(page, there).count() == 1
 
 
 def test_con_01_associate_with_an_ecs_instance_and_con_08_unassociate(eipd_factory, page):
@@ -190,9 +147,9 @@ def test_con_01_associate_with_an_ecs_instance_and_con_08_unassociate(eipd_facto
     # demo-2 already has an EIP: the picker shows it disabled, with the rule.
     associate(vpc, b, ids["demo-2"])
     wait_status(vpc, b, "InUse")
-    sign_in(page, srv)
+    console_sign_in(page, srv)
     page.wait_for_url("**/console/eips")
-    row(page, a).get_by_role("link", name="Associate with resource").click()
+    console_row(page, a).get_by_role("link", name="Associate with resource").click()
     page.wait_for_url(f"**/console/eips/{a}/associate")
     assert page.get_by_label("ECS instance").is_checked()
     busy = page.locator("label.pick", has_text=ids["demo-2"])
@@ -201,16 +158,16 @@ def test_con_01_associate_with_an_ecs_instance_and_con_08_unassociate(eipd_facto
     page.locator("label.pick", has_text=ids["demo-1"]).locator("input").check()
     page.get_by_role("button", name="OK").click()
     page.wait_for_url("**/console/eips?notice=*")
-    expect(row(page, a).locator(".status")).to_have_text("InUse", timeout=15_000)
-    assert ids["demo-1"] in row(page, a).inner_text()
+    expect(console_row(page, a).locator(".status")).to_have_text("InUse", timeout=15_000)
+    assert ids["demo-1"] in console_row(page, a).inner_text()
     e = get_eip(vpc, a)
     assert (e["Status"], e["InstanceId"], e["InstanceType"]) == ("InUse", ids["demo-1"], "EcsInstance"), e
     # CON-08, with the BIL-01 notice.
-    row(page, a).get_by_role("link", name="Unassociate").click()
+    console_row(page, a).get_by_role("link", name="Unassociate").click()
     assert "configuration fee" in page.inner_text("main") and "BIL-01" in page.inner_text("main")
     page.get_by_role("button", name="Unassociate").click()
     page.wait_for_url("**/console/eips?notice=*")
-    expect(row(page, a).locator(".status")).to_have_text("Available", timeout=15_000)
+    expect(console_row(page, a).locator(".status")).to_have_text("Available", timeout=15_000)
     assert get_eip(vpc, a)["InstanceId"] == ""
 
 
@@ -225,7 +182,7 @@ def test_a_console_action_racing_the_sdk_loses_with_the_rules_error(eipd_factory
     b = vpc.allocate_eip_address(m.AllocateEipAddressRequest(region_id=REGION)).body.allocation_id
     insts = srv.ecs().describe_instances(ecs_models.DescribeInstancesRequest(region_id=REGION)).body.to_map()
     target = next(i["InstanceId"] for i in insts["Instances"]["Instance"] if i["InstanceName"] == "demo-1")
-    sign_in(page, srv)
+    console_sign_in(page, srv)
     page.goto(f"{srv.base_url}/console/eips/{a}/associate")
     page.locator("label.pick", has_text=target).locator("input").check()
     associate(vpc, b, target)  # the SDK wins the instance meanwhile
@@ -245,10 +202,10 @@ def test_release_refused_while_protected_then_released_and_retrieved(eipd_factor
     a, ip = got.allocation_id, got.eip_address
     vpc.deletion_protection(m.DeletionProtectionRequest(region_id=REGION, instance_id=a, protection_enable=True,
                                                         type="EIP"))
-    sign_in(page, srv)
+    console_sign_in(page, srv)
     page.wait_for_url("**/console/eips")
-    assert row(page, a).locator("td").nth(7).inner_text() == "On"
-    row(page, a).get_by_role("link", name="Release").click()
+    assert console_row(page, a).locator("td.protection").inner_text() == "On"
+    console_row(page, a).get_by_role("link", name="Release").click()
     page.get_by_role("button", name="Release").click()
     assert "InvalidOperation.DeletionProtection" in page.get_by_role("alert").inner_text()
     assert get_eip(vpc, a)["Status"] == "Available"
@@ -274,12 +231,6 @@ def test_release_refused_while_protected_then_released_and_retrieved(eipd_factor
     assert "OperationFailed.AllocateUnfamiliarIp" in page.get_by_role("alert").inner_text()
 
 
-def _demo(srv):
-    from conftest import ecs_models
-    insts = srv.ecs().describe_instances(ecs_models.DescribeInstancesRequest(region_id=REGION)).body.to_map()
-    return {i["InstanceName"]: i for i in insts["Instances"]["Instance"]}
-
-
 def test_con_02_an_eni_in_nat_mode_on_its_secondary_private_ip(eipd_factory, page):
     """CON-02: Associate with resource → Elastic Network Interface → NAT mode
     → the ENI's secondary private IP (ENI-03, ENI-05)."""
@@ -288,14 +239,14 @@ def test_con_02_an_eni_in_nat_mode_on_its_secondary_private_ip(eipd_factory, pag
     from conftest import attach_eni, create_eni, eni_private_ips, wait_eni
     srv = eipd_factory(demo=True)
     vpc, ecs = srv.vpc(), srv.ecs()
-    demo1 = _demo(srv)["demo-1"]
+    demo1 = demo_instances(srv)["demo-1"]
     vsw, sg = demo1["VpcAttributes"]["VSwitchId"], demo1["SecurityGroupIds"]["SecurityGroupId"][0]
     eni = create_eni(ecs, vsw, sg, secondary_private_ip_address_count=1)["NetworkInterfaceId"]
     attach_eni(ecs, eni, demo1["InstanceId"])
     e = wait_eni(ecs, eni, "InUse")
     secondary = [ip for ip in eni_private_ips(e) if ip != e["PrivateIpAddress"]][0]
     a = vpc.allocate_eip_address(m.AllocateEipAddressRequest(region_id=REGION)).body.allocation_id
-    sign_in(page, srv)
+    console_sign_in(page, srv)
     page.goto(f"{srv.base_url}/console/eips/{a}/associate")
     page.get_by_label("Elastic network interface").check()
     page.get_by_role("button", name="Show").click()
@@ -303,11 +254,11 @@ def test_con_02_an_eni_in_nat_mode_on_its_secondary_private_ip(eipd_factory, pag
     page.locator("label.pick", has_text=secondary).locator("input").check()
     page.get_by_role("button", name="OK").click()
     page.wait_for_url("**/console/eips?notice=*")
-    expect(row(page, a).locator(".status")).to_have_text("InUse", timeout=15_000)
+    expect(console_row(page, a).locator(".status")).to_have_text("InUse", timeout=15_000)
     got = get_eip(vpc, a)
     assert (got["InstanceType"], got["InstanceId"], got["Mode"], got["PrivateIpAddress"]) == (
         "NetworkInterface", eni, "NAT", secondary), got
-    assert secondary in row(page, a).inner_text() and "NAT" in row(page, a).inner_text()
+    assert secondary in console_row(page, a).inner_text() and "NAT" in console_row(page, a).inner_text()
 
 
 def test_con_05_a_clb_and_con_07_no_alb_or_nlb_in_the_dialog(eipd_factory, page):
@@ -318,17 +269,17 @@ def test_con_05_a_clb_and_con_07_no_alb_or_nlb_in_the_dialog(eipd_factory, page)
     from conftest import create_clb
     srv = eipd_factory(demo=True)
     vpc = srv.vpc()
-    vsw = _demo(srv)["demo-1"]["VpcAttributes"]["VSwitchId"]
+    vsw = demo_instances(srv)["demo-1"]["VpcAttributes"]["VSwitchId"]
     lb = create_clb(srv.slb(), v_switch_id=vsw)["LoadBalancerId"]
     a = vpc.allocate_eip_address(m.AllocateEipAddressRequest(region_id=REGION)).body.allocation_id
-    sign_in(page, srv)
+    console_sign_in(page, srv)
     page.goto(f"{srv.base_url}/console/eips/{a}/associate?type=SlbInstance")
     text = page.inner_text("main")
     assert "ALB" in text and "LB-02" in text and page.get_by_label("ALB").count() == 0
     page.locator("label.pick", has_text=lb).locator("input").check()
     page.get_by_role("button", name="OK").click()
     page.wait_for_url("**/console/eips?notice=*")
-    expect(row(page, a).locator(".status")).to_have_text("InUse", timeout=15_000)
+    expect(console_row(page, a).locator(".status")).to_have_text("InUse", timeout=15_000)
     got = get_eip(vpc, a)
     assert (got["InstanceType"], got["InstanceId"]) == ("SlbInstance", lb), got
 
@@ -342,7 +293,7 @@ def test_con_04_a_nat_gateway_and_con_06_a_havip(eipd_factory, page, rule, kind,
     from conftest import create_havip, create_nat, wait_havip, wait_nat
     srv = eipd_factory(demo=True)
     vpc = srv.vpc()
-    demo1 = _demo(srv)["demo-1"]
+    demo1 = demo_instances(srv)["demo-1"]
     vpc_id, vsw = demo1["VpcAttributes"]["VpcId"], demo1["VpcAttributes"]["VSwitchId"]
     if kind == "Nat":
         target = create_nat(vpc, vpc_id, vsw)["NatGatewayId"]
@@ -351,14 +302,14 @@ def test_con_04_a_nat_gateway_and_con_06_a_havip(eipd_factory, page, rule, kind,
         target = create_havip(vpc, vsw)["HaVipId"]
         wait_havip(vpc, target, "Available")
     a = vpc.allocate_eip_address(m.AllocateEipAddressRequest(region_id=REGION)).body.allocation_id
-    sign_in(page, srv)
+    console_sign_in(page, srv)
     page.goto(f"{srv.base_url}/console/eips/{a}/associate")
     page.get_by_label(label).check()
     page.get_by_role("button", name="Show").click()
     page.locator("label.pick", has_text=target).locator("input").check()
     page.get_by_role("button", name="OK").click()
     page.wait_for_url("**/console/eips?notice=*")
-    expect(row(page, a).locator(".status")).to_have_text("InUse", timeout=15_000)
+    expect(console_row(page, a).locator(".status")).to_have_text("InUse", timeout=15_000)
     got = get_eip(vpc, a)
     assert (got["InstanceType"], got["InstanceId"]) == (kind, target), (rule, got)
     if kind == "HaVip":
@@ -377,20 +328,20 @@ def test_con_03_an_eni_in_eip_visible_mode(eipd_factory, page):
     from conftest import create_eni
     srv = eipd_factory(demo=True)
     vpc, ecs = srv.vpc(), srv.ecs()
-    demo1 = _demo(srv)["demo-1"]
+    demo1 = demo_instances(srv)["demo-1"]
     vsw, sg = demo1["VpcAttributes"]["VSwitchId"], demo1["SecurityGroupIds"]["SecurityGroupId"][0]
     eni = create_eni(ecs, vsw, sg)["NetworkInterfaceId"]
     a = vpc.allocate_eip_address(m.AllocateEipAddressRequest(region_id=REGION)).body.allocation_id
-    sign_in(page, srv)
+    console_sign_in(page, srv)
     page.goto(f"{srv.base_url}/console/eips/{a}/associate?type=NetworkInterface")
     page.get_by_label("EIP visible mode (cut-through)").check()
     page.locator("label.pick", has_text=eni).first.locator("input").check()
     page.get_by_role("button", name="OK").click()
     page.wait_for_url("**/console/eips?notice=*")
-    expect(row(page, a).locator(".status")).to_have_text("InUse", timeout=15_000)
+    expect(console_row(page, a).locator(".status")).to_have_text("InUse", timeout=15_000)
     got = get_eip(vpc, a)
     assert (got["InstanceType"], got["InstanceId"], got["Mode"]) == ("NetworkInterface", eni, "BINDED"), got
-    assert "BINDED" in row(page, a).inner_text()
+    assert "BINDED" in console_row(page, a).inner_text()
 
 
 def test_the_detail_page_shows_attributes_topology_and_traffic(eipd_factory, page):
@@ -400,12 +351,12 @@ def test_the_detail_page_shows_attributes_topology_and_traffic(eipd_factory, pag
     srv = eipd_factory(demo=True)
     vpc = srv.vpc()
     got = vpc.allocate_eip_address(m.AllocateEipAddressRequest(region_id=REGION, name="detail-me")).body
-    demo1 = _demo(srv)["demo-1"]
+    demo1 = demo_instances(srv)["demo-1"]
     associate(vpc, got.allocation_id, demo1["InstanceId"])
     wait_status(vpc, got.allocation_id, "InUse")
-    sign_in(page, srv)
+    console_sign_in(page, srv)
     page.wait_for_url("**/console/eips")
-    row(page, got.allocation_id).get_by_role("link", name=got.allocation_id).click()
+    console_row(page, got.allocation_id).get_by_role("link", name=got.allocation_id, exact=True).click()
     page.wait_for_url(f"**/console/eips/{got.allocation_id}")
     main = page.inner_text("main")
     assert got.eip_address in main and "detail-me" in main and "InUse" in main

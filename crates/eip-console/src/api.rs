@@ -39,3 +39,11 @@ pub(crate) fn text(v: &Value, k: &str) -> String {
         _ => String::new(),
     }
 }
+
+/// The array at `path` of a response body (empty when absent).
+pub(crate) fn items(b: serde_json::Map<String, Value>, path: &str) -> Vec<Value> {
+    match Value::Object(b).pointer_mut(path) {
+        Some(Value::Array(a)) => std::mem::take(a),
+        _ => Vec::new(),
+    }
+}

@@ -2,8 +2,8 @@
 //! document's order, and "Unassociate".
 
 use crate::ConsoleState;
-use crate::api::{Shown, call, text};
-use crate::eips::{EipView, ListQuery, eip_form, eip_page, list, one_eip};
+use crate::api::{Shown, call, items, text};
+use crate::eips::{EipView, ListQuery, eip_form, eip_page, list, one_eip, type_label};
 use crate::session::{self, Session};
 use crate::web::{Top, done, forbidden, render, session_of, to_signin, top};
 use askama::Template;
@@ -13,6 +13,7 @@ use axum::http::HeaderMap;
 use axum::response::Response;
 use axum::routing::get;
 use eip_api::Product;
+use eip_types::AssociatedInstanceType;
 use serde::Deserialize;
 use serde_json::Value;
 use std::sync::Arc;
@@ -39,13 +40,18 @@ struct Pick {
 }
 
 /// The resource types of the dialog, in the document's order.
-const TYPES: &[(&str, &str)] = &[
-    ("EcsInstance", "ECS instance"),
-    ("NetworkInterface", "Elastic network interface"),
-    ("Nat", "NAT gateway"),
-    ("SlbInstance", "CLB instance"),
-    ("HaVip", "High-availability virtual IP"),
+const TYPES: &[AssociatedInstanceType] = &[
+    AssociatedInstanceType::EcsInstance,
+    AssociatedInstanceType::NetworkInterface,
+    AssociatedInstanceType::Nat,
+    AssociatedInstanceType::SlbInstance,
+    AssociatedInstanceType::HaVip,
 ];
+
+/// The dialog's type for a form or query value, if it is one of them.
+fn dialog_type(v: &str) -> Option<AssociatedInstanceType> {
+    AssociatedInstanceType::parse(v).filter(|t| TYPES.contains(t))
+}
 
 fn ecs_pick(v: &Value) -> Pick {
     let status = text(v, "Status");
@@ -145,7 +151,7 @@ struct AssociatePage {
     eip: EipView,
     /// (type, label, selected)
     types: Vec<(&'static str, &'static str, bool)>,
-    kind: &'static str,
+    kind: AssociatedInstanceType,
     kind_name: &'static str,
     picks: Vec<Pick>,
     error: Option<Shown>,
@@ -159,10 +165,52 @@ struct UnassociatePage {
     eip: EipView,
     error: Option<Shown>,
     token: String,
+    /// For a NAT gateway EIP: the SNAT and DNAT entries that use its
+    /// address, as (entry id, what it does).
+    entries: Vec<(String, String)>,
 }
 
-/// The session and EIP of a page about one EIP (or the response instead:
-/// the sign-in page, or the list saying why not).
+impl UnassociatePage {
+    async fn new(st: &ConsoleState, s: &Session, eip: EipView, error: Option<Shown>) -> UnassociatePage {
+        let entries = if eip.instance_type == "Nat" { nat_entries(st, s, &eip).await } else { Vec::new() };
+        UnassociatePage { top: top(s), eip, error, token: session::token(), entries }
+    }
+}
+
+/// The SNAT and DNAT entries of the EIP's NAT gateway that use its address
+/// (they hold it there unless the unassociation is forced).
+async fn nat_entries(st: &ConsoleState, s: &Session, eip: &EipView) -> Vec<(String, String)> {
+    let ask = |action: &'static str, ip_key: &str| {
+        let params = vec![
+            ("RegionId".to_owned(), s.region.clone()),
+            ("NatGatewayId".to_owned(), eip.instance_id.clone()),
+            (ip_key.to_owned(), eip.ip.clone()),
+            ("PageSize".to_owned(), "50".to_owned()),
+        ];
+        call(st, s, Product::Vpc, action, params)
+    };
+    let mut out = Vec::new();
+    if let Ok(b) = ask("DescribeSnatTableEntries", "SnatIp").await {
+        for e in items(b, "/SnatTableEntries/SnatTableEntry") {
+            out.push((text(&e, "SnatEntryId"), format!("SNAT for {}", text(&e, "SourceCIDR"))));
+        }
+    }
+    if let Ok(b) = ask("DescribeForwardTableEntries", "ExternalIp").await {
+        for e in items(b, "/ForwardTableEntries/ForwardTableEntry") {
+            out.push((
+                text(&e, "ForwardEntryId"),
+                format!(
+                    "DNAT {} port {} to {}:{}",
+                    text(&e, "IpProtocol"),
+                    text(&e, "ExternalPort"),
+                    text(&e, "InternalIp"),
+                    text(&e, "InternalPort")
+                ),
+            ));
+        }
+    }
+    out
+}
 
 #[derive(Deserialize, Default)]
 struct TypeQuery {
@@ -177,51 +225,56 @@ async fn associate_page(
     Query(q): Query<TypeQuery>,
 ) -> Response {
     let Some((_, s)) = session_of(&st, &headers) else { return to_signin() };
-    show_associate(&st, &s, &id, &q.kind, None).await
+    show_associate(&st, &s, &id, dialog_type(&q.kind).unwrap_or(AssociatedInstanceType::EcsInstance), None).await
 }
 
 /// Lists what a `kind` of resource the caller has in the region.
-async fn picks(st: &ConsoleState, s: &Session, kind: &str) -> Result<Vec<Pick>, Shown> {
+async fn picks(st: &ConsoleState, s: &Session, kind: AssociatedInstanceType) -> Result<Vec<Pick>, Shown> {
     let region = || ("RegionId".to_owned(), s.region.clone());
     let size = |n: &str| ("PageSize".to_owned(), n.to_owned());
-    let items = |b: serde_json::Map<String, Value>, path: &str| -> Vec<Value> {
-        Value::Object(b).pointer(path).and_then(Value::as_array).cloned().unwrap_or_default()
-    };
     Ok(match kind {
-        "NetworkInterface" => {
+        AssociatedInstanceType::NetworkInterface => {
             let b = call(st, s, Product::Ecs, "DescribeNetworkInterfaces", vec![region(), size("100")]).await?;
             items(b, "/NetworkInterfaceSets/NetworkInterfaceSet").iter().flat_map(eni_picks).collect()
         }
-        "Nat" => {
+        AssociatedInstanceType::Nat => {
             let b = call(st, s, Product::Vpc, "DescribeNatGateways", vec![region(), size("50")]).await?;
             items(b, "/NatGateways/NatGateway").iter().map(nat_pick).collect()
         }
-        "SlbInstance" => {
+        AssociatedInstanceType::SlbInstance => {
             let b = call(st, s, Product::Slb, "DescribeLoadBalancers", vec![region(), size("100")]).await?;
             items(b, "/LoadBalancers/LoadBalancer").iter().map(clb_pick).collect()
         }
-        "HaVip" => {
+        AssociatedInstanceType::HaVip => {
             let b = call(st, s, Product::Vpc, "DescribeHaVips", vec![region(), size("50")]).await?;
             items(b, "/HaVips/HaVip").iter().map(havip_pick).collect()
         }
-        _ => {
+        AssociatedInstanceType::EcsInstance => {
             let b = call(st, s, Product::Ecs, "DescribeInstances", vec![region(), size("100")]).await?;
             items(b, "/Instances/Instance").iter().map(ecs_pick).collect()
         }
+        // Not in the dialog (LB-02 for ALB and NLB).
+        AssociatedInstanceType::Alb | AssociatedInstanceType::Nlb | AssociatedInstanceType::IpAddress => Vec::new(),
     })
 }
 
-async fn show_associate(st: &ConsoleState, s: &Session, id: &str, kind: &str, error: Option<Shown>) -> Response {
+async fn show_associate(
+    st: &ConsoleState,
+    s: &Session,
+    id: &str,
+    kind: AssociatedInstanceType,
+    error: Option<Shown>,
+) -> Response {
     let eip = match one_eip(st, s, id).await {
         Ok(e) => e,
         Err(e) => return list(st, s, ListQuery::default(), Some(e)).await,
     };
-    let (kind, kind_name) = TYPES.iter().copied().find(|(k, _)| *k == kind).unwrap_or(TYPES[0]);
+    let kind_name = type_label(kind);
     let picks = match picks(st, s, kind).await {
         Ok(p) => p,
         Err(e) => return list(st, s, ListQuery::default(), Some(e)).await,
     };
-    let types = TYPES.iter().map(|(k, n)| (*k, *n, *k == kind)).collect();
+    let types = TYPES.iter().map(|k| (k.as_str(), type_label(*k), *k == kind)).collect();
     render(&AssociatePage { top: top(s), eip, types, kind, kind_name, picks, error, token: session::token() })
 }
 
@@ -237,6 +290,9 @@ struct AssociateForm {
     target: String,
     #[serde(default)]
     mode: String,
+    /// Unassociate: also delete the NAT entries that use the address.
+    #[serde(default)]
+    force: String,
 }
 
 async fn associate(
@@ -249,8 +305,8 @@ async fn associate(
     if f.csrf != s.csrf {
         return forbidden();
     }
-    let Some((kind, _)) = TYPES.iter().copied().find(|(k, _)| *k == f.instance_type) else {
-        return show_associate(&st, &s, &id, "", None).await;
+    let Some(kind) = dialog_type(&f.instance_type) else {
+        return show_associate(&st, &s, &id, AssociatedInstanceType::EcsInstance, None).await;
     };
     if f.target.is_empty() {
         let e = Shown {
@@ -267,10 +323,10 @@ async fn associate(
         ("RegionId".to_owned(), s.region.clone()),
         ("AllocationId".to_owned(), id.clone()),
         ("InstanceId".to_owned(), target.clone()),
-        ("InstanceType".to_owned(), kind.to_owned()),
+        ("InstanceType".to_owned(), kind.as_str().to_owned()),
         ("ClientToken".to_owned(), format!("console-{}", f.token.chars().take(40).collect::<String>())),
     ];
-    if kind == "NetworkInterface" {
+    if kind == AssociatedInstanceType::NetworkInterface {
         let mode = if matches!(f.mode.as_str(), "BINDED" | "MULTI_BINDED") { f.mode.clone() } else { "NAT".to_owned() };
         // Cut-through mode takes the ENI's primary address itself.
         if mode != "BINDED"
@@ -288,7 +344,7 @@ async fn associate(
 
 async fn unassociate_page(State(st): State<Arc<ConsoleState>>, headers: HeaderMap, Path(id): Path<String>) -> Response {
     match eip_page(&st, &headers, &id).await {
-        Ok((s, eip)) => render(&UnassociatePage { top: top(&s), eip, error: None, token: session::token() }),
+        Ok((s, eip)) => render(&UnassociatePage::new(&st, &s, eip, None).await),
         Err(r) => r,
     }
 }
@@ -303,15 +359,18 @@ async fn unassociate(
         Ok(x) => x,
         Err(r) => return r,
     };
-    let params = vec![
+    let mut params = vec![
         ("RegionId".to_owned(), s.region.clone()),
         ("AllocationId".to_owned(), id.clone()),
         ("InstanceId".to_owned(), eip.instance_id.clone()),
         ("InstanceType".to_owned(), eip.instance_type.clone()),
         ("ClientToken".to_owned(), format!("console-{}", f.token.chars().take(40).collect::<String>())),
     ];
+    if f.force == "on" {
+        params.push(("Force".to_owned(), "true".to_owned()));
+    }
     match call(&st, &s, Product::Vpc, "UnassociateEipAddress", params).await {
         Ok(_) => done(&format!("Unassociating {id}")),
-        Err(e) => render(&UnassociatePage { top: top(&s), eip, error: Some(e), token: session::token() }),
+        Err(e) => render(&UnassociatePage::new(&st, &s, eip, Some(e)).await),
     }
 }

@@ -14,6 +14,8 @@ mod api;
 mod associate;
 mod detail;
 mod eips;
+mod lbs;
+mod resources;
 mod session;
 mod signin;
 mod web;
@@ -55,6 +57,8 @@ pub fn router(state: Arc<ConsoleState>) -> Router {
         .merge(eips::routes())
         .merge(associate::routes())
         .merge(detail::routes())
+        .merge(resources::routes())
+        .merge(lbs::routes())
         .merge(web::routes())
         .with_state(state)
 }

@@ -15,14 +15,22 @@ use std::sync::Arc;
 
 /// This module's routes.
 pub(crate) fn routes() -> Router<Arc<ConsoleState>> {
-    Router::new().route("/assets/htmx.min.js", get(htmx)).route("/assets/console.css", get(css))
+    Router::new()
+        .route("/assets/htmx.min.js", get(htmx))
+        .route("/assets/console.css", get(css))
+        .route("/assets/console.js", get(js))
 }
 
 const HTMX: &str = include_str!("../assets/htmx-2.0.11.min.js");
 const CSS: &str = include_str!("../assets/console.css");
+const JS: &str = include_str!("../assets/console.js");
 
 async fn htmx() -> Response {
     asset("text/javascript; charset=utf-8", HTMX)
+}
+
+async fn js() -> Response {
+    asset("text/javascript; charset=utf-8", JS)
 }
 
 async fn css() -> Response {
@@ -94,7 +102,12 @@ pub(crate) fn session_of(st: &ConsoleState, headers: &HeaderMap) -> Option<(Stri
 
 /// Back to the list, with what was done.
 pub(crate) fn done(notice: &str) -> Response {
-    Redirect::to(&format!("/console/eips?notice={}", eip_api::sign::percent_encode(notice))).into_response()
+    done_at("/console/eips", notice)
+}
+
+/// To `path`, with what was done.
+pub(crate) fn done_at(path: &str, notice: &str) -> Response {
+    Redirect::to(&format!("{path}?notice={}", eip_api::sign::percent_encode(notice))).into_response()
 }
 
 pub(crate) fn to_signin() -> Response {
