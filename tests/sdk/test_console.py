@@ -78,6 +78,40 @@ def test_allocate_from_the_console(eipd_factory, page):
     assert len(eip_list(describe_eips(srv.vpc()))) == 2
 
 
+def test_allocate_a_subscription_once_however_often_the_form_is_sent(eipd_factory, page):
+    """Billing method Subscription (pay-by-bandwidth, 2 months) shows its
+    expiry; Release is refused with the API's reason (BIL-02); the form's
+    ClientToken makes a second submit of the same form allocate nothing."""
+    srv = eipd_factory(demo=False)
+    vpc = srv.vpc()
+    console_sign_in(page, srv)
+    page.wait_for_url("**/console/eips")
+    page.get_by_text("Create EIP").click()
+    page.get_by_label("Billing method").select_option("PrePaid")
+    page.get_by_label("Subscription duration", exact=True).fill("2")
+    page.get_by_label("Metering method").select_option("PayByBandwidth")
+    form = {x.get_attribute("name"): x.input_value() for x in page.locator("details.allocate input[type=hidden]").all()}
+    page.get_by_role("button", name="Create").click()
+    page.wait_for_url("**/console/eips?notice=*")
+    [e] = eip_list(describe_eips(vpc))
+    assert (e["ChargeType"], e["InternetChargeType"]) == ("PrePaid", "PayByBandwidth"), e
+    assert e["ExpiredTime"] and e["ExpiredTime"][:10] in console_row(page, e["AllocationId"]).inner_text()
+    assert "Subscription" in console_row(page, e["AllocationId"]).inner_text()
+    # The same form again (a double click, a reload that re-posts): still one EIP.
+    data = urllib.parse.urlencode({**form, "billing": "PrePaid", "cycle": "Month", "period": "2",
+                                   "metering": "PayByBandwidth", "bandwidth": "5", "quantity": "1", "name": ""})
+    r = page.request.post(f"{srv.base_url}/console/eips/allocate", data=data,
+                          headers={"Content-Type": "application/x-www-form-urlencoded"})
+    assert r.ok and e["AllocationId"] in r.text()
+    assert len(eip_list(describe_eips(vpc))) == 1
+    # A subscription EIP is not released from here: the API's reason is shown.
+    page.goto(f"{srv.base_url}/console/eips/{e['AllocationId']}/release")
+    page.get_by_role("button", name="Release").click()
+    alert = page.get_by_role("alert").inner_text()
+    assert "Prepaid" in alert or "PrePaid" in alert or "prepaid" in alert.lower(), alert
+    assert get_eip(vpc, e["AllocationId"])["Status"] == "Available"
+
+
 def test_status_goes_live_from_associating_to_in_use_without_reload(eipd_factory, page):
     srv = eipd_factory(demo=True, task_delay_ms=2500)
     vpc = srv.vpc()

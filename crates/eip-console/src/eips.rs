@@ -89,6 +89,8 @@ struct EipsPage {
     /// (associated type, label, selected)
     kinds: Vec<(&'static str, &'static str, bool)>,
     f: Filters,
+    /// The Create form's ClientToken stem: submitting it twice allocates once.
+    token: String,
     /// The filters as a query string, for the paging links.
     filter_qs: String,
     page: i64,
@@ -252,6 +254,7 @@ pub(crate) async fn list(st: &ConsoleState, s: &Session, q: ListQuery, error: Op
         kinds: LISTED_KINDS.iter().map(|k| (k.as_str(), type_label(*k), Some(*k) == f.kind)).collect(),
         filter_qs: f.query_string(),
         f,
+        token: session::token(),
         page,
         total,
     })
@@ -310,6 +313,14 @@ struct AllocateForm {
     quantity: String,
     #[serde(default)]
     token: String,
+    /// `PostPaid` (pay-as-you-go) or `PrePaid` (subscription).
+    #[serde(default)]
+    billing: String,
+    /// Subscription: `Month` or `Year`, and how many.
+    #[serde(default)]
+    cycle: String,
+    #[serde(default)]
+    period: String,
 }
 
 async fn allocate(State(st): State<Arc<ConsoleState>>, headers: HeaderMap, Form(f): Form<AllocateForm>) -> Response {
@@ -339,6 +350,12 @@ async fn allocate(State(st): State<Arc<ConsoleState>>, headers: HeaderMap, Form(
         ];
         if !f.name.is_empty() {
             params.push(("Name".into(), f.name.clone()));
+        }
+        if f.billing == "PrePaid" {
+            params.push(("InstanceChargeType".into(), "PrePaid".into()));
+            params.push(("PricingCycle".into(), if f.cycle == "Year" { "Year".into() } else { "Month".into() }));
+            params.push(("Period".into(), f.period.trim().to_owned()));
+            params.push(("AutoPay".into(), "true".into()));
         }
         match call(&st, &s, Product::Vpc, "AllocateEipAddress", params).await {
             Ok(b) => made.push(text(&Value::Object(b), "AllocationId")),
