@@ -60,5 +60,6 @@ pub fn router(state: Arc<ConsoleState>) -> Router {
         .merge(resources::routes())
         .merge(lbs::routes())
         .merge(web::routes())
+        .layer(axum::middleware::from_fn(web::log_request))
         .with_state(state)
 }

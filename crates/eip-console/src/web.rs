@@ -148,3 +148,15 @@ pub(crate) fn top(s: &Session) -> Top {
         account_name: s.account_name.clone(),
     }
 }
+
+/// Logs each console request with its status and server time (the path
+/// without its query, which may hold search text).
+pub(crate) async fn log_request(req: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    let started = std::time::Instant::now();
+    let method = req.method().clone();
+    let path = req.uri().path().chars().take(128).collect::<String>();
+    let r = next.run(req).await;
+    let micros = started.elapsed().as_micros() as u64;
+    tracing::info!(%method, path = %path, status = r.status().as_u16(), micros, "console request");
+    r
+}
