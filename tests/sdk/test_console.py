@@ -7,6 +7,7 @@ official SDK too. Screenshots go to the pytest temp directory (printed)."""
 
 from __future__ import annotations
 
+import time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -150,6 +151,39 @@ def test_another_accounts_eips_are_never_shown(eipd_factory, page):
     assert page.request.get(f"{srv.base_url}/console/eips/{mine}/row").text() == ""
 
 
+def test_edited_forms_cannot_act_on_another_accounts_resources(eipd_factory, page):
+    """Signed in as another account with a valid CSRF token: associating,
+    unassociating or releasing the root's EIP by editing the URL, or putting
+    the root's instance in the target field, gets the API's not-found error
+    and changes nothing."""
+    from alibabacloud_vpc20160428 import models as m
+    srv = eipd_factory(demo=True)
+    vpc = srv.vpc()
+    theirs_eip = vpc.allocate_eip_address(m.AllocateEipAddressRequest(region_id=REGION)).body.allocation_id
+    theirs_inst = demo_instances(srv)["demo-1"]["InstanceId"]
+    ak, secret = srv.create_account("console-editor")
+    mine = srv.vpc(ak=ak, secret=secret).allocate_eip_address(
+        m.AllocateEipAddressRequest(region_id=REGION)).body.allocation_id
+    console_sign_in(page, srv, ak, secret)
+    page.wait_for_url("**/console/eips")
+    csrf = page.locator('form#batch input[name="csrf"]').input_value()
+
+    def post(path: str, form: dict) -> str:
+        r = page.request.post(f"{srv.base_url}{path}", form=form)
+        return r.text()
+
+    for path, form in ((f"/console/eips/{theirs_eip}/associate",
+                        {"csrf": csrf, "token": "t1", "instance_type": "EcsInstance", "target": theirs_inst}),
+                       (f"/console/eips/{theirs_eip}/unassociate", {"csrf": csrf, "token": "t2"}),
+                       (f"/console/eips/{theirs_eip}/release", {"csrf": csrf})):
+        assert "InvalidAllocationId.NotFound" in post(path, form), path
+    got = post(f"/console/eips/{mine}/associate",
+               {"csrf": csrf, "token": "t3", "instance_type": "EcsInstance", "target": theirs_inst})
+    assert "NotFound" in got and "InvalidAllocationId" not in got, got[:400]
+    assert get_eip(vpc, theirs_eip)["Status"] == "Available"
+    assert get_eip(srv.vpc(ak=ak, secret=secret), mine)["Status"] == "Available"
+
+
 def test_the_region_selector_switches_the_list(eipd_factory, page):
     srv = eipd_factory(demo=False)
     from alibabacloud_vpc20160428 import models as m
@@ -209,21 +243,66 @@ def test_a_console_action_racing_the_sdk_loses_with_the_rules_error(eipd_factory
     """The console and the SDK go through the same rules: the SDK takes the
     instance first, the console's association then gets ECS-02's error."""
     from alibabacloud_vpc20160428 import models as m
-    from conftest import ecs_models
     srv = eipd_factory(demo=True)
     vpc = srv.vpc()
     a = vpc.allocate_eip_address(m.AllocateEipAddressRequest(region_id=REGION)).body.allocation_id
     b = vpc.allocate_eip_address(m.AllocateEipAddressRequest(region_id=REGION)).body.allocation_id
-    insts = srv.ecs().describe_instances(ecs_models.DescribeInstancesRequest(region_id=REGION)).body.to_map()
-    target = next(i["InstanceId"] for i in insts["Instances"]["Instance"] if i["InstanceName"] == "demo-1")
+    target = demo_instances(srv)["demo-1"]["InstanceId"]
     console_sign_in(page, srv)
     page.goto(f"{srv.base_url}/console/eips/{a}/associate")
     page.locator("label.pick", has_text=target).locator("input").check()
     associate(vpc, b, target)  # the SDK wins the instance meanwhile
     page.get_by_role("button", name="OK").click()
-    assert page.get_by_role("alert").inner_text().startswith("InvalidAssociation.Duplicated") or \
-        "Duplicated" in page.get_by_role("alert").inner_text()
+    assert "InvalidAssociation.Duplicated" in page.get_by_role("alert").inner_text()
     assert get_eip(vpc, a)["Status"] == "Available"
+
+
+def test_a_console_click_and_an_sdk_call_at_once_exactly_one_wins(eipd_factory, page):
+    """The click on OK and AssociateEipAddress for another EIP on the same
+    instance, released together (the SDK a little later each round): exactly one EIP
+    gets the instance and the other side sees ECS-02's error."""
+    import threading
+    from alibabacloud_vpc20160428 import models as m
+    from conftest import capture_error, unassociate
+    srv = eipd_factory(demo=True)
+    vpc = srv.vpc()
+    target = demo_instances(srv)["demo-1"]["InstanceId"]
+    a, b = (vpc.allocate_eip_address(m.AllocateEipAddressRequest(region_id=REGION)).body.allocation_id
+            for _ in range(2))
+    console_sign_in(page, srv)
+    page.wait_for_url("**/console/eips")
+    winners = []
+    for n in range(6):
+        page.goto(f"{srv.base_url}/console/eips/{a}/associate")
+        page.locator("label.pick", has_text=target).locator("input").check()
+        go = threading.Barrier(2)
+        sdk: dict = {}
+
+        def by_sdk(delay=0.03 * n):
+            go.wait()
+            time.sleep(delay)  # staggered, so that either side can be first
+            sdk["error"] = capture_error(associate, vpc, b, target)
+
+        th = threading.Thread(target=by_sdk)
+        th.start()
+        go.wait()
+        with page.expect_navigation():
+            page.get_by_role("button", name="OK").click()
+        th.join()
+        alert = page.get_by_role("alert")
+        console_lost = alert.count() == 1
+        sdk_lost = sdk["error"] is not None
+        assert console_lost != sdk_lost, (alert.all_inner_texts(), sdk["error"])
+        loser = alert.inner_text() if console_lost else sdk["error"].code
+        assert "InvalidAssociation.Duplicated" in loser, loser
+        won = b if console_lost else a
+        winners.append(won)
+        got = wait_status(vpc, won, "InUse")
+        assert got["InstanceId"] == target, got
+        assert get_eip(vpc, a if won == b else b)["Status"] == "Available"
+        unassociate(vpc, won, target)
+        wait_status(vpc, won, "Available")
+    print("winners:", ["console" if w == a else "sdk" for w in winners])
 
 
 def test_release_refused_while_protected_then_released_and_retrieved(eipd_factory, page):
