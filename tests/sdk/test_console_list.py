@@ -203,3 +203,31 @@ def test_con_08_unassociate_a_nat_gateway_eip_used_by_snat_needs_force(eipd_fact
     expect(console_row(page, a).locator(".status")).to_have_text("Available", timeout=15_000)
     assert snat_entries(vpc, stb) == []
     assert eip_list(describe_eips(vpc, associated_instance_type="Nat")) == []
+
+
+def test_con_01_the_picker_pages_through_many_instances(eipd_factory, page):
+    """With 60 instances the dialog shows 50 and a Next page; an instance
+    from the second page is associated (CON-01)."""
+    from conftest import run_instances, wait_instance
+    srv = eipd_factory(demo=True)
+    vpc, ecs = srv.vpc(), srv.ecs()
+    demo1 = demo_instances(srv)["demo-1"]
+    vsw, sg = demo1["VpcAttributes"]["VSwitchId"], demo1["SecurityGroupIds"]["SecurityGroupId"][0]
+    ids = run_instances(ecs, vsw, sg, amount=58)
+    wait_instance(ecs, ids[-1], "Running")
+    [a] = _allocate(vpc, 1)
+    console_sign_in(page, srv)
+    page.wait_for_url("**/console/eips")
+    page.goto(f"{srv.base_url}/console/eips/{a}/associate")
+    assert page.locator("label.pick").count() == 50
+    assert "60 in all" in page.inner_text("main")
+    first_page = set(page.locator("label.pick .id").all_inner_texts())
+    page.get_by_role("link", name="Next").click()
+    second = page.locator("label.pick .id").all_inner_texts()
+    assert len(second) == 10 and not first_page & set(second)
+    target = second[-1]
+    page.locator("label.pick", has_text=target).locator("input").check()
+    page.get_by_role("button", name="OK").click()
+    page.wait_for_url("**/console/eips?notice=*")
+    e = wait_status(vpc, a, "InUse")
+    assert e["InstanceId"] == target, e

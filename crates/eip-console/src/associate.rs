@@ -156,6 +156,9 @@ struct AssociatePage {
     picks: Vec<Pick>,
     error: Option<Shown>,
     token: String,
+    page: i64,
+    total: i64,
+    has_next: bool,
 }
 
 #[derive(Template)]
@@ -216,6 +219,8 @@ async fn nat_entries(st: &ConsoleState, s: &Session, eip: &EipView) -> Vec<(Stri
 struct TypeQuery {
     #[serde(default, rename = "type")]
     kind: String,
+    #[serde(default)]
+    page: Option<i64>,
 }
 
 async fn associate_page(
@@ -225,37 +230,53 @@ async fn associate_page(
     Query(q): Query<TypeQuery>,
 ) -> Response {
     let Some((_, s)) = session_of(&st, &headers) else { return to_signin() };
-    show_associate(&st, &s, &id, dialog_type(&q.kind).unwrap_or(AssociatedInstanceType::EcsInstance), None).await
+    let kind = dialog_type(&q.kind).unwrap_or(AssociatedInstanceType::EcsInstance);
+    show_associate(&st, &s, &id, kind, q.page.unwrap_or(1), None).await
 }
 
-/// Lists what a `kind` of resource the caller has in the region.
-async fn picks(st: &ConsoleState, s: &Session, kind: AssociatedInstanceType) -> Result<Vec<Pick>, Shown> {
-    let region = || ("RegionId".to_owned(), s.region.clone());
-    let size = |n: &str| ("PageSize".to_owned(), n.to_owned());
-    Ok(match kind {
+/// Resources per page of the picker.
+const PICKS_PER_PAGE: i64 = 50;
+
+/// Page `page` of what a `kind` of resource the caller has in the region,
+/// with how many there are in all.
+async fn picks(
+    st: &ConsoleState,
+    s: &Session,
+    kind: AssociatedInstanceType,
+    page: i64,
+) -> Result<(Vec<Pick>, i64), Shown> {
+    let (product, action, path): (Product, &'static str, &str) = match kind {
         AssociatedInstanceType::NetworkInterface => {
-            let b = call(st, s, Product::Ecs, "DescribeNetworkInterfaces", vec![region(), size("100")]).await?;
-            items(b, "/NetworkInterfaceSets/NetworkInterfaceSet").iter().flat_map(eni_picks).collect()
+            (Product::Ecs, "DescribeNetworkInterfaces", "/NetworkInterfaceSets/NetworkInterfaceSet")
         }
-        AssociatedInstanceType::Nat => {
-            let b = call(st, s, Product::Vpc, "DescribeNatGateways", vec![region(), size("50")]).await?;
-            items(b, "/NatGateways/NatGateway").iter().map(nat_pick).collect()
-        }
-        AssociatedInstanceType::SlbInstance => {
-            let b = call(st, s, Product::Slb, "DescribeLoadBalancers", vec![region(), size("100")]).await?;
-            items(b, "/LoadBalancers/LoadBalancer").iter().map(clb_pick).collect()
-        }
-        AssociatedInstanceType::HaVip => {
-            let b = call(st, s, Product::Vpc, "DescribeHaVips", vec![region(), size("50")]).await?;
-            items(b, "/HaVips/HaVip").iter().map(havip_pick).collect()
-        }
-        AssociatedInstanceType::EcsInstance => {
-            let b = call(st, s, Product::Ecs, "DescribeInstances", vec![region(), size("100")]).await?;
-            items(b, "/Instances/Instance").iter().map(ecs_pick).collect()
-        }
+        AssociatedInstanceType::Nat => (Product::Vpc, "DescribeNatGateways", "/NatGateways/NatGateway"),
+        AssociatedInstanceType::SlbInstance => (Product::Slb, "DescribeLoadBalancers", "/LoadBalancers/LoadBalancer"),
+        AssociatedInstanceType::HaVip => (Product::Vpc, "DescribeHaVips", "/HaVips/HaVip"),
+        AssociatedInstanceType::EcsInstance => (Product::Ecs, "DescribeInstances", "/Instances/Instance"),
         // Not in the dialog (LB-02 for ALB and NLB).
-        AssociatedInstanceType::Alb | AssociatedInstanceType::Nlb | AssociatedInstanceType::IpAddress => Vec::new(),
-    })
+        AssociatedInstanceType::Alb | AssociatedInstanceType::Nlb | AssociatedInstanceType::IpAddress => {
+            return Ok((Vec::new(), 0));
+        }
+    };
+    let params = vec![
+        ("RegionId".to_owned(), s.region.clone()),
+        ("PageNumber".to_owned(), page.to_string()),
+        ("PageSize".to_owned(), PICKS_PER_PAGE.to_string()),
+    ];
+    let b = call(st, s, product, action, params).await?;
+    let total = b.get("TotalCount").and_then(Value::as_i64).unwrap_or(0);
+    let found = items(b, path);
+    let picks = match kind {
+        AssociatedInstanceType::NetworkInterface => found.iter().flat_map(eni_picks).collect(),
+        AssociatedInstanceType::Nat => found.iter().map(nat_pick).collect(),
+        AssociatedInstanceType::SlbInstance => found.iter().map(clb_pick).collect(),
+        AssociatedInstanceType::HaVip => found.iter().map(havip_pick).collect(),
+        AssociatedInstanceType::EcsInstance
+        | AssociatedInstanceType::Alb
+        | AssociatedInstanceType::Nlb
+        | AssociatedInstanceType::IpAddress => found.iter().map(ecs_pick).collect(),
+    };
+    Ok((picks, total))
 }
 
 async fn show_associate(
@@ -263,19 +284,33 @@ async fn show_associate(
     s: &Session,
     id: &str,
     kind: AssociatedInstanceType,
+    page: i64,
     error: Option<Shown>,
 ) -> Response {
+    let page = page.clamp(1, 1_000_000);
     let eip = match one_eip(st, s, id).await {
         Ok(e) => e,
         Err(e) => return list(st, s, ListQuery::default(), Some(e)).await,
     };
     let kind_name = type_label(kind);
-    let picks = match picks(st, s, kind).await {
+    let (picks, total) = match picks(st, s, kind, page).await {
         Ok(p) => p,
         Err(e) => return list(st, s, ListQuery::default(), Some(e)).await,
     };
     let types = TYPES.iter().map(|k| (k.as_str(), type_label(*k), *k == kind)).collect();
-    render(&AssociatePage { top: top(s), eip, types, kind, kind_name, picks, error, token: session::token() })
+    render(&AssociatePage {
+        top: top(s),
+        eip,
+        types,
+        kind,
+        kind_name,
+        picks,
+        error,
+        token: session::token(),
+        has_next: page * PICKS_PER_PAGE < total,
+        page,
+        total,
+    })
 }
 
 #[derive(Deserialize)]
@@ -293,6 +328,13 @@ struct AssociateForm {
     /// Unassociate: also delete the NAT entries that use the address.
     #[serde(default)]
     force: String,
+    /// The picker's page the form was sent from.
+    #[serde(default = "first_page")]
+    page: i64,
+}
+
+fn first_page() -> i64 {
+    1
 }
 
 async fn associate(
@@ -306,14 +348,14 @@ async fn associate(
         return forbidden();
     }
     let Some(kind) = dialog_type(&f.instance_type) else {
-        return show_associate(&st, &s, &id, AssociatedInstanceType::EcsInstance, None).await;
+        return show_associate(&st, &s, &id, AssociatedInstanceType::EcsInstance, 1, None).await;
     };
     if f.target.is_empty() {
         let e = Shown {
             code: "MissingParameter.InstanceId".into(),
             message: "Choose the resource to associate with.".into(),
         };
-        return show_associate(&st, &s, &id, kind, Some(e)).await;
+        return show_associate(&st, &s, &id, kind, f.page, Some(e)).await;
     }
     let (target, private_ip) = match f.target.split_once('|') {
         Some((t, ip)) => (t.to_owned(), Some(ip.to_owned())),
@@ -338,7 +380,7 @@ async fn associate(
     }
     match call(&st, &s, Product::Vpc, "AssociateEipAddress", params).await {
         Ok(_) => done(&format!("Associating {id} with {target}")),
-        Err(e) => show_associate(&st, &s, &id, kind, Some(e)).await,
+        Err(e) => show_associate(&st, &s, &id, kind, f.page, Some(e)).await,
     }
 }
 
