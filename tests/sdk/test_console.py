@@ -230,6 +230,12 @@ def test_con_01_associate_with_an_ecs_instance_and_con_08_unassociate(eipd_facto
     assert ids["demo-1"] in console_row(page, a).inner_text()
     e = get_eip(vpc, a)
     assert (e["Status"], e["InstanceId"], e["InstanceType"]) == ("InUse", ids["demo-1"], "EcsInstance"), e
+    # An InUse EIP is not released: the API's reason is shown, nothing changes.
+    console_row(page, a).get_by_role("link", name="Release").click()
+    page.get_by_role("button", name="Release").click()
+    assert "IncorrectEipStatus" in page.get_by_role("alert").inner_text()
+    assert get_eip(vpc, a)["Status"] == "InUse"
+    page.goto(f"{srv.base_url}/console/eips")
     # CON-08, with the BIL-01 notice.
     console_row(page, a).get_by_role("link", name="Unassociate").click()
     assert "configuration fee" in page.inner_text("main") and "BIL-01" in page.inner_text("main")
