@@ -4,7 +4,7 @@
 use crate::clock::FakeClock;
 use crate::{Body, Changes, Config, Controller, Ctx, accounts, demo, tasks};
 use eip_api::{Params, Product};
-use eip_store::sqlite::SqliteStore;
+use eip_store_sqlite::SqliteStore;
 use eip_store::{StoreError, StoreExt};
 use eip_types::{Error, time::DAY_MS};
 use std::path::PathBuf;

@@ -1,17 +1,18 @@
-//! Persistence for openeip. The invariant logic lives once, in the
-//! controller, written against the [`Tx`] handle of row primitives; a backend
-//! only stores rows, serialises writers and makes commits durable.
+//! Persistence for openeip, independent of any database. The invariant
+//! logic lives once, in the controller, written against the [`Tx`] handle of
+//! row primitives; a backend (`eip-store-sqlite`, the embedded default) only
+//! stores rows, keeps concurrent writers from seeing each other half-done and
+//! makes commits durable.
 //!
-//! Writes go through [`Store::write`]: the closure runs inside one
-//! serialised transaction and its result is handed back only after the
-//! commit is on disk, so nothing acknowledged can be lost. Reads run on
-//! snapshot connections and never block writers.
+//! Writes go through [`Store::submit`] (or [`StoreExt::write`]): the closure
+//! runs inside one transaction and its result is handed back only after the
+//! commit is on disk, so nothing acknowledged can be lost. Reads see one
+//! snapshot for the whole closure.
 //!
-//! SQL stays in the subset SQLite and PostgreSQL share (partial unique
-//! indexes, CHECK constraints, `BIGINT` epoch milliseconds, text ids).
+//! Each backend keeps its own migrations; the schemas say the same things
+//! (unique indexes, CHECK constraints, `BIGINT` epoch milliseconds, text ids).
 
 pub mod rows;
-pub mod sqlite;
 
 pub use rows::*;
 
@@ -51,9 +52,9 @@ impl From<StoreError> for Error {
 /// Result of a row primitive.
 pub type StoreResult<T> = std::result::Result<T, StoreError>;
 
-/// A unit of work run on the writer: it gets the transaction and returns
-/// whether it succeeded plus a callback that delivers its result once the
-/// commit's outcome is known.
+/// A unit of work for one write transaction: it gets the transaction and
+/// returns whether it succeeded plus a callback that delivers its result
+/// once the commit's outcome is known.
 pub struct WriteJob {
     /// The work.
     pub run: JobFn,
@@ -70,7 +71,7 @@ pub type Deliver = Box<dyn FnOnce(Result<()>) + Send>;
 
 /// A backend.
 pub trait Store: Send + Sync + 'static {
-    /// Queues a write job; the backend runs it in a serialised transaction
+    /// Runs a write job in one transaction, isolated from every other writer,
     /// and calls its deliver callback after the durable commit (or failure).
     fn submit(&self, job: WriteJob);
 

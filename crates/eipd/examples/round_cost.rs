@@ -5,7 +5,7 @@
 use eip_dataplane::desired;
 use eip_dataplane::render;
 use eip_store::StoreExt;
-use eip_store::sqlite::SqliteStore;
+use eip_store_sqlite::SqliteStore;
 use std::time::Instant;
 
 fn main() {

@@ -32,7 +32,7 @@ use clap::Parser;
 use eip_api::{Params, Product};
 use eip_controller::clock::SystemClock;
 use eip_controller::{Body, Config, Controller, Ctx, accounts, tasks};
-use eip_store::sqlite::SqliteStore;
+use eip_store_sqlite::SqliteStore;
 use eip_store::{Store, StoreExt, Tx, WriteJob};
 use eip_types::{EipStatus, InstanceStatus};
 use serde_json::json;

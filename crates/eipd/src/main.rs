@@ -13,7 +13,7 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use clap::{Parser, Subcommand};
 use eip_controller::clock::SystemClock;
 use eip_controller::{Config, Controller, accounts, demo, tasks};
-use eip_store::sqlite::SqliteStore;
+use eip_store_sqlite::SqliteStore;
 use std::net::SocketAddr;
 use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};

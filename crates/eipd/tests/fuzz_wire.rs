@@ -17,7 +17,7 @@ use eip_api::sign;
 use eip_controller::clock::SystemClock;
 use eip_controller::{Config, Controller, accounts, demo, tasks};
 use eip_store::StoreExt;
-use eip_store::sqlite::SqliteStore;
+use eip_store_sqlite::SqliteStore;
 use eipd::server::{self, AppState};
 use proptest::prelude::*;
 use proptest::test_runner::{Config as PtConfig, TestRunner};

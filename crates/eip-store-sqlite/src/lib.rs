@@ -11,7 +11,7 @@
 //! writer thread and back; the server runs one event loop, so the mutex is
 //! uncontended.
 
-use crate::*;
+use eip_store::*;
 use eip_types::{
     AssociatedInstanceType, ChargeType, EipMode, EipStatus, EniStatus, EniType, HaVipStatus, InstanceNetworkType,
     InstanceStatus, InternetChargeType, IpProtocol, LbAddressType, LoadBalancerKind, NatEipBindMode, NatGatewayStatus,
@@ -24,17 +24,17 @@ use std::path::{Path, PathBuf};
 
 /// Migrations, in order. Each runs once, inside a transaction.
 const MIGRATIONS: &[(i64, &str)] = &[
-    (1, include_str!("../migrations/sqlite/0001_init.sql")),
-    (2, include_str!("../migrations/sqlite/0002_clb_listeners.sql")),
-    (3, include_str!("../migrations/sqlite/0003_eip_traffic.sql")),
-    (4, include_str!("../migrations/sqlite/0004_clb_health.sql")),
-    (5, include_str!("../migrations/sqlite/0005_eip_private_ip_index.sql")),
-    (6, include_str!("../migrations/sqlite/0006_request_nonce.sql")),
-    (7, include_str!("../migrations/sqlite/0007_lb_protection.sql")),
-    (8, include_str!("../migrations/sqlite/0008_address_last_eip.sql")),
-    (9, include_str!("../migrations/sqlite/0009_resource_tags.sql")),
-    (10, include_str!("../migrations/sqlite/0010_instance_user_data.sql")),
-    (11, include_str!("../migrations/sqlite/0011_vpc_secondary_cidr.sql")),
+    (1, include_str!("../migrations/0001_init.sql")),
+    (2, include_str!("../migrations/0002_clb_listeners.sql")),
+    (3, include_str!("../migrations/0003_eip_traffic.sql")),
+    (4, include_str!("../migrations/0004_clb_health.sql")),
+    (5, include_str!("../migrations/0005_eip_private_ip_index.sql")),
+    (6, include_str!("../migrations/0006_request_nonce.sql")),
+    (7, include_str!("../migrations/0007_lb_protection.sql")),
+    (8, include_str!("../migrations/0008_address_last_eip.sql")),
+    (9, include_str!("../migrations/0009_resource_tags.sql")),
+    (10, include_str!("../migrations/0010_instance_user_data.sql")),
+    (11, include_str!("../migrations/0011_vpc_secondary_cidr.sql")),
 ];
 
 /// The connection and what we know of its settings.
@@ -2009,7 +2009,6 @@ impl Tx for DeadTx {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{ClbListenerRow, StoreExt};
 
     #[test]
     fn a_page_that_is_not_full_gives_the_total_and_anything_else_needs_the_count() {
