@@ -398,7 +398,8 @@ pub fn to_wire(e: &Error, product: Product, action: &str) -> WireError {
         Error::BindInstanceNotSupported(kind) => {
             w(400, "BindInstance.NotSupported", format!("bind instance type {kind} is not supported."))
         }
-        Error::ServiceUnavailable => {
+        // Both are temporary: clients (and Terraform) retry a 503.
+        Error::ServiceUnavailable | Error::StoreConflict(_) => {
             w(503, "ServiceUnavailable", "The request has failed due to a temporary failure of the server.")
         }
         Error::Internal(_) => w(
@@ -616,5 +617,9 @@ mod tests {
     fn internal_details_never_reach_the_wire() {
         let e = to_wire(&Error::Internal("disk I/O error at /secret/path".into()), Product::Vpc, "X");
         assert!(!e.message.contains("secret"));
+        // A write that kept losing to others is a retryable 503, details kept for the log.
+        let e = to_wire(&Error::StoreConflict("could not serialize access on eip".into()), Product::Vpc, "X");
+        assert_eq!((e.status, e.code.as_str()), (503, "ServiceUnavailable"));
+        assert!(!e.message.contains("serialize"));
     }
 }

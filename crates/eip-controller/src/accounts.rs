@@ -68,7 +68,7 @@ pub async fn bootstrap(ctl: &Controller, fixed: Option<(String, String)>) -> Res
                 }
             };
             let keys = tx.access_key_list(&root.id)?;
-            match fixed {
+            match fixed.clone() {
                 Some((id, secret)) => {
                     match tx.access_key_get(&id)? {
                         Some(k) if k.account_id != root.id => {
@@ -128,7 +128,7 @@ pub async fn create_account(ctl: &Controller, name: &str) -> Result<AccessKeyRow
             if tx.account_list()?.iter().any(|a| a.name == name) {
                 return Err(Error::invalid("name", format!("account {name} exists")));
             }
-            let a = AccountRow { id: AccountId::generate().to_string(), name, created_at: now };
+            let a = AccountRow { id: AccountId::generate().to_string(), name: name.clone(), created_at: now };
             tx.account_insert(&a)?;
             let k = AccessKeyRow {
                 id: new_key_id(),

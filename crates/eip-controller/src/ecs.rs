@@ -40,9 +40,9 @@ pub(crate) async fn create_security_group(ctl: &Controller, ctx: &Ctx, p: &Param
             id: SecurityGroupId::generate().to_string(),
             account_id: env.account.clone(),
             region_id: region.to_owned(),
-            vpc_id,
-            name,
-            description,
+            vpc_id: vpc_id.clone(),
+            name: name.clone(),
+            description: description.clone(),
             created_at: env.now,
         };
         tx.sg_insert(&row)?;

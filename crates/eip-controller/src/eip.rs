@@ -154,7 +154,7 @@ pub(crate) async fn allocate(ctl: &Controller, ctx: &Ctx, p: &Params) -> Result<
         let id = EipId::generate().to_string();
         // GEN-03: retrieval names the address (IpAddress) or the released
         // EIP (InstanceId); naming both, they must agree.
-        let wanted_ip = match (wanted_ip, retrieve_id) {
+        let wanted_ip = match (wanted_ip, retrieve_id.clone()) {
             (ip, None) => ip,
             (ip, Some(eip_id)) => {
                 let Some(last) = tx.address_of_last_eip(&eip_id)? else {
@@ -183,7 +183,7 @@ pub(crate) async fn allocate(ctl: &Controller, ctx: &Ctx, p: &Params) -> Result<
             }
             None => crate::net::take_public(tx, region, "eip", &id)?,
         };
-        let rg = rg.unwrap_or_else(|| {
+        let rg = rg.clone().unwrap_or_else(|| {
             eip_types::default_resource_group(&eip_types::AccountId::from_trusted(env.account.clone()))
         });
         let row = EipRow {
@@ -192,13 +192,13 @@ pub(crate) async fn allocate(ctl: &Controller, ctx: &Ctx, p: &Params) -> Result<
             region_id: region.to_owned(),
             ip: ip.clone(),
             status: EipStatus::Available,
-            name,
-            description,
+            name: name.clone(),
+            description: description.clone(),
             bandwidth: i64::from(bandwidth),
             charge_type: charge,
             internet_charge_type: internet,
-            isp,
-            netmode,
+            isp: isp.clone(),
+            netmode: netmode.clone(),
             resource_group_id: rg.clone(),
             allocated_at: env.now,
             expired_at: expired_at_months.map(|m| env.now + m * 30 * eip_types::time::DAY_MS),
@@ -209,7 +209,7 @@ pub(crate) async fn allocate(ctl: &Controller, ctx: &Ctx, p: &Params) -> Result<
             private_vswitch_id: None,
             mode: None,
             instance_region_id: None,
-            tags,
+            tags: tags.clone(),
             version: 1,
         };
         tx.eip_insert(&row)?;
@@ -558,10 +558,10 @@ pub(crate) async fn modify(ctl: &Controller, ctx: &Ctx, p: &Params) -> Result<Bo
             check_bandwidth(b, eip.charge_type, eip.internet_charge_type)?;
             eip.bandwidth = i64::from(b);
         }
-        if let Some(n) = name {
+        if let Some(n) = name.clone() {
             eip.name = n;
         }
-        if let Some(d) = description {
+        if let Some(d) = description.clone() {
             eip.description = d;
         }
         eip.version += 1;

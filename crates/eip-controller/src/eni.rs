@@ -209,9 +209,9 @@ pub(crate) async fn create(ctl: &Controller, ctx: &Ctx, p: &Params) -> Result<Bo
             kind: EniType::Secondary,
             mac: crate::net::mac(tx)?,
             status: EniStatus::Available,
-            name,
-            description,
-            security_group_id: sg,
+            name: name.clone(),
+            description: description.clone(),
+            security_group_id: sg.clone(),
             created_at: env.now,
         };
         tx.eni_insert(&row)?;

@@ -106,8 +106,8 @@ pub(crate) async fn create(ctl: &Controller, ctx: &Ctx, p: &Params) -> Result<Bo
             vswitch_id: vsw.id.clone(),
             ip,
             status: HaVipStatus::Creating,
-            name,
-            description,
+            name: name.clone(),
+            description: description.clone(),
             created_at: env.now,
         };
         tx.havip_insert(&row)?;
@@ -237,7 +237,7 @@ pub(crate) async fn associate(ctl: &Controller, ctx: &Ctx, p: &Params) -> Result
         }
         tx.havip_member_insert(&HaVipMemberRow {
             havip_id: h.id.clone(),
-            instance_id: instance,
+            instance_id: instance.clone(),
             instance_type: kind,
             created_at: env.now,
         })?;

@@ -273,9 +273,11 @@ impl Controller {
 
     /// Runs a mutating closure in one durable transaction, honouring
     /// `ClientToken` when the action takes one, then wakes the task runner.
-    pub(crate) async fn write<F>(&self, ctx: &Ctx, p: &Params, f: F) -> Result<Body>
+    /// The closure may run more than once (the store runs a write again
+    /// after a conflict): everything it does goes through the transaction.
+    pub(crate) async fn write<F>(&self, ctx: &Ctx, p: &Params, mut f: F) -> Result<Body>
     where
-        F: FnOnce(&mut dyn Tx, &Env) -> Result<Body> + Send + 'static,
+        F: FnMut(&mut dyn Tx, &Env) -> Result<Body> + Send + 'static,
     {
         let env = self.env(ctx);
         let takes_token = eip_api::catalog::find(ctx.product, ctx.action).map(|a| a.token).unwrap_or(false);

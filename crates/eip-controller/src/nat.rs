@@ -175,8 +175,8 @@ pub(crate) async fn create(ctl: &Controller, ctx: &Ctx, p: &Params) -> Result<Bo
             vpc_id: vpc.id.clone(),
             vswitch_id: vsw.id.clone(),
             zone_id: vsw.zone_id.clone(),
-            name,
-            description,
+            name: name.clone(),
+            description: description.clone(),
             status: NatGatewayStatus::Creating,
             network_type: network,
             eip_bind_mode: bind_mode,
@@ -362,7 +362,7 @@ pub(crate) async fn create_snat(ctl: &Controller, ctx: &Ctx, p: &Params) -> Resu
                 return Err(Error::SnatIpNotInNatGateway);
             }
         }
-        let cidr = match (&source_vsw, source_cidr) {
+        let cidr = match (&source_vsw, source_cidr.clone()) {
             (Some(v), _) => {
                 let vsw = tx
                     .vswitch_get(&env.account, v)?
@@ -390,9 +390,9 @@ pub(crate) async fn create_snat(ctl: &Controller, ctx: &Ctx, p: &Params) -> Resu
             nat_gateway_id: nat.id.clone(),
             snat_table_id: nat.snat_table_id.clone(),
             snat_ips: ips.join(","),
-            source_vswitch_id: source_vsw,
+            source_vswitch_id: source_vsw.clone(),
             source_cidr: cidr,
-            name,
+            name: name.clone(),
             created_at: env.now,
         };
         tx.snat_insert(&row)?;
@@ -572,12 +572,12 @@ pub(crate) async fn create_forward(ctl: &Controller, ctx: &Ctx, p: &Params) -> R
             account_id: env.account.clone(),
             nat_gateway_id: nat.id.clone(),
             forward_table_id: nat.forward_table_id.clone(),
-            external_ip,
-            external_port,
-            internal_ip,
-            internal_port,
+            external_ip: external_ip.clone(),
+            external_port: external_port.clone(),
+            internal_ip: internal_ip.clone(),
+            internal_port: internal_port.clone(),
             ip_protocol: protocol,
-            name,
+            name: name.clone(),
             created_at: env.now,
         };
         tx.forward_insert(&row)?;

@@ -4,8 +4,8 @@
 use crate::clock::FakeClock;
 use crate::{Body, Changes, Config, Controller, Ctx, accounts, demo, tasks};
 use eip_api::{Params, Product};
-use eip_store_sqlite::SqliteStore;
 use eip_store::{StoreError, StoreExt};
+use eip_store_sqlite::SqliteStore;
 use eip_types::{Error, time::DAY_MS};
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -216,7 +216,7 @@ async fn ecs_02_the_database_refuses_a_second_eip_even_if_a_rule_is_skipped() {
             let mut row = tx.eip_get(&b)?.unwrap();
             row.status = eip_types::EipStatus::Associating;
             row.instance_type = Some(eip_types::AssociatedInstanceType::EcsInstance);
-            row.instance_id = Some(inst);
+            row.instance_id = Some(inst.clone());
             Ok(tx.eip_update(&row))
         })
         .await
@@ -430,10 +430,10 @@ async fn eni_03_the_database_refuses_two_nat_eips_on_one_private_ip() {
             let mut row = tx.eip_get(&b)?.unwrap();
             row.status = eip_types::EipStatus::Associating;
             row.instance_type = Some(eip_types::AssociatedInstanceType::NetworkInterface);
-            row.instance_id = Some(eni);
+            row.instance_id = Some(eni.clone());
             row.mode = Some(eip_types::EipMode::Nat);
-            row.private_ip = Some(ip);
-            row.private_vswitch_id = Some(vsw);
+            row.private_ip = Some(ip.clone());
+            row.private_vswitch_id = Some(vsw.clone());
             Ok(tx.eip_update(&row))
         })
         .await

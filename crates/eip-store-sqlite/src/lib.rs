@@ -21,6 +21,7 @@ use parking_lot::Mutex;
 use rusqlite::config::DbConfig;
 use rusqlite::{Connection, OptionalExtension, Row, params};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 
 /// Migrations, in order. Each runs once, inside a transaction.
 const MIGRATIONS: &[(i64, &str)] = &[
@@ -47,6 +48,7 @@ struct Conn {
 pub struct SqliteStore {
     conn: Mutex<Conn>,
     path: PathBuf,
+    retries: AtomicU64,
 }
 
 fn open_conn(path: &Path) -> rusqlite::Result<Connection> {
@@ -71,6 +73,11 @@ fn map_err(e: rusqlite::Error) -> StoreError {
             rusqlite::ffi::SQLITE_CONSTRAINT_CHECK
             | rusqlite::ffi::SQLITE_CONSTRAINT_FOREIGNKEY
             | rusqlite::ffi::SQLITE_CONSTRAINT_NOTNULL => StoreError::ConstraintViolation(msg),
+            // Another process (an admin command) holds the write lock past
+            // the busy timeout: the whole write can be tried again.
+            _ if matches!(f.code, rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked) => {
+                StoreError::Conflict(format!("{e}"))
+            }
             _ => StoreError::Other(format!("{e}")),
         };
     }
@@ -88,7 +95,11 @@ impl SqliteStore {
         // Durability: flush the WAL on every durable commit.
         conn.pragma_update(None, "synchronous", "FULL").map_err(map_err)?;
         migrate(&conn)?;
-        Ok(SqliteStore { conn: Mutex::new(Conn { conn, synchronous_full: true }), path: path.to_owned() })
+        Ok(SqliteStore {
+            conn: Mutex::new(Conn { conn, synchronous_full: true }),
+            path: path.to_owned(),
+            retries: AtomicU64::new(0),
+        })
     }
 
     /// The database file.
@@ -140,8 +151,10 @@ fn ctl(conn: &Connection, sql: &str) -> rusqlite::Result<()> {
 }
 
 /// Runs one write job in its own transaction and delivers its result after
-/// the commit (flushed first when the job is durable).
-fn run_job(c: &mut Conn, job: WriteJob) {
+/// the commit (flushed first when the job is durable). A run that meets a
+/// conflict (another process holding the database: `SQLITE_BUSY` after the
+/// busy timeout) is rolled back and run again, as [`WriteJob`] says.
+fn run_job(c: &mut Conn, retries: &AtomicU64, mut job: WriteJob) {
     // A redoable job may skip the flush; the next durable commit flushes the
     // WAL up to and including it (frames are written in order).
     if job.durable != c.synchronous_full {
@@ -151,44 +164,62 @@ fn run_job(c: &mut Conn, job: WriteJob) {
         }
     }
     let conn = &c.conn;
-    if let Err(e) = ctl(conn, "BEGIN IMMEDIATE") {
-        let (_, deliver) = run_refused(job);
-        deliver(Err(eip_types::Error::Internal(format!("begin: {e}"))));
-        return;
-    }
-    let mut tx = SqliteTx { conn };
-    let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| (job.run)(&mut tx)));
-    match outcome {
-        Ok((true, deliver)) => {
-            let commit = ctl(conn, "COMMIT").map_err(|e| {
+    let mut attempt = 1;
+    let commit = loop {
+        if attempt > 1 {
+            retries.fetch_add(1, Ordering::Relaxed);
+            std::thread::sleep(backoff(attempt));
+        }
+        if let Err(e) = ctl(conn, "BEGIN IMMEDIATE") {
+            match map_err(e) {
+                StoreError::Conflict(_) if attempt < MAX_ATTEMPTS => {
+                    attempt += 1;
+                    continue;
+                }
+                e => break Err(eip_types::Error::from(e)),
+            }
+        }
+        let mut tx = SqliteTx { conn };
+        let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| (job.run)(&mut tx)));
+        match outcome {
+            Ok(Outcome::Commit) => match ctl(conn, "COMMIT") {
+                Ok(()) => break Ok(()),
+                Err(e) => {
+                    let _ = ctl(conn, "ROLLBACK");
+                    match map_err(e) {
+                        StoreError::Conflict(_) if attempt < MAX_ATTEMPTS => attempt += 1,
+                        e => break Err(eip_types::Error::Internal(format!("commit: {e}"))),
+                    }
+                }
+            },
+            Ok(Outcome::Retry) if attempt < MAX_ATTEMPTS => {
                 let _ = ctl(conn, "ROLLBACK");
-                eip_types::Error::Internal(format!("commit: {e}"))
-            });
-            deliver(commit);
+                attempt += 1;
+            }
+            // The last run's own error (a refusal, or the conflict that
+            // outlasted every attempt) is what gets delivered.
+            Ok(Outcome::Rollback | Outcome::Retry) => {
+                let _ = ctl(conn, "ROLLBACK");
+                break Ok(());
+            }
+            Err(_) => {
+                let _ = ctl(conn, "ROLLBACK");
+                tracing::error!("write job panicked; rolled back");
+                break Err(eip_types::Error::Internal("write job panicked".into()));
+            }
         }
-        Ok((false, deliver)) => {
-            let _ = ctl(conn, "ROLLBACK");
-            deliver(Ok(()));
-        }
-        Err(_) => {
-            let _ = ctl(conn, "ROLLBACK");
-            tracing::error!("write job panicked; rolled back");
-        }
-    }
-}
-
-/// Gets a job's deliver callback without letting it touch the database:
-/// the job runs against a transaction whose every call fails, and its
-/// result is then replaced by the caller's error anyway.
-fn run_refused(job: WriteJob) -> (bool, Deliver) {
-    let mut dead = DeadTx;
-    (job.run)(&mut dead)
+    };
+    (job.deliver)(commit);
 }
 
 impl Store for SqliteStore {
     fn submit(&self, job: WriteJob) {
         let mut c = self.conn.lock();
-        run_job(&mut c, job);
+        run_job(&mut c, &self.retries, job);
+    }
+
+    fn write_retries(&self) -> u64 {
+        self.retries.load(Ordering::Relaxed)
     }
 
     fn read_dyn(&self, f: &mut dyn FnMut(&mut dyn Tx) -> eip_types::Result<()>) -> eip_types::Result<()> {
@@ -1863,149 +1894,6 @@ impl Tx for SqliteTx<'_> {
     }
 }
 
-/// A transaction that refuses everything; used to extract a job's deliver
-/// callback when the batch could not even begin.
-struct DeadTx;
-
-macro_rules! dead {
-    ($($name:ident($($arg:ident: $ty:ty),*) -> $ret:ty;)*) => {
-        $(fn $name(&mut self, $(_: $ty),*) -> StoreResult<$ret> { Err(StoreError::Other("transaction unavailable".into())) })*
-    };
-}
-
-impl Tx for DeadTx {
-    dead! {
-        account_insert(a: &AccountRow) -> ();
-        account_list() -> Vec<AccountRow>;
-        access_key_insert(a: &AccessKeyRow) -> ();
-        access_key_get(a: &str) -> Option<AccessKeyRow>;
-        access_key_update(a: &AccessKeyRow) -> ();
-        access_key_list(a: &str) -> Vec<AccessKeyRow>;
-        setting_get(a: &str) -> Option<String>;
-        setting_set(a: &str, b: &str) -> ();
-        pool_list(a: &str) -> Vec<PoolRow>;
-        pool_list_all() -> Vec<PoolRow>;
-        clb_listener_put(a: &ClbListenerRow) -> ();
-        clb_listener_list(a: &str) -> Vec<ClbListenerRow>;
-        clb_backend_put(a: &ClbBackendRow) -> ();
-        clb_backend_list(a: &str) -> Vec<ClbBackendRow>;
-        clb_listener_delete(a: &str, b: i64) -> bool;
-        traffic_put(a: &TrafficRow) -> ();
-        traffic_since(a: i64) -> Vec<TrafficRow>;
-        traffic_expire(a: i64) -> usize;
-        clb_backend_delete(a: &str, b: &str) -> bool;
-        eip_tags_set(a: &str, b: &[(String, String)]) -> ();
-        user_data_put(a: &str, b: &str) -> ();
-        vpc_rename(a: &str, b: &str, c: &str) -> ();
-        vswitch_rename(a: &str, b: &str, c: &str) -> ();
-        vpc_cidr_list(a: &str) -> Vec<String>;
-        vpc_cidr_add(a: &str, b: &str, c: i64) -> ();
-        vpc_cidr_remove(a: &str, b: &str) -> bool;
-        user_data_get(a: &str) -> Option<String>;
-        eip_set_resource_group(a: &str, b: &str) -> ();
-        tag_list(a: &str, b: &str) -> Vec<TagRow>;
-        tag_put(a: &TagRow) -> ();
-        tag_delete(a: &str, b: &str, c: &str) -> bool;
-        pool_insert(a: &PoolRow) -> ();
-        pool_set_cursor(a: &str, b: &str, c: i64) -> ();
-        pool_delete(a: &str, b: &str) -> ();
-        address_get(a: &str) -> Option<AddressRow>;
-        address_put(a: &AddressRow) -> ();
-        address_oldest_free(a: &str) -> Option<AddressRow>;
-        vpc_insert(a: &VpcRow) -> ();
-        vpc_get(a: &str, b: &str) -> Option<VpcRow>;
-        vpc_list(a: &str, b: &str) -> Vec<VpcRow>;
-        vpc_delete(a: &str) -> ();
-        vswitch_insert(a: &VSwitchRow) -> ();
-        vswitch_get(a: &str, b: &str) -> Option<VSwitchRow>;
-        vswitch_list(a: &str, b: &str) -> Vec<VSwitchRow>;
-        vswitch_delete(a: &str) -> ();
-        sg_insert(a: &SecurityGroupRow) -> ();
-        sg_get(a: &str, b: &str) -> Option<SecurityGroupRow>;
-        sg_list(a: &str, b: &str) -> Vec<SecurityGroupRow>;
-        sg_delete(a: &str) -> ();
-        instance_insert(a: &InstanceRow) -> ();
-        instance_get(a: &str) -> Option<InstanceRow>;
-        instance_list(a: &str, b: &str) -> Vec<InstanceRow>;
-        instance_update(a: &InstanceRow) -> ();
-        instance_delete(a: &str) -> ();
-        instance_count_using(a: &str) -> i64;
-        eni_insert(a: &EniRow) -> ();
-        eni_list_by_instance(a: &str) -> Vec<EniRow>;
-        eni_count_in_vswitch(a: &str) -> i64;
-        eni_delete(a: &str) -> ();
-        private_ip_list_vswitch(a: &str) -> Vec<PrivateIpRow>;
-        private_ip_list_eni(a: &str) -> Vec<PrivateIpRow>;
-        private_ip_insert(a: &PrivateIpRow) -> ();
-        private_ip_delete(a: &str, b: &str) -> ();
-        private_ip_delete_holder(a: &str) -> ();
-        eni_get(a: &str) -> Option<EniRow>;
-        eni_update(a: &EniRow) -> ();
-        eni_list(a: &str, b: &str) -> Vec<EniRow>;
-        eip_list_by_private_ip(a: &str, b: &str) -> Vec<EipRow>;
-        eni_mac_taken(a: &str) -> bool;
-        eip_list_associated() -> Vec<EipRow>;
-        private_ip_list_all() -> Vec<PrivateIpRow>;
-        instance_list_all() -> Vec<InstanceRow>;
-        eni_list_all() -> Vec<EniRow>;
-        nat_insert(a: &NatGatewayRow) -> ();
-        nat_get(a: &str) -> Option<NatGatewayRow>;
-        nat_get_by_table(a: &str) -> Option<NatGatewayRow>;
-        nat_update(a: &NatGatewayRow) -> ();
-        nat_delete(a: &str) -> ();
-        nat_list(a: &str, b: &str) -> Vec<NatGatewayRow>;
-        snat_insert(a: &SnatEntryRow) -> ();
-        snat_get(a: &str) -> Option<SnatEntryRow>;
-        snat_delete(a: &str) -> ();
-        snat_list(a: &str) -> Vec<SnatEntryRow>;
-        forward_insert(a: &ForwardEntryRow) -> ();
-        forward_get(a: &str) -> Option<ForwardEntryRow>;
-        forward_delete(a: &str) -> ();
-        forward_list(a: &str) -> Vec<ForwardEntryRow>;
-        havip_insert(a: &HaVipRow) -> ();
-        havip_get(a: &str) -> Option<HaVipRow>;
-        havip_update(a: &HaVipRow) -> ();
-        havip_delete(a: &str) -> ();
-        havip_list(a: &str, b: &str) -> Vec<HaVipRow>;
-        havip_count(a: &str) -> i64;
-        havip_member_insert(a: &HaVipMemberRow) -> ();
-        havip_member_delete(a: &str, b: &str) -> ();
-        havip_member_list(a: &str) -> Vec<HaVipMemberRow>;
-        havip_member_list_by_instance(a: &str) -> Vec<HaVipMemberRow>;
-        quota_get(a: &str, b: &str) -> Option<i64>;
-        quota_set(a: &str, b: &str, c: i64) -> ();
-        lb_insert(a: &LoadBalancerRow) -> ();
-        lb_get(a: &str) -> Option<LoadBalancerRow>;
-        lb_update(a: &LoadBalancerRow) -> ();
-        lb_delete(a: &str) -> ();
-        lb_list(a: &str, b: &str, c: &str) -> Vec<LoadBalancerRow>;
-        lb_list_all_regions(a: &str, b: &str) -> Vec<LoadBalancerRow>;
-        lb_zone_insert(a: &LbZoneRow) -> ();
-        lb_zone_update(a: &LbZoneRow) -> ();
-        lb_zone_list(a: &str) -> Vec<LbZoneRow>;
-        eip_insert(a: &EipRow) -> ();
-        eip_get(a: &str) -> Option<EipRow>;
-        eip_update(a: &EipRow) -> ();
-        eip_delete(a: &str) -> ();
-        eip_list_by_target(a: &str) -> Vec<EipRow>;
-        eip_query(a: &EipQuery) -> (i64, Vec<EipRow>);
-        eip_count(a: &str, b: &str) -> i64;
-        task_insert(a: &TaskRow) -> ();
-        task_due(a: i64, b: i64) -> Vec<TaskRow>;
-        task_delete(a: &str) -> ();
-        task_next_due() -> Option<i64>;
-        task_count() -> i64;
-        token_get(a: &str, b: &str, c: &str) -> Option<TokenRow>;
-        token_insert(a: &TokenRow) -> ();
-        token_expire(a: i64) -> i64;
-        address_set_last_eip(a: &str, b: &str) -> ();
-        address_of_last_eip(a: &str) -> Option<String>;
-        nonce_claim(a: &str, b: i64, c: i64) -> bool;
-        nonce_live(a: i64) -> Vec<(String, i64)>;
-        nonce_expire(a: i64) -> i64;
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -2080,5 +1968,75 @@ mod tests {
         assert!(rt.block_on(store.write(move |tx| Ok(tx.clb_listener_put(&bad)?))).is_err());
         drop(store);
         let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    fn temp_store(tag: u32) -> (SqliteStore, std::path::PathBuf) {
+        let dir = std::env::temp_dir().join(format!("openeip-store-retry-{}-{tag}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        (SqliteStore::open(&dir.join("eip.db")).unwrap(), dir)
+    }
+
+    #[test]
+    fn a_write_that_meets_a_conflict_runs_again_and_only_its_last_run_counts() {
+        use std::sync::Arc;
+        use std::sync::atomic::AtomicUsize;
+        let (store, dir) = temp_store(line!());
+        let runs = Arc::new(AtomicUsize::new(0));
+        let seen = runs.clone();
+        let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
+        let got = rt.block_on(store.write(move |tx| {
+            let n = seen.fetch_add(1, Ordering::SeqCst) + 1;
+            // Every run writes; a run that is not the last must leave nothing.
+            tx.setting_set(&format!("run-{n}"), "x")?;
+            if n < 3 {
+                return Err(eip_types::Error::StoreConflict("lost to another writer".into()));
+            }
+            Ok(n)
+        }));
+        assert_eq!(got, Ok(3));
+        assert_eq!(runs.load(Ordering::SeqCst), 3);
+        assert_eq!(store.write_retries(), 2);
+        let kept = store
+            .read(|tx| Ok((tx.setting_get("run-1")?, tx.setting_get("run-2")?, tx.setting_get("run-3")?)))
+            .unwrap();
+        assert_eq!(kept, (None, None, Some("x".into())));
+        drop(store);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn a_conflict_that_outlasts_every_attempt_reaches_the_caller_and_a_refusal_is_not_retried() {
+        use std::sync::Arc;
+        use std::sync::atomic::AtomicUsize;
+        let (store, dir) = temp_store(line!());
+        let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
+        let runs = Arc::new(AtomicUsize::new(0));
+        let seen = runs.clone();
+        let got: eip_types::Result<()> = rt.block_on(store.write(move |_tx| {
+            seen.fetch_add(1, Ordering::SeqCst);
+            Err(eip_types::Error::StoreConflict("always".into()))
+        }));
+        assert!(matches!(got, Err(eip_types::Error::StoreConflict(_))), "{got:?}");
+        assert_eq!(runs.load(Ordering::SeqCst), MAX_ATTEMPTS as usize);
+        let runs = Arc::new(AtomicUsize::new(0));
+        let seen = runs.clone();
+        let got: eip_types::Result<()> = rt.block_on(store.write(move |_tx| {
+            seen.fetch_add(1, Ordering::SeqCst);
+            Err(eip_types::Error::AssociationDuplicated)
+        }));
+        assert_eq!(got, Err(eip_types::Error::AssociationDuplicated));
+        assert_eq!(runs.load(Ordering::SeqCst), 1);
+        drop(store);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn sqlite_busy_is_a_conflict() {
+        let e = rusqlite::Error::SqliteFailure(rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_BUSY), None);
+        assert!(matches!(map_err(e), StoreError::Conflict(_)));
+        let e =
+            rusqlite::Error::SqliteFailure(rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE), None);
+        assert!(matches!(map_err(e), StoreError::UniqueViolation(_)));
     }
 }

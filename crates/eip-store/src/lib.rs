@@ -27,6 +27,10 @@ pub enum StoreError {
     UniqueViolation(String),
     /// A CHECK or FOREIGN KEY constraint refused the row.
     ConstraintViolation(String),
+    /// The transaction lost to a concurrent one (a serialization failure, a
+    /// deadlock, a busy database): it was rolled back, and running the whole
+    /// write again may succeed.
+    Conflict(String),
     /// Anything else (I/O, corruption, SQL bug).
     Other(String),
 }
@@ -36,6 +40,7 @@ impl std::fmt::Display for StoreError {
         match self {
             StoreError::UniqueViolation(s) => write!(f, "unique violation: {s}"),
             StoreError::ConstraintViolation(s) => write!(f, "constraint violation: {s}"),
+            StoreError::Conflict(s) => write!(f, "transaction conflict: {s}"),
             StoreError::Other(s) => write!(f, "store error: {s}"),
         }
     }
@@ -45,19 +50,42 @@ impl std::error::Error for StoreError {}
 
 impl From<StoreError> for Error {
     fn from(e: StoreError) -> Self {
-        Error::Internal(e.to_string())
+        match e {
+            StoreError::Conflict(s) => Error::StoreConflict(s),
+            StoreError::UniqueViolation(_) | StoreError::ConstraintViolation(_) | StoreError::Other(_) => {
+                Error::Internal(e.to_string())
+            }
+        }
     }
 }
 
 /// Result of a row primitive.
 pub type StoreResult<T> = std::result::Result<T, StoreError>;
 
-/// A unit of work for one write transaction: it gets the transaction and
-/// returns whether it succeeded plus a callback that delivers its result
-/// once the commit's outcome is known.
+/// What one run of a write job asks the backend to do with its transaction.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    /// The work succeeded: commit.
+    Commit,
+    /// The work refused (a rule, a missing row): roll back, deliver the refusal.
+    Rollback,
+    /// The work met a [`StoreError::Conflict`]: roll back and run it again.
+    Retry,
+}
+
+/// A unit of work for one write transaction.
+///
+/// `run` may be called more than once: when a run ends in
+/// [`Outcome::Retry`], or its commit fails with a conflict, the backend rolls
+/// the transaction back and calls `run` again in a new one, at most
+/// [`MAX_ATTEMPTS`] times, waiting [`backoff`] between attempts. Only the
+/// last run's result counts. `deliver` is called once, with the outcome of
+/// the last commit.
 pub struct WriteJob {
     /// The work.
     pub run: JobFn,
+    /// Hands the last run's result over, given the commit's outcome.
+    pub deliver: Deliver,
     /// Whether the commit must reach the disk before delivery. Only work that
     /// can be redone from durable state (task completions, which delete their
     /// own task row in the same transaction) may skip the flush: if it is lost
@@ -65,14 +93,29 @@ pub struct WriteJob {
     pub durable: bool,
 }
 /// The body of a [`WriteJob`].
-pub type JobFn = Box<dyn FnOnce(&mut dyn Tx) -> (bool, Deliver) + Send>;
+pub type JobFn = Box<dyn FnMut(&mut dyn Tx) -> Outcome + Send>;
 /// Delivers a job's result given the commit outcome.
 pub type Deliver = Box<dyn FnOnce(Result<()>) + Send>;
 
+/// Most runs of one write job before its conflict is given to the caller.
+pub const MAX_ATTEMPTS: u32 = 8;
+
+/// How long to wait before attempt `attempt` (2, 3, …) of a write job:
+/// 1 ms doubling up to 64 ms, with up to half of it again at random so
+/// writers that collided do not collide again in step.
+pub fn backoff(attempt: u32) -> std::time::Duration {
+    let base_us = 1000u64 << attempt.saturating_sub(2).min(6);
+    let nanos =
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.subsec_nanos()).unwrap_or(0);
+    let jitter = u64::from(nanos) % (base_us / 2 + 1);
+    std::time::Duration::from_micros(base_us + jitter)
+}
+
 /// A backend.
 pub trait Store: Send + Sync + 'static {
-    /// Runs a write job in one transaction, isolated from every other writer,
-    /// and calls its deliver callback after the durable commit (or failure).
+    /// Runs a write job in one transaction, isolated from every other writer
+    /// (again after a conflict, see [`WriteJob`]), and calls its deliver
+    /// callback after the durable commit (or failure).
     fn submit(&self, job: WriteJob);
 
     /// Runs `f` on a read snapshot.
@@ -88,16 +131,24 @@ pub trait Store: Send + Sync + 'static {
     fn external_version(&self) -> Option<i64> {
         None
     }
+
+    /// How many times write jobs have been run again after a conflict since
+    /// the store was opened (a metric).
+    fn write_retries(&self) -> u64 {
+        0
+    }
 }
 
 /// Typed helpers over any [`Store`].
 pub trait StoreExt: Store {
-    /// Runs `f` in a serialised write transaction. `Ok` is returned only after
-    /// the commit is durable; an `Err` from `f` rolls back everything `f` did.
+    /// Runs `f` in a write transaction. `Ok` is returned only after the
+    /// commit is durable; an `Err` from `f` rolls back everything `f` did.
+    /// `f` may run more than once (see [`WriteJob`]): it must not have effects
+    /// outside the transaction.
     fn write<T, F>(&self, f: F) -> Pin<Box<dyn Future<Output = Result<T>> + Send + '_>>
     where
         T: Send + 'static,
-        F: FnOnce(&mut dyn Tx) -> Result<T> + Send + 'static,
+        F: FnMut(&mut dyn Tx) -> Result<T> + Send + 'static,
     {
         self.write_with(true, f)
     }
@@ -108,26 +159,38 @@ pub trait StoreExt: Store {
     fn write_redoable<T, F>(&self, f: F) -> Pin<Box<dyn Future<Output = Result<T>> + Send + '_>>
     where
         T: Send + 'static,
-        F: FnOnce(&mut dyn Tx) -> Result<T> + Send + 'static,
+        F: FnMut(&mut dyn Tx) -> Result<T> + Send + 'static,
     {
         self.write_with(false, f)
     }
 
     /// Submits a write with the given durability.
-    fn write_with<T, F>(&self, durable: bool, f: F) -> Pin<Box<dyn Future<Output = Result<T>> + Send + '_>>
+    fn write_with<T, F>(&self, durable: bool, mut f: F) -> Pin<Box<dyn Future<Output = Result<T>> + Send + '_>>
     where
         T: Send + 'static,
-        F: FnOnce(&mut dyn Tx) -> Result<T> + Send + 'static,
+        F: FnMut(&mut dyn Tx) -> Result<T> + Send + 'static,
     {
         let (send, recv) = tokio::sync::oneshot::channel::<Result<T>>();
+        let slot: std::sync::Arc<std::sync::Mutex<Option<Result<T>>>> = Default::default();
+        let last = slot.clone();
         let job = WriteJob {
             run: Box::new(move |tx: &mut dyn Tx| {
                 let r = f(tx);
-                let ok = r.is_ok();
-                let deliver: Deliver = Box::new(move |commit: Result<()>| {
-                    let _ = send.send(commit.and(r));
-                });
-                (ok, deliver)
+                let outcome = match &r {
+                    Ok(_) => Outcome::Commit,
+                    Err(Error::StoreConflict(_)) => Outcome::Retry,
+                    Err(_) => Outcome::Rollback,
+                };
+                *last.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = Some(r);
+                outcome
+            }),
+            deliver: Box::new(move |commit: Result<()>| {
+                let r = slot
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner)
+                    .take()
+                    .unwrap_or_else(|| Err(Error::Internal("write job never ran".into())));
+                let _ = send.send(commit.and(r));
             }),
             durable,
         };

@@ -274,6 +274,9 @@ pub enum Error {
     BindInstanceNotSupported(String),
     /// The store is busy; safe to retry.
     ServiceUnavailable,
+    /// A write lost to concurrent ones every time it was tried (the store
+    /// ran it again after each conflict); safe to retry. The message is for logs.
+    StoreConflict(String),
     /// A bug or an I/O failure; the message is for logs.
     Internal(String),
 }

@@ -32,8 +32,8 @@ use clap::Parser;
 use eip_api::{Params, Product};
 use eip_controller::clock::SystemClock;
 use eip_controller::{Body, Config, Controller, Ctx, accounts, tasks};
-use eip_store_sqlite::SqliteStore;
 use eip_store::{Store, StoreExt, Tx, WriteJob};
+use eip_store_sqlite::SqliteStore;
 use eip_types::{EipStatus, InstanceStatus};
 use serde_json::json;
 use std::path::PathBuf;
@@ -67,7 +67,7 @@ struct Unflushed(SqliteStore);
 
 impl Store for Unflushed {
     fn submit(&self, job: WriteJob) {
-        self.0.submit(WriteJob { run: job.run, durable: false });
+        self.0.submit(WriteJob { durable: false, ..job });
     }
     fn read_dyn(&self, f: &mut dyn FnMut(&mut dyn Tx) -> eip_types::Result<()>) -> eip_types::Result<()> {
         self.0.read_dyn(f)

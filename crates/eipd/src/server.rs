@@ -23,6 +23,7 @@ use eip_controller::{Controller, Ctx};
 use http_body_util::BodyExt;
 use parking_lot::Mutex;
 use std::collections::HashMap;
+use std::fmt::Write as _;
 use std::hash::{BuildHasher, RandomState};
 use std::sync::Arc;
 use std::time::Instant;
@@ -138,6 +139,14 @@ pub fn router(state: Arc<AppState>) -> Router {
 async fn metrics(State(st): State<Arc<AppState>>) -> Response {
     let backlog = st.ctl.task_backlog().ok();
     let mut text = st.metrics.render(backlog);
+    let store = st.ctl.store();
+    let _ = writeln!(
+        text,
+        "# HELP eipd_store_write_retries_total Write transactions run again after a conflict.\n\
+         # TYPE eipd_store_write_retries_total counter\neipd_store_write_retries_total{{backend=\"{}\"}} {}",
+        store.backend(),
+        store.write_retries()
+    );
     if let Some(h) = &st.dataplane {
         h.render(&mut text);
     }
