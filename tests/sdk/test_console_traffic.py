@@ -11,9 +11,9 @@ from datetime import datetime, timedelta, timezone
 from alibabacloud_vpc20160428 import models as vpc_models
 
 from conftest import REGION, allocate, associate, console_sign_in, wait_status
-from test_dataplane import Procs, demo_1, netns, pytestmark, read_line  # noqa: F401  (pytestmark: same skip conditions)
+from test_dataplane import Procs, demo_1, pytestmark, read_line  # noqa: F401  (pytestmark: same skip conditions)
 from test_dataplane_eni import lab_down
-from test_dataplane_monitor import BULK_SERVER, PORT
+from test_dataplane_monitor import BULK_SERVER, PORT, download
 
 SIZE = 400_000
 
@@ -45,15 +45,7 @@ def test_the_traffic_chart_draws_the_data_planes_counters(eipd_factory, page):
         page.goto(f"{srv.base_url}/console/eips/{aid}")
         assert "No traffic was counted" in page.inner_text("main")
         assert read_line(procs.start(iid, BULK_SERVER, str(PORT), str(SIZE))) == "ready"
-        code = ("import socket\n"
-                f"c=socket.create_connection(('{ip}',{PORT}),timeout=3)\n"
-                "n=0\n"
-                "while True:\n"
-                "  b=c.recv(65536)\n"
-                "  if not b: break\n"
-                "  n+=len(b)\n"
-                "print(n)\n")
-        assert netns("openeip-internet", "python3", "-c", code).stdout.strip() == str(SIZE)
+        assert download(ip) == SIZE
         deadline = time.monotonic() + 20
         while _last_hour_peak(vpc, aid) < SIZE:
             assert time.monotonic() < deadline, "the transfer was not counted"

@@ -42,6 +42,19 @@ while True:
 """
 
 
+def download(ip: str, port: int = PORT) -> int:
+    """Bytes a client on the internet receives from ip:port until it closes."""
+    code = ("import socket\n"
+            f"c=socket.create_connection(('{ip}',{port}),timeout=3)\n"
+            "n=0\n"
+            "while True:\n"
+            "  b=c.recv(65536)\n"
+            "  if not b: break\n"
+            "  n+=len(b)\n"
+            "print(n)\n")
+    return int(netns("openeip-internet", "python3", "-c", code).stdout.strip())
+
+
 def iso(t: datetime) -> str:
     return t.strftime("%Y-%m-%dT%H:%M:%SZ")
 
@@ -92,16 +105,8 @@ def test_traffic_through_an_eip_raises_its_counters(eipd_factory):
         wait_status(vpc, aid, "InUse")
         assert read_line(procs.start(iid, BULK_SERVER, str(PORT), str(SIZE))) == "ready"
         before = sums(monitor(vpc, aid))
-        code = ("import socket\n"
-                f"c=socket.create_connection(('{ip}',{PORT}),timeout=3)\n"
-                "n=0\n"
-                "while True:\n"
-                "  b=c.recv(65536)\n"
-                "  if not b: break\n"
-                "  n+=len(b)\n"
-                "print(n)\n")
-        got = netns("openeip-internet", "python3", "-c", code).stdout.strip()
-        assert got == str(SIZE), got
+        got = download(ip)
+        assert got == SIZE, got
         deadline = time.monotonic() + 15
         while True:
             after = sums(monitor(vpc, aid))
@@ -123,8 +128,8 @@ def test_traffic_through_an_eip_raises_its_counters(eipd_factory):
         assert sums(monitor(vpc, aid)) == kept, "the traffic history survives a restart"
         procs.stop_all()
         assert read_line(procs.start(iid, BULK_SERVER, str(PORT), str(SIZE))) == "ready"
-        got = netns("openeip-internet", "python3", "-c", code).stdout.strip()
-        assert got == str(SIZE), got
+        got = download(ip)
+        assert got == SIZE, got
         deadline = time.monotonic() + 15
         while True:
             again = sums(monitor(vpc, aid))

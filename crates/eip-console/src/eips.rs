@@ -2,9 +2,9 @@
 //! allocating, releasing, retrieving a released address.
 
 use crate::ConsoleState;
-use crate::api::{Shown, call, text};
+use crate::api::{Shown, call, items, text};
 use crate::session::{self, Session};
-use crate::web::{CsrfOnly, Top, done, forbidden, page, render, session_of, to_signin, top};
+use crate::web::{CsrfOnly, Top, done, forbidden, form_field, page, render, session_of, to_signin, top};
 use askama::Template;
 use axum::Router;
 use axum::extract::{Form, Path, Query, State};
@@ -231,14 +231,8 @@ pub(crate) async fn list(st: &ConsoleState, s: &Session, q: ListQuery, error: Op
     params.extend(f.params());
     let (eips, total, error) = match call(st, s, Product::Vpc, "DescribeEipAddresses", params).await {
         Ok(b) => {
-            let items = b
-                .get("EipAddresses")
-                .and_then(|w| w.get("EipAddress"))
-                .and_then(Value::as_array)
-                .map(|a| a.iter().map(eip_view).collect())
-                .unwrap_or_default();
             let total = b.get("TotalCount").and_then(Value::as_i64).unwrap_or(0);
-            (items, total, error)
+            (items(b, "/EipAddresses/EipAddress").iter().map(eip_view).collect(), total, error)
         }
         Err(e) => (Vec::new(), 0, Some(e)),
     };
@@ -398,8 +392,7 @@ async fn batch(
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> Response {
     let Some((_, s)) = session_of(&st, &headers) else { return to_signin() };
-    let field =
-        |name: &str| pairs.iter().find(|(k, _)| k == name).map(|(_, v)| v.trim().to_owned()).unwrap_or_default();
+    let field = |name: &str| form_field(&pairs, name);
     if field("csrf") != s.csrf {
         return forbidden();
     }

@@ -8,7 +8,7 @@ use crate::ConsoleState;
 use crate::api::{Shown, call, items, text};
 use crate::eips::eip_view;
 use crate::session::{self, Session};
-use crate::web::{Top, done_at, forbidden, page, render, session_of, to_signin, top};
+use crate::web::{Top, done_at, forbidden, form_field, page, render, session_of, to_signin, top};
 use askama::Template;
 use axum::Router;
 use axum::extract::{Form, Path, Query, State};
@@ -164,18 +164,29 @@ async fn list_page(
 ) -> Response {
     let Some(lb) = Lb::parse(&slug) else { return not_found() };
     let Some((_, s)) = session_of(&st, &headers) else { return to_signin() };
+    show_list(&st, &s, lb, &q.next, None).await
+}
+
+/// A page of the region's load balancers of one kind (from `next`, a
+/// NextToken), with `error` shown above it when an action was refused.
+async fn show_list(st: &ConsoleState, s: &Session, lb: Lb, next: &str, error: Option<Shown>) -> Response {
     let mut params = vec![("RegionId".to_owned(), s.region.clone()), ("MaxResults".to_owned(), "50".to_owned())];
-    if !q.next.is_empty() {
-        params.push(("NextToken".to_owned(), q.next.chars().take(64).collect()));
+    if !next.is_empty() {
+        params.push(("NextToken".to_owned(), next.chars().take(64).collect()));
     }
-    let (lbs, next, error) = match call(&st, &s, lb.product(), "ListLoadBalancers", params).await {
+    let refused = error.is_some();
+    let (lbs, next, error) = match call(st, s, lb.product(), "ListLoadBalancers", params).await {
         Ok(b) => {
-            let next = text(&Value::Object(b.clone()), "NextToken");
-            (items(b, "/LoadBalancers").iter().map(|v| LbView::of(lb, v)).collect(), next, None)
+            let next = b.get("NextToken").and_then(Value::as_str).unwrap_or_default().to_owned();
+            (items(b, "/LoadBalancers").iter().map(|v| LbView::of(lb, v)).collect(), next, error)
         }
-        Err(e) => (Vec::new(), String::new(), Some(e)),
+        Err(e) => (Vec::new(), String::new(), error.or(Some(e))),
     };
-    render(&ListPage { top: top(&s), lb: lb.name(), slug: lb.slug(), lbs, error, next })
+    let mut r = render(&ListPage { top: top(s), lb: lb.name(), slug: lb.slug(), lbs, error, next });
+    if refused {
+        *r.status_mut() = StatusCode::BAD_REQUEST;
+    }
+    r
 }
 
 fn not_found() -> Response {
@@ -247,15 +258,7 @@ async fn zones_fragment(
 
 /// The list page showing why an action on one load balancer was refused.
 async fn refused_list(st: &ConsoleState, s: &Session, lb: Lb, e: Shown) -> Response {
-    let params = vec![("RegionId".to_owned(), s.region.clone()), ("MaxResults".to_owned(), "50".to_owned())];
-    let lbs = match call(st, s, lb.product(), "ListLoadBalancers", params).await {
-        Ok(b) => items(b, "/LoadBalancers").iter().map(|v| LbView::of(lb, v)).collect(),
-        Err(_) => Vec::new(),
-    };
-    let mut r =
-        render(&ListPage { top: top(s), lb: lb.name(), slug: lb.slug(), lbs, error: Some(e), next: String::new() });
-    *r.status_mut() = StatusCode::BAD_REQUEST;
-    r
+    show_list(st, s, lb, "", Some(e)).await
 }
 
 // ---------------------------------------------------------------- change network type
@@ -338,8 +341,7 @@ async fn change_network_type(
 ) -> Response {
     let Some(lb) = Lb::parse(&slug) else { return not_found() };
     let Some((_, s)) = session_of(&st, &headers) else { return to_signin() };
-    let field =
-        |name: &str| pairs.iter().find(|(k, _)| k == name).map(|(_, v)| v.trim().to_owned()).unwrap_or_default();
+    let field = |name: &str| form_field(&pairs, name);
     if field("csrf") != s.csrf {
         return forbidden();
     }

@@ -160,3 +160,9 @@ pub(crate) async fn log_request(req: axum::extract::Request, next: axum::middlew
     tracing::info!(%method, path = %path, status = r.status().as_u16(), micros, "console request");
     r
 }
+
+/// A field of a form read as pairs (forms whose fields repeat), trimmed;
+/// empty when absent.
+pub(crate) fn form_field(pairs: &[(String, String)], name: &str) -> String {
+    pairs.iter().find(|(k, _)| k == name).map(|(_, v)| v.trim().to_owned()).unwrap_or_default()
+}
