@@ -13,6 +13,7 @@
 //! (unique indexes, CHECK constraints, `BIGINT` epoch milliseconds, text ids).
 
 pub mod rows;
+pub mod sql;
 
 pub use rows::*;
 
@@ -31,6 +32,9 @@ pub enum StoreError {
     /// deadlock, a busy database): it was rolled back, and running the whole
     /// write again may succeed.
     Conflict(String),
+    /// The database cannot be reached (a lost connection, a server that is
+    /// restarting): nothing was acknowledged, and trying later may succeed.
+    Unavailable(String),
     /// Anything else (I/O, corruption, SQL bug).
     Other(String),
 }
@@ -41,6 +45,7 @@ impl std::fmt::Display for StoreError {
             StoreError::UniqueViolation(s) => write!(f, "unique violation: {s}"),
             StoreError::ConstraintViolation(s) => write!(f, "constraint violation: {s}"),
             StoreError::Conflict(s) => write!(f, "transaction conflict: {s}"),
+            StoreError::Unavailable(s) => write!(f, "store unavailable: {s}"),
             StoreError::Other(s) => write!(f, "store error: {s}"),
         }
     }
@@ -52,6 +57,7 @@ impl From<StoreError> for Error {
     fn from(e: StoreError) -> Self {
         match e {
             StoreError::Conflict(s) => Error::StoreConflict(s),
+            StoreError::Unavailable(s) => Error::StoreUnavailable(s),
             StoreError::UniqueViolation(_) | StoreError::ConstraintViolation(_) | StoreError::Other(_) => {
                 Error::Internal(e.to_string())
             }
