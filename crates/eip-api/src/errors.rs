@@ -399,7 +399,7 @@ pub fn to_wire(e: &Error, product: Product, action: &str) -> WireError {
             w(400, "BindInstance.NotSupported", format!("bind instance type {kind} is not supported."))
         }
         // Both are temporary: clients (and Terraform) retry a 503.
-        Error::ServiceUnavailable | Error::StoreConflict(_) => {
+        Error::ServiceUnavailable | Error::StoreConflict(_) | Error::StoreUnavailable(_) => {
             w(503, "ServiceUnavailable", "The request has failed due to a temporary failure of the server.")
         }
         Error::Internal(_) => w(

@@ -277,6 +277,9 @@ pub enum Error {
     /// A write lost to concurrent ones every time it was tried (the store
     /// ran it again after each conflict); safe to retry. The message is for logs.
     StoreConflict(String),
+    /// The store's database cannot be reached right now (a lost connection,
+    /// a restarting server); safe to retry. The message is for logs.
+    StoreUnavailable(String),
     /// A bug or an I/O failure; the message is for logs.
     Internal(String),
 }

@@ -1,0 +1,225 @@
+//! The shared backend: the store on a PostgreSQL server, so several `eipd`
+//! nodes and data-plane agents see one state.
+//!
+//! The statements are the ones SQLite runs ([`eip_store::sql`]); this crate
+//! supplies the connection handling around them:
+//!
+//! - Writes run on a small pool of writer threads, each with its own
+//!   connection, in `SERIALIZABLE` transactions. Two nodes checking and
+//!   applying a rule at the same time cannot both succeed: one gets a
+//!   serialization failure (`40001`) or deadlock (`40P01`), which is a
+//!   [`StoreError::Conflict`], and its work runs again (see
+//!   [`eip_store::WriteJob`]). Submitting never blocks the caller's thread.
+//! - Reads take a connection from a pool and see one `REPEATABLE READ`
+//!   snapshot for the whole closure.
+//! - Every commit also sends `NOTIFY eipd_change` with this process's id; a
+//!   listener connection counts the notifications of other processes, which
+//!   is [`Store::external_version`]: other nodes' writes reach this node's
+//!   data-plane loop without polling the tables.
+//! - A lost connection is a [`StoreError::Unavailable`] (the request gets a
+//!   503 the clients retry); the next request connects again.
+//!
+//! Each statement is prepared once per connection (one round trip per
+//! statement afterwards: bind and execute are pipelined).
+
+mod connect;
+mod driver;
+mod migrate;
+
+pub use connect::Settings;
+
+use driver::PgDriver;
+use eip_store::sql::SqlTx;
+use eip_store::*;
+use parking_lot::Mutex;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
+use std::sync::mpsc;
+
+/// Channel the writes are announced on.
+const CHANGE_CHANNEL: &str = "eipd_change";
+
+/// The PostgreSQL store.
+pub struct PostgresStore {
+    settings: Arc<Settings>,
+    jobs: Mutex<mpsc::Sender<WriteJob>>,
+    readers: Mutex<Vec<driver::Conn>>,
+    retries: Arc<AtomicU64>,
+    changes: Arc<AtomicI64>,
+}
+
+impl PostgresStore {
+    /// Connects, applies migrations (once, however many nodes start
+    /// together) and starts the writer threads and the change listener.
+    /// Every failure is a start-up error naming the problem.
+    pub fn open(settings: Settings) -> Result<PostgresStore, StoreError> {
+        let settings = Arc::new(settings);
+        let mut first = connect::connect(&settings)?;
+        migrate::migrate(&mut first)?;
+        let retries = Arc::new(AtomicU64::new(0));
+        let changes = Arc::new(AtomicI64::new(0));
+        let (send, recv) = mpsc::channel::<WriteJob>();
+        let recv = Arc::new(std::sync::Mutex::new(recv));
+        for n in 0..settings.writers.max(1) {
+            let (recv, settings, retries) = (recv.clone(), settings.clone(), retries.clone());
+            std::thread::Builder::new()
+                .name(format!("pg-writer-{n}"))
+                .spawn(move || writer(&settings, &recv, &retries))
+                .map_err(|e| StoreError::Other(format!("cannot start a writer thread: {e}")))?;
+        }
+        {
+            let (settings, changes) = (settings.clone(), changes.clone());
+            std::thread::Builder::new()
+                .name("pg-listener".into())
+                .spawn(move || connect::listen(&settings, CHANGE_CHANNEL, &changes))
+                .map_err(|e| StoreError::Other(format!("cannot start the change listener: {e}")))?;
+        }
+        Ok(PostgresStore {
+            readers: Mutex::new(vec![driver::Conn::new(first)]),
+            settings,
+            jobs: Mutex::new(send),
+            retries,
+            changes,
+        })
+    }
+
+    /// Where the store is, without the password (for logs).
+    pub fn describe(&self) -> String {
+        self.settings.describe()
+    }
+
+    fn take_reader(&self) -> Result<driver::Conn, StoreError> {
+        let pooled = self.readers.lock().pop();
+        match pooled {
+            Some(c) if !c.client.is_closed() => Ok(c),
+            _ => connect::connect(&self.settings).map(driver::Conn::new),
+        }
+    }
+
+    fn give_back(&self, c: driver::Conn) {
+        let mut pool = self.readers.lock();
+        if pool.len() < self.settings.readers && !c.client.is_closed() {
+            pool.push(c);
+        }
+    }
+}
+
+/// A writer thread: takes jobs off the shared queue until the store is dropped.
+fn writer(settings: &Settings, jobs: &std::sync::Mutex<mpsc::Receiver<WriteJob>>, retries: &AtomicU64) {
+    let mut conn: Option<driver::Conn> = None;
+    loop {
+        let job = {
+            let Ok(rx) = jobs.lock() else { return };
+            match rx.recv() {
+                Ok(j) => j,
+                Err(_) => return,
+            }
+        };
+        run_job(settings, &mut conn, retries, job);
+    }
+}
+
+/// Runs one write job in a `SERIALIZABLE` transaction, again after each
+/// conflict (as [`WriteJob`] says), and delivers its result after the commit.
+fn run_job(settings: &Settings, slot: &mut Option<driver::Conn>, retries: &AtomicU64, mut job: WriteJob) {
+    let begin = if job.durable {
+        "BEGIN ISOLATION LEVEL SERIALIZABLE"
+    } else {
+        // Redoable work (see WriteJob::durable) need not wait for the flush.
+        "BEGIN ISOLATION LEVEL SERIALIZABLE; SET LOCAL synchronous_commit = off"
+    };
+    let commit = format!("NOTIFY {CHANGE_CHANNEL}, '{}'; COMMIT", settings.node_id);
+    let mut attempt = 1;
+    let result = loop {
+        if attempt > 1 {
+            retries.fetch_add(1, Ordering::Relaxed);
+            std::thread::sleep(backoff(attempt));
+        }
+        let conn = match slot.take().filter(|c| !c.client.is_closed()) {
+            Some(c) => c,
+            None => match connect::connect(settings) {
+                Ok(c) => driver::Conn::new(c),
+                Err(e) => break Err(eip_types::Error::from(e)),
+            },
+        };
+        let conn = slot.insert(conn);
+        if let Err(e) = conn.client.batch_execute(begin) {
+            let e = driver::map_err(&e);
+            *slot = None;
+            break Err(eip_types::Error::from(e));
+        }
+        let outcome = {
+            let mut tx = SqlTx::new(PgDriver::new(conn));
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| (job.run)(&mut tx)))
+        };
+        let rollback = |slot: &mut Option<driver::Conn>| {
+            if let Some(c) = slot.as_mut()
+                && c.client.batch_execute("ROLLBACK").is_err()
+            {
+                *slot = None;
+            }
+        };
+        match outcome {
+            Ok(Outcome::Commit) => match conn.client.batch_execute(&commit) {
+                Ok(()) => break Ok(()),
+                Err(e) => {
+                    let e = driver::map_err(&e);
+                    rollback(slot);
+                    match e {
+                        StoreError::Conflict(_) if attempt < MAX_ATTEMPTS => attempt += 1,
+                        // A commit whose reply was lost may or may not have
+                        // happened: nothing was acknowledged, the caller
+                        // gets a retryable 503.
+                        e => break Err(eip_types::Error::from(e)),
+                    }
+                }
+            },
+            Ok(Outcome::Retry) if attempt < MAX_ATTEMPTS => {
+                rollback(slot);
+                attempt += 1;
+            }
+            Ok(Outcome::Rollback | Outcome::Retry) => {
+                rollback(slot);
+                break Ok(());
+            }
+            Err(_) => {
+                rollback(slot);
+                tracing::error!("write job panicked; rolled back");
+                break Err(eip_types::Error::Internal("write job panicked".into()));
+            }
+        }
+    };
+    (job.deliver)(result);
+}
+
+impl Store for PostgresStore {
+    fn submit(&self, job: WriteJob) {
+        if let Err(mpsc::SendError(job)) = self.jobs.lock().send(job) {
+            (job.deliver)(Err(eip_types::Error::Internal("store writers stopped".into())));
+        }
+    }
+
+    fn read_dyn(&self, f: &mut dyn FnMut(&mut dyn Tx) -> eip_types::Result<()>) -> eip_types::Result<()> {
+        let mut conn = self.take_reader()?;
+        conn.client
+            .batch_execute("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+            .map_err(|e| driver::map_err(&e))?;
+        let r = f(&mut SqlTx::new(PgDriver::new(&mut conn)));
+        if conn.client.batch_execute("COMMIT").is_ok() {
+            self.give_back(conn);
+        }
+        r
+    }
+
+    fn backend(&self) -> &'static str {
+        "postgres"
+    }
+
+    fn external_version(&self) -> Option<i64> {
+        Some(self.changes.load(Ordering::Acquire))
+    }
+
+    fn write_retries(&self) -> u64 {
+        self.retries.load(Ordering::Relaxed)
+    }
+}
