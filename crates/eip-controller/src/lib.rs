@@ -343,7 +343,7 @@ impl Controller {
     }
 
     /// Runs a read on a snapshot.
-    pub(crate) fn read<T>(&self, f: impl FnOnce(&mut dyn Tx) -> Result<T>) -> Result<T> {
+    pub(crate) fn read<T: Send>(&self, f: impl FnOnce(&mut dyn Tx) -> Result<T> + Send) -> Result<T> {
         self.store.read(f)
     }
 

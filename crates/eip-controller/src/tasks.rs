@@ -322,6 +322,9 @@ pub async fn run_due(ctl: &Controller) -> Result<usize> {
         })
 }
 
+/// Longest the runner sleeps before looking for due tasks again, in ms.
+const RESCAN_MS: i64 = 1000;
+
 /// The runner loop; returns only if the store fails persistently.
 pub async fn run(ctl: Arc<Controller>) {
     let mut failures = 0u32;
@@ -348,13 +351,16 @@ pub async fn run(ctl: Arc<Controller>) {
                 }
             },
             // Cancel-safety: both arms only wait; no state is held across them.
-            Some(ms) => {
+            // The store is looked at again at least every RESCAN, for tasks
+            // other processes scheduled (another node, or one that died
+            // before completing its own).
+            wait => {
+                let ms = wait.map_or(RESCAN_MS, |ms| ms.min(RESCAN_MS));
                 tokio::select! {
                     _ = tokio::time::sleep(std::time::Duration::from_millis(ms as u64)) => {}
                     _ = ctl.tasks.0.notified() => {}
                 }
             }
-            None => ctl.tasks.0.notified().await,
         }
     }
 }

@@ -75,7 +75,10 @@ pub(crate) fn connect(s: &Settings) -> Result<Client, StoreError> {
             Some(c) if c == SqlState::INVALID_CATALOG_NAME => "the database does not exist".to_owned(),
             Some(c) if c == SqlState::CANNOT_CONNECT_NOW => "the server is starting up or shutting down".to_owned(),
             Some(c) if c == SqlState::TOO_MANY_CONNECTIONS => "the server has no connection slots left".to_owned(),
-            _ => format!("cannot reach the server ({e})"),
+            _ => match std::error::Error::source(&e) {
+                Some(cause) => format!("cannot reach the server ({e}: {cause})"),
+                None => format!("cannot reach the server ({e})"),
+            },
         };
         StoreError::Unavailable(format!("PostgreSQL at {}: {why}", s.describe()))
     })

@@ -53,6 +53,10 @@ impl PostgresStore {
     /// together) and starts the writer threads and the change listener.
     /// Every failure is a start-up error naming the problem.
     pub fn open(settings: Settings) -> Result<PostgresStore, StoreError> {
+        off_runtime(|| Self::open_here(settings))
+    }
+
+    fn open_here(settings: Settings) -> Result<PostgresStore, StoreError> {
         let settings = Arc::new(settings);
         let mut first = connect::connect(&settings)?;
         migrate::migrate(&mut first)?;
@@ -102,6 +106,20 @@ impl PostgresStore {
             pool.push(c);
         }
     }
+}
+
+/// Runs blocking client work where it may block: the `postgres` client
+/// drives its connection with a runtime of its own, which cannot start on a
+/// thread that is already running an async runtime (eipd's event loop), so
+/// there it runs on a short-lived thread of its own while the caller waits.
+fn off_runtime<R: Send>(work: impl FnOnce() -> R + Send) -> R {
+    if tokio::runtime::Handle::try_current().is_err() {
+        return work();
+    }
+    std::thread::scope(|s| match s.spawn(work).join() {
+        Ok(r) => r,
+        Err(panic) => std::panic::resume_unwind(panic),
+    })
 }
 
 /// A writer thread: takes jobs off the shared queue until the store is dropped.
@@ -192,6 +210,14 @@ fn run_job(settings: &Settings, slot: &mut Option<driver::Conn>, retries: &Atomi
     (job.deliver)(result);
 }
 
+impl Drop for PostgresStore {
+    fn drop(&mut self) {
+        // Closing a client blocks on its connection, like any other call.
+        let readers = std::mem::take(&mut *self.readers.lock());
+        off_runtime(move || drop(readers));
+    }
+}
+
 impl Store for PostgresStore {
     fn submit(&self, job: WriteJob) {
         if let Err(mpsc::SendError(job)) = self.jobs.lock().send(job) {
@@ -199,16 +225,18 @@ impl Store for PostgresStore {
         }
     }
 
-    fn read_dyn(&self, f: &mut dyn FnMut(&mut dyn Tx) -> eip_types::Result<()>) -> eip_types::Result<()> {
-        let mut conn = self.take_reader()?;
-        conn.client
-            .batch_execute("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY")
-            .map_err(|e| driver::map_err(&e))?;
-        let r = f(&mut SqlTx::new(PgDriver::new(&mut conn)));
-        if conn.client.batch_execute("COMMIT").is_ok() {
-            self.give_back(conn);
-        }
-        r
+    fn read_dyn(&self, f: &mut (dyn FnMut(&mut dyn Tx) -> eip_types::Result<()> + Send)) -> eip_types::Result<()> {
+        off_runtime(|| {
+            let mut conn = self.take_reader()?;
+            conn.client
+                .batch_execute("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+                .map_err(|e| driver::map_err(&e))?;
+            let r = f(&mut SqlTx::new(PgDriver::new(&mut conn)));
+            if conn.client.batch_execute("COMMIT").is_ok() {
+                self.give_back(conn);
+            }
+            r
+        })
     }
 
     fn backend(&self) -> &'static str {

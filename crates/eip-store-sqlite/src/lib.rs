@@ -218,7 +218,7 @@ impl Store for SqliteStore {
         self.retries.load(Ordering::Relaxed)
     }
 
-    fn read_dyn(&self, f: &mut dyn FnMut(&mut dyn Tx) -> eip_types::Result<()>) -> eip_types::Result<()> {
+    fn read_dyn(&self, f: &mut (dyn FnMut(&mut dyn Tx) -> eip_types::Result<()> + Send)) -> eip_types::Result<()> {
         let c = self.conn.lock();
         // A read transaction pins one snapshot for the whole closure.
         ctl(&c.conn, "BEGIN").map_err(map_err)?;

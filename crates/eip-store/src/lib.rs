@@ -125,7 +125,7 @@ pub trait Store: Send + Sync + 'static {
     fn submit(&self, job: WriteJob);
 
     /// Runs `f` on a read snapshot.
-    fn read_dyn(&self, f: &mut dyn FnMut(&mut dyn Tx) -> Result<()>) -> Result<()>;
+    fn read_dyn(&self, f: &mut (dyn FnMut(&mut dyn Tx) -> Result<()> + Send)) -> Result<()>;
 
     /// Backend name for logs and metrics.
     fn backend(&self) -> &'static str;
@@ -205,7 +205,7 @@ pub trait StoreExt: Store {
     }
 
     /// Runs `f` on a read snapshot and returns its value.
-    fn read<T>(&self, f: impl FnOnce(&mut dyn Tx) -> Result<T>) -> Result<T> {
+    fn read<T: Send>(&self, f: impl FnOnce(&mut dyn Tx) -> Result<T> + Send) -> Result<T> {
         let mut f = Some(f);
         let mut out = None;
         self.read_dyn(&mut |tx| {

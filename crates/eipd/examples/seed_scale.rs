@@ -69,7 +69,7 @@ impl Store for Unflushed {
     fn submit(&self, job: WriteJob) {
         self.0.submit(WriteJob { durable: false, ..job });
     }
-    fn read_dyn(&self, f: &mut dyn FnMut(&mut dyn Tx) -> eip_types::Result<()>) -> eip_types::Result<()> {
+    fn read_dyn(&self, f: &mut (dyn FnMut(&mut dyn Tx) -> eip_types::Result<()> + Send)) -> eip_types::Result<()> {
         self.0.read_dyn(f)
     }
     fn backend(&self) -> &'static str {

@@ -13,7 +13,7 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use clap::{Parser, Subcommand};
 use eip_controller::clock::SystemClock;
 use eip_controller::{Config, Controller, accounts, demo, tasks};
-use eip_store_sqlite::SqliteStore;
+use eipd::store::{Create, StoreArgs};
 use std::net::SocketAddr;
 use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
@@ -28,23 +28,24 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Run the API server (VPC, ECS, SLB, ALB and NLB products on one port) on an embedded SQLite store.
+    /// Run the API server (VPC, ECS, SLB, ALB and NLB products on one port) on an embedded
+    /// SQLite store, or on a PostgreSQL store shared with other nodes (--database-url).
     Serve(ServeArgs),
     /// Print the API coverage document (the source of docs/api-coverage.md).
     ApiCoverage,
-    /// Manage accounts in a data directory (works while the server runs).
+    /// Manage accounts in a server's store (works while the server runs).
     #[command(subcommand)]
     Account(AccountCommand),
-    /// Administer NAT gateways in a data directory (works while the server runs).
+    /// Administer NAT gateways in a server's store (works while the server runs).
     #[command(subcommand)]
     Nat(NatCommand),
-    /// Set per-account quotas in a data directory (works while the server runs).
+    /// Set per-account quotas in a server's store (works while the server runs).
     #[command(subcommand)]
     Quota(QuotaCommand),
     /// The namespace lab of `serve --lab`.
     #[command(subcommand)]
     Lab(LabCommand),
-    /// Operate HaVips in a data directory (works while the server runs).
+    /// Operate HaVips in a server's store (works while the server runs).
     #[command(subcommand)]
     Havip(HavipCommand),
 }
@@ -56,9 +57,8 @@ enum HavipCommand {
     /// that instance's namespace (onto the ENI's NIC for an ENI) at once and the gateway's
     /// neighbour entry follows it (the gratuitous ARP's job).
     Failover {
-        /// Data directory of the server.
-        #[arg(long, default_value = "./eipd-data", env = "EIPD_DATA_DIR")]
-        data_dir: PathBuf,
+        #[command(flatten)]
+        store: StoreArgs,
         /// The HaVip (havip-…).
         havip_id: String,
         /// The instance or ENI to become master; it must be associated with the HaVip.
@@ -71,9 +71,8 @@ enum LabCommand {
     /// Remove every namespace (and with them every link and nftables table) the lab of
     /// this data directory made, and every `openeip-` namespace. Safe to repeat.
     Down {
-        /// Data directory of the server.
-        #[arg(long, default_value = "./eipd-data", env = "EIPD_DATA_DIR")]
-        data_dir: PathBuf,
+        #[command(flatten)]
+        store: StoreArgs,
     },
 }
 
@@ -82,9 +81,8 @@ enum NatCommand {
     /// Record when a NAT gateway was really created (importing existing gateways). Gateways
     /// in EIP bind mode NAT created before 2022-09-19 give their EIPs no private IP (NAT-03).
     SetCreationTime {
-        /// Data directory of the server.
-        #[arg(long, default_value = "./eipd-data", env = "EIPD_DATA_DIR")]
-        data_dir: PathBuf,
+        #[command(flatten)]
+        store: StoreArgs,
         /// The gateway (ngw-…).
         nat_gateway_id: String,
         /// Creation time, YYYY-MM-DDThh:mm:ssZ (UTC).
@@ -97,9 +95,8 @@ enum QuotaCommand {
     /// Set a quota of an account: havip_permission (1 = may create HaVips, 0 = may not)
     /// or havip_count (most HaVips the account may hold; default 50).
     Set {
-        /// Data directory of the server.
-        #[arg(long, default_value = "./eipd-data", env = "EIPD_DATA_DIR")]
-        data_dir: PathBuf,
+        #[command(flatten)]
+        store: StoreArgs,
         /// Account name (or id).
         account: String,
         /// Quota name.
@@ -115,15 +112,13 @@ enum AccountCommand {
     Create {
         /// Account name (unique).
         name: String,
-        /// Data directory of the server.
-        #[arg(long, default_value = "./eipd-data", env = "EIPD_DATA_DIR")]
-        data_dir: PathBuf,
+        #[command(flatten)]
+        store: StoreArgs,
     },
     /// List accounts and their AccessKeyIds.
     List {
-        /// Data directory of the server.
-        #[arg(long, default_value = "./eipd-data", env = "EIPD_DATA_DIR")]
-        data_dir: PathBuf,
+        #[command(flatten)]
+        store: StoreArgs,
     },
 }
 
@@ -132,9 +127,8 @@ struct ServeArgs {
     /// Address to listen on. Point the SDK's endpoint here (protocol http).
     #[arg(long, default_value = "127.0.0.1:8716", env = "EIPD_LISTEN")]
     listen: SocketAddr,
-    /// Directory for the SQLite database (eipd.db) and the root credentials file.
-    #[arg(long, default_value = "./eipd-data", env = "EIPD_DATA_DIR")]
-    data_dir: PathBuf,
+    #[command(flatten)]
+    store: StoreArgs,
     /// How long asynchronous transitions take (Associating, Unassociating, Releasing,
     /// instance Pending/Starting/Stopping), in milliseconds. Must be at least 1.
     #[arg(long, default_value_t = 500, env = "EIPD_TASK_DELAY_MS", value_parser = clap::value_parser!(i64).range(1..=3_600_000))]
@@ -216,8 +210,9 @@ fn write_credentials(dir: &Path, id: &str, secret: &str, listen: &SocketAddr) ->
 /// 0700; the database (and SQLite's -wal and -shm files, which get the
 /// database's mode) and the credentials file are set to 0600 if they are
 /// looser. An existing directory that others can read is reported, not
-/// changed (it may be shared on purpose, e.g. `--data-dir .`).
-fn secure_data_dir(dir: &Path) -> Result<(), String> {
+/// changed (it may be shared on purpose, e.g. `--data-dir .`). With the state
+/// in PostgreSQL (`embedded` false) no database file is made.
+fn secure_data_dir(dir: &Path, embedded: bool) -> Result<(), String> {
     use std::os::unix::fs::PermissionsExt;
     std::fs::DirBuilder::new()
         .recursive(true)
@@ -233,7 +228,7 @@ fn secure_data_dir(dir: &Path) -> Result<(), String> {
         );
     }
     let db = dir.join("eipd.db");
-    if !db.exists() {
+    if embedded && !db.exists() {
         std::fs::OpenOptions::new()
             .write(true)
             .create_new(true)
@@ -268,7 +263,7 @@ async fn serve(a: ServeArgs) -> Result<(), String> {
         }
     }
     let mode = if a.lab {
-        Some(dataplane::Mode::Lab { data_dir: a.data_dir.clone() })
+        Some(dataplane::Mode::Lab { data_dir: a.store.data_dir.clone() })
     } else if !gateways.is_empty() {
         Some(dataplane::Mode::Operator { gateways, uplink: a.uplink.clone() })
     } else {
@@ -280,13 +275,11 @@ async fn serve(a: ServeArgs) -> Result<(), String> {
     // The port first: a server that cannot listen touches nothing.
     let listener =
         tokio::net::TcpListener::bind(a.listen).await.map_err(|e| format!("cannot listen on {}: {e}", a.listen))?;
-    // The database holds every AccessKey secret.
-    secure_data_dir(&a.data_dir)?;
-    let db = a.data_dir.join("eipd.db");
-    let store = SqliteStore::open(&db).map_err(|e| format!("cannot open {}: {e}", db.display()))?;
+    // The database holds every AccessKey secret (so does the credentials file).
+    secure_data_dir(&a.store.data_dir, a.store.embedded())?;
+    let store = a.store.open(Create::Yes)?;
     let clock = Arc::new(SystemClock::new(a.clock_offset_file.clone()));
-    let ctl =
-        Controller::new(Arc::new(store), clock, Config { task_delay_ms: a.task_delay_ms, dataplane: mode.is_some() });
+    let ctl = Controller::new(store, clock, Config { task_delay_ms: a.task_delay_ms, dataplane: mode.is_some() });
     let fixed = match (std::env::var("EIPD_ROOT_ACCESS_KEY_ID"), std::env::var("EIPD_ROOT_ACCESS_KEY_SECRET")) {
         (Ok(id), Ok(secret)) if !id.is_empty() && !secret.is_empty() => Some((id, secret)),
         (Ok(_), Err(_)) | (Err(_), Ok(_)) => {
@@ -317,7 +310,7 @@ async fn serve(a: ServeArgs) -> Result<(), String> {
     }
     let credentials = match &boot.new_secret {
         Some(secret) => Some(
-            write_credentials(&a.data_dir, &boot.access_key_id, secret, &a.listen)
+            write_credentials(&a.store.data_dir, &boot.access_key_id, secret, &a.listen)
                 .map_err(|e| format!("cannot write the credentials file: {e}"))?,
         ),
         None => None,
@@ -355,7 +348,10 @@ async fn serve(a: ServeArgs) -> Result<(), String> {
     // Announce only what is true: the port is bound and the state is ready.
     println!("openeip eipd {} listening on http://{}", env!("CARGO_PKG_VERSION"), a.listen);
     println!("console: http://{}/console/ (sign in with an AccessKey pair)", a.listen);
-    println!("data directory: {}", a.data_dir.display());
+    println!("data directory: {}", a.store.data_dir.display());
+    if !a.store.embedded() {
+        println!("store: {} (shared)", a.store.describe());
+    }
     match (&boot.new_secret, credentials) {
         (Some(secret), Some(path)) => {
             println!("root AccessKeyId:     {}", boot.access_key_id);
@@ -364,11 +360,13 @@ async fn serve(a: ServeArgs) -> Result<(), String> {
         }
         _ if fixed_key => {
             println!("root AccessKeyId: {} (secret from EIPD_ROOT_ACCESS_KEY_SECRET)", boot.access_key_id);
-            if a.data_dir.join("credentials").exists() {
-                println!("(the pair in {}/credentials is no longer active)", a.data_dir.display());
+            if a.store.data_dir.join("credentials").exists() {
+                println!("(the pair in {}/credentials is no longer active)", a.store.data_dir.display());
             }
         }
-        _ => println!("root AccessKeyId: {} (secret in {}/credentials)", boot.access_key_id, a.data_dir.display()),
+        _ => {
+            println!("root AccessKeyId: {} (secret in {}/credentials)", boot.access_key_id, a.store.data_dir.display())
+        }
     }
     if let Some(ids) = demo_ids {
         println!("demo estate in {}: instances {}", demo::DEMO_REGION, ids.join(", "));
@@ -397,8 +395,8 @@ async fn serve(a: ServeArgs) -> Result<(), String> {
 
 async fn havip(cmd: HavipCommand) -> Result<(), String> {
     match cmd {
-        HavipCommand::Failover { data_dir, havip_id, instance_id } => {
-            let ctl = admin_controller(&data_dir)?;
+        HavipCommand::Failover { store, havip_id, instance_id } => {
+            let ctl = admin_controller(&store)?;
             eip_controller::set_havip_master(&ctl, &havip_id, &instance_id).await.map_err(|e| e.to_string())?;
             println!("{havip_id}: master is {instance_id}");
             let namespaces = eip_dataplane::lab::list_namespaces().map_err(|e| e.to_string())?;
@@ -424,8 +422,8 @@ async fn havip(cmd: HavipCommand) -> Result<(), String> {
 
 async fn lab(cmd: LabCommand) -> Result<(), String> {
     match cmd {
-        LabCommand::Down { data_dir } => {
-            let record = dataplane::record_path(&data_dir);
+        LabCommand::Down { store } => {
+            let record = dataplane::record_path(&store.data_dir);
             let removed = eip_dataplane::lab::teardown_recorded(&record).map_err(|e| e.to_string())?;
             if removed.is_empty() {
                 println!("no lab namespaces left");
@@ -438,24 +436,15 @@ async fn lab(cmd: LabCommand) -> Result<(), String> {
     Ok(())
 }
 
-/// A controller over an existing data directory, for admin commands.
-fn admin_controller(dir: &Path) -> Result<Arc<Controller>, String> {
-    let db = dir.join("eipd.db");
-    if !db.exists() {
-        return Err(format!(
-            "{} does not exist: start `eipd serve --data-dir {}` once first",
-            db.display(),
-            dir.display()
-        ));
-    }
-    let store = SqliteStore::open(&db).map_err(|e| format!("cannot open {}: {e}", db.display()))?;
-    Ok(Controller::new(Arc::new(store), Arc::new(SystemClock::new(None)), Config::default()))
+/// A controller over the existing store of a server, for admin commands.
+fn admin_controller(store: &StoreArgs) -> Result<Arc<Controller>, String> {
+    Ok(Controller::new(store.open(Create::No)?, Arc::new(SystemClock::new(None)), Config::default()))
 }
 
 async fn nat(cmd: NatCommand) -> Result<(), String> {
     match cmd {
-        NatCommand::SetCreationTime { data_dir, nat_gateway_id, time } => {
-            let ctl = admin_controller(&data_dir)?;
+        NatCommand::SetCreationTime { store, nat_gateway_id, time } => {
+            let ctl = admin_controller(&store)?;
             eip_controller::nat::set_creation_time(&ctl, &nat_gateway_id, &time).await.map_err(|e| e.to_string())?;
             println!("{nat_gateway_id}: creation time set to {time}");
         }
@@ -465,8 +454,8 @@ async fn nat(cmd: NatCommand) -> Result<(), String> {
 
 async fn quota(cmd: QuotaCommand) -> Result<(), String> {
     match cmd {
-        QuotaCommand::Set { data_dir, account, name, value } => {
-            let ctl = admin_controller(&data_dir)?;
+        QuotaCommand::Set { store, account, name, value } => {
+            let ctl = admin_controller(&store)?;
             eip_controller::quotas::set_quota(&ctl, &account, &name, value).await.map_err(|e| e.to_string())?;
             println!("{account}: {name} = {value}");
         }
@@ -475,10 +464,10 @@ async fn quota(cmd: QuotaCommand) -> Result<(), String> {
 }
 
 async fn account(cmd: AccountCommand) -> Result<(), String> {
-    let dir = match &cmd {
-        AccountCommand::Create { data_dir, .. } | AccountCommand::List { data_dir } => data_dir.clone(),
+    let store = match &cmd {
+        AccountCommand::Create { store, .. } | AccountCommand::List { store } => store.clone(),
     };
-    let ctl = admin_controller(&dir)?;
+    let ctl = admin_controller(&store)?;
     match cmd {
         AccountCommand::Create { name, .. } => {
             let k = accounts::create_account(&ctl, &name).await.map_err(|e| e.to_string())?;
