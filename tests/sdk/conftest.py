@@ -12,6 +12,11 @@ Environment:
   EIPD_BIN                   server binary (default target/debug/eipd, relative
                              to the repository root)
   EIPD_TEST_TASK_DELAY_MS    --task-delay-ms for the servers (default 200)
+  EIPD_SDK_STORE             "sqlite" (default) or "postgres": each server keeps its
+                             state in a fresh schema of EIPD_TEST_DATABASE_URL
+  EIPD_SDK_NODES             with postgres, eipd processes per server (default 1);
+                             with 2, every other client the suite makes talks to
+                             the second node, so flows cross nodes
 """
 
 from __future__ import annotations
@@ -94,6 +99,8 @@ TASK_DELAY_MS = int(os.environ.get("EIPD_TEST_TASK_DELAY_MS", "200"))
 # Generous bound for one asynchronous transition (a few task delays).
 WAIT_TIMEOUT = max(10.0, TASK_DELAY_MS * 20 / 1000.0)
 HEALTH_TIMEOUT = 20.0
+SDK_STORE = os.environ.get("EIPD_SDK_STORE", "sqlite")
+SDK_NODES = int(os.environ.get("EIPD_SDK_NODES", "1"))
 
 EIP_ID_RE = re.compile(r"^eip-[a-z0-9]{22}$")
 ADDRESS_SPACE = ipaddress.ip_network("198.18.0.0/15")
@@ -123,6 +130,20 @@ def free_port() -> int:
 _SERVERS: list["EipdServer"] = []  # every server started in this session
 
 
+def fresh_database_url() -> str | None:
+    """With EIPD_SDK_STORE=postgres, a URL whose connections use a new, empty
+    schema of the test server (one per EipdServer, shared by its nodes)."""
+    if SDK_STORE != "postgres":
+        return None
+    base = os.environ.get("EIPD_TEST_DATABASE_URL")
+    if not base:
+        pytest.fail("EIPD_SDK_STORE=postgres needs EIPD_TEST_DATABASE_URL", pytrace=False)
+    schema = f"sdk_{uuid.uuid4().hex[:12]}"
+    subprocess.run(["psql", base, "-qc", f"CREATE SCHEMA {schema}"], check=True, capture_output=True, timeout=30)
+    sep = "&" if "?" in base else "?"
+    return f"{base}{sep}options=-csearch_path%3D{schema}"
+
+
 class EipdServer:
     """One `eipd serve` process, its data directory and its log file."""
 
@@ -144,6 +165,12 @@ class EipdServer:
         self.extra_env = dict(env or {})
         self.extra_args: list[str] = []
         self.owner = owner  # nodeid of the test that owns it (None: session)
+        # The shared store (PostgreSQL mode) and the other nodes serving it.
+        self.database_url = self.extra_env.get("EIPD_DATABASE_URL") or fresh_database_url()
+        if self.database_url:
+            self.extra_env["EIPD_DATABASE_URL"] = self.database_url
+        self.peers: list[EipdServer] = []
+        self._clients = 0
         self.proc: subprocess.Popen | None = None
         self.port: int | None = None
         self.starts = 0
@@ -183,6 +210,7 @@ class EipdServer:
             use_port = port if (port is not None and attempt == 0) else free_port()
             try:
                 self._spawn(binary, use_port)
+                self._start_peers()
                 return self
             except _PortInUse as e:  # somebody took the port between probe and bind
                 last_err = e
@@ -249,7 +277,43 @@ class EipdServer:
             pytrace=False,
         )
 
+    def _start_peers(self) -> None:
+        """The other nodes on the same store (EIPD_SDK_NODES), made once."""
+        if not self.database_url or SDK_NODES < 2 or getattr(self, "is_peer", False):
+            return
+        if not self.peers:
+            for n in range(2, SDK_NODES + 1):
+                peer = EipdServer.__new__(EipdServer)
+                peer.__dict__.update(self.__dict__)
+                peer.name = f"{self.name}-node{n}"
+                peer.data_dir = self.data_dir.parent / f"{self.data_dir.name}-node{n}"
+                peer.extra_env = dict(self.extra_env)
+                peer.extra_args = list(self.extra_args)
+                peer.peers = []
+                peer.is_peer = True
+                peer.proc = None
+                peer.port = None
+                peer.starts = 0
+                peer._log_file = None
+                peer.log_path = None
+                _SERVERS.append(peer)
+                self.peers.append(peer)
+        for peer in self.peers:
+            if not peer.alive():
+                peer.start(port=peer.port)
+
+    def nodes(self) -> list["EipdServer"]:
+        return [self, *self.peers]
+
+    def next_endpoint(self) -> str:
+        """The endpoint for the next client: the nodes in turn."""
+        nodes = self.nodes()
+        self._clients += 1
+        return nodes[(self._clients - 1) % len(nodes)].endpoint
+
     def stop(self) -> None:
+        for peer in self.peers:
+            peer.stop()
         if self.proc is not None and self.proc.poll() is None:
             try:
                 os.kill(self.proc.pid, signal.SIGTERM)
@@ -264,6 +328,9 @@ class EipdServer:
     def kill9(self) -> None:
         """Crash the server: SIGKILL by PID, no chance to flush anything."""
         assert self.proc is not None
+        for peer in self.peers:
+            if peer.alive():
+                peer.kill9()
         os.kill(self.proc.pid, signal.SIGKILL)
         self.proc.wait(timeout=5)
         self._close_log()
@@ -290,28 +357,28 @@ class EipdServer:
 
     # -- convenience -----------------------------------------------------
     def vpc(self, v1: bool = False, **kw) -> VpcClient:
-        return vpc_client(self.endpoint, v1=v1, **kw)
+        return vpc_client(self.next_endpoint(), v1=v1, **kw)
 
     def ecs(self, v1: bool = False, **kw) -> EcsClient:
-        return ecs_client(self.endpoint, v1=v1, **kw)
+        return ecs_client(self.next_endpoint(), v1=v1, **kw)
 
     def legacy(self, **kw) -> "Legacy":
-        return Legacy(self.endpoint, **kw)
+        return Legacy(self.next_endpoint(), **kw)
 
     def slb(self, v1: bool = False, **kw) -> SlbClient:
-        return slb_client(self.endpoint, v1=v1, **kw)
+        return slb_client(self.next_endpoint(), v1=v1, **kw)
 
     def alb(self, v1: bool = False, **kw) -> AlbClient:
-        return alb_client(self.endpoint, v1=v1, **kw)
+        return alb_client(self.next_endpoint(), v1=v1, **kw)
 
     def nlb(self, v1: bool = False, **kw) -> NlbClient:
-        return nlb_client(self.endpoint, v1=v1, **kw)
+        return nlb_client(self.next_endpoint(), v1=v1, **kw)
 
     def admin(self, *args: str) -> str:
         """Run the admin CLI `eipd ARGS...` (the caller passes --data-dir);
         asserts exit 0 and returns stdout."""
         out = subprocess.run([str(eipd_bin()), *args], capture_output=True, text=True,
-                             timeout=30, cwd=str(REPO_ROOT))
+                             timeout=30, cwd=str(REPO_ROOT), env=self.admin_env())
         assert out.returncode == 0, f"eipd {' '.join(args)} failed ({out.returncode}): {out.stdout}{out.stderr}"
         return out.stdout
 
@@ -320,12 +387,19 @@ class EipdServer:
         runs); returns the new account's (AccessKeyId, AccessKeySecret)."""
         out = subprocess.run(
             [str(eipd_bin()), "account", "create", name, "--data-dir", str(self.data_dir)],
-            capture_output=True, text=True, timeout=30, cwd=str(REPO_ROOT))
+            capture_output=True, text=True, timeout=30, cwd=str(REPO_ROOT), env=self.admin_env())
         assert out.returncode == 0, f"eipd account create failed: {out.stdout}{out.stderr}"
         ak = re.search(r"^AccessKeyId:\s*(\S+)", out.stdout, re.M)
         sk = re.search(r"^AccessKeySecret:\s*(\S+)", out.stdout, re.M)
         assert ak and sk, f"cannot parse the key pair from: {out.stdout!r}"
         return ak.group(1), sk.group(1)
+
+    def admin_env(self) -> dict[str, str]:
+        """The environment of admin commands: they reach the same store."""
+        env = dict(os.environ)
+        if self.database_url:
+            env["EIPD_DATABASE_URL"] = self.database_url
+        return env
 
     def http_get(self, path: str) -> tuple[int, bytes]:
         try:
@@ -354,7 +428,8 @@ def pytest_runtest_makereport(item, call):
 
 
 def pytest_report_header(config):
-    return f"eipd: {eipd_bin()} (task delay {TASK_DELAY_MS} ms, wait timeout {WAIT_TIMEOUT:.0f} s)"
+    store = f"{SDK_STORE}, {SDK_NODES} node(s)" if SDK_STORE == "postgres" else "sqlite"
+    return f"eipd: {eipd_bin()} (task delay {TASK_DELAY_MS} ms, wait timeout {WAIT_TIMEOUT:.0f} s, store {store})"
 
 
 def pytest_sessionfinish(session, exitstatus):
