@@ -36,6 +36,12 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::sync::mpsc;
 
+/// Most runs of one write job. More than the store-wide default
+/// ([`MAX_ATTEMPTS`]): writers really run side by side here, and dozens of
+/// requests racing for one resource (32 associations to one NAT gateway)
+/// lose to each other many times before each has had its turn.
+const ATTEMPTS: u32 = 4 * MAX_ATTEMPTS;
+
 /// Channel the writes are announced on.
 const CHANGE_CHANNEL: &str = "eipd_change";
 
@@ -184,7 +190,7 @@ fn run_job(settings: &Settings, slot: &mut Option<driver::Conn>, retries: &Atomi
                     let e = driver::map_err(&e);
                     rollback(slot);
                     match e {
-                        StoreError::Conflict(_) if attempt < MAX_ATTEMPTS => attempt += 1,
+                        StoreError::Conflict(_) if attempt < ATTEMPTS => attempt += 1,
                         // A commit whose reply was lost may or may not have
                         // happened: nothing was acknowledged, the caller
                         // gets a retryable 503.
@@ -192,7 +198,7 @@ fn run_job(settings: &Settings, slot: &mut Option<driver::Conn>, retries: &Atomi
                     }
                 }
             },
-            Ok(Outcome::Retry) if attempt < MAX_ATTEMPTS => {
+            Ok(Outcome::Retry) if attempt < ATTEMPTS => {
                 rollback(slot);
                 attempt += 1;
             }
