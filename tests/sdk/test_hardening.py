@@ -9,6 +9,8 @@ import json
 import os
 import resource
 import socket
+import urllib.error
+import urllib.request
 import stat
 import subprocess
 import time
@@ -207,15 +209,20 @@ def _serve_fresh(data_dir, port, extra_env=None, args=()):
 
 
 def _wait_listening(proc, port, timeout=20):
+    """Until the server answers HTTP. A TCP handshake alone proves nothing:
+    eipd binds its port before it opens the store and writes credentials, and
+    the kernel completes handshakes into the listen backlog meanwhile."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         assert proc.poll() is None, proc.communicate()
         try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=0.5):
+                return
+        except urllib.error.HTTPError:
             return
         except OSError:
             time.sleep(0.05)
-    raise AssertionError("eipd did not listen")
+    raise AssertionError("eipd did not answer HTTP")
 
 
 def test_existing_secret_files_are_made_private(tmp_path):
