@@ -3,7 +3,8 @@
 //! NLB 2022-04-30) on one port, so the official
 //! SDKs work against it by changing only the endpoint.
 
-use eipd::{dataplane, listener, logbuf, server};
+use eip_agent as dataplane;
+use eipd::{listener, logbuf, server};
 
 /// mimalloc: request handling is allocation-heavy and glibc malloc showed up
 /// as a tenth of the server's CPU in profiles.

@@ -5,7 +5,6 @@
 //! `/healthz` answers liveness (and the data plane's state under `--lab`) and
 //! `/metrics` serves Prometheus text.
 
-use crate::health::DataplaneHealth;
 use crate::metrics::Metrics;
 use axum::Router;
 use axum::body::{Body, Bytes};
@@ -13,6 +12,7 @@ use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{any, get};
+use eip_agent::health::DataplaneHealth;
 use eip_api::auth::{self, RawRequest};
 use eip_api::encode::{self, Format};
 use eip_api::errors::{WireError, to_wire};

@@ -1,7 +1,9 @@
-//! `serve --lab` / `serve --gateway`: runs the data plane next to the API,
-//! and only then acknowledges the EIP transitions it carried, so `InUse`
-//! means packets flow and `Available` means no flow of the old association
-//! survives.
+//! The loop that drives the data plane from the store, and only then
+//! acknowledges the EIP transitions it carried, so `InUse` means packets flow
+//! and `Available` means no flow of the old association survives. It runs
+//! embedded next to the API (`eipd serve --lab` / `--gateway`) or alone on a
+//! gateway host (`eipd agent`, which holds a lease per region so that one
+//! agent at a time programs a gateway).
 //!
 //! One loop, woken by the controller's changes, runs one of two rounds:
 //!
@@ -18,9 +20,11 @@
 //! per-EIP counters are sampled for DescribeEipMonitorData, and CLB backends
 //! are health-checked from the gateways ([`health_check`]).
 
-use crate::health::DataplaneHealth;
+pub mod health;
 mod health_check;
 mod meter;
+
+use health::DataplaneHealth;
 
 use eip_controller::monitor::Totals;
 use eip_controller::{Controller, tasks};
