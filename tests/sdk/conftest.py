@@ -138,10 +138,28 @@ def fresh_database_url() -> str | None:
     base = os.environ.get("EIPD_TEST_DATABASE_URL")
     if not base:
         pytest.fail("EIPD_SDK_STORE=postgres needs EIPD_TEST_DATABASE_URL", pytrace=False)
+    return schema_url(base)
+
+
+def schema_url(base: str) -> str:
+    """A URL on the server `base` whose connections use a new, empty schema."""
     schema = f"sdk_{uuid.uuid4().hex[:12]}"
     subprocess.run(["psql", base, "-qc", f"CREATE SCHEMA {schema}"], check=True, capture_output=True, timeout=30)
     sep = "&" if "?" in base else "?"
     return f"{base}{sep}options=-csearch_path%3D{schema}"
+
+
+def shared_database_url() -> str:
+    """For tests of several processes on one PostgreSQL store, whatever
+    EIPD_SDK_STORE says: a fresh schema of the test server. Without one the
+    test is skipped, unless EIPD_REQUIRE_POSTGRES=1 (the test command) makes
+    that a failure."""
+    base = os.environ.get("EIPD_TEST_DATABASE_URL")
+    if not base:
+        if os.environ.get("EIPD_REQUIRE_POSTGRES") == "1":
+            pytest.fail("EIPD_REQUIRE_POSTGRES=1 but EIPD_TEST_DATABASE_URL is not set", pytrace=False)
+        pytest.skip("no EIPD_TEST_DATABASE_URL: no PostgreSQL server to share")
+    return schema_url(base)
 
 
 class EipdServer:

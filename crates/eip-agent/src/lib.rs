@@ -22,6 +22,7 @@
 
 pub mod health;
 mod health_check;
+pub mod leased;
 mod meter;
 
 use health::DataplaneHealth;
@@ -101,7 +102,7 @@ pub enum Mode {
 }
 
 /// Checks that each operator-named namespace exists and holds the uplink.
-fn check_gateways(gateways: &BTreeMap<String, String>, uplink: &str) -> Result<(), String> {
+pub fn check_gateways(gateways: &BTreeMap<String, String>, uplink: &str) -> Result<(), String> {
     for (region, ns) in gateways {
         if !Path::new("/run/netns").join(ns).exists() {
             return Err(format!(
@@ -435,8 +436,10 @@ async fn run(ctl: Arc<Controller>, mut state: State, stop: Arc<Notify>, health: 
         let repair = last_check.elapsed() >= drift_every;
         // Polling happens on time even when changes keep the loop busy.
         let poll = timer || last_poll.elapsed() >= POLL;
-        // Another process (an `eipd` admin command) wrote to the store.
-        let outside = poll && {
+        // Another process (an `eipd` admin command) wrote to the store, and
+        // the store cannot say what (SQLite); a shared store's notes of
+        // other processes arrive with the changes instead.
+        let outside = poll && !ctl.hears_others() && {
             last_poll = Instant::now();
             let v = ctl.store().external_version();
             let moved = v.is_none() || v != external;

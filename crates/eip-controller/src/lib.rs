@@ -18,6 +18,7 @@ mod havip;
 pub use havip::set_master as set_havip_master;
 pub mod idempotency;
 mod lb;
+pub mod lease;
 pub mod monitor;
 pub mod nat;
 mod net;
@@ -86,35 +87,65 @@ pub struct Controller {
     config: Config,
     tasks: Arc<tasks::Signal>,
     changes: Arc<tokio::sync::Notify>,
-    pending: parking_lot::Mutex<Changes>,
+    pending: Arc<parking_lot::Mutex<Changes>>,
+    /// Other processes' changes arrive through the store ([`Store::subscribe`]).
+    hears_others: bool,
+    /// Set in an agent: its acknowledgements hold only while it holds its leases.
+    fence: parking_lot::Mutex<Option<lease::Fence>>,
     monitor: Arc<monitor::Monitor>,
     clb_health: clb_health::ClbHealth,
 }
 
 /// What changed since the data plane last took the changes: the EIPs an
 /// EIP action wrote (the data plane's fast path re-reads just those rows), or
-/// anything else (it rebuilds its whole desired state).
-#[derive(Debug, Default, Clone, PartialEq, Eq)]
-pub struct Changes {
-    /// Allocation ids of EIPs written by EIP actions.
-    pub eips: std::collections::BTreeSet<String>,
-    /// Something other than an EIP row may have changed.
-    pub other: bool,
-}
+/// anything else (it rebuilds its whole desired state). Writes of other
+/// processes sharing the store arrive here too, when the store can tell.
+pub use eip_store::Changes;
 
 impl Controller {
     /// A controller over a store and a clock.
     pub fn new(store: Arc<dyn Store>, clock: Arc<dyn Clock>, config: Config) -> Arc<Controller> {
+        let changes = Arc::new(tokio::sync::Notify::new());
+        let pending: Arc<parking_lot::Mutex<Changes>> = Default::default();
+        // Only a data plane takes the changes; without one they would pile up.
+        let hears_others = config.dataplane && {
+            let (changes, pending) = (changes.clone(), pending.clone());
+            store.subscribe(Arc::new(move |c: &Changes| {
+                if !c.is_empty() {
+                    pending.lock().merge(c);
+                    changes.notify_one();
+                }
+            }))
+        };
         Arc::new(Controller {
             store,
             clock,
             config,
             tasks: Arc::new(tasks::Signal::default()),
-            changes: Arc::new(tokio::sync::Notify::new()),
-            pending: parking_lot::Mutex::new(Changes::default()),
+            changes,
+            pending,
+            hears_others,
+            fence: Default::default(),
             monitor: Arc::new(monitor::Monitor::default()),
             clb_health: clb_health::ClbHealth::default(),
         })
+    }
+
+    /// Whether other processes' writes reach [`Controller::take_changes`]
+    /// (the store tells); otherwise a data plane polls
+    /// [`Store::external_version`] and rebuilds when it moved.
+    pub fn hears_others(&self) -> bool {
+        self.hears_others
+    }
+
+    /// Makes every later acknowledgement of the data plane check, in its own
+    /// transaction, that `fence` still holds its leases (see [`lease`]).
+    pub fn set_fence(&self, fence: Option<lease::Fence>) {
+        *self.fence.lock() = fence;
+    }
+
+    pub(crate) fn fence(&self) -> Option<lease::Fence> {
+        self.fence.lock().clone()
     }
 
     /// The store.
@@ -290,6 +321,8 @@ impl Controller {
         };
         let action = ctx.action;
         let nonce = ctx.nonce.clone();
+        let change = data_plane_change(ctx, p);
+        let noted = change.clone();
         let out = self
             .store
             .write(move |tx| {
@@ -298,6 +331,7 @@ impl Controller {
                 {
                     return Err(Error::SignatureNonceUsed);
                 }
+                tx.note_changes(&noted);
                 if let Some((tok, fp)) = &token
                     && let idempotency::Seen::Replay(body) = idempotency::lookup(tx, &env.account, action, tok, fp)?
                 {
@@ -311,33 +345,8 @@ impl Controller {
             })
             .await;
         self.tasks.wake();
-        if out.is_ok() {
-            self.changed(|c| match (ctx.product, ctx.action) {
-                (
-                    Product::Vpc | Product::Ecs,
-                    "AssociateEipAddress" | "UnassociateEipAddress" | "ReleaseEipAddress" | "ModifyEipAddressAttribute",
-                ) => match p.opt("AllocationId") {
-                    Some(id) => {
-                        c.eips.insert(id.to_owned());
-                    }
-                    None => c.other = true,
-                },
-                // A new EIP is unassociated: no table changes; tags,
-                // protection and resource groups never reach the data plane.
-                (
-                    Product::Vpc,
-                    "AllocateEipAddress"
-                    | "TagResources"
-                    | "UnTagResources"
-                    | "DeletionProtection"
-                    | "MoveResourceGroup"
-                    | "ModifyVpcAttribute"
-                    | "ModifyVSwitchAttribute",
-                )
-                | (Product::Ecs, "AllocateEipAddress")
-                | (Product::Slb, "TagResources" | "UntagResources") => {}
-                _ => c.other = true,
-            });
+        if out.is_ok() && !change.is_empty() {
+            self.changed(|c| c.merge(&change));
         }
         out
     }
@@ -351,6 +360,40 @@ impl Controller {
     pub fn task_backlog(&self) -> Result<i64> {
         self.read(|tx| Ok(tx.task_count()?))
     }
+}
+
+/// What a write of this action may change in a data plane's desired state:
+/// the EIP rows of an EIP action (the fast path re-reads just those),
+/// nothing for actions whose effects never reach the tables, or anything.
+fn data_plane_change(ctx: &Ctx, p: &Params) -> Changes {
+    let mut c = Changes::default();
+    match (ctx.product, ctx.action) {
+        (
+            Product::Vpc | Product::Ecs,
+            "AssociateEipAddress" | "UnassociateEipAddress" | "ReleaseEipAddress" | "ModifyEipAddressAttribute",
+        ) => match p.opt("AllocationId") {
+            Some(id) => {
+                c.eips.insert(id.to_owned());
+            }
+            None => c.other = true,
+        },
+        // A new EIP is unassociated: no table changes; tags, protection and
+        // resource groups never reach the data plane.
+        (
+            Product::Vpc,
+            "AllocateEipAddress"
+            | "TagResources"
+            | "UnTagResources"
+            | "DeletionProtection"
+            | "MoveResourceGroup"
+            | "ModifyVpcAttribute"
+            | "ModifyVSwitchAttribute",
+        )
+        | (Product::Ecs, "AllocateEipAddress")
+        | (Product::Slb, "TagResources" | "UntagResources") => {}
+        _ => c.other = true,
+    }
+    c
 }
 
 /// The region of a request: `RegionId`, required and known.

@@ -7,7 +7,7 @@
 
 use crate::{Controller, Env};
 use eip_domain::rules::{EipEvent, eip_transition, instance_task_step};
-use eip_store::{AddressRow, StoreExt, TaskRow, Tx};
+use eip_store::{AddressRow, Changes, StoreExt, TaskRow, Tx};
 use eip_types::{EipStatus, EniStatus, Error, HaVipStatus, InstanceStatus, LbStatus, NatGatewayStatus, Result};
 use std::sync::Arc;
 use tokio::sync::Notify;
@@ -115,9 +115,15 @@ pub async fn complete_eip_transitions(ctl: &Controller, items: Vec<(String, i64,
     if items.is_empty() {
         return Ok(0);
     }
+    let fence = ctl.fence();
     let n = ctl
         .store
         .write(move |tx| {
+            if let Some(f) = &fence {
+                crate::lease::check(tx, f)?;
+            }
+            // Associating → InUse and Unassociating → Available translate the same.
+            tx.note_changes(&Changes::default());
             let mut n = 0;
             for (id, version, status) in &items {
                 let Some(mut eip) = tx.eip_get(id)? else { continue };
@@ -150,9 +156,13 @@ pub async fn complete_eni_transitions(ctl: &Controller, items: Vec<(String, EniS
     if items.is_empty() {
         return Ok(0);
     }
+    let fence = ctl.fence();
     let n = ctl
         .store
         .write(move |tx| {
+            if let Some(f) = &fence {
+                crate::lease::check(tx, f)?;
+            }
             let mut n = 0;
             for (id, status) in &items {
                 let Some(mut eni) = tx.eni_get(id)? else { continue };
@@ -180,19 +190,25 @@ pub async fn complete_eni_transitions(ctl: &Controller, items: Vec<(String, EniS
 }
 
 /// Completes one task inside the caller's transaction.
-fn apply(tx: &mut dyn Tx, task: &TaskRow, now: i64, delay: i64, dataplane: bool) -> Result<()> {
+/// `acked(region)`: whether a data plane acknowledges the region's EIP and
+/// ENI transitions (this process's own, or an agent's: a region with a lease
+/// row).
+fn apply(tx: &mut dyn Tx, task: &TaskRow, now: i64, delay: i64, acked: &dyn Fn(&str) -> bool) -> Result<()> {
     let Some(kind) = TaskKind::parse(&task.kind) else {
         tracing::warn!(kind = %task.kind, "unknown task kind dropped");
         return Ok(());
     };
     match kind {
-        // With a data plane, the acknowledgement of the applied generation
-        // completes these (complete_eip_transitions), never the timer.
-        TaskKind::EipAssociate | TaskKind::EipUnassociate if dataplane => {}
         TaskKind::EipAssociate | TaskKind::EipUnassociate => {
             let Some(mut eip) = tx.eip_get(&task.resource_id)? else {
                 return Ok(());
             };
+            // With a data plane, the acknowledgement of the applied
+            // generation completes these (complete_eip_transitions), never
+            // the timer.
+            if acked(&eip.region_id) {
+                return Ok(());
+            }
             let event =
                 if kind == TaskKind::EipAssociate { EipEvent::AssociateDone } else { EipEvent::UnassociateDone };
             complete_eip(tx, &mut eip, event)?;
@@ -232,13 +248,15 @@ fn apply(tx: &mut dyn Tx, task: &TaskRow, now: i64, delay: i64, dataplane: bool)
                 schedule_at(tx, TaskKind::InstanceStep, &inst.id, now + delay, now)?;
             }
         }
-        // With a data plane, the lab completes these once the NIC is wired or
-        // unwired (complete_eni_transitions).
-        TaskKind::EniAttach | TaskKind::EniDetach if dataplane => {}
         TaskKind::EniAttach | TaskKind::EniDetach => {
             let Some(mut eni) = tx.eni_get(&task.resource_id)? else {
                 return Ok(());
             };
+            // With a data plane, the lab completes these once the NIC is
+            // wired or unwired (complete_eni_transitions).
+            if acked(&eni.region_id) {
+                return Ok(());
+            }
             match (kind, eni.status) {
                 (TaskKind::EniAttach, EniStatus::Attaching) => eni.status = EniStatus::InUse,
                 (TaskKind::EniDetach, EniStatus::Detaching) => {
@@ -290,8 +308,14 @@ pub async fn run_due(ctl: &Controller) -> Result<usize> {
     ctl.store
         .write_redoable(move |tx| {
             let due = tx.task_due(now, 256)?;
+            let agents: std::collections::BTreeSet<String> = if dataplane || due.is_empty() {
+                Default::default()
+            } else {
+                tx.lease_list()?.into_iter().map(|l| l.region_id).collect()
+            };
+            let acked = |region: &str| dataplane || agents.contains(region);
             for t in &due {
-                apply(tx, t, now, delay, dataplane)?;
+                apply(tx, t, now, delay, &acked)?;
                 tx.task_delete(&t.id)?;
             }
             // EIP timers change no translation (under a data plane its
@@ -311,6 +335,7 @@ pub async fn run_due(ctl: &Controller) -> Result<usize> {
                     )
                 )
             });
+            tx.note_changes(&if relevant { Changes::anything() } else { Changes::default() });
             Ok((due.len(), relevant))
         })
         .await

@@ -88,8 +88,30 @@ pub(crate) fn connect(s: &Settings) -> Result<Client, StoreError> {
 /// owner), counting notifications from other processes into `changes`. A lost
 /// connection is retried every second, and counts as a change (notifications
 /// may have been missed meanwhile).
-pub(crate) fn listen(s: &Settings, channel: &str, changes: &Arc<AtomicI64>) {
-    let dropped = || Arc::strong_count(changes) == 1;
+/// What the change listener heard of other processes' commits.
+#[derive(Default)]
+pub(crate) struct Heard {
+    /// Counts their commits and every reconnection ([`eip_store::Store::external_version`]).
+    pub version: AtomicI64,
+    /// Told what each of their commits changed ([`eip_store::Store::subscribe`]).
+    pub sinks: parking_lot::Mutex<Vec<eip_store::ChangeSink>>,
+}
+
+impl Heard {
+    fn tell(&self, c: &eip_store::Changes) {
+        self.version.fetch_add(1, Ordering::AcqRel);
+        for sink in self.sinks.lock().iter() {
+            sink(c);
+        }
+    }
+}
+
+/// The change listener's thread: LISTENs on `channel`, and hears each
+/// notice other processes' commits send (`<node id> <encoded changes>`).
+/// Whenever it has been disconnected it tells "anything may have changed",
+/// since notices sent meanwhile are lost. Stops once the store is dropped.
+pub(crate) fn listen(s: &Settings, channel: &str, heard: &Arc<Heard>) {
+    let dropped = || Arc::strong_count(heard) == 1;
     while !dropped() {
         match connect(s).and_then(|mut c| {
             c.batch_execute(&format!("LISTEN {channel}"))
@@ -97,14 +119,16 @@ pub(crate) fn listen(s: &Settings, channel: &str, changes: &Arc<AtomicI64>) {
                 .map(|()| c)
         }) {
             Ok(mut client) => {
-                changes.fetch_add(1, Ordering::AcqRel);
+                heard.tell(&eip_store::Changes::anything());
                 loop {
                     let next = client.notifications().timeout_iter(Duration::from_secs(1)).next();
                     match next {
-                        Ok(Some(note)) if note.payload() != s.node_id => {
-                            changes.fetch_add(1, Ordering::AcqRel);
+                        Ok(Some(note)) => {
+                            let (node, body) = note.payload().split_once(' ').unwrap_or((note.payload(), "*"));
+                            if node != s.node_id {
+                                heard.tell(&eip_store::Changes::decode(body));
+                            }
                         }
-                        Ok(Some(_)) => {}
                         Ok(None) if dropped() => return,
                         Ok(None) if !client.is_closed() => {}
                         Ok(None) | Err(_) => break,
@@ -114,7 +138,7 @@ pub(crate) fn listen(s: &Settings, channel: &str, changes: &Arc<AtomicI64>) {
             }
             Err(e) => tracing::debug!(error = %e, "change listener cannot connect yet"),
         }
-        changes.fetch_add(1, Ordering::AcqRel);
+        heard.tell(&eip_store::Changes::anything());
         std::thread::sleep(Duration::from_secs(1));
     }
 }

@@ -12,10 +12,12 @@
 //!   [`eip_store::WriteJob`]). Submitting never blocks the caller's thread.
 //! - Reads take a connection from a pool and see one `REPEATABLE READ`
 //!   snapshot for the whole closure.
-//! - Every commit also sends `NOTIFY eipd_change` with this process's id; a
-//!   listener connection counts the notifications of other processes, which
-//!   is [`Store::external_version`]: other nodes' writes reach this node's
-//!   data-plane loop without polling the tables.
+//! - Every commit also sends `NOTIFY eipd_change` with this process's id and
+//!   what the transaction noted it changed ([`Tx::note_changes`]); a listener
+//!   connection hears the notices of other processes and hands them to
+//!   [`Store::subscribe`]rs: other nodes' writes reach an agent's data-plane
+//!   loop without polling the tables, and an association made on one node
+//!   takes the agent's fast path.
 //! - A lost connection is a [`StoreError::Unavailable`] (the request gets a
 //!   503 the clients retry); the next request connects again.
 //!
@@ -33,7 +35,7 @@ use eip_store::sql::SqlTx;
 use eip_store::*;
 use parking_lot::Mutex;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc;
 
 /// Most runs of one write job. More than the store-wide default
@@ -51,7 +53,7 @@ pub struct PostgresStore {
     jobs: Mutex<mpsc::Sender<WriteJob>>,
     readers: Mutex<Vec<driver::Conn>>,
     retries: Arc<AtomicU64>,
-    changes: Arc<AtomicI64>,
+    heard: Arc<connect::Heard>,
 }
 
 impl PostgresStore {
@@ -67,7 +69,7 @@ impl PostgresStore {
         let mut first = connect::connect(&settings)?;
         migrate::migrate(&mut first)?;
         let retries = Arc::new(AtomicU64::new(0));
-        let changes = Arc::new(AtomicI64::new(0));
+        let heard = Arc::new(connect::Heard::default());
         let (send, recv) = mpsc::channel::<WriteJob>();
         let recv = Arc::new(std::sync::Mutex::new(recv));
         for n in 0..settings.writers.max(1) {
@@ -78,10 +80,10 @@ impl PostgresStore {
                 .map_err(|e| StoreError::Other(format!("cannot start a writer thread: {e}")))?;
         }
         {
-            let (settings, changes) = (settings.clone(), changes.clone());
+            let (settings, heard) = (settings.clone(), heard.clone());
             std::thread::Builder::new()
                 .name("pg-listener".into())
-                .spawn(move || connect::listen(&settings, CHANGE_CHANNEL, &changes))
+                .spawn(move || connect::listen(&settings, CHANGE_CHANNEL, &heard))
                 .map_err(|e| StoreError::Other(format!("cannot start the change listener: {e}")))?;
         }
         Ok(PostgresStore {
@@ -89,7 +91,7 @@ impl PostgresStore {
             settings,
             jobs: Mutex::new(send),
             retries,
-            changes,
+            heard,
         })
     }
 
@@ -152,7 +154,6 @@ fn run_job(settings: &Settings, slot: &mut Option<driver::Conn>, retries: &Atomi
         // Redoable work (see WriteJob::durable) need not wait for the flush.
         "BEGIN ISOLATION LEVEL SERIALIZABLE; SET LOCAL synchronous_commit = off"
     };
-    let commit = format!("NOTIFY {CHANGE_CHANNEL}, '{}'; COMMIT", settings.node_id);
     let mut attempt = 1;
     let result = loop {
         if attempt > 1 {
@@ -172,10 +173,13 @@ fn run_job(settings: &Settings, slot: &mut Option<driver::Conn>, retries: &Atomi
             *slot = None;
             break Err(eip_types::Error::from(e));
         }
-        let outcome = {
+        let (outcome, note) = {
             let mut tx = SqlTx::new(PgDriver::new(conn));
-            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| (job.run)(&mut tx)))
+            let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| (job.run)(&mut tx)));
+            (outcome, tx.notes().map_or_else(|| "*".to_owned(), Changes::encode))
         };
+        // The note is plain text by construction (Changes::encode), and so is the node id.
+        let commit = format!("NOTIFY {CHANGE_CHANNEL}, '{} {note}'; COMMIT", settings.node_id);
         let rollback = |slot: &mut Option<driver::Conn>| {
             if let Some(c) = slot.as_mut()
                 && c.client.batch_execute("ROLLBACK").is_err()
@@ -250,10 +254,23 @@ impl Store for PostgresStore {
     }
 
     fn external_version(&self) -> Option<i64> {
-        Some(self.changes.load(Ordering::Acquire))
+        Some(self.heard.version.load(Ordering::Acquire))
+    }
+
+    fn subscribe(&self, sink: ChangeSink) -> bool {
+        self.heard.sinks.lock().push(sink);
+        true
+    }
+
+    fn shared(&self) -> bool {
+        true
     }
 
     fn write_retries(&self) -> u64 {
         self.retries.load(Ordering::Relaxed)
+    }
+
+    fn write_attempts(&self) -> u32 {
+        ATTEMPTS
     }
 }

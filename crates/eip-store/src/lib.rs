@@ -12,9 +12,13 @@
 //! Each backend keeps its own migrations; the schemas say the same things
 //! (unique indexes, CHECK constraints, `BIGINT` epoch milliseconds, text ids).
 
+pub mod changes;
+#[cfg(feature = "contract")]
+pub mod contract;
 pub mod rows;
 pub mod sql;
 
+pub use changes::Changes;
 pub use rows::*;
 
 use eip_types::{Error, Result};
@@ -84,7 +88,8 @@ pub enum Outcome {
 /// `run` may be called more than once: when a run ends in
 /// [`Outcome::Retry`], or its commit fails with a conflict, the backend rolls
 /// the transaction back and calls `run` again in a new one, at most
-/// [`MAX_ATTEMPTS`] times, waiting [`backoff`] between attempts. Only the
+/// [`Store::write_attempts`] times in all ([`MAX_ATTEMPTS`] unless the
+/// backend says otherwise), waiting [`backoff`] between attempts. Only the
 /// last run's result counts. `deliver` is called once, with the outcome of
 /// the last commit.
 pub struct WriteJob {
@@ -103,7 +108,8 @@ pub type JobFn = Box<dyn FnMut(&mut dyn Tx) -> Outcome + Send>;
 /// Delivers a job's result given the commit outcome.
 pub type Deliver = Box<dyn FnOnce(Result<()>) + Send>;
 
-/// Most runs of one write job before its conflict is given to the caller.
+/// Most runs of one write job before its conflict is given to the caller,
+/// unless a backend allows more (see [`Store::write_attempts`]).
 pub const MAX_ATTEMPTS: u32 = 8;
 
 /// How long to wait before attempt `attempt` (2, 3, …) of a write job:
@@ -143,7 +149,32 @@ pub trait Store: Send + Sync + 'static {
     fn write_retries(&self) -> u64 {
         0
     }
+
+    /// Most runs of one write job before its conflict reaches the caller.
+    fn write_attempts(&self) -> u32 {
+        MAX_ATTEMPTS
+    }
+
+    /// Asks to be told, as their commits land, what other processes sharing
+    /// the store changed (each commit's [`Tx::note_changes`], or
+    /// [`Changes::anything`] for a commit without a note or after notices may
+    /// have been missed). Returns false when the backend cannot: then poll
+    /// [`Store::external_version`].
+    fn subscribe(&self, sink: ChangeSink) -> bool {
+        let _ = sink;
+        false
+    }
+
+    /// Whether other hosts may share this store (several nodes, agents): then
+    /// a data plane takes a lease before it programs a gateway.
+    fn shared(&self) -> bool {
+        false
+    }
 }
+
+/// Receives other processes' [`Changes`] (see [`Store::subscribe`]); called
+/// on the backend's listener thread, so it must be quick.
+pub type ChangeSink = std::sync::Arc<dyn Fn(&Changes) + Send + Sync>;
 
 /// Typed helpers over any [`Store`].
 pub trait StoreExt: Store {
@@ -510,4 +541,17 @@ pub trait Tx {
     fn nonce_live(&mut self, now: i64) -> StoreResult<Vec<(String, i64)>>;
     /// Forgets nonces expired at `now`.
     fn nonce_expire(&mut self, now: i64) -> StoreResult<i64>;
+
+    // --- data-plane leases and change notes
+    /// Every region's lease, by region.
+    fn lease_list(&mut self) -> StoreResult<Vec<LeaseRow>>;
+    /// Takes or renews a lease (replaces the region's row).
+    fn lease_put(&mut self, row: &LeaseRow) -> StoreResult<()>;
+    /// Lets a lease lapse now if `holder` holds it (a clean stop: a standby
+    /// need not wait out the lease); whether it did.
+    fn lease_release(&mut self, region: &str, holder: &str, now: i64) -> StoreResult<bool>;
+    /// Says what this transaction changed, for the data planes of other
+    /// processes sharing the store (see [`Store::subscribe`]). Several notes
+    /// merge; a transaction without one counts as [`Changes::anything`].
+    fn note_changes(&mut self, changes: &Changes);
 }

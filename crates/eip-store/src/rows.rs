@@ -604,3 +604,19 @@ pub struct TrafficRow {
     /// Packets sent.
     pub tx_packets: i64,
 }
+
+/// Which data-plane agent programs a region's gateway, and until when
+/// (real wall-clock ms, never the control plane's movable clock). A row that
+/// exists at all says the region's EIP and ENI transitions are acknowledged
+/// by an agent, not completed by their timers, even while no agent holds it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LeaseRow {
+    /// The region whose gateway the lease covers.
+    pub region_id: String,
+    /// The agent holding it (its process-unique id).
+    pub holder: String,
+    /// When this holder took it.
+    pub acquired_at: i64,
+    /// When it lapses unless renewed.
+    pub expires_at: i64,
+}

@@ -4,6 +4,7 @@
 //! metrics, and the choice of store ([`store`]). The data-plane loop is the
 //! `eip-agent` crate. `main.rs` is the command line.
 
+pub mod agent;
 pub mod listener;
 pub mod logbuf;
 pub mod metrics;

@@ -49,6 +49,9 @@ enum Command {
     /// Operate HaVips in a server's store (works while the server runs).
     #[command(subcommand)]
     Havip(HavipCommand),
+    /// Run the data plane alone on a gateway host, from the store the API nodes share:
+    /// one agent at a time holds each region's lease, a standby takes over when it dies.
+    Agent(eipd::agent::AgentArgs),
 }
 
 #[derive(Subcommand)]
@@ -170,6 +173,10 @@ struct ServeArgs {
     /// Operator mode: the gateway's interface towards the internet, in every NETNS.
     #[arg(long, default_value = "pub0", requires = "gateways")]
     uplink: String,
+    /// With a data plane on a shared store (--database-url): how long this node's lease on
+    /// the gateways lasts unless renewed (ms), as `eipd agent --lease-ms`.
+    #[arg(long, default_value_t = eip_agent::leased::DEFAULT_LEASE_MS, env = "EIPD_LEASE_MS", value_parser = clap::value_parser!(i64).range(300..=600_000))]
+    lease_ms: i64,
     /// Most client connections served at once; more wait until one closes.
     #[arg(long, default_value_t = 512, env = "EIPD_MAX_CONNECTIONS", value_parser = clap::value_parser!(u32).range(1..=65_536))]
     max_connections: u32,
@@ -250,19 +257,7 @@ fn secure_data_dir(dir: &Path, embedded: bool) -> Result<(), String> {
 }
 
 async fn serve(a: ServeArgs) -> Result<(), String> {
-    let mut gateways = std::collections::BTreeMap::new();
-    for spec in &a.gateways {
-        let (region, ns) = spec
-            .split_once('=')
-            .filter(|(r, n)| !r.is_empty() && !n.is_empty())
-            .ok_or_else(|| format!("--gateway {spec}: expected REGION=NETNS"))?;
-        if eip_domain::catalogue::region(region).is_none() {
-            return Err(format!("--gateway {spec}: unknown region {region}"));
-        }
-        if gateways.insert(region.to_owned(), ns.to_owned()).is_some() {
-            return Err(format!("--gateway: region {region} named twice"));
-        }
-    }
+    let gateways = eipd::agent::parse_gateways(&a.gateways)?;
     let mode = if a.lab {
         Some(dataplane::Mode::Lab { data_dir: a.store.data_dir.clone() })
     } else if !gateways.is_empty() {
@@ -329,8 +324,17 @@ async fn serve(a: ServeArgs) -> Result<(), String> {
         client_timeout: std::time::Duration::from_secs(a.client_timeout_secs),
         console: eip_console::ConsoleState::new(ctl.clone()),
     });
+    // On a shared store other nodes may run a data plane for the same
+    // gateways: this one serves them only while it holds their lease.
     let dp = match (mode, &state.dataplane) {
-        (Some(mode), Some(h)) => Some(dataplane::DataPlane::start(ctl.clone(), mode, h.clone()).await?),
+        (Some(mode), Some(h)) if ctl.store().shared() => {
+            let (leased, active) = eipd::agent::start_leased(ctl.clone(), mode, a.lease_ms, h.clone()).await;
+            if !active {
+                println!("data plane: standby (another node or agent holds the gateways' lease)");
+            }
+            Some(Running::Leased(leased))
+        }
+        (Some(mode), Some(h)) => Some(Running::Alone(dataplane::DataPlane::start(ctl.clone(), mode, h.clone()).await?)),
         _ => None,
     };
     tokio::spawn(tasks::run(ctl.clone()));
@@ -388,10 +392,18 @@ async fn serve(a: ServeArgs) -> Result<(), String> {
     })
     .await
     .map_err(|e| e.to_string());
-    if let Some(dp) = dp {
-        dp.shutdown().await;
+    match dp {
+        Some(Running::Alone(dp)) => dp.shutdown().await,
+        Some(Running::Leased(l)) => l.shutdown().await,
+        None => {}
     }
     served
+}
+
+/// The data plane `serve` runs: alone on its own store, or under a lease on a shared one.
+enum Running {
+    Alone(dataplane::DataPlane),
+    Leased(eip_agent::leased::Leased),
 }
 
 async fn havip(cmd: HavipCommand) -> Result<(), String> {
@@ -503,6 +515,16 @@ fn main() {
         Command::Quota(cmd) => admin(quota(cmd)),
         Command::Lab(cmd) => admin(lab(cmd)),
         Command::Havip(cmd) => admin(havip(cmd)),
+        Command::Agent(a) => {
+            init_logs("text");
+            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("tokio runtime");
+            let r = rt.block_on(eipd::agent::run(a));
+            logbuf::flush();
+            if let Err(e) = r {
+                eprintln!("eipd: {e}");
+                std::process::exit(1);
+            }
+        }
         Command::Serve(a) => {
             init_logs(&a.log_format);
             // One I/O thread: requests are short, and the store's writer has its

@@ -144,12 +144,19 @@ pub trait Driver {
 /// backend's [`Driver`].
 pub struct SqlTx<D> {
     driver: D,
+    notes: Option<crate::Changes>,
 }
 
 impl<D: Driver> SqlTx<D> {
     /// Wraps a driver whose transaction is open.
     pub fn new(driver: D) -> Self {
-        SqlTx { driver }
+        SqlTx { driver, notes: None }
+    }
+
+    /// What the transaction noted it changed ([`crate::Tx::note_changes`]);
+    /// `None` when it said nothing.
+    pub fn notes(&self) -> Option<&crate::Changes> {
+        self.notes.as_ref()
     }
 }
 

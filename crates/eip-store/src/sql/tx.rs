@@ -1317,6 +1317,40 @@ impl<D: Driver> Tx for SqlTx<D> {
     fn nonce_expire(&mut self, now: i64) -> StoreResult<i64> {
         self.exec("DELETE FROM request_nonce WHERE expires_at <= ?1", params![now]).map(|n| n as i64)
     }
+
+    fn lease_list(&mut self) -> StoreResult<Vec<LeaseRow>> {
+        self.list(
+            "SELECT region_id, holder, acquired_at, expires_at FROM dataplane_lease ORDER BY region_id",
+            params![],
+            |r| Ok(LeaseRow { region_id: r.get(0)?, holder: r.get(1)?, acquired_at: r.get(2)?, expires_at: r.get(3)? }),
+        )
+    }
+
+    fn lease_put(&mut self, row: &LeaseRow) -> StoreResult<()> {
+        self.exec(
+            "INSERT INTO dataplane_lease (region_id, holder, acquired_at, expires_at) VALUES (?1, ?2, ?3, ?4) \
+             ON CONFLICT (region_id) DO UPDATE SET holder = excluded.holder, acquired_at = excluded.acquired_at, \
+             expires_at = excluded.expires_at",
+            params![row.region_id, row.holder, row.acquired_at, row.expires_at],
+        )
+        .map(drop)
+    }
+
+    fn lease_release(&mut self, region: &str, holder: &str, now: i64) -> StoreResult<bool> {
+        self.exec(
+            "UPDATE dataplane_lease SET expires_at = ?3 WHERE region_id = ?1 AND holder = ?2 AND expires_at > ?3 \
+             AND acquired_at <= ?3",
+            params![region, holder, now],
+        )
+        .map(|n| n > 0)
+    }
+
+    fn note_changes(&mut self, changes: &Changes) {
+        match &mut self.notes {
+            Some(n) => n.merge(changes),
+            None => self.notes = Some(changes.clone()),
+        }
+    }
 }
 
 /// A WHERE clause assembled at run time, with numbered placeholders.
