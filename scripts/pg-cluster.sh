@@ -3,8 +3,10 @@
 #
 #   scripts/pg-cluster.sh start DIR    create (or start again) the cluster in
 #                                      DIR; prints its URL, also in DIR/url
-#   scripts/pg-cluster.sh restart DIR  restart it on the same port (tests use
-#                                      it to prove reconnection); prints the URL
+#   scripts/pg-cluster.sh restart DIR [SECONDS]
+#                                      restart it on the same port (tests use
+#                                      it to prove reconnection), down for
+#                                      SECONDS in between if given; prints the URL
 #   scripts/pg-cluster.sh stop DIR     stop it (fast shutdown) and remove DIR
 #   scripts/pg-cluster.sh url DIR      print the URL of a running cluster
 #
@@ -40,7 +42,8 @@ usage() {
     exit 2
 }
 
-[ $# -eq 2 ] || usage
+[ $# -eq 2 ] || { [ $# -eq 3 ] && [ "$1" = restart ] && [[ $3 =~ ^[0-9]+(\.[0-9]+)?$ ]]; } || usage
+down=${3:-}
 cmd=$1
 [ -n "$2" ] || usage
 dir=$(realpath -m -- "$2")
@@ -257,7 +260,11 @@ cmd_stop() {
 cmd_restart() {
     ours
     [ -f "$data/PG_VERSION" ] || die "$dir holds no initialised cluster (start failed?)"
-    if running; then
+    if running && [ -n "$down" ]; then
+        pg_ctl_ stop -m fast -w -t 60 -s >/dev/null || die "could not stop the server in $dir"
+        sleep "$down"
+        start_server || die "server did not start again"
+    elif running; then
         # Same postgresql.conf, so the same port.
         if ! pg_ctl_ restart -m fast -w -t 60 -s -l "$log" >/dev/null; then
             show_log

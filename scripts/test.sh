@@ -83,7 +83,9 @@ if [ "$(id -u)" = 0 ] || compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/nul
     pg_dir="$(mktemp -d /tmp/eipd-pg.XXXXXX)"
     EIPD_TEST_DATABASE_URL="$(scripts/pg-cluster.sh start "$pg_dir")"
     # From here on a PostgreSQL test without a server is a failure, not a skip.
-    export EIPD_TEST_DATABASE_URL EIPD_REQUIRE_POSTGRES=1
+    # EIPD_TEST_PG_DIR lets the SDK suite restart the server under load.
+    EIPD_TEST_PG_DIR="$pg_dir"
+    export EIPD_TEST_DATABASE_URL EIPD_TEST_PG_DIR EIPD_REQUIRE_POSTGRES=1
     echo "EIPD_TEST_DATABASE_URL: postgres://...@${EIPD_TEST_DATABASE_URL#*@}"
 else
     echo "no PostgreSQL server installed (not root): PostgreSQL store tests run without a database" >&2

@@ -153,8 +153,25 @@ async fn metrics(State(st): State<Arc<AppState>>) -> Response {
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], text).into_response()
 }
 
-/// Liveness; with a data plane, its state too (503 while it keeps failing).
+/// Liveness: 503 while the store cannot be read (a PostgreSQL server down or
+/// restarting: the requests get 503 ServiceUnavailable meanwhile, and a load
+/// balancer should send them elsewhere); with a data plane, its state too
+/// (503 while it keeps failing).
 async fn healthz(State(st): State<Arc<AppState>>) -> Response {
+    let store = st.ctl.store().clone();
+    let probe = tokio::task::spawn_blocking(move || {
+        eip_store::StoreExt::read(store.as_ref(), |tx| Ok(tx.setting_get("healthz")?))
+    })
+    .await;
+    let failed = match probe {
+        Ok(Ok(_)) => None,
+        Ok(Err(e)) => Some(e.to_string()),
+        Err(e) => Some(format!("store probe failed: {e}")),
+    };
+    if let Some(error) = failed {
+        let body = serde_json::json!({ "status": "unavailable", "store": error }).to_string();
+        return (StatusCode::SERVICE_UNAVAILABLE, [(header::CONTENT_TYPE, "application/json")], body).into_response();
+    }
     match &st.dataplane {
         None => "ok\n".into_response(),
         Some(h) => {
