@@ -13,8 +13,6 @@
 //! (unique indexes, CHECK constraints, `BIGINT` epoch milliseconds, text ids).
 
 pub mod changes;
-#[cfg(feature = "contract")]
-pub mod contract;
 pub mod rows;
 pub mod sql;
 
