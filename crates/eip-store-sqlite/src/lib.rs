@@ -363,66 +363,8 @@ mod tests {
         let _ = std::fs::remove_dir_all(&dir);
     }
 
-    fn temp_store(tag: u32) -> (SqliteStore, std::path::PathBuf) {
-        let dir = std::env::temp_dir().join(format!("openeip-store-retry-{}-{tag}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        (SqliteStore::open(&dir.join("eip.db")).unwrap(), dir)
-    }
-
-    #[test]
-    fn a_write_that_meets_a_conflict_runs_again_and_only_its_last_run_counts() {
-        use std::sync::Arc;
-        use std::sync::atomic::AtomicUsize;
-        let (store, dir) = temp_store(line!());
-        let runs = Arc::new(AtomicUsize::new(0));
-        let seen = runs.clone();
-        let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
-        let got = rt.block_on(store.write(move |tx| {
-            let n = seen.fetch_add(1, Ordering::SeqCst) + 1;
-            // Every run writes; a run that is not the last must leave nothing.
-            tx.setting_set(&format!("run-{n}"), "x")?;
-            if n < 3 {
-                return Err(eip_types::Error::StoreConflict("lost to another writer".into()));
-            }
-            Ok(n)
-        }));
-        assert_eq!(got, Ok(3));
-        assert_eq!(runs.load(Ordering::SeqCst), 3);
-        assert_eq!(store.write_retries(), 2);
-        let kept = store
-            .read(|tx| Ok((tx.setting_get("run-1")?, tx.setting_get("run-2")?, tx.setting_get("run-3")?)))
-            .unwrap();
-        assert_eq!(kept, (None, None, Some("x".into())));
-        drop(store);
-        let _ = std::fs::remove_dir_all(&dir);
-    }
-
-    #[test]
-    fn a_conflict_that_outlasts_every_attempt_reaches_the_caller_and_a_refusal_is_not_retried() {
-        use std::sync::Arc;
-        use std::sync::atomic::AtomicUsize;
-        let (store, dir) = temp_store(line!());
-        let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
-        let runs = Arc::new(AtomicUsize::new(0));
-        let seen = runs.clone();
-        let got: eip_types::Result<()> = rt.block_on(store.write(move |_tx| {
-            seen.fetch_add(1, Ordering::SeqCst);
-            Err(eip_types::Error::StoreConflict("always".into()))
-        }));
-        assert!(matches!(got, Err(eip_types::Error::StoreConflict(_))), "{got:?}");
-        assert_eq!(runs.load(Ordering::SeqCst), MAX_ATTEMPTS as usize);
-        let runs = Arc::new(AtomicUsize::new(0));
-        let seen = runs.clone();
-        let got: eip_types::Result<()> = rt.block_on(store.write(move |_tx| {
-            seen.fetch_add(1, Ordering::SeqCst);
-            Err(eip_types::Error::AssociationDuplicated)
-        }));
-        assert_eq!(got, Err(eip_types::Error::AssociationDuplicated));
-        assert_eq!(runs.load(Ordering::SeqCst), 1);
-        drop(store);
-        let _ = std::fs::remove_dir_all(&dir);
-    }
+    // Retries, rollbacks, constraints and concurrent writers are in the
+    // store contract (tests/contract.rs), which every backend runs.
 
     #[test]
     fn sqlite_busy_is_a_conflict() {

@@ -11,8 +11,12 @@
 //!
 //! Each backend keeps its own migrations; the schemas say the same things
 //! (unique indexes, CHECK constraints, `BIGINT` epoch milliseconds, text ids).
+//! The `contract` module (feature `contract`) is the suite every backend's tests
+//! run to show it behaves as this crate says.
 
 pub mod changes;
+#[cfg(feature = "contract")]
+pub mod contract;
 pub mod rows;
 pub mod sql;
 

@@ -1,0 +1,93 @@
+//! Accounts, their AccessKeys, settings and quotas: what authentication,
+//! start-up and quota checks read back.
+
+use super::fixtures::*;
+use super::harness::*;
+use crate::*;
+
+/// `account_list` returns every account, each as inserted.
+pub fn accounts_are_listed_whole(s: &dyn Store) {
+    assert_eq!(read(s, |tx| tx.account_list()), vec![]);
+    let rows = vec![
+        AccountRow { id: "acc-b".into(), name: text("root"), created_at: 30 },
+        AccountRow { id: "acc-a".into(), name: "second".into(), created_at: 10 },
+        AccountRow { id: "acc-C".into(), name: "third".into(), created_at: 10 },
+    ];
+    let put = rows.clone();
+    ok(s, move |tx| put.iter().try_for_each(|r| tx.account_insert(r)));
+    assert_eq!(sorted_by(read(s, |tx| tx.account_list()), |a| a.id.clone()), sorted_by(rows, |a| a.id.clone()));
+}
+
+/// Account ids (primary key) and names (UNIQUE) are unique.
+pub fn account_ids_and_names_are_unique(s: &dyn Store) {
+    ok(s, |tx| tx.account_insert(&account(ACC)));
+    unique(s, "same id", |tx| tx.account_insert(&AccountRow { name: "other".into(), ..account(ACC) }));
+    unique(s, "same name", |tx| tx.account_insert(&AccountRow { id: "acc-other".into(), ..account(ACC) }));
+    assert_eq!(read(s, |tx| tx.account_list()), vec![account(ACC)]);
+}
+
+/// Keys round-trip, an update replaces the secret and activity only, and a
+/// list has the keys of one account.
+pub fn access_keys_round_trip_update_and_list_per_account(s: &dyn Store) {
+    seed(s);
+    let k1 = access_key("AK1", ACC, 100);
+    let k2 = AccessKeyRow { active: false, ..access_key("AK2", ACC, 50) };
+    let k3 = access_key("AK3", ACC2, 10);
+    let put = [k1.clone(), k2.clone(), k3.clone()];
+    ok(s, move |tx| put.iter().try_for_each(|k| tx.access_key_insert(k)));
+    assert_eq!(read(s, |tx| tx.access_key_get("AK1")), Some(k1.clone()));
+    assert_eq!(read(s, |tx| tx.access_key_get("AK2")), Some(k2.clone()));
+    assert_eq!(read(s, |tx| tx.access_key_get("ak1")), None, "ids compare exactly");
+    assert_eq!(sorted_by(read(s, |tx| tx.access_key_list(ACC)), |k| k.id.clone()), vec![k1.clone(), k2.clone()]);
+    assert_eq!(read(s, |tx| tx.access_key_list(ACC2)), vec![k3]);
+    assert_eq!(read(s, |tx| tx.access_key_list("acc-none")), vec![]);
+
+    let rotated = AccessKeyRow { secret: "rotated".into(), active: false, ..k1.clone() };
+    let put = rotated.clone();
+    ok(s, move |tx| tx.access_key_update(&put));
+    assert_eq!(read(s, |tx| tx.access_key_get("AK1")), Some(rotated.clone()));
+    // Owner and creation time are not the update's to change.
+    let moved = AccessKeyRow { account_id: ACC2.into(), created_at: 1, active: true, ..rotated.clone() };
+    let put = moved.clone();
+    ok(s, move |tx| tx.access_key_update(&put));
+    assert_eq!(read(s, |tx| tx.access_key_get("AK1")), Some(AccessKeyRow { active: true, ..rotated }));
+    assert_eq!(read(s, |tx| tx.access_key_get("AK2")), Some(k2), "other keys untouched");
+}
+
+/// A key's id is unique and its account must exist.
+pub fn access_keys_belong_to_an_account_and_have_unique_ids(s: &dyn Store) {
+    seed(s);
+    ok(s, |tx| tx.access_key_insert(&access_key("AK1", ACC, 1)));
+    unique(s, "same key id", |tx| tx.access_key_insert(&access_key("AK1", ACC2, 2)));
+    constraint(s, "key of a missing account", |tx| tx.access_key_insert(&access_key("AK2", "acc-none", 2)));
+    assert_eq!(read(s, |tx| tx.access_key_get("AK2")), None);
+}
+
+/// A setting reads back; setting it again replaces it.
+pub fn settings_read_back_and_are_overwritten(s: &dyn Store) {
+    assert_eq!(read(s, |tx| tx.setting_get("k")), None);
+    ok(s, |tx| tx.setting_set("k", &text("v1")));
+    ok(s, |tx| tx.setting_set("other", ""));
+    assert_eq!(read(s, |tx| tx.setting_get("k")), Some(text("v1")));
+    ok(s, |tx| tx.setting_set("k", "v2"));
+    assert_eq!(
+        read(s, |tx| Ok((tx.setting_get("k")?, tx.setting_get("other")?))),
+        (Some("v2".into()), Some("".into()))
+    );
+}
+
+/// A quota is per account and name; setting it again replaces it; the
+/// account must exist.
+pub fn quotas_are_per_account_and_overwritten(s: &dyn Store) {
+    seed(s);
+    assert_eq!(read(s, |tx| tx.quota_get(ACC, "havip")), None);
+    ok(s, |tx| {
+        tx.quota_set(ACC, "havip", 5)?;
+        tx.quota_set(ACC, "eip", 0)?;
+        tx.quota_set(ACC2, "havip", -1)
+    });
+    ok(s, |tx| tx.quota_set(ACC, "havip", 7));
+    let got = read(s, |tx| Ok((tx.quota_get(ACC, "havip")?, tx.quota_get(ACC, "eip")?, tx.quota_get(ACC2, "havip")?)));
+    assert_eq!(got, (Some(7), Some(0), Some(-1)));
+    constraint(s, "quota of a missing account", |tx| tx.quota_set("acc-none", "havip", 1));
+}
