@@ -40,10 +40,7 @@ pub struct Leased {
 
 /// A process-unique holder id: host name, process id, start time.
 pub fn holder_id() -> String {
-    let host = std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap_or_default();
-    let nanos =
-        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0) as u64;
-    format!("{}/{}-{:x}", host.trim(), std::process::id(), nanos & 0xffff_ffff)
+    eip_controller::lease::process_id()
 }
 
 struct Term {

@@ -16,6 +16,15 @@ use crate::clock::real_now_ms;
 use eip_store::{Changes, LeaseRow, StoreExt, Tx};
 use eip_types::{Error, Result};
 
+/// A process-unique id: host name, process id, start time. Names the holder
+/// of leases and task claims.
+pub fn process_id() -> String {
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap_or_default();
+    let nanos =
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0) as u64;
+    format!("{}/{}-{:x}", host.trim(), std::process::id(), nanos & 0xffff_ffff)
+}
+
 /// An agent's claim: who it is and which regions it serves.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Fence {

@@ -94,6 +94,8 @@ pub struct Controller {
     fence: parking_lot::Mutex<Option<lease::Fence>>,
     monitor: Arc<monitor::Monitor>,
     clb_health: clb_health::ClbHealth,
+    /// Whose claims this process's task runner holds on a shared store.
+    runner_id: String,
 }
 
 /// What changed since the data plane last took the changes: the EIPs an
@@ -128,6 +130,7 @@ impl Controller {
             fence: Default::default(),
             monitor: Arc::new(monitor::Monitor::default()),
             clb_health: clb_health::ClbHealth::default(),
+            runner_id: lease::process_id(),
         })
     }
 

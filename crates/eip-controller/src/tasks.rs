@@ -298,16 +298,57 @@ fn apply(tx: &mut dyn Tx, task: &TaskRow, now: i64, delay: i64, acked: &dyn Fn(&
     Ok(())
 }
 
+/// How long a node's claim on the tasks it is running lasts (controller ms):
+/// far longer than a batch takes, and short enough that the tasks of a node
+/// that died mid-batch are run by another soon after.
+const CLAIM_MS: i64 = 3000;
+
+/// Most tasks one batch runs.
+const BATCH: i64 = 256;
+
 /// Completes every task due now; returns how many ran.
+///
+/// On a store of its own the process runs each due task in one transaction.
+/// On a shared store (several nodes) it first claims a batch of due tasks
+/// (`FOR UPDATE SKIP LOCKED`: nodes racing for them split them instead of
+/// failing each other), then completes the batch in one serializable
+/// transaction that takes only the tasks still claimed by this node. A node
+/// that dies between the two leaves its claims to lapse after [`CLAIM_MS`];
+/// another node then runs them. A task runs exactly once either way: the
+/// transaction that completes it deletes its row.
 pub async fn run_due(ctl: &Controller) -> Result<usize> {
     let now = ctl.now();
+    let claimed = if ctl.store.shared() {
+        let holder = ctl.runner_id.clone();
+        let until = now + CLAIM_MS;
+        let tasks = ctl.store.claim(move |tx| Ok(tx.task_claim(now, BATCH, &holder, until)?)).await?;
+        if tasks.is_empty() {
+            return Ok(0);
+        }
+        Some(tasks)
+    } else {
+        None
+    };
     let delay = ctl.config.task_delay_ms;
     let dataplane = ctl.config.dataplane;
+    let holder = ctl.runner_id.clone();
     // Completions are redoable: each deletes its task row in the same
     // transaction, so a completion lost in a crash simply runs again.
     ctl.store
         .write_redoable(move |tx| {
-            let due = tx.task_due(now, 256)?;
+            let due = match &claimed {
+                None => tx.task_due(now, BATCH)?,
+                Some(tasks) => {
+                    let mut mine = Vec::with_capacity(tasks.len());
+                    for t in tasks {
+                        // Gone or claimed again by another: another node ran it.
+                        if tx.task_take(&t.id, &holder)? {
+                            mine.push(t.clone());
+                        }
+                    }
+                    mine
+                }
+            };
             let agents: std::collections::BTreeSet<String> = if dataplane || due.is_empty() {
                 Default::default()
             } else {
@@ -316,7 +357,9 @@ pub async fn run_due(ctl: &Controller) -> Result<usize> {
             let acked = |region: &str| dataplane || agents.contains(region);
             for t in &due {
                 apply(tx, t, now, delay, &acked)?;
-                tx.task_delete(&t.id)?;
+                if claimed.is_none() {
+                    tx.task_delete(&t.id)?;
+                }
             }
             // EIP timers change no translation (under a data plane its
             // acknowledgement completes associations; a released EIP was

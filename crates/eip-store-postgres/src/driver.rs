@@ -116,6 +116,10 @@ impl Driver for PgDriver<'_> {
         }
         Ok(())
     }
+
+    fn locks_rows(&self) -> bool {
+        true
+    }
 }
 
 /// Sorts a server or connection error into the store's kinds.

@@ -10,6 +10,9 @@
 //!   serialization failure (`40001`) or deadlock (`40P01`), which is a
 //!   [`StoreError::Conflict`], and its work runs again (see
 //!   [`eip_store::WriteJob`]). Submitting never blocks the caller's thread.
+//!   Claims of due tasks ([`Isolation::Claim`]) run in `READ COMMITTED`
+//!   with `FOR UPDATE SKIP LOCKED`: nodes racing for the same tasks split
+//!   them instead of failing each other.
 //! - Reads take a connection from a pool and see one `REPEATABLE READ`
 //!   snapshot for the whole closure.
 //! - Every commit also sends `NOTIFY eipd_change` with this process's id and
@@ -148,11 +151,14 @@ fn writer(settings: &Settings, jobs: &std::sync::Mutex<mpsc::Receiver<WriteJob>>
 /// Runs one write job in a `SERIALIZABLE` transaction, again after each
 /// conflict (as [`WriteJob`] says), and delivers its result after the commit.
 fn run_job(settings: &Settings, slot: &mut Option<driver::Conn>, retries: &AtomicU64, mut job: WriteJob) {
-    let begin = if job.durable {
-        "BEGIN ISOLATION LEVEL SERIALIZABLE"
-    } else {
-        // Redoable work (see WriteJob::durable) need not wait for the flush.
-        "BEGIN ISOLATION LEVEL SERIALIZABLE; SET LOCAL synchronous_commit = off"
+    // Redoable work (see WriteJob::durable) need not wait for the flush.
+    // Claims are decided by row locks (FOR UPDATE SKIP LOCKED), which
+    // READ COMMITTED honours without failing the writers that skip.
+    let begin = match (job.isolation, job.durable) {
+        (Isolation::Serializable, true) => "BEGIN ISOLATION LEVEL SERIALIZABLE",
+        (Isolation::Serializable, false) => "BEGIN ISOLATION LEVEL SERIALIZABLE; SET LOCAL synchronous_commit = off",
+        (Isolation::Claim, true) => "BEGIN ISOLATION LEVEL READ COMMITTED",
+        (Isolation::Claim, false) => "BEGIN ISOLATION LEVEL READ COMMITTED; SET LOCAL synchronous_commit = off",
     };
     let mut attempt = 1;
     let result = loop {
@@ -160,7 +166,9 @@ fn run_job(settings: &Settings, slot: &mut Option<driver::Conn>, retries: &Atomi
             retries.fetch_add(1, Ordering::Relaxed);
             std::thread::sleep(backoff(attempt));
         }
-        let conn = match slot.take().filter(|c| !c.client.is_closed()) {
+        let kept = slot.take().filter(|c| !c.client.is_closed());
+        let reused = kept.is_some();
+        let conn = match kept {
             Some(c) => c,
             None => match connect::connect(settings) {
                 Ok(c) => driver::Conn::new(c),
@@ -171,7 +179,12 @@ fn run_job(settings: &Settings, slot: &mut Option<driver::Conn>, retries: &Atomi
         if let Err(e) = conn.client.batch_execute(begin) {
             let e = driver::map_err(&e);
             *slot = None;
-            break Err(eip_types::Error::from(e));
+            match e {
+                // A kept connection the server closed since (it restarted):
+                // not an outage, connect again.
+                StoreError::Unavailable(_) if reused => continue,
+                e => break Err(eip_types::Error::from(e)),
+            }
         }
         let (outcome, note) = {
             let mut tx = SqlTx::new(PgDriver::new(conn));
@@ -179,7 +192,11 @@ fn run_job(settings: &Settings, slot: &mut Option<driver::Conn>, retries: &Atomi
             (outcome, tx.notes().map_or_else(|| "*".to_owned(), Changes::encode))
         };
         // The note is plain text by construction (Changes::encode), and so is the node id.
-        let commit = format!("NOTIFY {CHANGE_CHANNEL}, '{} {note}'; COMMIT", settings.node_id);
+        // A claim changes nothing another process needs to hear of.
+        let commit = match job.isolation {
+            Isolation::Serializable => format!("NOTIFY {CHANGE_CHANNEL}, '{} {note}'; COMMIT", settings.node_id),
+            Isolation::Claim => "COMMIT".to_owned(),
+        };
         let rollback = |slot: &mut Option<driver::Conn>| {
             if let Some(c) = slot.as_mut()
                 && c.client.batch_execute("ROLLBACK").is_err()
@@ -237,10 +254,19 @@ impl Store for PostgresStore {
 
     fn read_dyn(&self, f: &mut (dyn FnMut(&mut dyn Tx) -> eip_types::Result<()> + Send)) -> eip_types::Result<()> {
         off_runtime(|| {
+            const BEGIN: &str = "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY";
             let mut conn = self.take_reader()?;
-            conn.client
-                .batch_execute("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY")
-                .map_err(|e| driver::map_err(&e))?;
+            if let Err(e) = conn.client.batch_execute(BEGIN) {
+                match driver::map_err(&e) {
+                    // A pooled connection the server closed since (it
+                    // restarted): not an outage, connect again.
+                    StoreError::Unavailable(_) => {
+                        conn = connect::connect(&self.settings).map(driver::Conn::new)?;
+                        conn.client.batch_execute(BEGIN).map_err(|e| driver::map_err(&e))?;
+                    }
+                    e => return Err(e.into()),
+                }
+            }
             let r = f(&mut SqlTx::new(PgDriver::new(&mut conn)));
             if conn.client.batch_execute("COMMIT").is_ok() {
                 self.give_back(conn);

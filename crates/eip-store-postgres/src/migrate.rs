@@ -11,8 +11,11 @@ use eip_store::StoreError;
 use postgres::Client;
 
 /// Migrations, in order.
-const MIGRATIONS: &[(i64, &str)] =
-    &[(1, include_str!("../migrations/0001_init.sql")), (2, include_str!("../migrations/0002_dataplane_lease.sql"))];
+const MIGRATIONS: &[(i64, &str)] = &[
+    (1, include_str!("../migrations/0001_init.sql")),
+    (2, include_str!("../migrations/0002_dataplane_lease.sql")),
+    (3, include_str!("../migrations/0003_task_claim.sql")),
+];
 
 pub(crate) fn migrate(c: &mut Client) -> Result<(), StoreError> {
     migrate_with(c, MIGRATIONS)

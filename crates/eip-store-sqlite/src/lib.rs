@@ -33,6 +33,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (10, include_str!("../migrations/0010_instance_user_data.sql")),
     (11, include_str!("../migrations/0011_vpc_secondary_cidr.sql")),
     (12, include_str!("../migrations/0012_dataplane_lease.sql")),
+    (13, include_str!("../migrations/0013_task_claim.sql")),
 ];
 
 /// The connection and what we know of its settings.

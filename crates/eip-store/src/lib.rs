@@ -104,6 +104,21 @@ pub struct WriteJob {
     /// own task row in the same transaction) may skip the flush: if it is lost
     /// in a crash, the task is still there and runs again.
     pub durable: bool,
+    /// How the job's transaction is isolated from other writers.
+    pub isolation: Isolation,
+}
+
+/// How a [`WriteJob`]'s transaction is isolated from concurrent writers.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Isolation {
+    /// As if the writers ran one after another: every rule-checking write.
+    #[default]
+    Serializable,
+    /// Work that only claims queue rows with [`Tx::task_claim`]: row locks
+    /// decide who gets which row, and writers that lose a race skip the rows
+    /// instead of failing (PostgreSQL runs it in `READ COMMITTED`; a backend
+    /// whose writers are serialised anyway treats it as `Serializable`).
+    Claim,
 }
 /// The body of a [`WriteJob`].
 pub type JobFn = Box<dyn FnMut(&mut dyn Tx) -> Outcome + Send>;
@@ -203,8 +218,34 @@ pub trait StoreExt: Store {
         self.write_with(false, f)
     }
 
-    /// Submits a write with the given durability.
-    fn write_with<T, F>(&self, durable: bool, mut f: F) -> Pin<Box<dyn Future<Output = Result<T>> + Send + '_>>
+    /// Runs `f`, which only claims queue rows ([`Tx::task_claim`]), as an
+    /// [`Isolation::Claim`] job: redoable (a claim lost in a crash lapses
+    /// like any other), and writers racing for the same rows split them
+    /// instead of conflicting.
+    fn claim<T, F>(&self, f: F) -> Pin<Box<dyn Future<Output = Result<T>> + Send + '_>>
+    where
+        T: Send + 'static,
+        F: FnMut(&mut dyn Tx) -> Result<T> + Send + 'static,
+    {
+        self.submit_fn(false, Isolation::Claim, f)
+    }
+
+    /// Submits a serializable write with the given durability.
+    fn write_with<T, F>(&self, durable: bool, f: F) -> Pin<Box<dyn Future<Output = Result<T>> + Send + '_>>
+    where
+        T: Send + 'static,
+        F: FnMut(&mut dyn Tx) -> Result<T> + Send + 'static,
+    {
+        self.submit_fn(durable, Isolation::Serializable, f)
+    }
+
+    /// Wraps `f` in a [`WriteJob`] and submits it.
+    fn submit_fn<T, F>(
+        &self,
+        durable: bool,
+        isolation: Isolation,
+        mut f: F,
+    ) -> Pin<Box<dyn Future<Output = Result<T>> + Send + '_>>
     where
         T: Send + 'static,
         F: FnMut(&mut dyn Tx) -> Result<T> + Send + 'static,
@@ -232,6 +273,7 @@ pub trait StoreExt: Store {
                 let _ = send.send(commit.and(r));
             }),
             durable,
+            isolation,
         };
         self.submit(job);
         Box::pin(async move { recv.await.unwrap_or_else(|_| Err(Error::Internal("store writer stopped".into()))) })
@@ -522,7 +564,17 @@ pub trait Tx {
     fn task_due(&mut self, now: i64, limit: i64) -> StoreResult<Vec<TaskRow>>;
     /// Removes a task.
     fn task_delete(&mut self, id: &str) -> StoreResult<()>;
-    /// Earliest due time of any task.
+    /// Claims for `holder`, until `until`, up to `limit` tasks due at or
+    /// before `now` that nobody holds, whose claim has lapsed, or that are
+    /// `holder`'s own already; earliest first. Where the backend locks rows,
+    /// tasks another transaction is claiming at this moment are skipped, not
+    /// waited for (run it in a [`StoreExt::claim`] job).
+    fn task_claim(&mut self, now: i64, limit: i64, holder: &str, until: i64) -> StoreResult<Vec<TaskRow>>;
+    /// Removes a task if `holder` holds its claim; false when it is gone or
+    /// claimed by another.
+    fn task_take(&mut self, id: &str, holder: &str) -> StoreResult<bool>;
+    /// When the next task may be run: the earliest due time, or, for a task
+    /// claimed past its due time, the end of that claim.
     fn task_next_due(&mut self) -> StoreResult<Option<i64>>;
     /// Number of scheduled tasks.
     fn task_count(&mut self) -> StoreResult<i64>;

@@ -96,3 +96,61 @@ pub fn concurrent_nonce_claims_have_one_winner(s: &dyn Store) {
     assert_eq!(claimed.iter().filter(|c| **c == Ok(true)).count(), 1, "{claimed:?}");
     assert_eq!(read(s, |tx| tx.nonce_live(0)), vec![("AK\nnonce".to_owned(), 1_000)]);
 }
+
+/// 8 nodes claim 400 due tasks at once, 10 at a time, and take what they
+/// claimed, until none is left (what their task runners do): every task is
+/// taken exactly once, and no claim meets a store error.
+pub fn concurrent_task_claims_split_the_tasks(s: &dyn Store) {
+    const TASKS: usize = 400;
+    ok(s, |tx| {
+        for i in 0..TASKS {
+            tx.task_insert(&task(&format!("task-{i:03}"), 10))?;
+        }
+        Ok(())
+    });
+    let start = &Barrier::new(THREADS);
+    let taken: Vec<Vec<String>> = std::thread::scope(|scope| {
+        let nodes: Vec<_> = (0..THREADS)
+            .map(|n| {
+                scope.spawn(move || {
+                    let rt = rt();
+                    let holder = format!("node-{n}");
+                    let mut mine = Vec::new();
+                    start.wait();
+                    loop {
+                        let h = holder.clone();
+                        let claimed = rt
+                            .block_on(s.claim(move |tx| Ok(tx.task_claim(100, 10, &h, 1_000_000)?)))
+                            .expect("a claim failed");
+                        if claimed.is_empty() {
+                            break;
+                        }
+                        let h = holder.clone();
+                        let ids: Vec<String> = claimed.into_iter().map(|t| t.id).collect();
+                        let got = rt
+                            .block_on(s.write(move |tx| {
+                                let mut got = Vec::new();
+                                for id in &ids {
+                                    if tx.task_take(id, &h)? {
+                                        got.push(id.clone());
+                                    }
+                                }
+                                Ok(got)
+                            }))
+                            .expect("a take failed");
+                        mine.extend(got);
+                    }
+                    mine
+                })
+            })
+            .collect();
+        nodes.into_iter().map(|h| h.join().expect("a node panicked")).collect()
+    });
+    let mut all: Vec<String> = taken.iter().flatten().cloned().collect();
+    all.sort();
+    let n = all.len();
+    all.dedup();
+    assert_eq!(all.len(), n, "a task was taken twice");
+    assert_eq!(n, TASKS, "every task is taken");
+    assert_eq!(read(s, |tx| tx.task_count()), 0);
+}

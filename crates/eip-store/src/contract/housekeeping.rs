@@ -30,6 +30,42 @@ pub fn tasks_come_due_earliest_first_up_to_the_limit(s: &dyn Store) {
     assert_eq!(read(s, |tx| tx.task_due(1000, 10)), vec![task("task-c", 75), task("task-b", 100), task("task-d", 200)]);
 }
 
+/// `task_claim` hands each due task to one holder until its claim lapses:
+/// unclaimed tasks first-due first, up to the limit; a holder's own claims
+/// again; another's only once lapsed. `task_take` removes a task for its
+/// holder only, and `task_next_due` waits for a claim past the due time.
+pub fn due_tasks_are_claimed_by_one_holder_until_the_claim_lapses(s: &dyn Store) {
+    ok(s, |tx| {
+        tx.task_insert(&task("task-a", 50))?;
+        tx.task_insert(&task("task-b", 60))?;
+        tx.task_insert(&task("task-c", 70))?;
+        tx.task_insert(&task("task-late", 500))
+    });
+    let claim = |now: i64, limit: i64, holder: &'static str, until: i64| {
+        let got = write(s, move |tx| Ok(tx.task_claim(now, limit, holder, until)?)).expect("claim");
+        got.into_iter().map(|t| t.id).collect::<Vec<_>>()
+    };
+    assert_eq!(claim(100, 2, "node-1", 1000), ["task-a", "task-b"], "earliest first, up to the limit");
+    assert_eq!(claim(100, 10, "node-2", 1000), ["task-c"], "claimed tasks are not handed to another");
+    assert_eq!(claim(100, 10, "node-1", 1100), ["task-a", "task-b"], "a holder gets its own claims again");
+    assert!(claim(200, 10, "node-3", 300).is_empty(), "live claims hold");
+    // task-late is not due; the others are claimed until 1000 and 1100.
+    assert_eq!(read(s, |tx| tx.task_next_due()), Some(500));
+    assert_eq!(
+        write(s, |tx| Ok((tx.task_take("task-a", "node-2")?, tx.task_take("task-none", "node-1")?))),
+        Ok((false, false))
+    );
+    assert_eq!(read(s, |tx| tx.task_count()), 4, "a take by another holder removes nothing");
+    assert!(write(s, |tx| Ok(tx.task_take("task-a", "node-1")?)).expect("take"));
+    assert!(!write(s, |tx| Ok(tx.task_take("task-a", "node-1")?)).expect("take"), "taken once");
+    ok(s, |tx| tx.task_delete("task-late"));
+    assert_eq!(read(s, |tx| tx.task_next_due()), Some(1000), "claimed past due: when the claim lapses");
+    assert_eq!(claim(1000, 10, "node-3", 2000), ["task-c"], "a lapsed claim goes to whoever asks");
+    assert_eq!(claim(1100, 10, "node-3", 2000), ["task-b", "task-c"]);
+    assert!(!write(s, |tx| Ok(tx.task_take("task-b", "node-1")?)).expect("take"), "the earlier holder lost it");
+    assert_eq!(read(s, |tx| tx.task_due(i64::MAX, 10)).len(), 2, "task_due lists claimed tasks too");
+}
+
 /// A token is found by account, action and token; it is stored once; the
 /// ones created before the cut-off are forgotten, and their number returned.
 pub fn client_tokens_round_trip_are_unique_and_expire(s: &dyn Store) {

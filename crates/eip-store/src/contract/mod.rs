@@ -186,6 +186,7 @@ macro_rules! store_contract {
         );
         $crate::__store_contract_family!(housekeeping:
             tasks_come_due_earliest_first_up_to_the_limit,
+            due_tasks_are_claimed_by_one_holder_until_the_claim_lapses,
             client_tokens_round_trip_are_unique_and_expire,
             a_nonce_is_claimed_once_while_live_and_again_after_expiry,
             traffic_keeps_the_last_sample_of_each_minute,
@@ -213,6 +214,7 @@ macro_rules! store_contract {
             concurrent_read_modify_writes_lose_no_update,
             concurrent_writers_checking_one_unique_slot_have_one_winner,
             concurrent_nonce_claims_have_one_winner,
+            concurrent_task_claims_split_the_tasks,
         );
     };
 }

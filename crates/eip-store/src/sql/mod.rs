@@ -138,6 +138,11 @@ pub trait Driver {
         params: &[Param<'_>],
         each: &mut dyn FnMut(&dyn SqlRow) -> StoreResult<()>,
     ) -> StoreResult<()>;
+    /// Whether the database locks rows for its writers
+    /// (`FOR UPDATE SKIP LOCKED`); SQLite's single writer has no need.
+    fn locks_rows(&self) -> bool {
+        false
+    }
 }
 
 /// The [`Tx`](crate::Tx) of any SQL backend: the shared statements over the

@@ -1258,8 +1258,36 @@ impl<D: Driver> Tx for SqlTx<D> {
         self.exec("DELETE FROM task WHERE id = ?1", params![id]).map(drop)
     }
 
+    fn task_claim(&mut self, now: i64, limit: i64, holder: &str, until: i64) -> StoreResult<Vec<TaskRow>> {
+        // The same statement, with row locks where the database takes them.
+        const PLAIN: &str = "UPDATE task SET claimed_by = ?3, claimed_until = ?4 WHERE id IN (\
+             SELECT id FROM task WHERE due_at <= ?1 \
+             AND (claimed_until IS NULL OR claimed_until <= ?1 OR claimed_by = ?3) \
+             ORDER BY due_at, id LIMIT ?2) \
+             RETURNING id, kind, resource_id, due_at, created_at";
+        const LOCKING: &str = "UPDATE task SET claimed_by = ?3, claimed_until = ?4 WHERE id IN (\
+             SELECT id FROM task WHERE due_at <= ?1 \
+             AND (claimed_until IS NULL OR claimed_until <= ?1 OR claimed_by = ?3) \
+             ORDER BY due_at, id LIMIT ?2 FOR UPDATE SKIP LOCKED) \
+             RETURNING id, kind, resource_id, due_at, created_at";
+        let sql = if self.driver.locks_rows() { LOCKING } else { PLAIN };
+        let mut rows = self.list(sql, params![now, limit, holder, until], task_from_row)?;
+        // RETURNING promises no order.
+        rows.sort_by(|a, b| (a.due_at, &a.id).cmp(&(b.due_at, &b.id)));
+        Ok(rows)
+    }
+
+    fn task_take(&mut self, id: &str, holder: &str) -> StoreResult<bool> {
+        self.exec("DELETE FROM task WHERE id = ?1 AND claimed_by = ?2", params![id, holder]).map(|n| n > 0)
+    }
+
     fn task_next_due(&mut self) -> StoreResult<Option<i64>> {
-        self.one("SELECT MIN(due_at) FROM task", params![], |r| r.get::<Option<i64>>(0)).map(Option::flatten)
+        self.one(
+            "SELECT MIN(CASE WHEN claimed_until > due_at THEN claimed_until ELSE due_at END) FROM task",
+            params![],
+            |r| r.get::<Option<i64>>(0),
+        )
+        .map(Option::flatten)
     }
 
     fn task_count(&mut self) -> StoreResult<i64> {
