@@ -102,6 +102,9 @@ HEALTH_TIMEOUT = 20.0
 SDK_STORE = os.environ.get("EIPD_SDK_STORE", "sqlite")
 SDK_NODES = int(os.environ.get("EIPD_SDK_NODES", "1"))
 
+# Tests that look at the SQLite file itself.
+sqlite_only = pytest.mark.skipif(SDK_STORE != "sqlite", reason="looks at the SQLite file of a server")
+
 EIP_ID_RE = re.compile(r"^eip-[a-z0-9]{22}$")
 ADDRESS_SPACE = ipaddress.ip_network("198.18.0.0/15")
 TRANSITIONAL = {"Associating", "Unassociating", "Releasing"}
@@ -317,6 +320,9 @@ class EipdServer:
                 _SERVERS.append(peer)
                 self.peers.append(peer)
         for peer in self.peers:
+            # The nodes of one server share its settings, also changed ones.
+            peer.extra_env = dict(self.extra_env)
+            peer.extra_args = list(self.extra_args)
             if not peer.alive():
                 peer.start(port=peer.port)
 
@@ -411,6 +417,18 @@ class EipdServer:
         sk = re.search(r"^AccessKeySecret:\s*(\S+)", out.stdout, re.M)
         assert ak and sk, f"cannot parse the key pair from: {out.stdout!r}"
         return ak.group(1), sk.group(1)
+
+    def store_bytes(self) -> int:
+        """How much the store takes: the SQLite file, or on PostgreSQL the
+        server's size of the server's schema (tables and indexes)."""
+        if not self.database_url:
+            return (self.data_dir / "eipd.db").stat().st_size
+        schema = re.search(r"search_path%3D(\w+)", self.database_url)[1]
+        base = self.database_url.split("?")[0]
+        q = ("SELECT COALESCE(sum(pg_total_relation_size(c.oid)), 0) FROM pg_class c "
+             f"JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = '{schema}' AND c.relkind = 'r'")
+        out = subprocess.run(["psql", base, "-Atqc", q], check=True, capture_output=True, text=True, timeout=30)
+        return int(out.stdout.strip())
 
     def admin_env(self) -> dict[str, str]:
         """The environment of admin commands: they reach the same store."""

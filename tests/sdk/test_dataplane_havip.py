@@ -139,7 +139,8 @@ def test_havip_eip_follows_the_master_and_failover_outage(eipd_factory):
             assert read_line(probe) == "ready"
             time.sleep(0.3)
             out = subprocess.run([str(eipd_bin()), "havip", "failover", "--data-dir", str(srv.data_dir),
-                                  hid, standby], capture_output=True, text=True, timeout=30)
+                                  hid, standby], capture_output=True, text=True, timeout=30,
+                                 env=srv.admin_env())
             assert out.returncode == 0, out.stdout + out.stderr
             took.append(int(re.search(r"moved to \S+ \((\d+) ms\)", out.stdout)[1]))
             lines = []
@@ -165,7 +166,7 @@ def test_havip_eip_follows_the_master_and_failover_outage(eipd_factory):
         assert netns(master, "ip", "addr", "del", f"{vip}/32", "dev", "eth0").returncode == 0
         netns(master, "ip", "link", "set", "eth0", "down")
         out = subprocess.run([str(eipd_bin()), "havip", "failover", "--data-dir", str(srv.data_dir), hid, standby],
-                             capture_output=True, text=True, timeout=30)
+                             capture_output=True, text=True, timeout=30, env=srv.admin_env())
         assert out.returncode == 0, out.stdout + out.stderr
         lines = []
         while (line := read_line(probe, 10)) != "done":
@@ -241,7 +242,7 @@ def test_havip_members_that_are_enis(eipd_factory):
         assert connect_from("openeip-internet", ip, PORT) == f"host={i1} peer={CLIENT_IP}"
 
         out = subprocess.run([str(eipd_bin()), "havip", "failover", "--data-dir", str(srv.data_dir), hid, e2],
-                             capture_output=True, text=True, timeout=30)
+                             capture_output=True, text=True, timeout=30, env=srv.admin_env())
         assert out.returncode == 0, out.stdout + out.stderr
         assert get_havip(vpc, hid)["MasterInstanceId"] == e2
         assert vip_on_nic(i2, vip, "eth1") and not vip_on_nic(i1, vip, "eth1")

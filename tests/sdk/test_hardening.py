@@ -33,6 +33,7 @@ from conftest import (
     free_port,
     modify,
     raw_once,
+    sqlite_only,
     v1_pairs,
 )
 from conftest import encode_pairs as encode
@@ -133,8 +134,7 @@ def test_long_signature_nonces_are_refused_before_anything_keeps_them(eipd_facto
     srv = eipd_factory(demo=False)
     raw = Raw(srv)
     base = rss_kib(srv.pid)
-    db = srv.data_dir / "eipd.db"
-    db_before = db.stat().st_size
+    db_before = srv.store_bytes()
     for i in range(100):
         nonce = f"{i}-" + "n" * (512 << 10)
         action = "AllocateEipAddress" if i % 10 == 0 else "DescribeEipAddresses"
@@ -146,7 +146,7 @@ def test_long_signature_nonces_are_refused_before_anything_keeps_them(eipd_facto
     raw.close()
     grown = rss_kib(srv.pid) - base
     assert grown < 40 * 1024, f"RSS grew {grown} KiB"
-    assert db.stat().st_size - db_before < 1 << 20
+    assert srv.store_bytes() - db_before < 1 << 20
     vpc = srv.vpc()
     assert eip_list(describe_eips(vpc)) == []  # no refused write ran
     # Ordinary nonces (32 and 64 hex, UUIDs) still work, and still only once.
@@ -249,6 +249,7 @@ def test_existing_secret_files_are_made_private(tmp_path):
     assert "open to other users" in err, err
 
 
+@sqlite_only
 def test_a_loose_database_file_is_tightened_on_start(eipd_factory):
     srv = eipd_factory(demo=False)
     srv.stop()
@@ -382,7 +383,9 @@ def test_thousands_of_hostile_requests_under_a_memory_cap(eipd_factory):
     srv = eipd_factory(demo=True)
     srv.stop()
     # Restart the same data dir under the cap.
-    srv_proc_env = dict(os.environ, EIPD_ROOT_ACCESS_KEY_ID=AK_ID, EIPD_ROOT_ACCESS_KEY_SECRET=AK_SECRET)
+    # One node alone, on the same store (its PostgreSQL schema, if any).
+    srv.peers = []
+    srv_proc_env = dict(os.environ, **srv.extra_env, EIPD_ROOT_ACCESS_KEY_ID=AK_ID, EIPD_ROOT_ACCESS_KEY_SECRET=AK_SECRET)
     port = free_port()
     proc = subprocess.Popen(
         [str(eipd_bin()), "serve", "--listen", f"127.0.0.1:{port}", "--data-dir", str(srv.data_dir),

@@ -19,6 +19,7 @@ from darabonba.runtime import RuntimeOptions
 
 from conftest import (
     REGION,
+    sqlite_only,
     Legacy,
     allocate,
     associate,
@@ -154,7 +155,7 @@ def test_root_key_from_the_environment_replaces_the_earlier_pair(eipd_factory):
     ep = srv.endpoint
     assert "TotalCount" in describe_eips(vpc_client(ep, ak="first", secret="firstsecret"))
     srv.stop()
-    srv.extra_env = {"EIPD_ROOT_ACCESS_KEY_ID": "second", "EIPD_ROOT_ACCESS_KEY_SECRET": "secondsecret"}
+    srv.extra_env.update({"EIPD_ROOT_ACCESS_KEY_ID": "second", "EIPD_ROOT_ACCESS_KEY_SECRET": "secondsecret"})
     srv.restart()
     ep = srv.endpoint
     err = expect_error(describe_eips, 400, "InvalidAccessKeyId.Inactive",
@@ -202,6 +203,7 @@ def test_refusals_before_parsing_honour_format_xml(server):
     assert status == 413 and json.loads(body)["Code"] == "InvalidParameter", (status, body[:200])
 
 
+@sqlite_only
 def test_data_directory_and_database_are_private(eipd_factory):
     """The database holds every AccessKey secret: its files are the owner's
     alone (a data directory eipd creates itself is 0700 too; this harness
