@@ -4,7 +4,8 @@
 # footmark and Ansible's alicloud modules), checks
 # formatting and lints, starts a throwaway PostgreSQL cluster for the store
 # tests (EIPD_TEST_DATABASE_URL; removed on exit), runs the Rust tests, then
-# drives a real eipd with the official SDKs.
+# drives a real eipd with the official SDKs: once on SQLite, once as two
+# nodes on the PostgreSQL cluster.
 # Usage: scripts/test.sh   (as root on Debian; CI runs it too)
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -104,9 +105,20 @@ tools_venv="$(SDK_REQUIREMENTS="$PWD/tests/tools/requirements.txt" SDK_VENV="$PW
 step "Node.js packages with the official SDKs (tests/node)"
 (cd tests/node && npm ci --no-audit --no-fund --silent --omit-lockfile-registry-resolved)
 
-step "SDK integration tests (official SDKs against eipd)"
+sdk_failed=0
+step "SDK integration tests (official SDKs against eipd on SQLite)"
 EIPD_BIN="$target_dir/debug/eipd" EIPD_TOOLS_VENV="$tools_venv" EIPD_REQUIRE_TOOLS=1 \
-    "$venv/bin/python" -m pytest tests/sdk -q -p no:cacheprovider
+    "$venv/bin/python" -m pytest tests/sdk -q -p no:cacheprovider || sdk_failed=1
+
+if [ -n "$pg_dir" ]; then
+    # The same suite again with every server two eipd nodes on one
+    # PostgreSQL schema, the clients alternating between them.
+    step "SDK integration tests again: two eipd nodes on PostgreSQL"
+    EIPD_BIN="$target_dir/debug/eipd" EIPD_TOOLS_VENV="$tools_venv" EIPD_REQUIRE_TOOLS=1 \
+        EIPD_SDK_STORE=postgres EIPD_SDK_NODES=2 \
+        "$venv/bin/python" -m pytest tests/sdk -q -p no:cacheprovider || sdk_failed=1
+fi
 
 echo
-echo "rust: ${rust_passed} passed; sdk suite: see pytest summary above"
+echo "rust: ${rust_passed} passed; sdk suites: see the pytest summaries above"
+exit "$sdk_failed"
