@@ -1,0 +1,70 @@
+#!/usr/bin/env bash
+# AssociateEipAddress throughput and latency on SQLite alone and on 1, 2 and 4
+# eipd nodes sharing one PostgreSQL schema, driven by the Rust load generator
+# (crates/eipd/examples/assoc_load.rs) so the clients are not the bound.
+# Starts a throwaway PostgreSQL cluster (scripts/pg-cluster.sh) and stops it,
+# and every eipd it starts, on exit.
+# Usage: bench/store_nodes.sh [CLIENTS] [SECONDS]   (as root; about 2 min)
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+clients="${1:-32}"
+seconds="${2:-20}"
+cargo build --release -p eipd --example assoc_load --quiet
+cargo build --release -p eipd --quiet
+bin=target/release/eipd
+load=target/release/examples/assoc_load
+work="$(mktemp -d /tmp/eipd-bench.XXXXXX)"
+pids=()
+cleanup() {
+    for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+    scripts/pg-cluster.sh stop "$work/pg" >/dev/null 2>&1 || true
+    rm -rf "$work"
+}
+trap cleanup EXIT
+export EIPD_ROOT_ACCESS_KEY_ID=benchid EIPD_ROOT_ACCESS_KEY_SECRET=benchsecret
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+
+# start_node NAME [--database-url URL]: starts one eipd, prints its endpoint.
+start_node() {
+    local name="$1"; shift
+    local port; port="$(free_port)"
+    "$bin" serve --listen "127.0.0.1:$port" --data-dir "$work/$name" --task-delay-ms 1 "$@" \
+        >"$work/$name.log" 2>&1 &
+    pids+=($!)
+    for _ in $(seq 200); do
+        curl -fs "http://127.0.0.1:$port/healthz" >/dev/null 2>&1 && { echo "127.0.0.1:$port"; return; }
+        sleep 0.05
+    done
+    echo "eipd $name did not come up: $(tail -5 "$work/$name.log")" >&2
+    exit 1
+}
+
+stop_nodes() {
+    for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done
+    pids=()
+}
+
+echo "== SQLite, one node"
+ep="$(start_node sqlite)"
+"$load" --endpoints "$ep" --clients "$clients" --seconds "$seconds"
+stop_nodes
+
+url="$(scripts/pg-cluster.sh start "$work/pg")"
+for nodes in 1 2 4; do
+    schema="bench_$nodes"
+    psql "$url" -qc "CREATE SCHEMA $schema"
+    db="$url?options=-csearch_path%3D$schema"
+    eps=()
+    for n in $(seq "$nodes"); do
+        eps+=("$(start_node "pg$nodes-$n" --database-url "$db")")
+    done
+    echo "== PostgreSQL, $nodes node(s)"
+    "$load" --endpoints "$(IFS=,; echo "${eps[*]}")" --clients "$clients" --seconds "$seconds"
+    stop_nodes
+done
+
+echo "== one round trip to PostgreSQL (pgbench, SELECT 1, prepared, one client, 5 s)"
+echo "SELECT 1;" >"$work/select1.sql"
+pgbench="$(ls /usr/lib/postgresql/*/bin/pgbench | tail -1)"
+"$pgbench" -n -M prepared -f "$work/select1.sql" -T 5 -c 1 "$url" 2>&1 | grep -E 'latency average|tps'
