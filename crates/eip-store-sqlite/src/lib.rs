@@ -222,11 +222,21 @@ impl Store for SqliteStore {
 
     fn read_dyn(&self, f: &mut (dyn FnMut(&mut dyn Tx) -> eip_types::Result<()> + Send)) -> eip_types::Result<()> {
         let c = self.conn.lock();
+        // Reads may not write (as PostgreSQL's READ ONLY snapshots refuse):
+        // the connection is query-only until the guard drops, also when `f`
+        // panics, so the writes after it are not refused.
+        struct QueryOnly<'c>(&'c Connection);
+        impl Drop for QueryOnly<'_> {
+            fn drop(&mut self) {
+                let _ = ctl(self.0, "ROLLBACK");
+                let _ = ctl(self.0, "PRAGMA query_only = OFF");
+            }
+        }
+        ctl(&c.conn, "PRAGMA query_only = ON").map_err(map_err)?;
+        let guard = QueryOnly(&c.conn);
         // A read transaction pins one snapshot for the whole closure.
-        ctl(&c.conn, "BEGIN").map_err(map_err)?;
-        let r = f(&mut sql_tx(&c.conn));
-        let _ = ctl(&c.conn, "COMMIT");
-        r
+        ctl(guard.0, "BEGIN").map_err(map_err)?;
+        f(&mut sql_tx(guard.0))
     }
 
     fn backend(&self) -> &'static str {

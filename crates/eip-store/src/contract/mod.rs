@@ -206,6 +206,7 @@ macro_rules! store_contract {
             a_redoable_write_lands_like_any_other,
             a_read_sees_one_snapshot,
             a_read_returns_its_closures_error,
+            a_read_cannot_write,
             a_conflict_runs_the_write_again_and_only_the_last_run_counts,
             a_refusal_is_not_retried,
             a_conflict_on_every_run_reaches_the_caller_after_a_bounded_number_of_runs,

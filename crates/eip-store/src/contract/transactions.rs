@@ -176,6 +176,17 @@ pub fn a_read_sees_one_snapshot(s: &dyn Store) {
     );
 }
 
+/// A read cannot write: a statement that would change a row fails, nothing
+/// changes, and the writes after it work.
+pub fn a_read_cannot_write(s: &dyn Store) {
+    ok(s, |tx| tx.task_insert(&task("task-1", 5)));
+    let r = s.read(|tx| Ok(tx.task_delete("task-1")?));
+    assert!(r.is_err(), "a delete in a read succeeded");
+    assert_eq!(read(s, |tx| tx.task_count()), 1);
+    ok(s, |tx| tx.task_delete("task-1"));
+    assert_eq!(read(s, |tx| tx.task_count()), 0);
+}
+
 /// A read's closure error reaches the caller; the store stays usable.
 pub fn a_read_returns_its_closures_error(s: &dyn Store) {
     let got: eip_types::Result<()> = s.read(|tx| {
