@@ -14,10 +14,12 @@ cargo build --release -p eipd --quiet
 bin=target/release/eipd
 load=target/release/examples/assoc_load
 work="$(mktemp -d /tmp/eipd-bench.XXXXXX)"
+# The cluster's directory of its own, directly in /tmp: its server user must reach it.
+pg="$(mktemp -d /tmp/eipd-bench-pg.XXXXXX)"
 pids=()
 cleanup() {
     for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-    scripts/pg-cluster.sh stop "$work/pg" >/dev/null 2>&1 || true
+    scripts/pg-cluster.sh stop "$pg" >/dev/null 2>&1 || rmdir "$pg" 2>/dev/null || true
     rm -rf "$work"
 }
 trap cleanup EXIT
@@ -50,7 +52,7 @@ ep="$(start_node sqlite)"
 "$load" --endpoints "$ep" --clients "$clients" --seconds "$seconds"
 stop_nodes
 
-url="$(scripts/pg-cluster.sh start "$work/pg")"
+url="$(scripts/pg-cluster.sh start "$pg")"
 for nodes in 1 2 4; do
     schema="bench_$nodes"
     psql "$url" -qc "CREATE SCHEMA $schema"
