@@ -38,11 +38,6 @@ pub struct Leased {
     task: tokio::task::JoinHandle<()>,
 }
 
-/// A process-unique holder id: host name, process id, start time.
-pub fn holder_id() -> String {
-    eip_controller::lease::process_id()
-}
-
 struct Term {
     dp: Option<DataPlane>,
     /// When the lease was last confirmed ours.

@@ -337,7 +337,13 @@ pub async fn run_due(ctl: &Controller) -> Result<usize> {
     ctl.store
         .write_redoable(move |tx| {
             let due = match &claimed {
-                None => tx.task_due(now, BATCH)?,
+                None => {
+                    let due = tx.task_due(now, BATCH)?;
+                    for t in &due {
+                        tx.task_delete(&t.id)?;
+                    }
+                    due
+                }
                 Some(tasks) => {
                     let mut mine = Vec::with_capacity(tasks.len());
                     for t in tasks {
@@ -357,9 +363,6 @@ pub async fn run_due(ctl: &Controller) -> Result<usize> {
             let acked = |region: &str| dataplane || agents.contains(region);
             for t in &due {
                 apply(tx, t, now, delay, &acked)?;
-                if claimed.is_none() {
-                    tx.task_delete(&t.id)?;
-                }
             }
             // EIP timers change no translation (under a data plane its
             // acknowledgement completes associations; a released EIP was

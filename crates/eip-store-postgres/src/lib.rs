@@ -103,14 +103,6 @@ impl PostgresStore {
         self.settings.describe()
     }
 
-    fn take_reader(&self) -> Result<driver::Conn, StoreError> {
-        let pooled = self.readers.lock().pop();
-        match pooled {
-            Some(c) if !c.client.is_closed() => Ok(c),
-            _ => connect::connect(&self.settings).map(driver::Conn::new),
-        }
-    }
-
     fn give_back(&self, c: driver::Conn) {
         let mut pool = self.readers.lock();
         if pool.len() < self.settings.readers && !c.client.is_closed() {
@@ -131,6 +123,24 @@ fn off_runtime<R: Send>(work: impl FnOnce() -> R + Send) -> R {
         Ok(r) => r,
         Err(panic) => std::panic::resume_unwind(panic),
     })
+}
+
+/// Opens a transaction with `begin` on a kept connection, or on a new one
+/// when none is kept or the kept one turns out closed: a connection the
+/// server dropped since (it restarted) is not an outage.
+fn begin_on(settings: &Settings, kept: Option<driver::Conn>, begin: &str) -> Result<driver::Conn, StoreError> {
+    if let Some(mut c) = kept.filter(|c| !c.client.is_closed()) {
+        match c.client.batch_execute(begin) {
+            Ok(()) => return Ok(c),
+            Err(e) => match driver::map_err(&e) {
+                StoreError::Unavailable(_) => {}
+                e => return Err(e),
+            },
+        }
+    }
+    let mut c = driver::Conn::new(connect::connect(settings)?);
+    c.client.batch_execute(begin).map_err(|e| driver::map_err(&e))?;
+    Ok(c)
 }
 
 /// A writer thread: takes jobs off the shared queue until the store is dropped.
@@ -166,26 +176,10 @@ fn run_job(settings: &Settings, slot: &mut Option<driver::Conn>, retries: &Atomi
             retries.fetch_add(1, Ordering::Relaxed);
             std::thread::sleep(backoff(attempt));
         }
-        let kept = slot.take().filter(|c| !c.client.is_closed());
-        let reused = kept.is_some();
-        let conn = match kept {
-            Some(c) => c,
-            None => match connect::connect(settings) {
-                Ok(c) => driver::Conn::new(c),
-                Err(e) => break Err(eip_types::Error::from(e)),
-            },
+        let conn = match begin_on(settings, slot.take(), begin) {
+            Ok(c) => slot.insert(c),
+            Err(e) => break Err(eip_types::Error::from(e)),
         };
-        let conn = slot.insert(conn);
-        if let Err(e) = conn.client.batch_execute(begin) {
-            let e = driver::map_err(&e);
-            *slot = None;
-            match e {
-                // A kept connection the server closed since (it restarted):
-                // not an outage, connect again.
-                StoreError::Unavailable(_) if reused => continue,
-                e => break Err(eip_types::Error::from(e)),
-            }
-        }
         let (outcome, note) = {
             let mut tx = SqlTx::new(PgDriver::new(conn));
             let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| (job.run)(&mut tx)));
@@ -254,19 +248,8 @@ impl Store for PostgresStore {
 
     fn read_dyn(&self, f: &mut (dyn FnMut(&mut dyn Tx) -> eip_types::Result<()> + Send)) -> eip_types::Result<()> {
         off_runtime(|| {
-            const BEGIN: &str = "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY";
-            let mut conn = self.take_reader()?;
-            if let Err(e) = conn.client.batch_execute(BEGIN) {
-                match driver::map_err(&e) {
-                    // A pooled connection the server closed since (it
-                    // restarted): not an outage, connect again.
-                    StoreError::Unavailable(_) => {
-                        conn = connect::connect(&self.settings).map(driver::Conn::new)?;
-                        conn.client.batch_execute(BEGIN).map_err(|e| driver::map_err(&e))?;
-                    }
-                    e => return Err(e.into()),
-                }
-            }
+            let pooled = self.readers.lock().pop();
+            let mut conn = begin_on(&self.settings, pooled, "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY")?;
             let r = f(&mut SqlTx::new(PgDriver::new(&mut conn)));
             if conn.client.batch_execute("COMMIT").is_ok() {
                 self.give_back(conn);

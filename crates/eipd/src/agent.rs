@@ -85,7 +85,7 @@ pub async fn start_leased(
     health: Arc<DataplaneHealth>,
 ) -> (Leased, bool) {
     let (regions, make_mode) = plan(&mode);
-    let settings = leased::Settings { fence: Fence { holder: leased::holder_id(), regions }, lease_ms };
+    let settings = leased::Settings { fence: Fence { holder: eip_controller::lease::process_id(), regions }, lease_ms };
     Leased::start(ctl, settings, make_mode, health).await
 }
 

@@ -1259,17 +1259,21 @@ impl<D: Driver> Tx for SqlTx<D> {
     }
 
     fn task_claim(&mut self, now: i64, limit: i64, holder: &str, until: i64) -> StoreResult<Vec<TaskRow>> {
-        // The same statement, with row locks where the database takes them.
-        const PLAIN: &str = "UPDATE task SET claimed_by = ?3, claimed_until = ?4 WHERE id IN (\
-             SELECT id FROM task WHERE due_at <= ?1 \
-             AND (claimed_until IS NULL OR claimed_until <= ?1 OR claimed_by = ?3) \
-             ORDER BY due_at, id LIMIT ?2) \
-             RETURNING id, kind, resource_id, due_at, created_at";
-        const LOCKING: &str = "UPDATE task SET claimed_by = ?3, claimed_until = ?4 WHERE id IN (\
-             SELECT id FROM task WHERE due_at <= ?1 \
-             AND (claimed_until IS NULL OR claimed_until <= ?1 OR claimed_by = ?3) \
-             ORDER BY due_at, id LIMIT ?2 FOR UPDATE SKIP LOCKED) \
-             RETURNING id, kind, resource_id, due_at, created_at";
+        // One statement, with row locks where the database takes them.
+        macro_rules! claim {
+            ($lock:literal) => {
+                concat!(
+                    "UPDATE task SET claimed_by = ?3, claimed_until = ?4 WHERE id IN (",
+                    "SELECT id FROM task WHERE due_at <= ?1 ",
+                    "AND (claimed_until IS NULL OR claimed_until <= ?1 OR claimed_by = ?3) ",
+                    "ORDER BY due_at, id LIMIT ?2",
+                    $lock,
+                    ") RETURNING id, kind, resource_id, due_at, created_at"
+                )
+            };
+        }
+        const PLAIN: &str = claim!("");
+        const LOCKING: &str = claim!(" FOR UPDATE SKIP LOCKED");
         let sql = if self.driver.locks_rows() { LOCKING } else { PLAIN };
         let mut rows = self.list(sql, params![now, limit, holder, until], task_from_row)?;
         // RETURNING promises no order.
