@@ -8,7 +8,9 @@ store: one holds the region's lease and programs the gateway, the other
 stands by. Through the official SDK:
 
 * an EIP associated on the API node reaches the instance through the active
-  agent's table, and is `InUse` only once that agent acknowledged it;
+  agent's table, and is `InUse` only once that agent acknowledged it; the
+  traffic the agent counted is what DescribeEipMonitorData on the API node
+  shows;
 * the active agent killed with SIGKILL: an unassociation made meanwhile stays
   `Unassociating` (no timer completes it, no agent carried it), the standby takes
   the lease once it lapsed, repairs the table someone flushed meanwhile (drift),
@@ -31,7 +33,8 @@ import pytest
 
 from conftest import (allocate, associate, eipd_bin, get_eip, release, shared_database_url, unassociate,
                       wait_status)
-from test_dataplane import SERVER, Procs, demo_1, netns, read_line
+from test_dataplane import SERVER, Procs, demo_1, netns, read_line, wait_until
+from test_dataplane_monitor import monitor, sums
 from test_dataplane_eni import connect_from, instance_info
 from test_dataplane_operator import GW, INET, INST, build_site, tear_site
 
@@ -129,6 +132,9 @@ def test_agent_carries_eips_and_a_standby_takes_over_repairing_drift(eipd_factor
         wait_status(vpc, aid, "InUse")
         got = connect_from(INET, ip, 8080)
         assert got is not None and got.startswith("peer=203.0.113.10:"), got
+        # The agent counted that traffic; the API node, which measured
+        # nothing itself, serves it from the store.
+        wait_until(lambda: sums(monitor(vpc, aid))["EipRX"] > 0, "the agent's counters on the API node", timeout=20)
 
         # The active agent dies; someone flushes the gateway's table meanwhile.
         first.stop(signal.SIGKILL)

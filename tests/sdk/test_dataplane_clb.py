@@ -31,7 +31,7 @@ import shutil
 import pytest
 from alibabacloud_slb20140515 import models as slb_models
 
-from conftest import REGION, SDK_NODES, allocate, associate, body, create_clb, delete_clb, expect_error, release, \
+from conftest import REGION, allocate, associate, body, create_clb, delete_clb, expect_error, release, \
     unassociate, wait_status
 from test_dataplane import Procs, netns, read_line, wait_until
 from test_dataplane_eni import GW_NS, connect_from, instance_info, lab_down
@@ -203,8 +203,6 @@ def test_clb_listener_actions(server, slb_v3):
 
 
 @lab
-@pytest.mark.skipif(SDK_NODES > 1, reason="CLB backend health is kept by the data-plane process: "
-                    "DescribeHealthStatus on another node reads unavailable (known limit, docs/deployment.md)")
 def test_clb_listener_spreads_new_connections(eipd_factory):
     procs = Procs()
     srv = None

@@ -114,6 +114,7 @@ impl Checker {
         namespaces: &BTreeMap<String, String>,
     ) {
         let mut by_ns: BTreeMap<String, Vec<HealthTarget>> = BTreeMap::new();
+        let mut keys: BTreeMap<BackendKey, String> = BTreeMap::new();
         for (region, list) in targets.iter_mut() {
             let Some(ns) = namespaces.get(region) else { continue };
             if list.len() > MAX_TARGETS {
@@ -125,15 +126,16 @@ impl Checker {
                 );
                 list.truncate(MAX_TARGETS);
             }
+            keys.extend(list.iter().map(|t| (t.key.clone(), region.clone())));
             by_ns.entry(ns.clone()).or_default().append(list);
         }
-        let keys: BTreeSet<BackendKey> = by_ns.values().flatten().map(|t| t.key.clone()).collect();
+        let regions: BTreeSet<String> = namespaces.keys().cloned().collect();
         let gone: Vec<String> = self.workers.keys().filter(|ns| !by_ns.contains_key(*ns)).cloned().collect();
         for ns in gone {
             self.forget(&ns);
         }
         // Tracked before the workers see them, so their first flips count.
-        self.ctl.track_backends(&keys);
+        self.ctl.track_backends(&regions, &keys);
         for (ns, list) in by_ns {
             match self.workers.get(&ns) {
                 Some(w) => {
@@ -175,7 +177,7 @@ impl Checker {
         for ns in all {
             self.forget(&ns);
         }
-        self.ctl.track_backends(&BTreeSet::new());
+        self.ctl.track_backends(&BTreeSet::new(), &BTreeMap::new());
     }
 }
 

@@ -153,6 +153,7 @@ impl State {
 
 /// The running data plane.
 pub struct DataPlane {
+    ctl: Arc<Controller>,
     stop: Arc<Notify>,
     task: tokio::task::JoinHandle<Option<State>>,
 }
@@ -295,10 +296,19 @@ async fn run_fast(
     }
 }
 
+/// Writes the CLB backend health checks' states to the store when they
+/// changed (DescribeHealthStatus reads them there); a failure is retried by
+/// the next call.
+async fn publish_health(ctl: &Controller) {
+    if let Err(e) = ctl.publish_backend_health().await {
+        tracing::warn!(error = %e, "publishing CLB backend health failed; will retry");
+    }
+}
+
 /// Records counter totals in the monitor and persists what changed.
 async fn record_totals(ctl: &Controller, totals: &BTreeMap<String, Totals>) {
     let now = ctl.now();
-    let changed = ctl.monitor().record(now, totals);
+    let changed = ctl.monitor().record(totals);
     if let Err(e) = eip_controller::monitor::persist(ctl, now, changed).await {
         tracing::warn!(error = %e, "persisting EIP traffic samples failed");
     }
@@ -395,8 +405,9 @@ impl DataPlane {
             }
         }
         let stop = Arc::new(Notify::new());
-        let task = tokio::spawn(run(ctl, state, stop.clone(), health));
-        Ok(DataPlane { stop, task })
+        publish_health(&ctl).await;
+        let task = tokio::spawn(run(ctl.clone(), state, stop.clone(), health));
+        Ok(DataPlane { ctl, stop, task })
     }
 
     /// Stops the loop and tears the lab down (an operator's gateways keep
@@ -407,6 +418,9 @@ impl DataPlane {
         // Health-check threads keep their namespaces alive: they stop first.
         let lab = st.lab.take();
         let _ = tokio::task::spawn_blocking(move || st.checker.stop_all()).await;
+        // Nothing checks the backends here any more: they read unavailable
+        // until the next data plane publishes its checks.
+        publish_health(&self.ctl).await;
         if let Some(mut lab) = lab {
             match tokio::task::spawn_blocking(move || lab.teardown()).await {
                 Ok(Ok(removed)) => tracing::info!(namespaces = ?removed, "lab torn down"),
@@ -433,6 +447,9 @@ async fn run(ctl: Arc<Controller>, mut state: State, stop: Arc<Notify>, health: 
             _ = tokio::time::sleep(wait) => true,
         };
         let c = ctl.take_changes();
+        // A health flip wakes the loop: DescribeHealthStatus sees it before
+        // the round that takes the backend out of the rotation.
+        publish_health(&ctl).await;
         let repair = last_check.elapsed() >= drift_every;
         // Polling happens on time even when changes keep the loop busy.
         let poll = timer || last_poll.elapsed() >= POLL;
@@ -477,6 +494,8 @@ async fn run(ctl: Arc<Controller>, mut state: State, stop: Arc<Notify>, health: 
                 r
             }
         };
+        // The round tracked the backends it checks (new ones start normal).
+        publish_health(&ctl).await;
         match r {
             Ok(d) => {
                 failures = 0;

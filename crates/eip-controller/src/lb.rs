@@ -999,8 +999,8 @@ fn primary_private_ip(tx: &mut dyn Tx, instance: &str) -> Result<Option<String>>
 }
 
 /// DescribeHealthStatus. A backend of a running listener with health checks
-/// on is `normal` or `abnormal` as the data plane's checks find it
-/// ([`crate::clb_health`]); `unavailable` when the listener has health checks
+/// on is `normal` or `abnormal` as the data plane's checks last published
+/// it to the store ([`crate::clb_health`]); `unavailable` when the listener has health checks
 /// off (as Alibaba reports it) or nothing checks it (no data plane, no EIP on
 /// the CLB). A stopped listener has no status to give.
 pub(crate) fn describe_health_status(ctl: &Controller, ctx: &Ctx, p: &Params) -> Result<Body> {
@@ -1014,12 +1014,13 @@ pub(crate) fn describe_health_status(ctl: &Controller, ctx: &Ctx, p: &Params) ->
             None => tx.clb_listener_list(&lb.id)?,
         };
         let backends = tx.clb_backend_list(&lb.id)?;
+        let checked: std::collections::BTreeMap<(i64, String), eip_types::BackendHealth> =
+            tx.backend_health_of(&lb.id)?.into_iter().map(|h| ((h.listener_port, h.server_id), h.health)).collect();
         let mut items = Vec::new();
         for l in listeners.iter().filter(|l| l.status == "running") {
             for b in &backends {
                 let ip = primary_private_ip(tx, &b.server_id)?.unwrap_or_default();
-                let key = (lb.id.clone(), l.port, b.server_id.clone());
-                let status = match ctl.clb_health().get(&key) {
+                let status = match checked.get(&(l.port, b.server_id.clone())) {
                     Some(h) if l.health_check => h.as_str(),
                     _ => "unavailable",
                 };

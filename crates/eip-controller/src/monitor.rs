@@ -2,22 +2,24 @@
 //! VPC `DescribeEipMonitorData`.
 //!
 //! Exists so the API can answer from what the gateways really counted: the
-//! data-plane agent [`Monitor::record`]s each EIP's cumulative totals (it
-//! keeps them monotonic across table resyncs) every few seconds; a query
-//! turns the samples into per-period differences. Without a data plane
-//! nothing is recorded and every period reads zero. Samples are kept in
-//! memory for queries and in the store (the last of each minute, [`persist`])
-//! so a restart [`restore`]s the history and the totals go on from where
-//! they were; older than a day they are dropped.
+//! data plane [`Monitor::record`]s each EIP's cumulative totals (it keeps
+//! them monotonic across table resyncs) every few seconds and [`persist`]s
+//! those that changed to the store, the last of each minute kept for a day.
+//! A query reads the EIP's samples from the store and turns them into
+//! per-period differences ([`series`]), so every node answers alike, also
+//! when the data plane runs in an agent on another host. Without a data plane
+//! nothing is recorded and every period reads zero. The monitor itself keeps
+//! only each EIP's latest totals: where a restarted meter goes on from
+//! ([`restore`]).
 
 use crate::body;
 use crate::{Body, Controller, Ctx, region_param};
 use eip_api::Params;
-use eip_store::{StoreExt, TrafficRow};
+use eip_store::{Changes, StoreExt, TrafficRow};
 use eip_types::time::{format_iso, parse_iso};
 use eip_types::{Error, Result};
 use serde_json::{Value, json};
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::BTreeMap;
 use std::sync::Mutex;
 
 /// Cumulative traffic of one EIP.
@@ -42,38 +44,36 @@ impl Totals {
             tx_packets: self.tx_packets.saturating_sub(o.tx_packets),
         }
     }
+
+    fn of_row(r: &TrafficRow) -> Totals {
+        let u = |v: i64| u64::try_from(v).unwrap_or(0);
+        Totals {
+            rx_bytes: u(r.rx_bytes),
+            tx_bytes: u(r.tx_bytes),
+            rx_packets: u(r.rx_packets),
+            tx_packets: u(r.tx_packets),
+        }
+    }
 }
 
 const KEEP_MS: i64 = 24 * 3600 * 1000;
 
-/// The samples of every EIP, by allocation id.
+/// The latest totals of every EIP, by allocation id.
 #[derive(Debug, Default)]
 pub struct Monitor {
-    samples: Mutex<BTreeMap<String, VecDeque<(i64, Totals)>>>,
+    latest: Mutex<BTreeMap<String, Totals>>,
 }
 
 impl Monitor {
-    /// Records cumulative totals measured at `at_ms`; returns the EIPs whose
-    /// totals changed since their last sample (what is worth persisting).
-    pub fn record(&self, at_ms: i64, totals: &BTreeMap<String, Totals>) -> Vec<(String, Totals)> {
-        let mut s = self.samples.lock().unwrap_or_else(|e| e.into_inner());
+    /// Records cumulative totals; returns the EIPs whose totals changed
+    /// since their last record (what is worth persisting).
+    pub fn record(&self, totals: &BTreeMap<String, Totals>) -> Vec<(String, Totals)> {
+        let mut latest = self.latest.lock().unwrap_or_else(|e| e.into_inner());
         let mut changed = Vec::new();
         for (id, t) in totals {
-            let q = s.entry(id.clone()).or_default();
-            if q.back().is_some_and(|(_, last)| last == t) && q.len() >= 2 {
-                // unchanged: move the newest sample forward instead of adding one
-                let n = q.len();
-                if q[n - 2].1 == *t {
-                    q[n - 1].0 = at_ms;
-                    continue;
-                }
-            }
-            if q.back().is_none_or(|(_, last)| last != t) {
+            if latest.get(id) != Some(t) {
+                latest.insert(id.clone(), *t);
                 changed.push((id.clone(), *t));
-            }
-            q.push_back((at_ms, *t));
-            while q.front().is_some_and(|(t0, _)| *t0 < at_ms - KEEP_MS) && q.len() > 1 {
-                q.pop_front();
             }
         }
         changed
@@ -81,34 +81,36 @@ impl Monitor {
 
     /// The latest totals of every EIP (where a restarted meter goes on from).
     pub fn latest(&self) -> BTreeMap<String, Totals> {
-        let s = self.samples.lock().unwrap_or_else(|e| e.into_inner());
-        s.iter().filter_map(|(id, q)| Some((id.clone(), q.back()?.1))).collect()
+        self.latest.lock().unwrap_or_else(|e| e.into_inner()).clone()
     }
+}
 
-    /// The totals at `at_ms`: the last sample taken at or before it.
-    fn at(q: &VecDeque<(i64, Totals)>, at_ms: i64) -> Totals {
-        q.iter().rev().find(|(t, _)| *t <= at_ms).map(|(_, v)| *v).unwrap_or_default()
-    }
+/// The totals at `at_ms`: the last sample taken at or before it.
+fn at(samples: &[(i64, Totals)], at_ms: i64) -> Totals {
+    samples.iter().rev().find(|(t, _)| *t <= at_ms).map(|(_, v)| *v).unwrap_or_default()
+}
 
-    /// Traffic per period `[b, b + period)` for each `b` from `start_ms`
-    /// (aligned down to the period) to before `end_ms`, at most
-    /// [`MAX_POINTS`] periods: the count is computed, with checked
-    /// arithmetic, before anything is allocated.
-    pub fn series(&self, id: &str, start_ms: i64, end_ms: i64, period_ms: i64) -> Vec<(i64, Totals)> {
-        let Some(points) = period_count(start_ms, end_ms, period_ms) else {
-            return Vec::new();
-        };
-        let first = start_ms - start_ms.rem_euclid(period_ms);
-        let s = self.samples.lock().unwrap_or_else(|e| e.into_inner());
-        let empty = VecDeque::new();
-        let q = s.get(id).unwrap_or(&empty);
-        (0..points.min(MAX_POINTS))
-            .map(|i| {
-                let b = first + i * period_ms;
-                (b, Self::at(q, b.saturating_add(period_ms)).minus(Self::at(q, b)))
-            })
-            .collect()
-    }
+/// The first period start and the count of periods of `period_ms` in
+/// `[start_ms, end_ms)` (the start aligned down to the period), at most
+/// [`MAX_POINTS`]: computed with checked arithmetic before anything is
+/// allocated; `None` when the inputs make no sense.
+fn window(start_ms: i64, end_ms: i64, period_ms: i64) -> Option<(i64, i64)> {
+    let points = period_count(start_ms, end_ms, period_ms)?;
+    Some((start_ms - start_ms.rem_euclid(period_ms), points.min(MAX_POINTS)))
+}
+
+/// Traffic per period `[b, b + period)` for each period of [`window`], from
+/// samples (time, cumulative totals) oldest first.
+pub fn series(samples: &[(i64, Totals)], start_ms: i64, end_ms: i64, period_ms: i64) -> Vec<(i64, Totals)> {
+    let Some((first, points)) = window(start_ms, end_ms, period_ms) else {
+        return Vec::new();
+    };
+    (0..points)
+        .map(|i| {
+            let b = first + i * period_ms;
+            (b, at(samples, b.saturating_add(period_ms)).minus(at(samples, b)))
+        })
+        .collect()
 }
 
 fn to_row(id: &str, at_ms: i64, t: &Totals) -> TrafficRow {
@@ -125,7 +127,9 @@ fn to_row(id: &str, at_ms: i64, t: &Totals) -> TrafficRow {
 
 /// Stores the samples [`Monitor::record`] reported as changed (the last one
 /// of each minute survives) and drops those older than a day. Monitoring
-/// data may lose its last seconds in a crash, so the commit is not flushed.
+/// data may lose its last seconds in a crash, so the commit is not flushed;
+/// it changes nothing a data plane builds, and says so to the other
+/// processes on the store.
 pub async fn persist(ctl: &Controller, at_ms: i64, changed: Vec<(String, Totals)>) -> Result<()> {
     if changed.is_empty() {
         return Ok(());
@@ -136,28 +140,23 @@ pub async fn persist(ctl: &Controller, at_ms: i64, changed: Vec<(String, Totals)
                 tx.traffic_put(&to_row(id, at_ms, t))?;
             }
             tx.traffic_expire(at_ms - KEEP_MS)?;
+            tx.note_changes(&Changes::default());
             Ok(())
         })
         .await
 }
 
-/// Loads the last day of samples from the store into the monitor (at start).
+/// Loads each EIP's latest totals of the last day from the store into the
+/// monitor (when a data plane starts); returns how many EIPs had some.
 pub fn restore(ctl: &Controller) -> Result<usize> {
     let since = ctl.now() - KEEP_MS;
     let rows = ctl.read(|tx| Ok(tx.traffic_since(since)?))?;
-    let n = rows.len();
-    let mut s = ctl.monitor.samples.lock().unwrap_or_else(|e| e.into_inner());
-    for r in rows {
-        let u = |v: i64| u64::try_from(v).unwrap_or(0);
-        let t = Totals {
-            rx_bytes: u(r.rx_bytes),
-            tx_bytes: u(r.tx_bytes),
-            rx_packets: u(r.rx_packets),
-            tx_packets: u(r.tx_packets),
-        };
-        s.entry(r.eip_id).or_default().push_back((r.at_ms, t));
+    let mut latest = ctl.monitor.latest.lock().unwrap_or_else(|e| e.into_inner());
+    // Oldest first: the last row of each EIP wins.
+    for r in &rows {
+        latest.insert(r.eip_id.clone(), Totals::of_row(r));
     }
-    Ok(n)
+    Ok(latest.len())
 }
 
 /// Most data points one query returns (Alibaba Cloud's limit too).
@@ -201,10 +200,15 @@ pub(crate) fn describe_eip_monitor_data(ctl: &Controller, ctx: &Ctx, p: &Params)
             ));
         }
     }
-    ctl.read(|tx| crate::eip::eip_of(tx, &ctx.account, &id, Some(region)).map(|_| ()))?;
-    let items: Vec<Value> = ctl
-        .monitor()
-        .series(&id, start, end, period * 1000)
+    let period_ms = period * 1000;
+    let (first, points) = window(start, end, period_ms).unwrap_or((start, 0));
+    let until = first.saturating_add(points.saturating_mul(period_ms)).saturating_add(1);
+    let rows = ctl.read(|tx| {
+        crate::eip::eip_of(tx, &ctx.account, &id, Some(region))?;
+        Ok(tx.traffic_of(&id, first, until)?)
+    })?;
+    let samples: Vec<(i64, Totals)> = rows.iter().map(|r| (r.at_ms, Totals::of_row(r))).collect();
+    let items: Vec<Value> = series(&samples, start, end, period_ms)
         .into_iter()
         .map(|(b, t)| {
             let flow = t.rx_bytes + t.tx_bytes;
@@ -227,29 +231,34 @@ mod tests {
 
     #[test]
     fn series_are_differences_per_period_and_zero_without_samples() {
-        let m = Monitor::default();
         let t = |rx: u64| Totals { rx_bytes: rx, tx_bytes: rx / 2, rx_packets: rx / 100, tx_packets: 0 };
-        m.record(1_000, &BTreeMap::from([("eip-1".to_string(), t(100))]));
-        m.record(61_000, &BTreeMap::from([("eip-1".to_string(), t(300))]));
-        m.record(62_000, &BTreeMap::from([("eip-1".to_string(), t(300))]));
-        m.record(63_000, &BTreeMap::from([("eip-1".to_string(), t(300))]));
-        let s = m.series("eip-1", 0, 120_000, 60_000);
-        assert_eq!(s.len(), 2);
-        assert_eq!(s[0], (0, t(100)));
-        assert_eq!(s[1], (60_000, t(200)));
-        assert_eq!(m.series("eip-2", 0, 120_000, 60_000), vec![(0, Totals::default()), (60_000, Totals::default())]);
+        let samples = [(1_000, t(100)), (61_000, t(300))];
+        let s = series(&samples, 0, 120_000, 60_000);
+        assert_eq!(s, vec![(0, t(100)), (60_000, t(200))]);
+        assert_eq!(series(&[], 0, 120_000, 60_000), vec![(0, Totals::default()), (60_000, Totals::default())]);
+        // An old sample is the totals at the start of a later window.
+        assert_eq!(series(&samples, 120_000, 180_000, 60_000), vec![(120_000, Totals::default())]);
+    }
+
+    #[test]
+    fn the_monitor_reports_only_changed_totals_and_keeps_the_latest() {
+        let m = Monitor::default();
+        let t = |rx: u64| Totals { rx_bytes: rx, ..Totals::default() };
+        assert_eq!(m.record(&BTreeMap::from([("eip-1".to_string(), t(1))])).len(), 1);
+        assert_eq!(m.record(&BTreeMap::from([("eip-1".to_string(), t(1))])), vec![]);
+        assert_eq!(m.record(&BTreeMap::from([("eip-1".to_string(), t(5))])), vec![("eip-1".to_string(), t(5))]);
+        assert_eq!(m.latest(), BTreeMap::from([("eip-1".to_string(), t(5))]));
     }
 
     /// Issue 9, defect 1: a span whose length overflowed i64 passed the
     /// 1,440-point guard and the loop pushed until memory ran out.
     #[test]
     fn a_huge_span_is_capped_not_looped() {
-        let m = Monitor::default();
         assert_eq!(period_count(i64::MIN, i64::MAX, 60_000), None);
         assert_eq!(period_count(0, 1, 60_000), Some(1));
         assert_eq!(period_count(59_000, 120_000, 60_000), Some(2));
         assert_eq!(period_count(10, 5, 60_000), None);
-        assert_eq!(m.series("eip-1", i64::MIN, i64::MAX, 60_000), Vec::new());
-        assert_eq!(m.series("eip-1", 0, 253_402_300_799_000, 60_000).len(), MAX_POINTS as usize);
+        assert_eq!(series(&[], i64::MIN, i64::MAX, 60_000), Vec::new());
+        assert_eq!(series(&[], 0, 253_402_300_799_000, 60_000).len(), MAX_POINTS as usize);
     }
 }

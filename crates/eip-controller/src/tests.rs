@@ -45,9 +45,20 @@ async fn env_with(dataplane: bool) -> Env {
 
 impl Env {
     async fn call(&self, product: Product, action: &'static str, pairs: &[(&str, &str)]) -> Result<Body, Error> {
+        self.call_on(&self.ctl, product, action, pairs).await
+    }
+
+    /// A call as this account on another controller (another node on the store).
+    async fn call_on(
+        &self,
+        ctl: &Controller,
+        product: Product,
+        action: &'static str,
+        pairs: &[(&str, &str)],
+    ) -> Result<Body, Error> {
         let ctx = Ctx { account: self.account.clone(), product, action, request_id: "test".into(), nonce: None };
         let p = Params::new(pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect());
-        self.ctl.call(&ctx, &p).await
+        ctl.call(&ctx, &p).await
     }
 
     async fn vpc(&self, action: &'static str, pairs: &[(&str, &str)]) -> Result<Body, Error> {
@@ -1099,20 +1110,32 @@ async fn traffic_samples_survive_a_restart_and_totals_go_on_from_them() {
     let now = e.ctl.now();
     for (i, rx) in [100u64, 100, 400, 900].into_iter().enumerate() {
         let at = now + 20_000 * i as i64;
-        let changed = e.ctl.monitor().record(at, &std::collections::BTreeMap::from([(id.clone(), t(rx))]));
+        let changed = e.ctl.monitor().record(&std::collections::BTreeMap::from([(id.clone(), t(rx))]));
         assert_eq!(changed.len(), usize::from(i != 1), "an unchanged sample is not worth persisting");
         monitor::persist(&e.ctl, at, changed).await.unwrap();
     }
-    let before = e.ctl.monitor().series(&id, now - 60_000, now + 120_000, 60_000);
-    // A new controller over the same store: what a restarted eipd sees.
+    // A new controller over the same store: what a restarted eipd, or
+    // another node, sees.
     let store = SqliteStore::open(&e.dir.join("eipd.db")).unwrap();
     let ctl = Controller::new(Arc::new(store), e.clock.clone(), Config { task_delay_ms: DELAY, dataplane: true });
-    assert!(monitor::restore(&ctl).unwrap() >= 2);
+    assert_eq!(monitor::restore(&ctl).unwrap(), 1);
     assert_eq!(ctl.monitor().latest()[&id], t(900));
-    let after = ctl.monitor().series(&id, now - 60_000, now + 120_000, 60_000);
-    let total = |s: &[(i64, Totals)]| s.iter().map(|(_, t)| t.rx_bytes).sum::<u64>();
-    assert_eq!(total(&after), total(&before));
-    assert_eq!(total(&after), 900);
+    let iso = |ms: i64| eip_types::time::format_iso(ms);
+    let (start, end) = (iso(now - 60_000), iso(now + 120_000));
+    let p = [
+        ("RegionId", "cn-hangzhou"),
+        ("AllocationId", id.as_str()),
+        ("StartTime", start.as_str()),
+        ("EndTime", end.as_str()),
+        ("Period", "60"),
+    ];
+    let total = |b: &Body| -> u64 {
+        b["EipMonitorDatas"]["EipMonitorData"].as_array().unwrap().iter().map(|d| d["EipRX"].as_u64().unwrap()).sum()
+    };
+    let here = e.vpc("DescribeEipMonitorData", &p).await.unwrap();
+    let there = e.call_on(&ctl, Product::Vpc, "DescribeEipMonitorData", &p).await.unwrap();
+    assert_eq!(total(&here), 900, "{here:?}");
+    assert_eq!(here, there, "every node answers from the store alike");
 }
 
 async fn clb(e: &Env, lb: &str, action: &'static str, extra: &[(&str, &str)]) -> Result<Body, Error> {
@@ -1139,8 +1162,8 @@ async fn health_of(e: &Env, lb: &str) -> String {
 
 #[tokio::test]
 async fn clb_describe_health_status_reports_the_data_planes_checks() {
-    use crate::clb_health::BackendHealth;
-    use std::collections::BTreeSet;
+    use crate::clb_health::{BackendHealth, BackendKey};
+    use std::collections::{BTreeMap, BTreeSet};
     let e = env_with(true).await;
     let ids = format!("[\"{}\"]", e.instances[0]);
     let inst = e.call(Product::Ecs, "DescribeInstances", &[("RegionId", "cn-hangzhou"), ("InstanceIds", &ids)]).await;
@@ -1162,16 +1185,30 @@ async fn clb_describe_health_status_reports_the_data_planes_checks() {
     assert_eq!(health_of(&e, &lb).await, unchecked, "nothing checked");
     // The data plane checks listener 80 (health checks on): its backends start normal.
     let key = |i: usize| (lb.clone(), 80, e.instances[i].clone());
+    let served = BTreeSet::from(["cn-hangzhou".to_owned()]);
+    let tracked = |ks: &[BackendKey]| -> BTreeMap<BackendKey, String> {
+        ks.iter().map(|k| (k.clone(), "cn-hangzhou".to_owned())).collect()
+    };
     e.ctl.take_changes();
-    e.ctl.track_backends(&BTreeSet::from([key(0), key(1)]));
+    e.ctl.track_backends(&served, &tracked(&[key(0), key(1)]));
+    assert_eq!(health_of(&e, &lb).await, unchecked, "not published yet");
+    e.ctl.publish_backend_health().await.unwrap();
     assert_eq!(health_of(&e, &lb).await, "80/a:normal 80/b:normal 81/a:unavailable 81/b:unavailable");
     assert_eq!(e.ctl.take_changes(), Changes::default(), "tracking new backends changes no rotation");
     assert!(e.ctl.report_backend_health(&key(1), BackendHealth::Abnormal));
     assert!(e.ctl.take_changes().other, "a flip makes the next round a full one");
     assert!(!e.ctl.report_backend_health(&key(1), BackendHealth::Abnormal));
     assert_eq!(e.ctl.take_changes(), Changes::default(), "no flip, no round");
+    e.ctl.publish_backend_health().await.unwrap();
     assert_eq!(health_of(&e, &lb).await, "80/a:normal 80/b:abnormal 81/a:unavailable 81/b:unavailable");
     assert_eq!(e.ctl.clb_health().abnormal(), BTreeSet::from([key(1)]));
+    // Another controller on the same store (another node) answers alike.
+    let store = SqliteStore::open(&e.dir.join("eipd.db")).unwrap();
+    let other = Controller::new(Arc::new(store), e.clock.clone(), Config { task_delay_ms: DELAY, dataplane: false });
+    let pairs = [("RegionId", "cn-hangzhou"), ("LoadBalancerId", lb.as_str())];
+    let b = e.call_on(&other, Product::Slb, "DescribeHealthStatus", &pairs).await.unwrap();
+    let servers = b["BackendServers"]["BackendServer"].as_array().unwrap();
+    assert_eq!(servers.iter().filter(|s| s["ServerHealthStatus"] == "abnormal").count(), 1, "{b:?}");
     // Health checks turned off: unavailable, whatever was measured.
     clb(&e, &lb, "SetLoadBalancerTCPListenerAttribute", &[("ListenerPort", "80"), ("HealthCheckSwitch", "off")])
         .await
@@ -1179,7 +1216,9 @@ async fn clb_describe_health_status_reports_the_data_planes_checks() {
     assert_eq!(health_of(&e, &lb).await, unchecked);
     // The next round stops checking them: forgetting an abnormal backend puts it back in the rotation.
     e.ctl.take_changes();
-    e.ctl.track_backends(&BTreeSet::new());
+    e.ctl.track_backends(&served, &BTreeMap::new());
     assert!(e.ctl.take_changes().other);
+    e.ctl.publish_backend_health().await.unwrap();
+    assert_eq!(e.ctl.store().read(|tx| Ok(tx.backend_health_of(&lb)?)).unwrap(), vec![], "cleared in the store");
     assert!(e.ctl.clb_health().abnormal().is_empty());
 }

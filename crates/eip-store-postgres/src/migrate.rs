@@ -15,6 +15,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("../migrations/0001_init.sql")),
     (2, include_str!("../migrations/0002_dataplane_lease.sql")),
     (3, include_str!("../migrations/0003_task_claim.sql")),
+    (4, include_str!("../migrations/0004_clb_backend_health.sql")),
 ];
 
 pub(crate) fn migrate(c: &mut Client) -> Result<(), StoreError> {

@@ -34,6 +34,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (11, include_str!("../migrations/0011_vpc_secondary_cidr.sql")),
     (12, include_str!("../migrations/0012_dataplane_lease.sql")),
     (13, include_str!("../migrations/0013_task_claim.sql")),
+    (14, include_str!("../migrations/0014_clb_backend_health.sql")),
 ];
 
 /// The connection and what we know of its settings.

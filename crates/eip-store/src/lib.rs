@@ -552,6 +552,15 @@ pub trait Tx {
     fn traffic_since(&mut self, since_ms: i64) -> StoreResult<Vec<TrafficRow>>;
     /// Drops samples taken before `before_ms`.
     fn traffic_expire(&mut self, before_ms: i64) -> StoreResult<usize>;
+    /// One EIP's samples taken before `until_ms`, oldest first, from the
+    /// last one taken at or before `from_ms` on (the totals at `from_ms`),
+    /// or from `from_ms` on when there was none.
+    fn traffic_of(&mut self, eip_id: &str, from_ms: i64, until_ms: i64) -> StoreResult<Vec<TrafficRow>>;
+    /// Makes `rows` the checked CLB backends of `regions`: rows of those
+    /// regions not in `rows` go, the others are written as given.
+    fn backend_health_replace(&mut self, regions: &[String], rows: &[BackendHealthRow]) -> StoreResult<()>;
+    /// The checked backends of one CLB, by listener port and server id.
+    fn backend_health_of(&mut self, lb_id: &str) -> StoreResult<Vec<BackendHealthRow>>;
     /// Deletes one listener (false when there was none).
     fn clb_listener_delete(&mut self, lb: &str, port: i64) -> StoreResult<bool>;
     /// Removes one backend server (false when it was not a backend).

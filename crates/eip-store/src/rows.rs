@@ -2,9 +2,9 @@
 //! the same structs; the controller builds them and the backend maps columns.
 
 use eip_types::{
-    AssociatedInstanceType, ChargeType, EipMode, EipStatus, EniStatus, EniType, HaVipStatus, InstanceNetworkType,
-    InstanceStatus, InternetChargeType, IpProtocol, LbAddressType, LoadBalancerKind, NatEipBindMode, NatGatewayStatus,
-    NatNetworkType,
+    AssociatedInstanceType, BackendHealth, ChargeType, EipMode, EipStatus, EniStatus, EniType, HaVipStatus,
+    InstanceNetworkType, InstanceStatus, InternetChargeType, IpProtocol, LbAddressType, LoadBalancerKind,
+    NatEipBindMode, NatGatewayStatus, NatNetworkType,
 };
 
 /// An account.
@@ -603,6 +603,21 @@ pub struct TrafficRow {
     pub rx_packets: i64,
     /// Packets sent.
     pub tx_packets: i64,
+}
+
+/// A CLB backend server as the active data plane's health checks find it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BackendHealthRow {
+    /// The region of the gateway that checks it.
+    pub region_id: String,
+    /// CLB id.
+    pub lb_id: String,
+    /// Listener port.
+    pub listener_port: i64,
+    /// Backend server (instance) id.
+    pub server_id: String,
+    /// Its state.
+    pub health: BackendHealth,
 }
 
 /// Which data-plane agent programs a region's gateway, and until when

@@ -290,6 +290,17 @@ wire_enum!(
     }
 );
 
+wire_enum!(
+    /// Health of a checked CLB backend server (DescribeHealthStatus
+    /// `ServerHealthStatus`; an unchecked one reads `unavailable`).
+    BackendHealth {
+        /// Gets new connections.
+        Normal => "normal",
+        /// Failed `UnhealthyThreshold` probes in a row: no new connections.
+        Abnormal => "abnormal",
+    }
+);
+
 #[cfg(test)]
 mod tests {
     use super::*;

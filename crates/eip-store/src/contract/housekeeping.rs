@@ -152,3 +152,85 @@ pub fn traffic_keeps_the_last_sample_of_each_minute(s: &dyn Store) {
     assert_eq!(ok(s, move |tx| tx.traffic_expire(m10 + 60_000)), 3);
     assert_eq!(read(s, |tx| tx.traffic_since(i64::MIN)), vec![traffic("eip-1", m10 + 60_000, 300)]);
 }
+
+/// One EIP's samples in a window start with the last one at or before the
+/// window's start (the totals then), however old, and stop before its end;
+/// other EIPs' samples are not in it.
+pub fn traffic_of_one_eip_starts_at_its_totals_then(s: &dyn Store) {
+    let m = 60_000;
+    ok(s, move |tx| {
+        tx.traffic_put(&traffic("eip-1", 2 * m + 10, 0))?;
+        tx.traffic_put(&traffic("eip-1", 50 * m + 5, 100))?;
+        tx.traffic_put(&traffic("eip-1", 51 * m, 200))?;
+        tx.traffic_put(&traffic("eip-1", 53 * m + 1, 300))?;
+        tx.traffic_put(&traffic("eip-2", 49 * m, 900))
+    });
+    assert_eq!(
+        read(s, move |tx| tx.traffic_of("eip-1", 50 * m, 53 * m + 1)),
+        vec![traffic("eip-1", 2 * m + 10, 0), traffic("eip-1", 50 * m + 5, 100), traffic("eip-1", 51 * m, 200)],
+        "from the totals at the start (an old sample) to before the end"
+    );
+    assert_eq!(
+        read(s, move |tx| tx.traffic_of("eip-1", 51 * m, 60 * m)),
+        vec![traffic("eip-1", 51 * m, 200), traffic("eip-1", 53 * m + 1, 300)],
+        "a sample at the start is the totals then"
+    );
+    assert_eq!(read(s, move |tx| tx.traffic_of("eip-1", 0, 60 * m)).len(), 4, "none before: from the start on");
+    assert_eq!(read(s, move |tx| tx.traffic_of("eip-2", 0, 49 * m)), vec![], "the end is exclusive");
+    assert_eq!(read(s, |tx| tx.traffic_of("eip-9", i64::MIN, i64::MAX)), vec![]);
+}
+
+fn health(region: &str, lb: &str, port: i64, server: &str, h: eip_types::BackendHealth) -> BackendHealthRow {
+    BackendHealthRow {
+        region_id: region.into(),
+        lb_id: lb.into(),
+        listener_port: port,
+        server_id: server.into(),
+        health: h,
+    }
+}
+
+/// Replacing a region's checked backends adds, changes and drops rows of
+/// that region only; a CLB's rows come by listener port and server; the
+/// columns are checked.
+pub fn backend_health_is_replaced_per_region(s: &dyn Store) {
+    use eip_types::BackendHealth::{Abnormal, Normal};
+    let a = || vec!["cn-a".to_owned()];
+    ok(s, move |tx| {
+        tx.backend_health_replace(
+            &a(),
+            &[health("cn-a", "lb-1", 80, "i-2", Normal), health("cn-a", "lb-1", 80, "i-1", Abnormal)],
+        )?;
+        tx.backend_health_replace(&["cn-b".to_owned()], &[health("cn-b", "lb-2", 443, "i-3", Normal)])
+    });
+    assert_eq!(
+        read(s, |tx| tx.backend_health_of("lb-1")),
+        vec![health("cn-a", "lb-1", 80, "i-1", Abnormal), health("cn-a", "lb-1", 80, "i-2", Normal)]
+    );
+    ok(s, move |tx| {
+        tx.backend_health_replace(
+            &a(),
+            &[
+                health("cn-a", "lb-1", 80, "i-1", Normal),
+                health("cn-a", "lb-1", 22, "i-1", Abnormal),
+                // rows of a region not being replaced are not written
+                health("cn-b", "lb-2", 443, "i-3", Abnormal),
+            ],
+        )
+    });
+    assert_eq!(
+        read(s, |tx| tx.backend_health_of("lb-1")),
+        vec![health("cn-a", "lb-1", 22, "i-1", Abnormal), health("cn-a", "lb-1", 80, "i-1", Normal)],
+        "i-2 is no longer checked, i-1 flipped, a new listener"
+    );
+    assert_eq!(read(s, |tx| tx.backend_health_of("lb-2")), vec![health("cn-b", "lb-2", 443, "i-3", Normal)]);
+    ok(s, move |tx| tx.backend_health_replace(&a(), &[]));
+    assert_eq!(read(s, |tx| tx.backend_health_of("lb-1")), vec![]);
+    assert_eq!(read(s, |tx| tx.backend_health_of("lb-2")).len(), 1, "another region's rows stay");
+    constraint(s, "port 0", |tx| {
+        tx.backend_health_replace(&["cn-a".to_owned()], &[health("cn-a", "lb-1", 0, "i-1", Normal)])
+    });
+    constraint(s, "empty server", |tx| {
+        tx.backend_health_replace(&["cn-a".to_owned()], &[health("cn-a", "lb-1", 80, "", Normal)])
+    });
+}

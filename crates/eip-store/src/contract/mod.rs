@@ -190,6 +190,8 @@ macro_rules! store_contract {
             client_tokens_round_trip_are_unique_and_expire,
             a_nonce_is_claimed_once_while_live_and_again_after_expiry,
             traffic_keeps_the_last_sample_of_each_minute,
+            traffic_of_one_eip_starts_at_its_totals_then,
+            backend_health_is_replaced_per_region,
         );
         $crate::__store_contract_family!(leases:
             leases_list_by_region_and_a_put_replaces_the_regions_lease,

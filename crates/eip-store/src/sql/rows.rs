@@ -6,9 +6,9 @@
 use super::SqlRow;
 use crate::*;
 use eip_types::{
-    AssociatedInstanceType, ChargeType, EipMode, EipStatus, EniStatus, EniType, HaVipStatus, InstanceNetworkType,
-    InstanceStatus, InternetChargeType, IpProtocol, LbAddressType, LoadBalancerKind, NatEipBindMode, NatGatewayStatus,
-    NatNetworkType,
+    AssociatedInstanceType, BackendHealth, ChargeType, EipMode, EipStatus, EniStatus, EniType, HaVipStatus,
+    InstanceNetworkType, InstanceStatus, InternetChargeType, IpProtocol, LbAddressType, LoadBalancerKind,
+    NatEipBindMode, NatGatewayStatus, NatNetworkType,
 };
 
 pub(super) fn b(v: bool) -> i64 {
@@ -346,6 +346,27 @@ pub(super) fn lb_from_row(r: &dyn SqlRow) -> StoreResult<LoadBalancerRow> {
 
 pub(super) fn task_from_row(r: &dyn SqlRow) -> StoreResult<TaskRow> {
     Ok(TaskRow { id: r.get(0)?, kind: r.get(1)?, resource_id: r.get(2)?, due_at: r.get(3)?, created_at: r.get(4)? })
+}
+
+pub(super) fn traffic_row(r: &dyn SqlRow) -> StoreResult<TrafficRow> {
+    Ok(TrafficRow {
+        eip_id: r.get(0)?,
+        at_ms: r.get(1)?,
+        rx_bytes: r.get(2)?,
+        tx_bytes: r.get(3)?,
+        rx_packets: r.get(4)?,
+        tx_packets: r.get(5)?,
+    })
+}
+
+pub(super) fn backend_health_row(r: &dyn SqlRow) -> StoreResult<BackendHealthRow> {
+    Ok(BackendHealthRow {
+        region_id: r.get(0)?,
+        lb_id: r.get(1)?,
+        listener_port: r.get(2)?,
+        server_id: r.get(3)?,
+        health: parse_enum("health", r.get(4)?, BackendHealth::parse)?,
+    })
 }
 
 #[cfg(test)]

@@ -1213,21 +1213,66 @@ impl<D: Driver> Tx for SqlTx<D> {
             "SELECT eip_id, at_ms, rx_bytes, tx_bytes, rx_packets, tx_packets FROM eip_traffic \
              WHERE at_ms >= ?1 ORDER BY at_ms, eip_id",
             params![since_ms],
-            |r| {
-                Ok(TrafficRow {
-                    eip_id: r.get(0)?,
-                    at_ms: r.get(1)?,
-                    rx_bytes: r.get(2)?,
-                    tx_bytes: r.get(3)?,
-                    rx_packets: r.get(4)?,
-                    tx_packets: r.get(5)?,
-                })
-            },
+            traffic_row,
         )
     }
 
     fn traffic_expire(&mut self, before_ms: i64) -> StoreResult<usize> {
         self.exec("DELETE FROM eip_traffic WHERE at_ms < ?1", params![before_ms])
+    }
+
+    fn traffic_of(&mut self, eip_id: &str, from_ms: i64, until_ms: i64) -> StoreResult<Vec<TrafficRow>> {
+        self.list(
+            "SELECT eip_id, at_ms, rx_bytes, tx_bytes, rx_packets, tx_packets FROM eip_traffic \
+             WHERE eip_id = ?1 AND at_ms < ?3 AND at_ms >= COALESCE( \
+                 (SELECT MAX(at_ms) FROM eip_traffic WHERE eip_id = ?1 AND at_ms <= ?2), ?2) \
+             ORDER BY at_ms",
+            params![eip_id, from_ms, until_ms],
+            traffic_row,
+        )
+    }
+
+    fn backend_health_replace(&mut self, regions: &[String], rows: &[BackendHealthRow]) -> StoreResult<()> {
+        for region in regions {
+            let keep: Vec<&BackendHealthRow> = rows.iter().filter(|r| &r.region_id == region).collect();
+            let stored = self.list(
+                "SELECT region_id, lb_id, listener_port, server_id, health FROM clb_backend_health \
+                 WHERE region_id = ?1",
+                params![region],
+                backend_health_row,
+            )?;
+            for old in &stored {
+                if !keep.iter().any(|r| {
+                    (&r.lb_id, r.listener_port, &r.server_id) == (&old.lb_id, old.listener_port, &old.server_id)
+                }) {
+                    self.exec(
+                        "DELETE FROM clb_backend_health WHERE lb_id = ?1 AND listener_port = ?2 AND server_id = ?3",
+                        params![old.lb_id, old.listener_port, old.server_id],
+                    )?;
+                }
+            }
+            for r in keep {
+                if stored.contains(r) {
+                    continue;
+                }
+                self.exec(
+                    "INSERT INTO clb_backend_health (region_id, lb_id, listener_port, server_id, health) \
+                     VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (lb_id, listener_port, server_id) DO UPDATE SET \
+                     region_id = excluded.region_id, health = excluded.health",
+                    params![r.region_id, r.lb_id, r.listener_port, r.server_id, r.health.as_str()],
+                )?;
+            }
+        }
+        Ok(())
+    }
+
+    fn backend_health_of(&mut self, lb_id: &str) -> StoreResult<Vec<BackendHealthRow>> {
+        self.list(
+            "SELECT region_id, lb_id, listener_port, server_id, health FROM clb_backend_health \
+             WHERE lb_id = ?1 ORDER BY listener_port, server_id",
+            params![lb_id],
+            backend_health_row,
+        )
     }
 
     fn clb_listener_delete(&mut self, lb: &str, port: i64) -> StoreResult<bool> {
