@@ -2,10 +2,10 @@
 # The whole test suite, from a fresh machine: installs what it needs (Debian
 # packages, a Python venv with the official Alibaba Cloud SDKs and one with
 # footmark and Ansible's alicloud modules), checks
-# formatting and lints, starts a throwaway PostgreSQL cluster for the store
+# formatting and lints, starts throwaway PostgreSQL clusters for the store
 # tests (EIPD_TEST_DATABASE_URL; removed on exit), runs the Rust tests, then
-# drives a real eipd with the official SDKs: once on SQLite, once as two
-# nodes on the PostgreSQL cluster.
+# drives a real eipd with the official SDKs: on SQLite and, side by side, as
+# two nodes on PostgreSQL.
 # Usage: scripts/test.sh   (as root on Debian; CI runs it too)
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -63,31 +63,45 @@ cargo build --workspace --quiet
 
 target_dir="${CARGO_TARGET_DIR:-$PWD/target}"
 rust_log="$(mktemp)"
+sdk_logs="$(mktemp -d)"
 pg_dir=""
-cleanup() {
-    rm -f "$rust_log"
-    if [ -n "$pg_dir" ]; then
-        # Stops the cluster and removes its directory (or the empty directory
-        # a failed start left).
-        local err
-        if ! err="$(scripts/pg-cluster.sh stop "$pg_dir" 2>&1)" && ! rmdir "$pg_dir" 2>/dev/null; then
-            echo "could not remove the PostgreSQL cluster in $pg_dir: $err" >&2
-        fi
+pg2_dir=""
+stop_cluster() {
+    # Stops a cluster and removes its directory (or the empty directory a
+    # failed start left).
+    local dir="$1" err
+    if [ -n "$dir" ] && ! err="$(scripts/pg-cluster.sh stop "$dir" 2>&1)" && ! rmdir "$dir" 2>/dev/null; then
+        echo "could not remove the PostgreSQL cluster in $dir: $err" >&2
     fi
+}
+sdk_pids=()
+cleanup() {
+    # An SDK pass still running (the script was interrupted) stops first.
+    for pid in "${sdk_pids[@]}"; do
+        kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
+    done
+    rm -rf "$rust_log" "$sdk_logs"
+    stop_cluster "$pg_dir"
+    stop_cluster "$pg2_dir"
 }
 trap cleanup EXIT
 
-# A throwaway PostgreSQL cluster for the PostgreSQL store's tests, kept for
-# the SDK suite too; stopped and removed on exit, whatever the outcome.
+# Throwaway PostgreSQL clusters, stopped and removed on exit whatever the
+# outcome: one for the PostgreSQL store's tests and the SQLite SDK pass (its
+# multi-node and agent tests), one for the SDK pass on two PostgreSQL nodes.
+# They are separate because the two SDK passes run side by side and one of
+# their tests restarts its server under load.
 if [ "$(id -u)" = 0 ] || compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null; then
-    step "throwaway PostgreSQL cluster (scripts/pg-cluster.sh)"
+    step "throwaway PostgreSQL clusters (scripts/pg-cluster.sh)"
     pg_dir="$(mktemp -d /tmp/eipd-pg.XXXXXX)"
     EIPD_TEST_DATABASE_URL="$(scripts/pg-cluster.sh start "$pg_dir")"
+    pg2_dir="$(mktemp -d /tmp/eipd-pg.XXXXXX)"
+    pg2_url="$(scripts/pg-cluster.sh start "$pg2_dir")"
     # From here on a PostgreSQL test without a server is a failure, not a skip.
     # EIPD_TEST_PG_DIR lets the SDK suite restart the server under load.
     EIPD_TEST_PG_DIR="$pg_dir"
     export EIPD_TEST_DATABASE_URL EIPD_TEST_PG_DIR EIPD_REQUIRE_POSTGRES=1
-    echo "EIPD_TEST_DATABASE_URL: postgres://...@${EIPD_TEST_DATABASE_URL#*@}"
+    echo "EIPD_TEST_DATABASE_URL: postgres://...@${EIPD_TEST_DATABASE_URL#*@}; second cluster: postgres://...@${pg2_url#*@}"
 else
     echo "no PostgreSQL server installed (not root): PostgreSQL store tests run without a database" >&2
 fi
@@ -105,18 +119,38 @@ tools_venv="$(SDK_REQUIREMENTS="$PWD/tests/tools/requirements.txt" SDK_VENV="$PW
 step "Node.js packages with the official SDKs (tests/node)"
 (cd tests/node && npm ci --no-audit --no-fund --silent --omit-lockfile-registry-resolved)
 
-sdk_failed=0
-step "SDK integration tests (official SDKs against eipd on SQLite)"
-EIPD_BIN="$target_dir/debug/eipd" EIPD_TOOLS_VENV="$tools_venv" EIPD_REQUIRE_TOOLS=1 \
-    "$venv/bin/python" -m pytest tests/sdk -q -p no:cacheprovider || sdk_failed=1
-
+# The SQLite pass and the two-node PostgreSQL pass run side by side (most
+# of a test's time is waiting on eipd and the network); the modules that build
+# network namespaces take turns through a lock (tests/sdk/conftest.py), run
+# first in one pass and last in the other.
+sdk_pass() {  # NAME LOG [VAR=VALUE...]: one pytest run of tests/sdk (run in the background: exec)
+    local name="$1" log="$2"
+    shift 2
+    exec env EIPD_BIN="$target_dir/debug/eipd" EIPD_TOOLS_VENV="$tools_venv" EIPD_REQUIRE_TOOLS=1 "$@" \
+        "$venv/bin/python" -m pytest tests/sdk -q -p no:cacheprovider --basetemp="$sdk_logs/$name-tmp" \
+        >"$log" 2>&1
+}
+step "SDK integration tests: official SDKs against eipd on SQLite, and again with every server two eipd nodes on PostgreSQL (side by side)"
+sdk_pass sqlite "$sdk_logs/sqlite.log" EIPD_SDK_NETNS_ORDER=first &
+sqlite_pid=$!
+sdk_pids+=("$sqlite_pid")
+postgres_pid=""
 if [ -n "$pg_dir" ]; then
-    # The same suite again with every server two eipd nodes on one
-    # PostgreSQL schema, the clients alternating between them.
-    step "SDK integration tests again: two eipd nodes on PostgreSQL"
-    EIPD_BIN="$target_dir/debug/eipd" EIPD_TOOLS_VENV="$tools_venv" EIPD_REQUIRE_TOOLS=1 \
-        EIPD_SDK_STORE=postgres EIPD_SDK_NODES=2 \
-        "$venv/bin/python" -m pytest tests/sdk -q -p no:cacheprovider || sdk_failed=1
+    # Every server two eipd nodes on one PostgreSQL schema, the clients
+    # alternating between them.
+    sdk_pass postgres "$sdk_logs/postgres.log" EIPD_SDK_NETNS_ORDER=last EIPD_SDK_STORE=postgres EIPD_SDK_NODES=2 \
+        EIPD_TEST_DATABASE_URL="$pg2_url" EIPD_TEST_PG_DIR="$pg2_dir" &
+    postgres_pid=$!
+    sdk_pids+=("$postgres_pid")
+fi
+sdk_failed=0
+wait "$sqlite_pid" || sdk_failed=1
+step "SDK pass on SQLite"
+cat "$sdk_logs/sqlite.log"
+if [ -n "$postgres_pid" ]; then
+    wait "$postgres_pid" || sdk_failed=1
+    step "SDK pass on two eipd nodes on PostgreSQL"
+    cat "$sdk_logs/postgres.log"
 fi
 
 echo

@@ -28,6 +28,7 @@ import hmac
 import urllib.parse
 import ipaddress
 import json
+import fcntl
 import os
 import re
 import shutil
@@ -133,6 +134,60 @@ def free_port() -> int:
 _SERVERS: list["EipdServer"] = []  # every server started in this session
 
 
+# --------------------------------------------------------------------------
+# Network namespaces: one user at a time
+# --------------------------------------------------------------------------
+#
+# The lab, the operator's site and the agents' gateway use fixed namespace
+# names (openeip-internet, openeip-gw-<region>, oeipop-*), so two test runs on
+# one host (scripts/test.sh runs the SQLite and the PostgreSQL pass side by
+# side) must not build them at once. Every module that makes namespaces holds
+# an exclusive lock on NETNS_LOCK while it runs; EIPD_SDK_NETNS_ORDER=first
+# or =last runs those modules before or after the others, so two runs
+# ordered oppositely seldom wait for each other.
+
+NETNS_LOCK = Path(os.environ.get("EIPD_SDK_NETNS_LOCK", "/tmp/openeip-sdk-netns.lock"))
+NETNS_MODULES = ("test_agent", "test_console_traffic", "test_dataplane")
+_netns_held = False
+
+
+def uses_netns(module_name: str) -> bool:
+    return module_name.startswith(NETNS_MODULES)
+
+
+def pytest_collection_modifyitems(session, config, items):
+    order = os.environ.get("EIPD_SDK_NETNS_ORDER", "")
+    if order not in ("first", "last"):
+        return
+    def key(item) -> int:
+        name = item.module.__name__
+        if name == "test_zz_response_key_order":
+            return 2  # checks what every other module saw: always last
+        netns = uses_netns(name)
+        return 0 if netns == (order == "first") else 1
+    items.sort(key=key)  # stable: file order within each group
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _netns_lock(request):
+    global _netns_held
+    if not uses_netns(request.module.__name__):
+        yield
+        return
+    with open(NETNS_LOCK, "a+") as f:
+        try:
+            fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            print(f"\nwaiting for {NETNS_LOCK} (another run uses the namespaces)", flush=True)
+            fcntl.flock(f, fcntl.LOCK_EX)
+        _netns_held = True
+        try:
+            yield
+        finally:
+            _netns_held = False
+            fcntl.flock(f, fcntl.LOCK_UN)
+
+
 def fresh_database_url() -> str | None:
     """With EIPD_SDK_STORE=postgres, a URL whose connections use a new, empty
     schema of the test server (one per EipdServer, shared by its nodes)."""
@@ -217,6 +272,9 @@ class EipdServer:
         return self.proc is not None and self.proc.poll() is None
 
     def start(self, port: int | None = None) -> "EipdServer":
+        if "--lab" in self.extra_args and not _netns_held:
+            pytest.fail("a --lab server outside a module listed in NETNS_MODULES (conftest): "
+                        "it would build the lab's namespaces beside another run's", pytrace=False)
         binary = eipd_bin()
         if not binary.exists():
             pytest.fail(
