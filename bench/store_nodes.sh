@@ -42,6 +42,16 @@ start_node() {
     exit 1
 }
 
+# retries ENDPOINT...: each node's write transactions run again after a conflict.
+retries() {
+    local total=0 n
+    for ep in "$@"; do
+        n="$(curl -fs "http://$ep/metrics" | sed -n 's/^eipd_store_write_retries_total{[^}]*} \([0-9]*\)$/\1/p')"
+        total=$((total + ${n:-0}))
+    done
+    echo "write transactions retried after a conflict (all nodes): $total"
+}
+
 stop_nodes() {
     for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done
     pids=()
@@ -50,6 +60,7 @@ stop_nodes() {
 echo "== SQLite, one node"
 ep="$(start_node sqlite)"
 "$load" --endpoints "$ep" --clients "$clients" --seconds "$seconds"
+retries "$ep"
 stop_nodes
 
 url="$(scripts/pg-cluster.sh start "$pg")"
@@ -62,7 +73,10 @@ for nodes in 1 2 4; do
         eps+=("$(start_node "pg$nodes-$n" --database-url "$db")")
     done
     echo "== PostgreSQL, $nodes node(s)"
+    psql "$url" -qAtc "SELECT 'commits ' || xact_commit || ', rollbacks ' || xact_rollback FROM pg_stat_database WHERE datname = current_database()" >"$work/before"
     "$load" --endpoints "$(IFS=,; echo "${eps[*]}")" --clients "$clients" --seconds "$seconds"
+    retries "${eps[@]}"
+    echo "database before: $(cat "$work/before"); after: $(psql "$url" -qAtc "SELECT 'commits ' || xact_commit || ', rollbacks ' || xact_rollback FROM pg_stat_database WHERE datname = current_database()")"
     stop_nodes
 done
 
