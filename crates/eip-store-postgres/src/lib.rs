@@ -30,6 +30,7 @@
 mod connect;
 mod driver;
 mod migrate;
+mod pool;
 
 pub use connect::Settings;
 
@@ -54,7 +55,7 @@ const CHANGE_CHANNEL: &str = "eipd_change";
 pub struct PostgresStore {
     settings: Arc<Settings>,
     jobs: Mutex<mpsc::Sender<WriteJob>>,
-    readers: Mutex<Vec<driver::Conn>>,
+    readers: pool::Pool,
     retries: Arc<AtomicU64>,
     heard: Arc<connect::Heard>,
 }
@@ -90,7 +91,7 @@ impl PostgresStore {
                 .map_err(|e| StoreError::Other(format!("cannot start the change listener: {e}")))?;
         }
         Ok(PostgresStore {
-            readers: Mutex::new(vec![driver::Conn::new(first)]),
+            readers: pool::Pool::new(settings.readers, driver::Conn::new(first)),
             settings,
             jobs: Mutex::new(send),
             retries,
@@ -102,13 +103,6 @@ impl PostgresStore {
     pub fn describe(&self) -> String {
         self.settings.describe()
     }
-
-    fn give_back(&self, c: driver::Conn) {
-        let mut pool = self.readers.lock();
-        if pool.len() < self.settings.readers && !c.client.is_closed() {
-            pool.push(c);
-        }
-    }
 }
 
 /// Runs blocking client work where it may block: the `postgres` client
@@ -116,8 +110,10 @@ impl PostgresStore {
 /// thread that is already running an async runtime (eipd's event loop), so
 /// there it runs on a short-lived thread of its own while the caller waits.
 fn off_runtime<R: Send>(work: impl FnOnce() -> R + Send) -> R {
-    if tokio::runtime::Handle::try_current().is_err() {
-        return work();
+    match tokio::runtime::Handle::try_current().map(|h| h.runtime_flavor()) {
+        Err(_) => return work(),
+        Ok(tokio::runtime::RuntimeFlavor::MultiThread) => return tokio::task::block_in_place(work),
+        Ok(_) => {}
     }
     std::thread::scope(|s| match s.spawn(work).join() {
         Ok(r) => r,
@@ -234,7 +230,7 @@ fn run_job(settings: &Settings, slot: &mut Option<driver::Conn>, retries: &Atomi
 impl Drop for PostgresStore {
     fn drop(&mut self) {
         // Closing a client blocks on its connection, like any other call.
-        let readers = std::mem::take(&mut *self.readers.lock());
+        let readers = self.readers.drain();
         off_runtime(move || drop(readers));
     }
 }
@@ -248,11 +244,12 @@ impl Store for PostgresStore {
 
     fn read_dyn(&self, f: &mut (dyn FnMut(&mut dyn Tx) -> eip_types::Result<()> + Send)) -> eip_types::Result<()> {
         off_runtime(|| {
-            let pooled = self.readers.lock().pop();
-            let mut conn = begin_on(&self.settings, pooled, "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY")?;
+            let mut lease = self.readers.lease();
+            let mut conn =
+                begin_on(&self.settings, lease.conn.take(), "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY")?;
             let r = f(&mut SqlTx::new(PgDriver::new(&mut conn)));
             if conn.client.batch_execute("COMMIT").is_ok() {
-                self.give_back(conn);
+                lease.keep(conn);
             }
             r
         })
