@@ -191,6 +191,11 @@ mod tests {
     use super::*;
 
     #[test]
+    fn the_eip_column_count_matches_the_list() {
+        assert_eq!(rows::EIP_COLS.split(',').count(), rows::EIP_NCOLS);
+    }
+
+    #[test]
     fn placeholders_are_renumbered_outside_quotes_only() {
         assert_eq!(
             numbered_placeholders("SELECT a FROM t WHERE b = ?1 AND c = '?2' AND \"d?\" = ?12"),

@@ -42,6 +42,8 @@ macro_rules! eip_cols {
 }
 /// The EIP columns, for the one query assembled at run time (`eip_query`).
 pub(super) const EIP_COLS: &str = eip_cols!();
+/// How many columns [`EIP_COLS`] names (what [`eip_from_row`] reads).
+pub(super) const EIP_NCOLS: usize = 23;
 
 /// The total of a paged query when the page itself shows it: a page with
 /// fewer rows than the limit is the last, unless it is empty past the start

@@ -34,14 +34,31 @@ impl<D: Driver> SqlTx<D> {
         self.one(sql, p, |r| r.get(0))?.ok_or_else(|| StoreError::Other(format!("no row from {sql}")))
     }
 
-    fn load_tags(&mut self, rows: &mut [EipRow]) -> StoreResult<()> {
-        for row in rows.iter_mut() {
-            row.tags =
-                self.list("SELECT key, value FROM eip_tag WHERE eip_id = ?1 ORDER BY key", params![row.id], |r| {
-                    Ok((r.get(0)?, r.get(1)?))
-                })?;
-        }
-        Ok(())
+    /// The EIPs `inner` selects (the EIP columns, in [`EIP_COLS`] order),
+    /// each with its tags, in one statement: the rows come back in `order`
+    /// (which must end with `id`, so an EIP's tag rows are together), and an
+    /// EIP's tags sorted by key.
+    fn eips_tagged(&mut self, inner: &str, order: &str, p: &[Param<'_>]) -> StoreResult<Vec<EipRow>> {
+        let sql = format!(
+            "SELECT {EIP_COLS}, eip_tag.key, eip_tag.value FROM ({inner}) AS eip \
+             LEFT JOIN eip_tag ON eip_tag.eip_id = eip.id ORDER BY {order}, eip_tag.key"
+        );
+        let mut out: Vec<EipRow> = Vec::new();
+        self.driver.query(&sql, p, &mut |r| {
+            let id: String = r.get(0)?;
+            let row = match out.last_mut() {
+                Some(last) if last.id == id => last,
+                _ => {
+                    out.push(eip_from_row(r)?);
+                    out.last_mut().ok_or_else(|| StoreError::Other("no row after push".into()))?
+                }
+            };
+            if let Some(key) = r.get::<Option<String>>(EIP_NCOLS)? {
+                row.tags.push((key, r.get(EIP_NCOLS + 1)?));
+            }
+            Ok(())
+        })?;
+        Ok(out)
     }
 
     fn write_tags(&mut self, row: &EipRow) -> StoreResult<()> {
@@ -603,16 +620,7 @@ impl<D: Driver> Tx for SqlTx<D> {
     }
 
     fn eip_get(&mut self, id: &str) -> StoreResult<Option<EipRow>> {
-        let row = self.one(concat!("SELECT ", eip_cols!(), " FROM eip WHERE id = ?1"), params![id], eip_from_row)?;
-        match row {
-            Some(r) => {
-                let mut v = [r];
-                self.load_tags(&mut v)?;
-                let [r] = v;
-                Ok(Some(r))
-            }
-            None => Ok(None),
-        }
+        Ok(self.eips_tagged(concat!("SELECT ", eip_cols!(), " FROM eip WHERE id = ?1"), "id", params![id])?.pop())
     }
 
     fn eip_update(&mut self, r: &EipRow) -> StoreResult<()> {
@@ -693,27 +701,19 @@ impl<D: Driver> Tx for SqlTx<D> {
     }
 
     fn eip_list_by_target(&mut self, target: &str) -> StoreResult<Vec<EipRow>> {
-        let mut rows = self.list(
-            concat!("SELECT ", eip_cols!(), " FROM eip WHERE instance_id = ?1 ORDER BY allocated_at, id"),
+        self.eips_tagged(
+            concat!("SELECT ", eip_cols!(), " FROM eip WHERE instance_id = ?1"),
+            "allocated_at, id",
             params![target],
-            eip_from_row,
-        )?;
-        self.load_tags(&mut rows)?;
-        Ok(rows)
+        )
     }
 
     fn eip_list_by_private_ip(&mut self, vswitch: &str, ip: &str) -> StoreResult<Vec<EipRow>> {
-        let mut rows = self.list(
-            concat!(
-                "SELECT ",
-                eip_cols!(),
-                " FROM eip WHERE private_vswitch_id = ?1 AND private_ip = ?2 ORDER BY allocated_at, id"
-            ),
+        self.eips_tagged(
+            concat!("SELECT ", eip_cols!(), " FROM eip WHERE private_vswitch_id = ?1 AND private_ip = ?2"),
+            "allocated_at, id",
             params![vswitch, ip],
-            eip_from_row,
-        )?;
-        self.load_tags(&mut rows)?;
-        Ok(rows)
+        )
     }
 
     fn eip_query(&mut self, q: &EipQuery) -> StoreResult<(i64, Vec<EipRow>)> {
@@ -759,11 +759,11 @@ impl<D: Driver> Tx for SqlTx<D> {
         }
         let filter_args = w.args.len();
         let (limit, offset) = (w.bind(Param::Int(q.limit)), w.bind(Param::Int(q.offset)));
-        let sql = format!(
+        let page = format!(
             "SELECT {EIP_COLS} FROM eip WHERE {} ORDER BY allocated_at DESC, id DESC LIMIT {limit} OFFSET {offset}",
             w.sql
         );
-        let mut rows = self.list(&sql, &w.args, eip_from_row)?;
+        let rows = self.eips_tagged(&page, "allocated_at DESC, id DESC", &w.args)?;
         // A page that is not full is the last one: the total follows from it
         // (the common lookup by id or address), so only a full or empty page
         // past the start needs the count.
@@ -771,7 +771,6 @@ impl<D: Driver> Tx for SqlTx<D> {
             Some(t) => t,
             None => self.count(&format!("SELECT COUNT(*) FROM eip WHERE {}", w.sql), &w.args[..filter_args])?,
         };
-        self.load_tags(&mut rows)?;
         Ok((total, rows))
     }
 
