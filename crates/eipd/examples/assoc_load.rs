@@ -10,7 +10,10 @@
 //! Setup (not measured): one VPC, vSwitch and security group, `RunInstances
 //! Amount=N` waited until Running, one EIP per client. Measured for S
 //! seconds, every client loops: AssociateEipAddress (timed) → poll until
-//! InUse → UnassociateEipAddress → poll until Available. Printed: completed
+//! InUse → UnassociateEipAddress → poll until Available, pausing
+//! `--poll-ms` (10) between polls: SDK waiters and Terraform poll every
+//! second or more, and polling much faster turns the run into a read
+//! benchmark. Printed: completed
 //! associations per second, AssociateEipAddress latency p50/p99/max, and
 //! how many calls failed (by error code). Run eipd with a short
 //! `--task-delay-ms` (1) so the transitions do not dominate.
@@ -29,6 +32,8 @@ struct Args {
     endpoints: Vec<String>,
     clients: usize,
     seconds: u64,
+    /// Pause between two status polls.
+    poll: Duration,
     ak: String,
     secret: String,
 }
@@ -38,6 +43,7 @@ fn args() -> Args {
         endpoints: vec!["127.0.0.1:8080".into()],
         clients: 32,
         seconds: 20,
+        poll: Duration::from_millis(10),
         ak: std::env::var("EIPD_ROOT_ACCESS_KEY_ID").unwrap_or_else(|_| "testid".into()),
         secret: std::env::var("EIPD_ROOT_ACCESS_KEY_SECRET").unwrap_or_else(|_| "testsecret".into()),
     };
@@ -48,7 +54,8 @@ fn args() -> Args {
             "--endpoints" => a.endpoints = value().split(',').map(str::to_owned).collect(),
             "--clients" => a.clients = value().parse().expect("--clients N"),
             "--seconds" => a.seconds = value().parse().expect("--seconds S"),
-            other => panic!("unknown flag {other} (--endpoints, --clients, --seconds)"),
+            "--poll-ms" => a.poll = Duration::from_millis(value().parse().expect("--poll-ms MS")),
+            other => panic!("unknown flag {other} (--endpoints, --clients, --seconds, --poll-ms)"),
         }
     }
     a
@@ -247,13 +254,13 @@ fn setup(c: &mut Conn, n: usize) -> Vec<(String, String)> {
 }
 
 /// Polls until the EIP reads `status`; false on a failed call.
-fn wait_status(c: &mut Conn, aid: &str, status: &str) -> bool {
+fn wait_status(c: &mut Conn, aid: &str, status: &str, poll: Duration) -> bool {
     let want = format!("\"Status\":\"{status}\"");
     let t = Instant::now();
     while t.elapsed() < Duration::from_secs(30) {
         match c.call("DescribeEipAddresses", VPC, &[("RegionId", REGION), ("AllocationId", aid)]) {
             Ok(r) if r.status == 200 && r.body.to_string().contains(&want) => return true,
-            Ok(r) if r.status == 200 => std::thread::sleep(Duration::from_millis(1)),
+            Ok(r) if r.status == 200 => std::thread::sleep(poll),
             _ => return false,
         }
     }
@@ -272,8 +279,8 @@ fn main() {
     let mut threads = Vec::new();
     for (i, (iid, aid)) in pairs.into_iter().enumerate() {
         let mut c = Conn::new(&a.endpoints[i % a.endpoints.len()], &a);
-        let (done, lat, errors, start, stop_at) =
-            (done.clone(), lat.clone(), errors.clone(), start.clone(), stop_at.clone());
+        let (done, lat, errors, start, stop_at, poll) =
+            (done.clone(), lat.clone(), errors.clone(), start.clone(), stop_at.clone(), a.poll);
         threads.push(std::thread::spawn(move || {
             let mut mine = Vec::new();
             start.wait();
@@ -293,7 +300,7 @@ fn main() {
                         continue;
                     }
                 }
-                if !wait_status(&mut c, &aid, "InUse") {
+                if !wait_status(&mut c, &aid, "InUse", poll) {
                     fail("wait InUse".into());
                     continue;
                 }
@@ -304,7 +311,7 @@ fn main() {
                     Ok(r) => fail(format!("Unassociate {} {}", r.status, r.code())),
                     Err(e) => fail(format!("Unassociate io {}", e.kind())),
                 }
-                if !wait_status(&mut c, &aid, "Available") {
+                if !wait_status(&mut c, &aid, "Available", poll) {
                     fail("wait Available".into());
                 }
             }
