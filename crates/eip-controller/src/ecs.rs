@@ -8,7 +8,7 @@ use eip_api::Params;
 use eip_domain::rules::{self, check_name};
 use eip_store::{EniRow, InstanceRow, SecurityGroupRow, Tx};
 use eip_types::{
-    AssociatedInstanceType, ChargeType, EipMode, EniId, EniType, Error, InstanceId, InstanceNetworkType,
+    AssociatedInstanceType, ChargeType, EipMode, EniId, Error, InstanceId, InstanceNetworkType,
     InstanceStatus, InternetChargeType, ResourceKind, Result, SecurityGroupId,
 };
 use serde_json::{Value, json};
@@ -657,19 +657,15 @@ pub(crate) fn check_associate(
     eip: &eip_store::EipRow,
     id: &str,
 ) -> Result<(eip_types::EipStatus, crate::bind::Binding)> {
-    let inst = tx
-        .instance_get(id)?
-        .filter(|i| i.account_id == env.account)
+    // One read for the instance, its primary address and the EIPs on either:
+    // an association is a handful of round trips on a remote database.
+    let target = tx
+        .ecs_target(id)?
+        .filter(|t| t.instance.account_id == env.account)
         .ok_or_else(|| Error::AssociateTargetNotFound(id.to_owned()))?;
-    let mut has_eip =
-        tx.eip_list_by_target(&inst.id)?.iter().any(|e| e.instance_type == Some(AssociatedInstanceType::EcsInstance));
-    let mut private = None;
-    if let Some(primary) = tx.eni_list_by_instance(&inst.id)?.into_iter().find(|e| e.kind == EniType::Primary)
-        && let Some(ip) = tx.private_ip_list_eni(&primary.id)?.into_iter().find(|i| i.is_primary)
-    {
-        has_eip |= tx.eip_list_by_private_ip(&primary.vswitch_id, &ip.ip)?.iter().any(|e| e.mode == Some(EipMode::Nat));
-        private = Some((primary.vswitch_id.clone(), ip.ip));
-    }
+    // ECS-02 / ECS-04: an EIP on the instance, or one in NAT mode on its primary address.
+    let has_eip = target.ecs_eips > 0 || target.nat_eips_on_primary > 0;
+    let (inst, private) = (target.instance, target.primary);
     let next = rules::check_associate_ecs(
         rules::EipFacts { status: eip.status, region: &eip.region_id },
         rules::InstanceFacts {

@@ -370,6 +370,8 @@ pub trait Tx {
     fn instance_insert(&mut self, row: &InstanceRow) -> StoreResult<()>;
     /// An instance by id (any account; the caller checks ownership).
     fn instance_get(&mut self, id: &str) -> StoreResult<Option<InstanceRow>>;
+    /// An instance (any account) with what an EIP association checks of it, in one round trip.
+    fn ecs_target(&mut self, id: &str) -> StoreResult<Option<EcsTargetRow>>;
     /// Instances of an account in a region, oldest first.
     fn instance_list(&mut self, account: &str, region: &str) -> StoreResult<Vec<InstanceRow>>;
     /// Replaces an instance row.

@@ -179,6 +179,21 @@ pub struct InstanceRow {
     pub started_at: Option<i64>,
 }
 
+/// What an association with an ECS instance must know, read in one
+/// statement: the instance, its primary private address, and how many EIPs
+/// already hold either (ECS-02: one EIP per instance).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct EcsTargetRow {
+    /// The instance.
+    pub instance: InstanceRow,
+    /// The primary ENI's vSwitch and that ENI's primary private IP, when it has both.
+    pub primary: Option<(String, String)>,
+    /// EIPs associated with the instance itself (`EcsInstance`).
+    pub ecs_eips: i64,
+    /// EIPs in NAT mode that map the primary private IP (associated with its ENI).
+    pub nat_eips_on_primary: i64,
+}
+
 /// An elastic network interface.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct EniRow {

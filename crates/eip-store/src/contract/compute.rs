@@ -261,6 +261,49 @@ pub fn private_ips_are_listed_per_vswitch_and_holder_and_given_back(s: &dyn Stor
     );
 }
 
+/// An ECS target comes with its primary ENI's primary private IP (none
+/// without one) and counts the EIPs on the instance and, in NAT mode, on
+/// that address only; a missing instance is none.
+pub fn ecs_targets_carry_their_primary_address_and_the_eips_holding_either(s: &dyn Store) {
+    seed(s);
+    let (one, two, three) =
+        (instance("i-1", 1), instance("i-2", 2), InstanceRow { account_id: ACC2.into(), ..instance("i-3", 3) });
+    let put = [one.clone(), two.clone(), three.clone()];
+    ok(s, move |tx| {
+        put.iter().try_for_each(|i| tx.instance_insert(i))?;
+        tx.eni_insert(&primary_eni("eni-p1", "i-1", 1))?;
+        tx.eni_insert(&eni("eni-s1", Some("i-1"), 2))?;
+        tx.eni_insert(&primary_eni("eni-p2", "i-2", 3))?;
+        tx.private_ip_insert(&private_ip("10.1.0.5", "eni-p1", true))?;
+        tx.private_ip_insert(&private_ip("10.1.0.8", "eni-p1", false))?;
+        tx.private_ip_insert(&private_ip("10.1.0.6", "eni-s1", true))
+    });
+    let target = |id: &'static str| read(s, move |tx| tx.ecs_target(id));
+    let want = |instance: &InstanceRow, primary: Option<&str>, ecs_eips, nat_eips_on_primary| {
+        Some(EcsTargetRow {
+            instance: instance.clone(),
+            primary: primary.map(|ip| (VSW.to_owned(), ip.to_owned())),
+            ecs_eips,
+            nat_eips_on_primary,
+        })
+    };
+    assert_eq!(target("i-1"), want(&one, Some("10.1.0.5"), 0, 0));
+    assert_eq!(target("i-2"), want(&two, None, 0, 0), "a primary ENI without a private IP");
+    assert_eq!(target("i-3"), want(&three, None, 0, 0), "no ENI, any account");
+    assert_eq!(target("i-none"), None);
+
+    let nic = AssociatedInstanceType::NetworkInterface;
+    let eips = [
+        associated(eip("eip-ecs", "198.18.0.1", 1), AssociatedInstanceType::EcsInstance, "i-2", None, None),
+        associated(eip("eip-nat", "198.18.0.2", 2), nic, "eni-p1", Some(EipMode::Nat), Some("10.1.0.5")),
+        associated(eip("eip-sec", "198.18.0.3", 3), nic, "eni-s1", Some(EipMode::Nat), Some("10.1.0.6")),
+        associated(eip("eip-2nd", "198.18.0.4", 4), nic, "eni-p1", Some(EipMode::Nat), Some("10.1.0.8")),
+    ];
+    ok(s, move |tx| eips.iter().try_for_each(|e| tx.eip_insert(e)));
+    assert_eq!(target("i-1"), want(&one, Some("10.1.0.5"), 0, 1), "only the primary address counts");
+    assert_eq!(target("i-2"), want(&two, None, 1, 0));
+}
+
 /// MACs are unique; a primary ENI is on an instance, and an instance has
 /// one; attachment and status agree; parents exist.
 pub fn eni_constraints_hold(s: &dyn Store) {

@@ -155,6 +155,7 @@ macro_rules! store_contract {
             instance_constraints_hold,
             enis_round_trip_list_update_and_delete_with_their_private_ips,
             private_ips_are_listed_per_vswitch_and_holder_and_given_back,
+            ecs_targets_carry_their_primary_address_and_the_eips_holding_either,
             eni_constraints_hold,
         );
         $crate::__store_contract_family!(eips:

@@ -191,8 +191,9 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_eip_column_count_matches_the_list() {
+    fn the_column_counts_match_the_lists() {
         assert_eq!(rows::EIP_COLS.split(',').count(), rows::EIP_NCOLS);
+        assert_eq!(instance_cols!().split(',').count(), rows::INSTANCE_NCOLS);
     }
 
     #[test]

@@ -90,6 +90,9 @@ macro_rules! instance_cols {
     };
 }
 
+/// How many columns `instance_cols!` names (what [`instance_from_row`] reads).
+pub(super) const INSTANCE_NCOLS: usize = 23;
+
 pub(super) fn instance_from_row(r: &dyn SqlRow) -> StoreResult<InstanceRow> {
     Ok(InstanceRow {
         id: r.get(0)?,

@@ -374,6 +374,47 @@ impl<D: Driver> Tx for SqlTx<D> {
         self.one(concat!("SELECT ", instance_cols!(), " FROM instance WHERE id = ?1"), params![id], instance_from_row)
     }
 
+    fn ecs_target(&mut self, id: &str) -> StoreResult<Option<EcsTargetRow>> {
+        // The primary ENI's primary private IP (the first, should there be two).
+        macro_rules! primary {
+            ($cols:literal) => {
+                concat!(
+                    "SELECT ",
+                    $cols,
+                    " FROM eni n JOIN private_ip p ON p.holder_id = n.id \
+                     WHERE n.instance_id = instance.id AND n.kind = 'Primary' AND p.is_primary = 1"
+                )
+            };
+        }
+        self.one(
+            concat!(
+                "SELECT ",
+                instance_cols!(),
+                ", (",
+                primary!("n.vswitch_id"),
+                " ORDER BY p.ip LIMIT 1), (",
+                primary!("p.ip"),
+                " ORDER BY p.ip LIMIT 1), \
+                 (SELECT COUNT(*) FROM eip e WHERE e.instance_id = instance.id AND e.instance_type = 'EcsInstance'), \
+                 (SELECT COUNT(*) FROM eni n JOIN private_ip p ON p.holder_id = n.id \
+                 JOIN eip e ON e.private_vswitch_id = n.vswitch_id AND e.private_ip = p.ip \
+                 WHERE n.instance_id = instance.id AND n.kind = 'Primary' AND p.is_primary = 1 AND e.mode = 'NAT') \
+                 FROM instance WHERE id = ?1"
+            ),
+            params![id],
+            |r| {
+                let vswitch: Option<String> = r.get(INSTANCE_NCOLS)?;
+                let ip: Option<String> = r.get(INSTANCE_NCOLS + 1)?;
+                Ok(EcsTargetRow {
+                    instance: instance_from_row(r)?,
+                    primary: vswitch.zip(ip),
+                    ecs_eips: r.get(INSTANCE_NCOLS + 2)?,
+                    nat_eips_on_primary: r.get(INSTANCE_NCOLS + 3)?,
+                })
+            },
+        )
+    }
+
     fn instance_list(&mut self, account: &str, region: &str) -> StoreResult<Vec<InstanceRow>> {
         self.list(
             concat!(
