@@ -8,8 +8,8 @@ use eip_api::Params;
 use eip_domain::rules::{self, check_name};
 use eip_store::{EniRow, InstanceRow, SecurityGroupRow, Tx};
 use eip_types::{
-    AssociatedInstanceType, ChargeType, EipMode, EniId, Error, InstanceId, InstanceNetworkType,
-    InstanceStatus, InternetChargeType, ResourceKind, Result, SecurityGroupId,
+    AssociatedInstanceType, ChargeType, EipMode, EniId, Error, InstanceId, InstanceNetworkType, InstanceStatus,
+    InternetChargeType, ResourceKind, Result, SecurityGroupId,
 };
 use serde_json::{Value, json};
 
