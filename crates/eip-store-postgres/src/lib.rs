@@ -13,8 +13,9 @@
 //!   Claims of due tasks ([`Isolation::Claim`]) run in `READ COMMITTED`
 //!   with `FOR UPDATE SKIP LOCKED`: nodes racing for the same tasks split
 //!   them instead of failing each other.
-//! - Reads take a connection from a pool and see one `REPEATABLE READ`
-//!   snapshot for the whole closure.
+//! - Reads take one of a bounded set of kept connections (waiting for one
+//!   when all are busy, see `pool`) and see one `REPEATABLE READ` snapshot
+//!   for the whole closure.
 //! - Every commit also sends `NOTIFY eipd_change` with this process's id and
 //!   what the transaction noted it changed ([`Tx::note_changes`]); a listener
 //!   connection hears the notices of other processes and hands them to
@@ -107,8 +108,10 @@ impl PostgresStore {
 
 /// Runs blocking client work where it may block: the `postgres` client
 /// drives its connection with a runtime of its own, which cannot start on a
-/// thread that is already running an async runtime (eipd's event loop), so
-/// there it runs on a short-lived thread of its own while the caller waits.
+/// thread that is already running an async runtime (eipd's event loop). On a
+/// multi-threaded runtime the work blocks in place (the runtime moves its
+/// other tasks to another thread meanwhile); on a single-threaded one it runs
+/// on a short-lived thread of its own while the caller waits.
 fn off_runtime<R: Send>(work: impl FnOnce() -> R + Send) -> R {
     match tokio::runtime::Handle::try_current().map(|h| h.runtime_flavor()) {
         Err(_) => return work(),

@@ -166,3 +166,53 @@ fn what_a_write_noted_reaches_the_other_nodes_subscribers_and_nothing_of_its_own
     assert!(on_a.lock().is_empty(), "a node does not hear its own writes: {:?}", on_a.lock());
     assert!(a.shared() && b.shared());
 }
+
+#[test]
+fn reads_beyond_the_kept_connections_wait_for_one_instead_of_opening_more() {
+    let Some(base) = server_url() else { return };
+    let name = format!("pool_{}", std::process::id());
+    let url = format!("{}&application_name={name}", fresh_schema_url(&base));
+    let mut settings = Settings::from_url(&url).unwrap();
+    settings.readers = 2;
+    let writers = settings.writers;
+    let store = PostgresStore::open(settings).unwrap();
+    let done = std::sync::atomic::AtomicBool::new(false);
+    let mut watch = postgres::Client::connect(&base, postgres::NoTls).unwrap();
+    let most = std::thread::scope(|s| {
+        let watcher = s.spawn(|| {
+            let mut most = 0i64;
+            while !done.load(std::sync::atomic::Ordering::Acquire) {
+                let n: i64 = watch
+                    .query_one("SELECT count(*) FROM pg_stat_activity WHERE application_name = $1", &[&name])
+                    .unwrap()
+                    .get(0);
+                most = most.max(n);
+                std::thread::sleep(Duration::from_millis(2));
+            }
+            most
+        });
+        let readers: Vec<_> = (0..12)
+            .map(|_| {
+                s.spawn(|| {
+                    for _ in 0..5 {
+                        // Each read holds its connection a while, so they pile up.
+                        let rows = store
+                            .read(|tx| {
+                                std::thread::sleep(Duration::from_millis(20));
+                                Ok(tx.account_list()?)
+                            })
+                            .unwrap();
+                        assert_eq!(rows, vec![]);
+                    }
+                })
+            })
+            .collect();
+        readers.into_iter().for_each(|h| h.join().unwrap());
+        done.store(true, std::sync::atomic::Ordering::Release);
+        watcher.join().unwrap()
+    });
+    // The writers, the change listener and at most the two kept readers.
+    let bound = writers as i64 + 1 + 2;
+    assert!(most <= bound, "{most} connections open at once; at most {bound} expected");
+    assert!(most >= 3, "the watcher saw {most} connections: it did not watch this store");
+}
