@@ -16,9 +16,8 @@ load=target/release/examples/assoc_load
 work="$(mktemp -d /tmp/eipd-bench.XXXXXX)"
 # The cluster's directory of its own, directly in /tmp: its server user must reach it.
 pg="$(mktemp -d /tmp/eipd-bench-pg.XXXXXX)"
-pids=()
 cleanup() {
-    for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+    stop_nodes
     scripts/pg-cluster.sh stop "$pg" >/dev/null 2>&1 || rmdir "$pg" 2>/dev/null || true
     rm -rf "$work"
 }
@@ -33,7 +32,9 @@ start_node() {
     local port; port="$(free_port)"
     "$bin" serve --listen "127.0.0.1:$port" --data-dir "$work/$name" --task-delay-ms 1 "$@" \
         >"$work/$name.log" 2>&1 &
-    pids+=($!)
+    # start_node runs in a command substitution (a subshell): the pid goes
+    # through a file, or the parent could not stop the node.
+    echo $! >"$work/$name.pid"
     for _ in $(seq 200); do
         curl -fs "http://127.0.0.1:$port/healthz" >/dev/null 2>&1 && { echo "127.0.0.1:$port"; return; }
         sleep 0.05
@@ -53,8 +54,15 @@ retries() {
 }
 
 stop_nodes() {
-    for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done
-    pids=()
+    local f p
+    for f in "$work"/*.pid; do
+        [ -e "$f" ] || continue
+        p="$(cat "$f")"
+        kill "$p" 2>/dev/null || true
+        # Not our child (started in a subshell): wait until it has gone.
+        for _ in $(seq 100); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
+        rm -f "$f"
+    done
 }
 
 echo "== SQLite, one node"
