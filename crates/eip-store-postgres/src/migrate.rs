@@ -16,6 +16,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (2, include_str!("../migrations/0002_dataplane_lease.sql")),
     (3, include_str!("../migrations/0003_task_claim.sql")),
     (4, include_str!("../migrations/0004_clb_backend_health.sql")),
+    (5, include_str!("../migrations/0005_console_session.sql")),
 ];
 
 pub(crate) fn migrate(c: &mut Client) -> Result<(), StoreError> {

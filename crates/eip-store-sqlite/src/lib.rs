@@ -35,6 +35,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (12, include_str!("../migrations/0012_dataplane_lease.sql")),
     (13, include_str!("../migrations/0013_task_claim.sql")),
     (14, include_str!("../migrations/0014_clb_backend_health.sql")),
+    (15, include_str!("../migrations/0015_console_session.sql")),
 ];
 
 /// The connection and what we know of its settings.

@@ -311,6 +311,20 @@ pub trait Tx {
     /// Keys of an account.
     fn access_key_list(&mut self, account: &str) -> StoreResult<Vec<AccessKeyRow>>;
 
+    // --- web console sessions
+    /// Starts a session.
+    fn console_session_insert(&mut self, row: &ConsoleSessionRow) -> StoreResult<()>;
+    /// A session by the hash of its id, expired or not (the caller checks).
+    fn console_session_get(&mut self, id_hash: &str) -> StoreResult<Option<ConsoleSessionRow>>;
+    /// Changes a session's region.
+    fn console_session_set_region(&mut self, id_hash: &str, region: &str) -> StoreResult<()>;
+    /// Ends a session.
+    fn console_session_delete(&mut self, id_hash: &str) -> StoreResult<()>;
+    /// Drops the sessions that expired at or before `now`; how many.
+    fn console_session_expire(&mut self, now: i64) -> StoreResult<i64>;
+    /// How many sessions there are.
+    fn console_session_count(&mut self) -> StoreResult<i64>;
+
     // --- settings (small key/value facts such as the schema's data-plane generation)
     /// Reads a setting.
     fn setting_get(&mut self, key: &str) -> StoreResult<Option<String>>;

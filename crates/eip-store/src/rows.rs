@@ -18,6 +18,24 @@ pub struct AccountRow {
     pub created_at: i64,
 }
 
+/// A web console session, kept in the store so every node knows it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ConsoleSessionRow {
+    /// SHA-256 (hex) of the session cookie's value: the store never holds a
+    /// usable cookie.
+    pub id_hash: String,
+    /// The signed-in account.
+    pub account_id: String,
+    /// Its display name.
+    pub account_name: String,
+    /// The token every state-changing form must carry.
+    pub csrf: String,
+    /// The region chosen in the top bar.
+    pub region_id: String,
+    /// When it stops being valid (ms since the epoch).
+    pub expires_at: i64,
+}
+
 /// An AccessKey pair.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct AccessKeyRow {

@@ -63,6 +63,61 @@ pub fn access_keys_belong_to_an_account_and_have_unique_ids(s: &dyn Store) {
     assert_eq!(read(s, |tx| tx.access_key_get("AK2")), None);
 }
 
+fn console_session(n: char, account: &str, expires_at: i64) -> ConsoleSessionRow {
+    ConsoleSessionRow {
+        id_hash: n.to_string().repeat(64),
+        account_id: account.into(),
+        account_name: format!("name of {account}"),
+        csrf: format!("csrf-{n}"),
+        region_id: R.into(),
+        expires_at,
+    }
+}
+
+/// Console sessions round-trip by the hash of their id, change region, end
+/// one by one or when expired (at their expiry time exactly), and are counted.
+pub fn console_sessions_round_trip_change_region_and_expire(s: &dyn Store) {
+    seed(s);
+    let (a, b, c) = (console_session('a', ACC, 100), console_session('b', ACC2, 200), console_session('c', ACC, 300));
+    let put = [a.clone(), b.clone(), c.clone()];
+    ok(s, move |tx| put.iter().try_for_each(|r| tx.console_session_insert(r)));
+    assert_eq!(read(s, |tx| tx.console_session_get(&"a".repeat(64))), Some(a.clone()));
+    assert_eq!(read(s, |tx| tx.console_session_get(&"A".repeat(64))), None, "ids compare exactly");
+    assert_eq!(read(s, |tx| tx.console_session_count()), 3);
+    ok(s, |tx| tx.console_session_set_region(&"a".repeat(64), R2));
+    assert_eq!(
+        read(s, |tx| tx.console_session_get(&"a".repeat(64))),
+        Some(ConsoleSessionRow { region_id: R2.into(), ..a.clone() })
+    );
+    assert_eq!(read(s, |tx| tx.console_session_get(&"b".repeat(64))), Some(b.clone()), "others untouched");
+    assert_eq!(ok(s, |tx| tx.console_session_expire(200)), 2, "expired at or before 200");
+    assert_eq!(read(s, |tx| tx.console_session_get(&"b".repeat(64))), None);
+    assert_eq!(read(s, |tx| tx.console_session_get(&"c".repeat(64))), Some(c.clone()));
+    ok(s, |tx| tx.console_session_delete(&"c".repeat(64)));
+    assert_eq!(read(s, |tx| tx.console_session_count()), 0);
+}
+
+/// A session's id hash is unique and 64 hex digits long, its account exists,
+/// and its CSRF token and region are not empty.
+pub fn console_sessions_have_unique_ids_and_an_account(s: &dyn Store) {
+    seed(s);
+    ok(s, |tx| tx.console_session_insert(&console_session('a', ACC, 100)));
+    unique(s, "same id hash", |tx| tx.console_session_insert(&console_session('a', ACC2, 200)));
+    constraint(s, "session of a missing account", |tx| {
+        tx.console_session_insert(&console_session('b', "acc-none", 100))
+    });
+    constraint(s, "short id hash", |tx| {
+        tx.console_session_insert(&ConsoleSessionRow { id_hash: "abc".into(), ..console_session('c', ACC, 1) })
+    });
+    constraint(s, "empty CSRF token", |tx| {
+        tx.console_session_insert(&ConsoleSessionRow { csrf: String::new(), ..console_session('d', ACC, 1) })
+    });
+    constraint(s, "empty region", |tx| {
+        tx.console_session_insert(&ConsoleSessionRow { region_id: String::new(), ..console_session('e', ACC, 1) })
+    });
+    assert_eq!(read(s, |tx| tx.console_session_count()), 1);
+}
+
 /// A setting reads back; setting it again replaces it.
 pub fn settings_read_back_and_are_overwritten(s: &dyn Store) {
     assert_eq!(read(s, |tx| tx.setting_get("k")), None);

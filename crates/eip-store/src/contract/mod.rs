@@ -128,6 +128,8 @@ macro_rules! store_contract {
             account_ids_and_names_are_unique,
             access_keys_round_trip_update_and_list_per_account,
             access_keys_belong_to_an_account_and_have_unique_ids,
+            console_sessions_round_trip_change_region_and_expire,
+            console_sessions_have_unique_ids_and_an_account,
             settings_read_back_and_are_overwritten,
             quotas_are_per_account_and_overwritten,
         );

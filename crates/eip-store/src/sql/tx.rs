@@ -93,6 +93,49 @@ impl<D: Driver> Tx for SqlTx<D> {
         .map(drop)
     }
 
+    fn console_session_insert(&mut self, r: &ConsoleSessionRow) -> StoreResult<()> {
+        self.exec(
+            "INSERT INTO console_session (id_hash, account_id, account_name, csrf, region_id, expires_at) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            params![r.id_hash, r.account_id, r.account_name, r.csrf, r.region_id, r.expires_at],
+        )
+        .map(drop)
+    }
+
+    fn console_session_get(&mut self, id_hash: &str) -> StoreResult<Option<ConsoleSessionRow>> {
+        self.one(
+            "SELECT id_hash, account_id, account_name, csrf, region_id, expires_at FROM console_session \
+             WHERE id_hash = ?1",
+            params![id_hash],
+            |r| {
+                Ok(ConsoleSessionRow {
+                    id_hash: r.get(0)?,
+                    account_id: r.get(1)?,
+                    account_name: r.get(2)?,
+                    csrf: r.get(3)?,
+                    region_id: r.get(4)?,
+                    expires_at: r.get(5)?,
+                })
+            },
+        )
+    }
+
+    fn console_session_set_region(&mut self, id_hash: &str, region: &str) -> StoreResult<()> {
+        self.exec("UPDATE console_session SET region_id = ?2 WHERE id_hash = ?1", params![id_hash, region]).map(drop)
+    }
+
+    fn console_session_delete(&mut self, id_hash: &str) -> StoreResult<()> {
+        self.exec("DELETE FROM console_session WHERE id_hash = ?1", params![id_hash]).map(drop)
+    }
+
+    fn console_session_expire(&mut self, now: i64) -> StoreResult<i64> {
+        self.exec("DELETE FROM console_session WHERE expires_at <= ?1", params![now]).map(|n| n as i64)
+    }
+
+    fn console_session_count(&mut self) -> StoreResult<i64> {
+        self.count("SELECT COUNT(*) FROM console_session", params![])
+    }
+
     fn access_key_get(&mut self, id: &str) -> StoreResult<Option<AccessKeyRow>> {
         self.one("SELECT id, account_id, secret, active, created_at FROM access_key WHERE id = ?1", params![id], |r| {
             Ok(AccessKeyRow {
