@@ -9,6 +9,9 @@
   (HTTP 503, which the SDKs and Terraform retry) and nothing else, `/healthz`
   answers 503 while the store is unreachable, both nodes reconnect by
   themselves, and every acknowledged write is there afterwards.
+* A console session started on one node is known to the other (a balancer
+  without affinity may send a browser to either), keeps its region there,
+  and signing out on one node ends it on both.
 """
 
 from __future__ import annotations
@@ -25,7 +28,9 @@ import pytest
 from alibabacloud_tea_util import models as util_models
 from Tea.exceptions import TeaException
 
-from conftest import allocate, associate, get_eip, shared_database_url, wait_status
+from playwright.sync_api import expect
+
+from conftest import allocate, associate, console_sign_in, get_eip, shared_database_url, wait_status
 from test_dataplane import demo_1
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -146,3 +151,28 @@ def test_postgresql_down_under_load_gives_503s_then_both_nodes_recover_with_noth
     assert 503 in statuses, f"/healthz never said the store was unreachable: {statuses}"
     assert set(statuses) <= {200, 503}, statuses
     all_present(a, load.acked)
+
+
+def test_a_console_session_is_known_to_every_node_and_a_sign_out_on_one_ends_it_on_both(eipd_factory, page):
+    a, b = two_nodes(eipd_factory)
+    console_sign_in(page, a)
+    page.wait_for_url(f"{a.base_url}/console/eips")
+    # Cookies are not kept per port: the same browser reaching the other node
+    # (as behind a balancer) carries the session cookie there.
+    page.goto(f"{b.base_url}/console/eips")
+    assert page.url == f"{b.base_url}/console/eips", "the other node sent the browser to sign in"
+    expect(page.get_by_role("button", name="Sign out")).to_be_visible()
+    with page.expect_navigation():
+        page.get_by_label("Region").select_option("cn-shanghai")
+    assert "cn-shanghai" in page.get_by_label("Region").input_value()
+    page.goto(f"{a.base_url}/console/eips")
+    assert "cn-shanghai" in page.get_by_label("Region").input_value(), "the region chosen on the other node"
+    page.goto(f"{b.base_url}/console/eips")
+    kept = [c for c in page.context.cookies() if c["name"] == "eipd_session"]
+    assert kept, "no session cookie"
+    page.get_by_role("button", name="Sign out").click()
+    page.wait_for_url(f"{b.base_url}/console/signin")
+    # Signed out on B: a copy of the cookie, put back, no longer works on A.
+    page.context.add_cookies(kept)
+    page.goto(f"{a.base_url}/console/eips")
+    page.wait_for_url(f"{a.base_url}/console/signin")

@@ -26,26 +26,20 @@ use axum::routing::get;
 use eip_controller::Controller;
 use eip_controller::accounts::KeyCache;
 use parking_lot::Mutex;
-use session::{Failures, Sessions};
+use session::Failures;
 use std::sync::Arc;
 
 /// What the console shares between requests.
 pub struct ConsoleState {
     pub(crate) ctl: Arc<Controller>,
     pub(crate) keys: KeyCache,
-    pub(crate) sessions: Mutex<Sessions>,
     pub(crate) failures: Mutex<Failures>,
 }
 
 impl ConsoleState {
     /// A console over a controller.
     pub fn new(ctl: Arc<Controller>) -> Arc<ConsoleState> {
-        Arc::new(ConsoleState {
-            ctl,
-            keys: KeyCache::default(),
-            sessions: Mutex::new(Sessions::default()),
-            failures: Mutex::new(Failures::default()),
-        })
+        Arc::new(ConsoleState { ctl, keys: KeyCache::default(), failures: Mutex::new(Failures::default()) })
     }
 }
 

@@ -1,8 +1,12 @@
-//! Console sessions: who is signed in, their CSRF token and region, and the
-//! growing delay after wrong keys. Everything here is bounded: at most
-//! [`MAX_SESSIONS`] sessions (each expires after [`SESSION_TTL_MS`]), and at
-//! most [`MAX_TRACKED_CLIENTS`] clients remembered for failed sign-ins.
+//! Console sessions: who is signed in, their CSRF token and region (kept in
+//! the store, shared by every node), and the growing delay after wrong keys
+//! (per node). Everything here is bounded: at most [`MAX_SESSIONS`] sessions
+//! (each expires after [`SESSION_TTL_MS`]), and at most
+//! [`MAX_TRACKED_CLIENTS`] clients remembered for failed sign-ins.
 
+use eip_controller::Controller;
+use eip_store::{ConsoleSessionRow, StoreExt};
+use eip_types::Result;
 use std::collections::HashMap;
 
 /// How long a session lasts (the cookie's Max-Age too).
@@ -27,8 +31,6 @@ pub struct Session {
     pub csrf: String,
     /// The region chosen in the top bar.
     pub region: String,
-    /// When it stops being valid (ms since the epoch).
-    pub expires: i64,
 }
 
 /// A random token of 32 hex digits (128 bits).
@@ -37,49 +39,74 @@ pub fn token() -> String {
     hex::encode(b)
 }
 
-/// The session table.
-#[derive(Default)]
-pub struct Sessions {
-    map: HashMap<String, Session>,
+/// The session table, in the store: a browser signed in on one node is
+/// signed in on every node that shares the store, and signing out anywhere
+/// ends the session everywhere. The cookie's value is a random 128-bit token;
+/// the store keeps only its SHA-256.
+pub(crate) struct Sessions;
+
+/// What the store keeps in place of a session id.
+fn id_hash(id: &str) -> String {
+    use sha2::Digest;
+    hex::encode(sha2::Sha256::digest(id.as_bytes()))
 }
 
 impl Sessions {
-    /// Starts a session; `None` when the table is full of live sessions.
-    pub fn create(&mut self, mut s: Session, now: i64) -> Option<String> {
-        if self.map.len() >= MAX_SESSIONS {
-            self.map.retain(|_, v| v.expires > now);
-            if self.map.len() >= MAX_SESSIONS {
-                return None;
-            }
-        }
-        s.expires = now + SESSION_TTL_MS;
+    /// Starts a session (expired ones are dropped first); `Ok(None)` when
+    /// [`MAX_SESSIONS`] live sessions exist.
+    pub(crate) async fn create(ctl: &Controller, s: Session, now: i64) -> Result<Option<String>> {
         let id = token();
-        self.map.insert(id.clone(), s);
-        Some(id)
+        let row = ConsoleSessionRow {
+            id_hash: id_hash(&id),
+            account_id: s.account,
+            account_name: s.account_name,
+            csrf: s.csrf,
+            region_id: s.region,
+            expires_at: now + SESSION_TTL_MS,
+        };
+        let made = ctl
+            .store()
+            .write(move |tx| {
+                tx.console_session_expire(now)?;
+                if tx.console_session_count()? >= MAX_SESSIONS as i64 {
+                    return Ok(false);
+                }
+                tx.console_session_insert(&row)?;
+                Ok(true)
+            })
+            .await?;
+        Ok(made.then_some(id))
     }
 
-    /// The live session of `id`.
-    pub fn get(&mut self, id: &str, now: i64) -> Option<Session> {
-        match self.map.get(id) {
-            Some(s) if s.expires > now => Some(s.clone()),
-            Some(_) => {
-                self.map.remove(id);
-                None
+    /// The live session of `id`, if any; a store that cannot be read counts
+    /// as none (the browser is sent to sign in, where the failure shows).
+    pub(crate) fn get(ctl: &Controller, id: &str, now: i64) -> Option<Session> {
+        let hash = id_hash(id);
+        let row = match ctl.store().read(move |tx| Ok(tx.console_session_get(&hash)?)) {
+            Ok(r) => r?,
+            Err(e) => {
+                tracing::warn!(error = %e, "console session lookup failed");
+                return None;
             }
-            None => None,
-        }
+        };
+        (row.expires_at > now).then_some(Session {
+            account: row.account_id,
+            account_name: row.account_name,
+            csrf: row.csrf,
+            region: row.region_id,
+        })
     }
 
     /// Changes the region of a session.
-    pub fn set_region(&mut self, id: &str, region: &str) {
-        if let Some(s) = self.map.get_mut(id) {
-            s.region = region.to_owned();
-        }
+    pub(crate) async fn set_region(ctl: &Controller, id: &str, region: &str) -> Result<()> {
+        let (hash, region) = (id_hash(id), region.to_owned());
+        ctl.store().write(move |tx| Ok(tx.console_session_set_region(&hash, &region)?)).await
     }
 
     /// Ends a session.
-    pub fn remove(&mut self, id: &str) {
-        self.map.remove(id);
+    pub(crate) async fn remove(ctl: &Controller, id: &str) -> Result<()> {
+        let hash = id_hash(id);
+        ctl.store().write(move |tx| Ok(tx.console_session_delete(&hash)?)).await
     }
 }
 
@@ -118,26 +145,15 @@ impl Failures {
 mod tests {
     use super::*;
 
-    fn s() -> Session {
-        Session {
-            account: "acc-1".into(),
-            account_name: "root".into(),
-            csrf: token(),
-            region: "cn-hangzhou".into(),
-            expires: 0,
-        }
-    }
-
     #[test]
-    fn sessions_expire_and_end() {
-        let mut t = Sessions::default();
-        let id = t.create(s(), 1_000).unwrap();
-        assert!(t.get(&id, 2_000).is_some());
-        assert!(t.get(&id, 1_000 + SESSION_TTL_MS).is_none());
-        let id = t.create(s(), 1_000).unwrap();
-        t.remove(&id);
-        assert!(t.get(&id, 2_000).is_none());
-        assert_eq!(token().len(), 32);
+    fn tokens_are_128_bits_and_the_store_keeps_their_hash() {
+        let t = token();
+        assert_eq!(t.len(), 32);
+        assert_ne!(token(), t);
+        let h = id_hash(&t);
+        assert_eq!(h.len(), 64, "the schema's CHECK");
+        assert_eq!(h, id_hash(&t));
+        assert!(!h.contains(&t));
     }
 
     #[test]

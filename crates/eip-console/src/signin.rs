@@ -2,7 +2,7 @@
 //! in the top bar.
 
 use crate::ConsoleState;
-use crate::session::{self, SESSION_COOKIE, SIGNIN_COOKIE, Session};
+use crate::session::{self, SESSION_COOKIE, SIGNIN_COOKIE, Session, Sessions};
 use crate::web::{CsrfOnly, cookie, forbidden, now_ms, render, session_of, set_cookie, to_signin};
 use askama::Template;
 use axum::Router;
@@ -88,14 +88,24 @@ async fn signin(State(st): State<Arc<ConsoleState>>, headers: HeaderMap, Form(f)
         account_name,
         csrf: session::token(),
         region: eip_controller::demo::DEMO_REGION.to_owned(),
-        expires: 0,
     };
-    let Some(sid) = st.sessions.lock().create(s, now_ms()) else {
-        return signin_form(
-            Some("Too many people are signed in; try again later.".into()),
-            String::new(),
-            StatusCode::SERVICE_UNAVAILABLE,
-        );
+    let sid = match Sessions::create(&st.ctl, s, now_ms()).await {
+        Ok(Some(sid)) => sid,
+        Ok(None) => {
+            return signin_form(
+                Some("Too many people are signed in; try again later.".into()),
+                String::new(),
+                StatusCode::SERVICE_UNAVAILABLE,
+            );
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, "console session not stored");
+            return signin_form(
+                Some("The service cannot sign you in right now; try again later.".into()),
+                String::new(),
+                StatusCode::SERVICE_UNAVAILABLE,
+            );
+        }
     };
     let mut r = Redirect::to("/console/eips").into_response();
     set_cookie(&mut r, SESSION_COOKIE, &sid, session::SESSION_TTL_MS / 1000);
@@ -108,7 +118,12 @@ async fn signout(State(st): State<Arc<ConsoleState>>, headers: HeaderMap, Form(f
     if f.csrf != s.csrf {
         return forbidden();
     }
-    st.sessions.lock().remove(&sid);
+    if let Err(e) = Sessions::remove(&st.ctl, &sid).await {
+        // Not ended: say so rather than pretend (the cookie would still work).
+        tracing::warn!(error = %e, "console session not ended");
+        return (StatusCode::SERVICE_UNAVAILABLE, "The service cannot sign you out right now; try again.")
+            .into_response();
+    }
     let mut r = to_signin();
     set_cookie(&mut r, SESSION_COOKIE, "", 0);
     r
@@ -127,8 +142,10 @@ async fn set_region(State(st): State<Arc<ConsoleState>>, headers: HeaderMap, For
     if f.csrf != s.csrf {
         return forbidden();
     }
-    if let Some(r) = eip_domain::catalogue::region(&f.region).map(|r| r.id) {
-        st.sessions.lock().set_region(&sid, r);
+    if let Some(r) = eip_domain::catalogue::region(&f.region).map(|r| r.id)
+        && let Err(e) = Sessions::set_region(&st.ctl, &sid, r).await
+    {
+        tracing::warn!(error = %e, "console region not changed");
     }
     Redirect::to("/console/eips").into_response()
 }

@@ -96,7 +96,7 @@ pub(crate) fn set_cookie(r: &mut Response, name: &str, value: &str, max_age_s: i
 /// The signed-in session of a request, if any.
 pub(crate) fn session_of(st: &ConsoleState, headers: &HeaderMap) -> Option<(String, Session)> {
     let id = cookie(headers, SESSION_COOKIE)?;
-    let s = st.sessions.lock().get(&id, now_ms())?;
+    let s = crate::session::Sessions::get(&st.ctl, &id, now_ms())?;
     Some((id, s))
 }
 
