@@ -5,10 +5,9 @@ GEN-03: an address released within the last 7 days can be retrieved
 from __future__ import annotations
 
 import ipaddress
-import warnings
+import subprocess
 
 from alibabacloud_ecs20140526 import models as ecs_models
-from alibabacloud_tea_openapi import exceptions as tea_exceptions
 
 from conftest import (
     EIP_ID_RE,
@@ -16,8 +15,8 @@ from conftest import (
     associate,
     expect_error,
     get_eip,
+    eipd_bin,
     modify,
-    override_clock,
     release,
     unassociate,
     wait_instance,
@@ -128,27 +127,15 @@ def test_gen_03_retrieve_address_held_by_other_account_refused(eipd_factory):
     assert err.status == 400
 
 
-def _allocate_shifted(vpc, offset_s: int, **kw) -> dict:
-    """Allocate under a server clock moved by offset_s.
-
-    If the server also moves the signature window with the offset, requests
-    signed with the real clock fail with InvalidTimeStamp.Expired; in that case
-    sign with a clock shifted by the same offset (warned, for the report).
-    """
-    try:
-        return allocate(vpc, **kw)
-    except tea_exceptions.ClientException as e:
-        if e.code != "InvalidTimeStamp.Expired":
-            raise
-    warnings.warn("EIPD_CLOCK_OFFSET_FILE also shifts the signature timestamp window; "
-                  "the test had to sign with a shifted clock")
-    return allocate(vpc, rt=override_clock(vpc, offset_s), **kw)
+def clock(srv, *args: str) -> str:
+    """`eipd clock ARGS --data-dir DIR` against a running server's store."""
+    return srv.admin("clock", *args, "--data-dir", str(srv.data_dir))
 
 
-def test_gen_03_retrieve_after_7_days_refused(eipd_factory, tmp_path):
-    offset_file = tmp_path / "clock-offset"
-    offset_file.write_text("0")
-    srv = eipd_factory(demo=False, env={"EIPD_CLOCK_OFFSET_FILE": str(offset_file)})
+def test_gen_03_retrieve_after_7_days_refused(eipd_factory):
+    """The control-plane clock moves with `eipd clock advance` while the
+    server runs; signatures keep being checked against the host's clock."""
+    srv = eipd_factory(demo=False)
     vpc = srv.vpc()
 
     a = allocate(vpc)
@@ -157,21 +144,37 @@ def test_gen_03_retrieve_after_7_days_refused(eipd_factory, tmp_path):
     _release_and_forget(vpc, b["AllocationId"])
 
     # 6 days later: still retrievable
-    offset_file.write_text(str(6 * DAY))
-    got = _allocate_shifted(vpc, 6 * DAY, ip_address=a["EipAddress"])
+    clock(srv, "advance", "6d")
+    got = allocate(vpc, ip_address=a["EipAddress"])
     assert got["EipAddress"] == a["EipAddress"], got
 
-    # 7 days + 1 minute later: too late
-    late = 7 * DAY + 60
-    offset_file.write_text(str(late))
-    try:
-        expect_error(allocate, 400, "OperationFailed.AllocateUnfamiliarIp", vpc, ip_address=b["EipAddress"])
-    except AssertionError as e:
-        if "InvalidTimeStamp.Expired" not in str(e):
-            raise
-        warnings.warn("EIPD_CLOCK_OFFSET_FILE also shifts the signature timestamp window")
-        expect_error(allocate, 400, "OperationFailed.AllocateUnfamiliarIp", vpc,
-                     ip_address=b["EipAddress"], rt=override_clock(vpc, late))
+    # 7 days + 1 minute after the release: too late
+    clock(srv, "advance", "1d1m")
+    expect_error(allocate, 400, "OperationFailed.AllocateUnfamiliarIp", vpc, ip_address=b["EipAddress"])
+
+
+def test_the_control_plane_clock_survives_a_restart_and_never_runs_back(eipd_factory):
+    srv = eipd_factory(demo=False)
+    assert "ahead of the host:  0 s" in clock(srv, "show")
+    clock(srv, "advance", "2d")
+    srv.restart()
+    shown = clock(srv, "show")
+    assert "ahead of the host:  17280" in shown, shown  # 172,800 s, kept by the store
+    # Back in time is refused and changes nothing.
+    out = subprocess.run([str(eipd_bin()), "clock", "set", "2020-01-01T00:00:00Z", "--data-dir", str(srv.data_dir)],
+                         capture_output=True, text=True, timeout=30, env=srv.admin_env())
+    assert out.returncode != 0 and "only moves forward" in out.stderr, out
+    for bad in (["advance", "7w"], ["advance", "0d"], ["advance", "40000d"], ["set", "yesterday"]):
+        out = subprocess.run([str(eipd_bin()), "clock", *bad, "--data-dir", str(srv.data_dir)],
+                             capture_output=True, text=True, timeout=30, env=srv.admin_env())
+        assert out.returncode != 0 and out.stderr.startswith("eipd: "), (bad, out)
+    assert "ahead of the host:  17280" in clock(srv, "show")
+    # A released address's 7 days count in control-plane time.
+    vpc = srv.vpc()
+    e = allocate(vpc)
+    _release_and_forget(vpc, e["AllocationId"])
+    clock(srv, "advance", "8d")
+    expect_error(allocate, 400, "OperationFailed.AllocateUnfamiliarIp", vpc, ip_address=e["EipAddress"])
 
 
 def test_gen_03_address_handed_to_another_account_cannot_be_retrieved(eipd_factory):

@@ -138,7 +138,7 @@ async fn seed(a: Args) -> Result<serde_json::Value, String> {
     let sqlite = SqliteStore::open(&db).map_err(|e| format!("cannot open {}: {e}", db.display()))?;
     let store: Arc<dyn Store> = if a.durable { Arc::new(sqlite) } else { Arc::new(Unflushed(sqlite)) };
     // Task delay 1 ms, no data plane: the task runner completes every transition.
-    let ctl = Controller::new(store, Arc::new(SystemClock::new(None)), Config { task_delay_ms: 1, dataplane: false });
+    let ctl = Controller::new(store, Arc::new(SystemClock::new()), Config { task_delay_ms: 1, dataplane: false });
     let fixed = match (std::env::var("EIPD_ROOT_ACCESS_KEY_ID"), std::env::var("EIPD_ROOT_ACCESS_KEY_SECRET")) {
         (Ok(id), Ok(secret)) if !id.is_empty() && !secret.is_empty() => Some((id, secret)),
         _ => None,

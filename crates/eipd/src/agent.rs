@@ -12,7 +12,6 @@
 use crate::store::{Create, StoreArgs};
 use eip_agent::leased::{self, Leased};
 use eip_agent::{Mode, check_gateways, check_host, health::DataplaneHealth};
-use eip_controller::clock::SystemClock;
 use eip_controller::lease::Fence;
 use eip_controller::{Config, Controller};
 use std::collections::BTreeMap;
@@ -102,7 +101,8 @@ pub async fn run(a: AgentArgs) -> Result<(), String> {
         Mode::Operator { gateways, uplink: a.uplink.clone() }
     };
     let store = a.store.open(Create::No)?;
-    let ctl = Controller::new(store, Arc::new(SystemClock::new(None)), Config { dataplane: true, ..Config::default() });
+    let ctl = eip_controller::clock::controller_following(store, Config { dataplane: true, ..Config::default() })
+        .map_err(|e| format!("cannot read the control-plane clock: {e}"))?;
     let health = Arc::new(DataplaneHealth::default());
     let (agent, active) = start_leased(ctl, mode, a.lease_ms, health).await;
     println!(

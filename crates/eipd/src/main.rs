@@ -49,9 +49,37 @@ enum Command {
     /// Operate HaVips in a server's store (works while the server runs).
     #[command(subcommand)]
     Havip(HavipCommand),
+    /// Show or move the control-plane clock of a server's store, for every node on it
+    /// (works while they run): rules and timers (7-day retrieval, task delays, ClientToken
+    /// lifetimes) see the moved time; signature checks keep the host's.
+    #[command(subcommand)]
+    Clock(ClockCommand),
     /// Run the data plane alone on a gateway host, from the store the API nodes share:
     /// one agent at a time holds each region's lease, a standby takes over when it dies.
     Agent(eipd::agent::AgentArgs),
+}
+
+#[derive(Subcommand)]
+enum ClockCommand {
+    /// Print the control-plane time and how far it is ahead of the host's.
+    Show {
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+    /// Move the clock forward by DURATION (7d, 36h, 90m, 45s, 1d12h).
+    Advance {
+        /// How far.
+        duration: String,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+    /// Move the clock forward to TIME (YYYY-MM-DDThh:mm:ssZ, UTC); never back.
+    Set {
+        /// The new time.
+        time: String,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
 }
 
 #[derive(Subcommand)]
@@ -152,10 +180,6 @@ struct ServeArgs {
     /// HTTP worker threads (1 = a single event loop, best on small machines).
     #[arg(long, default_value_t = 1, env = "EIPD_WORKER_THREADS")]
     worker_threads: usize,
-    /// File holding a clock offset in seconds for the control plane (rules such as the
-    /// 7-day retrieval window see shifted time; signature checks do not).
-    #[arg(long, env = "EIPD_CLOCK_OFFSET_FILE")]
-    clock_offset_file: Option<PathBuf>,
     /// Run the data plane in a lab of network namespaces on this host (Linux, root,
     /// `ip`, `nft`, `conntrack`): an internet namespace (openeip-internet), a gateway per
     /// region (openeip-gw-REGION) owning one nftables table, a bridge per vSwitch and a
@@ -274,8 +298,11 @@ async fn serve(a: ServeArgs) -> Result<(), String> {
     // The database holds every AccessKey secret (so does the credentials file).
     secure_data_dir(&a.store.data_dir, a.store.embedded())?;
     let store = a.store.open(Create::Yes)?;
-    let clock = Arc::new(SystemClock::new(a.clock_offset_file.clone()));
-    let ctl = Controller::new(store, clock, Config { task_delay_ms: a.task_delay_ms, dataplane: mode.is_some() });
+    let ctl = eip_controller::clock::controller_following(
+        store,
+        Config { task_delay_ms: a.task_delay_ms, dataplane: mode.is_some() },
+    )
+    .map_err(|e| format!("cannot read the control-plane clock: {e}"))?;
     let fixed = match (std::env::var("EIPD_ROOT_ACCESS_KEY_ID"), std::env::var("EIPD_ROOT_ACCESS_KEY_SECRET")) {
         (Ok(id), Ok(secret)) if !id.is_empty() && !secret.is_empty() => Some((id, secret)),
         (Ok(_), Err(_)) | (Err(_), Ok(_)) => {
@@ -451,7 +478,10 @@ async fn lab(cmd: LabCommand) -> Result<(), String> {
 
 /// A controller over the existing store of a server, for admin commands.
 fn admin_controller(store: &StoreArgs) -> Result<Arc<Controller>, String> {
-    Ok(Controller::new(store.open(Create::No)?, Arc::new(SystemClock::new(None)), Config::default()))
+    let store = store.open(Create::No)?;
+    let clock =
+        SystemClock::from_store(store.as_ref()).map_err(|e| format!("cannot read the control-plane clock: {e}"))?;
+    Ok(Controller::new(store, Arc::new(clock), Config::default()))
 }
 
 async fn nat(cmd: NatCommand) -> Result<(), String> {
@@ -462,6 +492,36 @@ async fn nat(cmd: NatCommand) -> Result<(), String> {
             println!("{nat_gateway_id}: creation time set to {time}");
         }
     }
+    Ok(())
+}
+
+async fn clock(cmd: ClockCommand) -> Result<(), String> {
+    use eip_controller::clock as c;
+    let (store, moved) = match cmd {
+        ClockCommand::Show { store } => (store, None),
+        ClockCommand::Advance { duration, store } => (store, Some(Ok(duration))),
+        ClockCommand::Set { time, store } => (store, Some(Err(time))),
+    };
+    let store = store.open(Create::No)?;
+    if let Some(how) = moved {
+        let r = match how {
+            Ok(d) => match c::parse_duration(&d) {
+                Ok(ms) => c::advance(store.as_ref(), ms).await,
+                Err(e) => Err(e),
+            },
+            Err(t) => match eip_types::time::parse_iso(&t) {
+                Some(at) => c::set(store.as_ref(), at).await,
+                None => Err(eip_types::Error::invalid("Time", format!("{t:?} is not YYYY-MM-DDThh:mm:ssZ"))),
+            },
+        };
+        r.map_err(|e| e.to_string())?;
+        // Running processes look every FOLLOW_MS: once this returns, they all have.
+        tokio::time::sleep(std::time::Duration::from_millis(3 * c::FOLLOW_MS)).await;
+    }
+    let offset = c::stored_offset(store.as_ref()).map_err(|e| e.to_string())?;
+    let now = c::real_now_ms() + offset;
+    println!("control-plane time: {}", eip_types::time::format_iso(now));
+    println!("ahead of the host:  {} s", offset / 1000);
     Ok(())
 }
 
@@ -513,6 +573,7 @@ fn main() {
         Command::Account(cmd) => admin(account(cmd)),
         Command::Nat(cmd) => admin(nat(cmd)),
         Command::Quota(cmd) => admin(quota(cmd)),
+        Command::Clock(cmd) => admin(clock(cmd)),
         Command::Lab(cmd) => admin(lab(cmd)),
         Command::Havip(cmd) => admin(havip(cmd)),
         Command::Agent(a) => {

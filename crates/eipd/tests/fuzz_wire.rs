@@ -88,7 +88,7 @@ impl Harness {
             let store = SqliteStore::open(&dir.join("eipd.db")).unwrap();
             let ctl = Controller::new(
                 Arc::new(store),
-                Arc::new(SystemClock::new(None)),
+                Arc::new(SystemClock::new()),
                 Config { task_delay_ms: 1, dataplane: false },
             );
             let boot = accounts::bootstrap(&ctl, Some((AK.into(), SECRET.into()))).await.unwrap();
