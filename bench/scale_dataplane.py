@@ -304,6 +304,7 @@ class EipdProc:
                 status, _ = bl.http_get(f"http://{self.endpoint}/healthz", timeout=1)
                 if status == 200:
                     t_health = time.monotonic()
+                    bl.lift_eip_quota(self.binary, self.data_dir)
                     break
             except (urllib.error.URLError, ConnectionError, OSError):
                 pass

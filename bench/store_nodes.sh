@@ -36,7 +36,12 @@ start_node() {
     # through a file, or the parent could not stop the node.
     echo $! >"$work/$name.pid"
     for _ in $(seq 200); do
-        curl -fs "http://127.0.0.1:$port/healthz" >/dev/null 2>&1 && { echo "127.0.0.1:$port"; return; }
+        if curl -fs "http://127.0.0.1:$port/healthz" >/dev/null 2>&1; then
+            # 32 clients hold 32 EIPs: past the cloud's default quota of 20.
+            "$bin" quota set root eip_count 1000000 --data-dir "$work/$name" "$@" >/dev/null
+            echo "127.0.0.1:$port"
+            return
+        fi
         sleep 0.05
     done
     echo "eipd $name did not come up: $(tail -5 "$work/$name.log")" >&2

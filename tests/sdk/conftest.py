@@ -345,6 +345,8 @@ class EipdServer:
             try:
                 with urllib.request.urlopen(f"{self.base_url}/healthz", timeout=1) as r:
                     if r.status == 200:
+                        if self.starts == 1 and not getattr(self, "is_peer", False):
+                            self._test_quotas()
                         return
             except (urllib.error.URLError, ConnectionError, OSError):
                 pass
@@ -355,6 +357,13 @@ class EipdServer:
             f"eipd {self.name}: GET /healthz did not return 200 within {HEALTH_TIMEOUT}s:\n{tail}",
             pytrace=False,
         )
+
+    def _test_quotas(self) -> None:
+        """The suite's servers share one root account across many tests: lift
+        its EIP quota (20 on the cloud) and grant the HaVip permission (0 on
+        the cloud). Tests of the defaults use accounts of their own."""
+        for name, value in (("eip_count", "100000"), ("havip_permission", "1")):
+            self.admin("quota", "set", "root", name, value, "--data-dir", str(self.data_dir))
 
     def _start_peers(self) -> None:
         """The other nodes on the same store (EIPD_SDK_NODES), made once."""

@@ -370,6 +370,23 @@ pub fn to_wire(e: &Error, product: Product, action: &str) -> WireError {
             "The account has no permission to create HaVips (quota havip_permission).",
         ),
         Error::HaVipQuotaExceeded => w(400, "QuotaExceeded.HaVip", "The number of HaVips reaches the quota."),
+        Error::EipQuotaExceeded => w(400, "QuotaExceeded.Eip", "Elastic IP address quota exceeded."),
+        Error::QuotaNotFound => w(400, "QUOTA.NOT.FOUND", "The quota does not exist."),
+        Error::MissingProductCode => w(400, "MissingProductCode", "ProductCode is missing"),
+        Error::QuotaCategoryNotSupported => w(400, "CATEGORY.NOT.SUPPORTED", "The quota category is not supported."),
+        Error::QuotaDimensionUnsupported => {
+            w(400, "QUOTA.DIMENSION.UNSUPPORT", "The quota dimension is not supported.")
+        }
+        Error::QuotaDimensionValueUnsupported => {
+            w(400, "QUOTA.DIMENSION.VALUE.UNSUPPORT", "The value of the quota dimension is not supported.")
+        }
+        Error::QuotaDesireIllegal => w(400, "QUOTA.DESIREVALUE.ILLEGAL", "The applied quota value is invalid."),
+        Error::QuotaApplicationNotFound => {
+            w(400, "QUOTA.APPLICATION.NOT.FOUND", "The quota application does not exist.")
+        }
+        Error::QuotaApplicationDecided => {
+            w(400, "QUOTA.APPLICATION.DECIDED", "The quota application has been approved or rejected already.")
+        }
         Error::IncorrectHaVipStatus => match action {
             "UnassociateEipAddress" => w(
                 400,
@@ -574,6 +591,15 @@ pub const ALL_CODES: &[&str] = &[
     "InvalidInternalPort.Malformed",
     "OperationDenied.HaVipNotEnabled",
     "QuotaExceeded.HaVip",
+    "QuotaExceeded.Eip",
+    "QUOTA.NOT.FOUND",
+    "MissingProductCode",
+    "CATEGORY.NOT.SUPPORTED",
+    "QUOTA.DIMENSION.UNSUPPORT",
+    "QUOTA.DIMENSION.VALUE.UNSUPPORT",
+    "QUOTA.DESIREVALUE.ILLEGAL",
+    "QUOTA.APPLICATION.NOT.FOUND",
+    "QUOTA.APPLICATION.DECIDED",
     "IncorrectHaVipStatus",
     "OperationDenied.InternetLoadBalancer",
     "IncorrectStatus.LoadBalancer",

@@ -1,6 +1,7 @@
 //! `--demo`: a small, ready-to-use estate for the root account in
 //! cn-hangzhou (a VPC, a vSwitch, a security group and two running
-//! instances), created once, so a new user can associate an EIP right away.
+//! instances) and the HaVip permission, created once, so a new user can
+//! associate an EIP with every kind of target right away.
 
 use crate::{Controller, Ctx};
 use eip_api::{Params, Product};
@@ -87,8 +88,15 @@ pub async fn seed(ctl: &Controller, account: &str) -> Result<Vec<String>> {
     // than after the task delay (the scheduled steps then find nothing to do).
     let started = ids.clone();
     let now = ctl.now();
+    let owner = account.to_owned();
     ctl.store()
         .write(move |tx| {
+            // HA-02: HaVips need a permission the cloud grants on application;
+            // the demo grants it so every target can be tried at once.
+            let perm = eip_domain::quotas::QuotaKind::HavipPermission.spec().name;
+            if tx.quota_get(&owner, perm)?.is_none() {
+                tx.quota_set(&owner, perm, 1)?;
+            }
             for id in &started {
                 if let Some(mut i) = tx.instance_get(id)? {
                     i.status = eip_types::InstanceStatus::Running;

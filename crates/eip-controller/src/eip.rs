@@ -151,6 +151,11 @@ pub(crate) async fn allocate(ctl: &Controller, ctx: &Ctx, p: &Params) -> Result<
     let retrieve_id = p.opt("InstanceId").map(str::to_owned);
     dry_run(p)?;
     ctl.write(ctx, p, move |tx, env| {
+        // The account's EIP quota (Quota Center eip / eip_quota_instances_num), all regions.
+        let limit = crate::quotas::get(tx, &env.account, eip_domain::quotas::QuotaKind::EipCount)?;
+        if tx.eip_count_all_regions(&env.account)? >= limit {
+            return Err(Error::EipQuotaExceeded);
+        }
         let id = EipId::generate().to_string();
         // GEN-03: retrieval names the address (IpAddress) or the released
         // EIP (InstanceId); naming both, they must agree.

@@ -61,6 +61,7 @@ pub(crate) fn check_associate(
         nat_eips: count(EipMode::Nat),
         binded_eips: count(EipMode::Binded),
         multi_binded_eips: count(EipMode::MultiBinded),
+        multi_binded_max: crate::quotas::limit(tx, &env.account, eip_domain::quotas::QuotaKind::EniMultiBindedEips)?,
     };
     let taken = |tx: &mut dyn Tx, ip: &str| -> Result<bool> {
         Ok(tx.eip_list_by_private_ip(&eni.vswitch_id, ip)?.iter().any(|e| e.mode == Some(EipMode::Nat)))

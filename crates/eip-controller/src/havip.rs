@@ -89,8 +89,9 @@ pub(crate) async fn create(ctl: &Controller, ctx: &Ctx, p: &Params) -> Result<Bo
     check_name("Name", &name, 128)?;
     check_name("Description", &description, 256)?;
     ctl.write(ctx, p, move |tx, env| {
-        let permission = crate::quotas::get(tx, &env.account, "havip_permission")?;
-        let limit = crate::quotas::get(tx, &env.account, "havip_count")?;
+        use eip_domain::quotas::QuotaKind;
+        let permission = crate::quotas::get(tx, &env.account, QuotaKind::HavipPermission)?;
+        let limit = crate::quotas::get(tx, &env.account, QuotaKind::HavipCount)?;
         targets::check_create_havip(permission, tx.havip_count(&env.account)?, limit)?;
         let vsw = tx
             .vswitch_get(&env.account, &vsw_id)?

@@ -74,6 +74,7 @@ pub(crate) fn check_associate(tx: &mut dyn Tx, env: &Env, eip: &EipRow, id: &str
             status: nat.status,
             network: nat.network_type,
             eips: eips.len(),
+            eips_max: crate::quotas::limit(tx, &env.account, eip_domain::quotas::QuotaKind::NatGatewayEips)?,
             traffic_eips: eips.iter().filter(|e| e.internet_charge_type == InternetChargeType::PayByTraffic).count(),
             needs_private_ip,
             free_private_ip,

@@ -1,32 +1,32 @@
-//! Per-account quotas (HA-02: the HaVip permission and count). One table
-//! holds what an operator set with `eipd quota set`; a missing row means the
-//! default of [`eip_domain::targets::QUOTAS`].
+//! Per-account quotas: the value of each limit in [`eip_domain::quotas`]'s
+//! catalogue for an account, and how it changes (`eipd quota set`). One
+//! table holds what an operator set or an application raised; a missing row
+//! means the catalogue's default.
 
 use crate::Controller;
-use eip_domain::targets::QUOTAS;
+use eip_domain::quotas::{self, QuotaKind};
 use eip_store::{StoreExt, Tx};
 use eip_types::{Error, ResourceKind, Result};
 
-/// The value of quota `name` for an account (its default when unset).
-pub(crate) fn get(tx: &mut dyn Tx, account: &str, name: &str) -> Result<i64> {
-    let default = QUOTAS.iter().find(|(n, _)| *n == name).map(|(_, v)| *v).unwrap_or(0);
-    Ok(tx.quota_get(account, name)?.unwrap_or(default))
+/// The value of a quota for an account (its default when unset).
+pub(crate) fn get(tx: &mut dyn Tx, account: &str, kind: QuotaKind) -> Result<i64> {
+    let spec = kind.spec();
+    Ok(tx.quota_get(account, spec.name)?.unwrap_or(spec.default))
+}
+
+/// The value of a quota that counts resources, as a count.
+pub(crate) fn limit(tx: &mut dyn Tx, account: &str, kind: QuotaKind) -> Result<usize> {
+    Ok(usize::try_from(get(tx, account, kind)?).unwrap_or(0))
 }
 
 /// `eipd quota set ACCOUNT NAME VALUE`: sets a quota of the account named.
 pub async fn set_quota(ctl: &Controller, account_name: &str, name: &str, value: i64) -> Result<()> {
-    if !QUOTAS.iter().any(|(n, _)| *n == name) {
-        let known: Vec<&str> = QUOTAS.iter().map(|(n, _)| *n).collect();
+    let Some(spec) = quotas::by_name(name) else {
+        let known: Vec<&str> = quotas::CATALOGUE.iter().map(|s| s.name).collect();
         return Err(Error::invalid("quota", format!("{name} is not a quota; known: {}", known.join(", "))));
-    }
-    if value < 0 {
-        return Err(Error::invalid("value", "must be 0 or more"));
-    }
-    // Permissions are switches: 1 grants, 0 withholds.
-    if name.ends_with("_permission") && value > 1 {
-        return Err(Error::invalid("value", format!("{name} is 1 (allowed) or 0 (not allowed)")));
-    }
-    let (account_name, name) = (account_name.to_owned(), name.to_owned());
+    };
+    quotas::check_value(spec, value)?;
+    let account_name = account_name.to_owned();
     ctl.store()
         .write(move |tx| {
             let acc = tx
@@ -34,7 +34,7 @@ pub async fn set_quota(ctl: &Controller, account_name: &str, name: &str, value: 
                 .into_iter()
                 .find(|a| a.name == account_name || a.id == account_name)
                 .ok_or_else(|| Error::not_found(ResourceKind::Account, &account_name))?;
-            tx.quota_set(&acc.id, &name, value)?;
+            tx.quota_set(&acc.id, spec.name, value)?;
             Ok(())
         })
         .await

@@ -38,6 +38,8 @@ async fn env_with(dataplane: bool) -> Env {
     let ctl = Controller::new(Arc::new(store), clock.clone(), Config { task_delay_ms: DELAY, dataplane });
     let boot = accounts::bootstrap(&ctl, Some(("testid".into(), "testsecret".into()))).await.unwrap();
     let instances = demo::seed(&ctl, &boot.root_account).await.unwrap();
+    // Tests allocate more EIPs than the cloud's default quota of 20.
+    crate::quotas::set_quota(&ctl, accounts::ROOT, "eip_count", 1000).await.unwrap();
     let e = Env { ctl, clock, account: boot.root_account, instances, dir };
     e.settle().await;
     e
@@ -1221,4 +1223,19 @@ async fn clb_describe_health_status_reports_the_data_planes_checks() {
     e.ctl.publish_backend_health().await.unwrap();
     assert_eq!(e.ctl.store().read(|tx| Ok(tx.backend_health_of(&lb)?)).unwrap(), vec![], "cleared in the store");
     assert!(e.ctl.clb_health().abnormal().is_empty());
+}
+
+#[tokio::test]
+async fn an_account_holds_at_most_its_eip_quota_in_all_regions_together() {
+    let e = env().await;
+    crate::quotas::set_quota(&e.ctl, accounts::ROOT, "eip_count", 3).await.unwrap();
+    e.allocate().await;
+    e.vpc("AllocateEipAddress", &[("RegionId", "cn-shanghai")]).await.unwrap();
+    let (third, _) = e.allocate().await;
+    let refused = e.vpc("AllocateEipAddress", &[("RegionId", "cn-beijing")]).await.unwrap_err();
+    assert_eq!(refused, Error::EipQuotaExceeded);
+    // A released EIP frees its place once it is gone.
+    e.vpc("ReleaseEipAddress", &[("AllocationId", &third)]).await.unwrap();
+    e.settle().await;
+    e.allocate().await;
 }

@@ -5,5 +5,6 @@
 pub mod catalogue;
 pub mod cidr;
 pub mod pool;
+pub mod quotas;
 pub mod rules;
 pub mod targets;

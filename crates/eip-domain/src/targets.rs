@@ -11,24 +11,14 @@ use eip_types::{
     LbAddressType, NatEipBindMode, NatGatewayStatus, NatNetworkType, Result,
 };
 
-/// At most this many MULTI_BINDED EIPs on one ENI.
-pub const MULTI_BINDED_MAX: usize = 10;
 /// An ENI that is not attached holds at most this many secondary private IPs.
 pub const UNATTACHED_SECONDARY_IPS_MAX: usize = 10;
-/// At most this many EIPs on one NAT gateway (NAT-02).
-pub const NAT_GATEWAY_EIPS_MAX: usize = 20;
-/// Of which at most this many pay-by-traffic.
+/// Of the EIPs on one NAT gateway (NAT-02, quota `nat_gateway_eips`), at most
+/// this many pay-by-traffic.
 pub const NAT_GATEWAY_TRAFFIC_EIPS_MAX: usize = 10;
 /// NAT-03: gateways created at or after this instant (2022-09-19T00:00:00Z)
 /// give each EIP a private IP of their vSwitch (in EIP bind mode NAT).
 pub const NAT_PRIVATE_IP_CUTOFF_MS: i64 = 1_663_545_600_000;
-/// HA-02: HaVips an account may hold unless its quota says otherwise.
-pub const HAVIP_COUNT_DEFAULT: i64 = 50;
-/// HA-02: whether an account may create HaVips unless its quota says otherwise (1 = yes).
-pub const HAVIP_PERMISSION_DEFAULT: i64 = 1;
-/// Quota names `eipd quota set` accepts, with their defaults.
-pub const QUOTAS: &[(&str, i64)] =
-    &[("havip_permission", HAVIP_PERMISSION_DEFAULT), ("havip_count", HAVIP_COUNT_DEFAULT)];
 
 /// LB-02 and the target kinds AssociateEipAddress can reach: ALB and NLB take
 /// their EIPs only through their own APIs.
@@ -82,6 +72,8 @@ pub struct EniFacts {
     pub binded_eips: usize,
     /// MULTI_BINDED EIPs on it.
     pub multi_binded_eips: usize,
+    /// Most MULTI_BINDED EIPs it may hold (the account's quota `eni_multi_binded_eips`).
+    pub multi_binded_max: usize,
 }
 
 /// The private IP a NAT-mode (or MULTI_BINDED) EIP would map to.
@@ -144,7 +136,7 @@ pub fn check_associate_eni(eni: &EniFacts, mode: EipMode, ip: PrivateIpChoice) -
             if eni.nat_eips > 0 {
                 return Err(Error::EipBindModeConflict);
             }
-            if eni.multi_binded_eips >= MULTI_BINDED_MAX {
+            if eni.multi_binded_eips >= eni.multi_binded_max {
                 return Err(Error::MultiBindedQuotaExceeded);
             }
             Ok(())
@@ -276,6 +268,8 @@ pub struct NatFacts {
     pub network: NatNetworkType,
     /// EIPs on it now (any status but gone).
     pub eips: usize,
+    /// Most EIPs it may hold (the account's quota `nat_gateway_eips`).
+    pub eips_max: usize,
     /// Of which pay-by-traffic.
     pub traffic_eips: usize,
     /// Whether this association needs a private IP (NAT-03).
@@ -294,7 +288,7 @@ pub fn check_associate_nat(nat: &NatFacts, eip_billing: InternetChargeType) -> R
         NatNetworkType::Internet => {}
         NatNetworkType::Intranet => return Err(Error::UnsupportedEipBindMode),
     }
-    if nat.eips >= NAT_GATEWAY_EIPS_MAX {
+    if nat.eips >= nat.eips_max {
         return Err(Error::NatEipQuotaExceeded);
     }
     match eip_billing {
@@ -426,6 +420,7 @@ mod tests {
             nat_eips: 0,
             binded_eips: 0,
             multi_binded_eips: 0,
+            multi_binded_max: 10,
         }
     }
 
@@ -466,7 +461,7 @@ mod tests {
 
     #[test]
     fn vis_01_multi_binded_limits_and_conflicts() {
-        let full = EniFacts { multi_binded_eips: MULTI_BINDED_MAX, ..eni(EniType::Secondary) };
+        let full = EniFacts { multi_binded_eips: 10, ..eni(EniType::Secondary) };
         assert_eq!(
             check_associate_eni(&full, EipMode::MultiBinded, PrivateIpChoice::None),
             Err(Error::MultiBindedQuotaExceeded)
@@ -560,6 +555,7 @@ mod tests {
             status: NatGatewayStatus::Available,
             network: NatNetworkType::Internet,
             eips: 0,
+            eips_max: 20,
             traffic_eips: 0,
             needs_private_ip: false,
             free_private_ip: false,
@@ -662,7 +658,16 @@ mod tests {
             0usize..12,
         )
             .prop_map(|(kind, status, attached, secondary_ips, nat_eips, binded_eips, multi_binded_eips)| {
-                EniFacts { kind, status, attached, secondary_ips, nat_eips, binded_eips, multi_binded_eips }
+                EniFacts {
+                    kind,
+                    status,
+                    attached,
+                    secondary_ips,
+                    nat_eips,
+                    binded_eips,
+                    multi_binded_eips,
+                    multi_binded_max: 10,
+                }
             })
     }
 
@@ -694,7 +699,7 @@ mod tests {
                         prop_assert_eq!(e.kind, EniType::Secondary);
                         prop_assert!(!e.attached);
                         prop_assert_eq!(e.nat_eips + e.binded_eips, 0);
-                        prop_assert!(e.multi_binded_eips < MULTI_BINDED_MAX);
+                        prop_assert!(e.multi_binded_eips < e.multi_binded_max);
                     }
                 }
             }
@@ -707,7 +712,7 @@ mod tests {
             let traffic = traffic.min(eips);
             let billing = if by_traffic { InternetChargeType::PayByTraffic } else { InternetChargeType::PayByBandwidth };
             if check_associate_nat(&NatFacts { eips, traffic_eips: traffic, ..nat() }, billing).is_ok() {
-                prop_assert!(eips < NAT_GATEWAY_EIPS_MAX);
+                prop_assert!(eips < 20);
                 prop_assert!(!by_traffic || traffic < NAT_GATEWAY_TRAFFIC_EIPS_MAX);
             }
         }

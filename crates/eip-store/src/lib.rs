@@ -476,6 +476,8 @@ pub trait Tx {
     fn eip_query(&mut self, q: &EipQuery) -> StoreResult<(i64, Vec<EipRow>)>;
     /// Number of EIPs an account holds in a region.
     fn eip_count(&mut self, account: &str, region: &str) -> StoreResult<i64>;
+    /// Counts an account's EIPs in every region (its EIP quota's usage).
+    fn eip_count_all_regions(&mut self, account: &str) -> StoreResult<i64>;
 
     // --- NAT gateways and their entries
     /// Inserts a NAT gateway.

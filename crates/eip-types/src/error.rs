@@ -260,6 +260,25 @@ pub enum Error {
     ForwardDestinationDuplicated,
     /// The account may not create HaVips (quota `havip_permission` is 0, HA-02).
     HaVipNotEnabled,
+    /// AllocateEipAddress beyond the account's EIP quota (`eip_count`).
+    EipQuotaExceeded,
+    /// The Quota Center knows no such product, quota or quota dimension.
+    QuotaNotFound,
+    /// A Quota Center call without its `ProductCode`.
+    MissingProductCode,
+    /// A `QuotaCategory` the Quota Center does not have.
+    QuotaCategoryNotSupported,
+    /// A quota dimension the quota does not have (`Dimensions.N.Key`).
+    QuotaDimensionUnsupported,
+    /// A dimension value the quota does not have (an unknown `regionId`).
+    QuotaDimensionValueUnsupported,
+    /// An application's `DesireValue` is not a whole number above the quota's
+    /// value, within its range and at least what is in use.
+    QuotaDesireIllegal,
+    /// No quota application with this id (of this account).
+    QuotaApplicationNotFound,
+    /// The application was decided already (`eipd quota approve|reject`).
+    QuotaApplicationDecided,
     /// The account holds as many HaVips as quota `havip_count` allows (HA-02).
     HaVipQuotaExceeded,
     /// The HaVip is neither Available nor InUse (HA-04).

@@ -152,6 +152,10 @@ async fn seed(a: Args) -> Result<serde_json::Value, String> {
         .map_err(|e| e.to_string())?;
     }
     accounts::set_pools(&ctl, REGION, std::slice::from_ref(&a.pool)).await.map_err(|e| format!("pool: {e}"))?;
+    // Far more EIPs than the cloud's default quota of 20 per account.
+    eip_controller::quotas::set_quota(&ctl, accounts::ROOT, "eip_count", 1_000_000)
+        .await
+        .map_err(|e| format!("quota: {e}"))?;
     let mut s = Seeder { ctl: ctl.clone(), account: boot.root_account.clone(), calls: 0 };
 
     // The network: a VPC, a security group, /24 vSwitches.

@@ -35,14 +35,16 @@ pub fn eips_round_trip_with_tags_sorted_by_key(s: &dyn Store) {
         )
     };
     let other = EipRow { account_id: ACC2.into(), ..eip("eip-3", "198.18.0.3", 30) };
-    let put = [plain.clone(), full.clone(), other.clone()];
+    let elsewhere = EipRow { region_id: R2.into(), ..eip("eip-4", "198.18.0.4", 40) };
+    let put = [plain.clone(), full.clone(), other.clone(), elsewhere];
     ok(s, move |tx| put.iter().try_for_each(|e| tx.eip_insert(e)));
     assert_eq!(read(s, |tx| tx.eip_get("eip-1")), Some(plain.clone()));
     let sorted_tags = tags(&[("Alpha", ""), ("alpha", &text("v")), ("zeta", "last")]);
     assert_eq!(read(s, |tx| tx.eip_get("eip-2")), Some(EipRow { tags: sorted_tags, ..full.clone() }));
     assert_eq!(read(s, |tx| tx.eip_get("eip-3")), Some(other));
     assert_eq!(read(s, |tx| tx.eip_get("eip-none")), None);
-    assert_eq!(read(s, |tx| Ok((tx.eip_count(ACC, R)?, tx.eip_count(ACC2, R)?, tx.eip_count(ACC, R2)?))), (2, 1, 0));
+    assert_eq!(read(s, |tx| Ok((tx.eip_count(ACC, R)?, tx.eip_count(ACC2, R)?, tx.eip_count(ACC, R2)?))), (2, 1, 1));
+    assert_eq!(read(s, |tx| Ok((tx.eip_count_all_regions(ACC)?, tx.eip_count_all_regions(ACC2)?))), (3, 1));
 
     ok(s, |tx| tx.eip_delete("eip-2"));
     assert_eq!(read(s, |tx| tx.eip_get("eip-2")), None);

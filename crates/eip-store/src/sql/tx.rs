@@ -858,6 +858,10 @@ impl<D: Driver> Tx for SqlTx<D> {
         Ok((total, rows))
     }
 
+    fn eip_count_all_regions(&mut self, account: &str) -> StoreResult<i64> {
+        self.count("SELECT COUNT(*) FROM eip WHERE account_id = ?1", params![account])
+    }
+
     fn eip_count(&mut self, account: &str, region: &str) -> StoreResult<i64> {
         self.count("SELECT COUNT(*) FROM eip WHERE account_id = ?1 AND region_id = ?2", params![account, region])
     }
