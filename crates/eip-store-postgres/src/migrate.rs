@@ -17,6 +17,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (3, include_str!("../migrations/0003_task_claim.sql")),
     (4, include_str!("../migrations/0004_clb_backend_health.sql")),
     (5, include_str!("../migrations/0005_console_session.sql")),
+    (6, include_str!("../migrations/0006_quota_application.sql")),
 ];
 
 pub(crate) fn migrate(c: &mut Client) -> Result<(), StoreError> {

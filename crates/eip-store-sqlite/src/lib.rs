@@ -36,6 +36,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (13, include_str!("../migrations/0013_task_claim.sql")),
     (14, include_str!("../migrations/0014_clb_backend_health.sql")),
     (15, include_str!("../migrations/0015_console_session.sql")),
+    (16, include_str!("../migrations/0016_quota_application.sql")),
 ];
 
 /// The connection and what we know of its settings.

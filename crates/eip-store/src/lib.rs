@@ -311,6 +311,16 @@ pub trait Tx {
     /// Keys of an account.
     fn access_key_list(&mut self, account: &str) -> StoreResult<Vec<AccessKeyRow>>;
 
+    // --- Quota Center applications
+    /// Files an application.
+    fn quota_application_insert(&mut self, row: &QuotaApplicationRow) -> StoreResult<()>;
+    /// An application by id (any account; the caller checks).
+    fn quota_application_get(&mut self, id: &str) -> StoreResult<Option<QuotaApplicationRow>>;
+    /// An account's applications, newest first (all accounts for `None`).
+    fn quota_application_list(&mut self, account: Option<&str>) -> StoreResult<Vec<QuotaApplicationRow>>;
+    /// Records a decision: status, approved value, audit reason and time.
+    fn quota_application_decide(&mut self, row: &QuotaApplicationRow) -> StoreResult<()>;
+
     // --- web console sessions
     /// Starts a session.
     fn console_session_insert(&mut self, row: &ConsoleSessionRow) -> StoreResult<()>;

@@ -4,7 +4,7 @@
 use eip_types::{
     AssociatedInstanceType, BackendHealth, ChargeType, EipMode, EipStatus, EniStatus, EniType, HaVipStatus,
     InstanceNetworkType, InstanceStatus, InternetChargeType, IpProtocol, LbAddressType, LoadBalancerKind,
-    NatEipBindMode, NatGatewayStatus, NatNetworkType,
+    NatEipBindMode, NatGatewayStatus, NatNetworkType, QuotaApplicationStatus,
 };
 
 /// An account.
@@ -34,6 +34,39 @@ pub struct ConsoleSessionRow {
     pub region_id: String,
     /// When it stops being valid (ms since the epoch).
     pub expires_at: i64,
+}
+
+/// An application to raise a quota (Quota Center CreateQuotaApplication).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct QuotaApplicationRow {
+    /// The application id (a UUID-like token).
+    pub id: String,
+    /// Who applied.
+    pub account_id: String,
+    /// The quota's catalogue name (`eip_count`, `havip_permission`, …).
+    pub quota_name: String,
+    /// `ProductCode` as applied.
+    pub product_code: String,
+    /// `QuotaActionCode` as applied (an alias stays as sent).
+    pub quota_action_code: String,
+    /// `DesireValue`.
+    pub desire_value: i64,
+    /// `ApproveValue`: set once approved.
+    pub approve_value: Option<i64>,
+    /// Where it stands.
+    pub status: QuotaApplicationStatus,
+    /// `Reason`.
+    pub reason: String,
+    /// `AuditReason`: why it was decided so (empty until decided).
+    pub audit_reason: String,
+    /// `Dimension` as applied, a JSON object (`{}` for none).
+    pub dimension: String,
+    /// `NoticeType`.
+    pub notice_type: i64,
+    /// `ApplyTime` (ms since the epoch).
+    pub applied_at: i64,
+    /// When it was decided.
+    pub decided_at: Option<i64>,
 }
 
 /// An AccessKey pair.

@@ -301,6 +301,20 @@ wire_enum!(
     }
 );
 
+wire_enum!(
+    /// Where a Quota Center application stands (`Status`).
+    QuotaApplicationStatus {
+        /// Waiting for a decision.
+        Process => "Process",
+        /// Approved: the quota has the approved value.
+        Agree => "Agree",
+        /// Rejected.
+        Disagree => "Disagree",
+        /// Withdrawn.
+        Cancel => "Cancel",
+    }
+);
+
 #[cfg(test)]
 mod tests {
     use super::*;

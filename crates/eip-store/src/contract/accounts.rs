@@ -4,6 +4,7 @@
 use super::fixtures::*;
 use super::harness::*;
 use crate::*;
+use eip_types::QuotaApplicationStatus;
 
 /// `account_list` returns every account, each as inserted.
 pub fn accounts_are_listed_whole(s: &dyn Store) {
@@ -116,6 +117,86 @@ pub fn console_sessions_have_unique_ids_and_an_account(s: &dyn Store) {
         tx.console_session_insert(&ConsoleSessionRow { region_id: String::new(), ..console_session('e', ACC, 1) })
     });
     assert_eq!(read(s, |tx| tx.console_session_count()), 1);
+}
+
+fn application(id: &str, account: &str, applied_at: i64) -> QuotaApplicationRow {
+    QuotaApplicationRow {
+        id: id.into(),
+        account_id: account.into(),
+        quota_name: "eip_count".into(),
+        product_code: "eip".into(),
+        quota_action_code: "eip_quota_instances_num".into(),
+        desire_value: 30,
+        approve_value: None,
+        status: QuotaApplicationStatus::Process,
+        reason: format!("reason of {id}"),
+        audit_reason: String::new(),
+        dimension: "{}".into(),
+        notice_type: 0,
+        applied_at,
+        decided_at: None,
+    }
+}
+
+/// Quota applications round-trip, list per account newest first (or all),
+/// and take their decision.
+pub fn quota_applications_round_trip_list_newest_first_and_are_decided(s: &dyn Store) {
+    seed(s);
+    let (a, b, c) = (application("qa-a", ACC, 10), application("qa-b", ACC, 20), application("qa-c", ACC2, 15));
+    let put = [a.clone(), b.clone(), c.clone()];
+    ok(s, move |tx| put.iter().try_for_each(|r| tx.quota_application_insert(r)));
+    assert_eq!(read(s, |tx| tx.quota_application_get("qa-a")), Some(a.clone()));
+    assert_eq!(read(s, |tx| tx.quota_application_get("qa-none")), None);
+    assert_eq!(read(s, |tx| tx.quota_application_list(Some(ACC))), vec![b.clone(), a.clone()]);
+    assert_eq!(read(s, |tx| tx.quota_application_list(Some("acc-none"))), vec![]);
+    assert_eq!(read(s, |tx| tx.quota_application_list(None)), vec![b.clone(), c.clone(), a.clone()]);
+    let agreed = QuotaApplicationRow {
+        status: QuotaApplicationStatus::Agree,
+        approve_value: Some(25),
+        audit_reason: "approved by the operator".into(),
+        decided_at: Some(30),
+        // Not the decision's to change:
+        desire_value: 99,
+        reason: "changed".into(),
+        ..a.clone()
+    };
+    let put = agreed.clone();
+    ok(s, move |tx| tx.quota_application_decide(&put));
+    let want = QuotaApplicationRow { desire_value: 30, reason: a.reason.clone(), ..agreed };
+    assert_eq!(read(s, |tx| tx.quota_application_get("qa-a")), Some(want));
+    assert_eq!(read(s, |tx| tx.quota_application_get("qa-b")), Some(b), "others untouched");
+}
+
+/// An application's id is unique, its account exists, an approved one
+/// carries its value and only an undecided one lacks a decision time.
+pub fn quota_applications_keep_their_constraints(s: &dyn Store) {
+    seed(s);
+    ok(s, |tx| tx.quota_application_insert(&application("qa-a", ACC, 1)));
+    unique(s, "same id", |tx| tx.quota_application_insert(&application("qa-a", ACC2, 2)));
+    constraint(s, "missing account", |tx| tx.quota_application_insert(&application("qa-b", "acc-none", 1)));
+    constraint(s, "approved without a value", |tx| {
+        tx.quota_application_insert(&QuotaApplicationRow {
+            status: QuotaApplicationStatus::Agree,
+            decided_at: Some(2),
+            ..application("qa-c", ACC, 1)
+        })
+    });
+    constraint(s, "a value while in review", |tx| {
+        tx.quota_application_insert(&QuotaApplicationRow { approve_value: Some(1), ..application("qa-d", ACC, 1) })
+    });
+    constraint(s, "rejected without a decision time", |tx| {
+        tx.quota_application_insert(&QuotaApplicationRow {
+            status: QuotaApplicationStatus::Disagree,
+            ..application("qa-e", ACC, 1)
+        })
+    });
+    constraint(s, "negative value", |tx| {
+        tx.quota_application_insert(&QuotaApplicationRow { desire_value: -1, ..application("qa-f", ACC, 1) })
+    });
+    constraint(s, "unknown notice type", |tx| {
+        tx.quota_application_insert(&QuotaApplicationRow { notice_type: 7, ..application("qa-g", ACC, 1) })
+    });
+    assert_eq!(read(s, |tx| tx.quota_application_list(None)).len(), 1);
 }
 
 /// A setting reads back; setting it again replaces it.

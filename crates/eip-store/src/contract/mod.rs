@@ -130,6 +130,8 @@ macro_rules! store_contract {
             access_keys_belong_to_an_account_and_have_unique_ids,
             console_sessions_round_trip_change_region_and_expire,
             console_sessions_have_unique_ids_and_an_account,
+            quota_applications_round_trip_list_newest_first_and_are_decided,
+            quota_applications_keep_their_constraints,
             settings_read_back_and_are_overwritten,
             quotas_are_per_account_and_overwritten,
         );

@@ -8,7 +8,7 @@ use crate::*;
 use eip_types::{
     AssociatedInstanceType, BackendHealth, ChargeType, EipMode, EipStatus, EniStatus, EniType, HaVipStatus,
     InstanceNetworkType, InstanceStatus, InternetChargeType, IpProtocol, LbAddressType, LoadBalancerKind,
-    NatEipBindMode, NatGatewayStatus, NatNetworkType,
+    NatEipBindMode, NatGatewayStatus, NatNetworkType, QuotaApplicationStatus,
 };
 
 pub(super) fn b(v: bool) -> i64 {
@@ -390,4 +390,30 @@ mod tests {
         assert_eq!(derived_total(0, 10, 10), None);
         assert_eq!(derived_total(30, 10, 0), None);
     }
+}
+
+macro_rules! quota_application_cols {
+    () => {
+        "id, account_id, quota_name, product_code, quota_action_code, desire_value, approve_value, status, \
+    reason, audit_reason, dimension, notice_type, applied_at, decided_at"
+    };
+}
+
+pub(super) fn quota_application_from_row(r: &dyn SqlRow) -> StoreResult<QuotaApplicationRow> {
+    Ok(QuotaApplicationRow {
+        id: r.get(0)?,
+        account_id: r.get(1)?,
+        quota_name: r.get(2)?,
+        product_code: r.get(3)?,
+        quota_action_code: r.get(4)?,
+        desire_value: r.get(5)?,
+        approve_value: r.get(6)?,
+        status: parse_enum("status", r.get(7)?, QuotaApplicationStatus::parse)?,
+        reason: r.get(8)?,
+        audit_reason: r.get(9)?,
+        dimension: r.get(10)?,
+        notice_type: r.get(11)?,
+        applied_at: r.get(12)?,
+        decided_at: r.get(13)?,
+    })
 }

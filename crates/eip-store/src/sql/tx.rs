@@ -93,6 +93,71 @@ impl<D: Driver> Tx for SqlTx<D> {
         .map(drop)
     }
 
+    fn quota_application_insert(&mut self, r: &QuotaApplicationRow) -> StoreResult<()> {
+        self.exec(
+            "INSERT INTO quota_application (id, account_id, quota_name, product_code, quota_action_code, \
+             desire_value, approve_value, status, reason, audit_reason, dimension, notice_type, applied_at, decided_at) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+            params![
+                r.id,
+                r.account_id,
+                r.quota_name,
+                r.product_code,
+                r.quota_action_code,
+                r.desire_value,
+                r.approve_value,
+                r.status.as_str(),
+                r.reason,
+                r.audit_reason,
+                r.dimension,
+                r.notice_type,
+                r.applied_at,
+                r.decided_at
+            ],
+        )
+        .map(drop)
+    }
+
+    fn quota_application_get(&mut self, id: &str) -> StoreResult<Option<QuotaApplicationRow>> {
+        self.one(
+            concat!("SELECT ", quota_application_cols!(), " FROM quota_application WHERE id = ?1"),
+            params![id],
+            quota_application_from_row,
+        )
+    }
+
+    fn quota_application_list(&mut self, account: Option<&str>) -> StoreResult<Vec<QuotaApplicationRow>> {
+        match account {
+            Some(a) => self.list(
+                concat!(
+                    "SELECT ",
+                    quota_application_cols!(),
+                    " FROM quota_application WHERE account_id = ?1 ORDER BY applied_at DESC, id DESC"
+                ),
+                params![a],
+                quota_application_from_row,
+            ),
+            None => self.list(
+                concat!(
+                    "SELECT ",
+                    quota_application_cols!(),
+                    " FROM quota_application ORDER BY applied_at DESC, id DESC"
+                ),
+                params![],
+                quota_application_from_row,
+            ),
+        }
+    }
+
+    fn quota_application_decide(&mut self, r: &QuotaApplicationRow) -> StoreResult<()> {
+        self.exec(
+            "UPDATE quota_application SET status = ?2, approve_value = ?3, audit_reason = ?4, decided_at = ?5 \
+             WHERE id = ?1",
+            params![r.id, r.status.as_str(), r.approve_value, r.audit_reason, r.decided_at],
+        )
+        .map(drop)
+    }
+
     fn console_session_insert(&mut self, r: &ConsoleSessionRow) -> StoreResult<()> {
         self.exec(
             "INSERT INTO console_session (id_hash, account_id, account_name, csrf, region_id, expires_at) \
