@@ -17,12 +17,14 @@ pub enum Product {
     Nlb,
     /// STS 2015-04-01 (who is calling).
     Sts,
+    /// Quota Center 2020-05-10 (quotas and applications to raise them).
+    Quotas,
 }
 
 impl Product {
     /// Every product.
     pub const ALL: &'static [Product] =
-        &[Product::Vpc, Product::Ecs, Product::Slb, Product::Alb, Product::Nlb, Product::Sts];
+        &[Product::Vpc, Product::Ecs, Product::Slb, Product::Alb, Product::Nlb, Product::Sts, Product::Quotas];
 
     /// Product for an API version string.
     pub fn from_version(v: &str) -> Option<Product> {
@@ -33,6 +35,7 @@ impl Product {
             "2020-06-16" => Some(Product::Alb),
             "2022-04-30" => Some(Product::Nlb),
             "2015-04-01" => Some(Product::Sts),
+            "2020-05-10" => Some(Product::Quotas),
             _ => None,
         }
     }
@@ -46,6 +49,7 @@ impl Product {
             Product::Alb => "2020-06-16",
             Product::Nlb => "2022-04-30",
             Product::Sts => "2015-04-01",
+            Product::Quotas => "2020-05-10",
         }
     }
 
@@ -58,6 +62,7 @@ impl Product {
             Product::Alb => "Alb",
             Product::Nlb => "Nlb",
             Product::Sts => "Sts",
+            Product::Quotas => "quotas",
         }
     }
 }
@@ -192,6 +197,11 @@ actions! {
     Nlb "UpdateLoadBalancerAddressTypeConfig" true true "Switches an NLB between Intranet and Internet (zone EIPs).";
     Nlb "DeleteLoadBalancer" true true "Deletes an NLB (its EIPs are unbound).";
     Sts "GetCallerIdentity" false false "Who signed the request: the account id and the root identity's ARN.";
+    Quotas "ListProductQuotas" false false "A product's quotas (eip, vpc, nat) with the account's values and usage.";
+    Quotas "GetProductQuota" false false "One quota with the account's value and usage.";
+    Quotas "CreateQuotaApplication" true false "Applies to raise a quota: approved at once up to the review policy's ceiling, else left for an operator.";
+    Quotas "ListQuotaApplications" false false "The account's applications, newest first.";
+    Quotas "GetQuotaApplication" false false "One application.";
 }
 
 /// The product whose error table an action answers with. The ECS product's

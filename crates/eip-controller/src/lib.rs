@@ -22,6 +22,7 @@ pub mod lease;
 pub mod monitor;
 pub mod nat;
 mod net;
+pub mod quota_center;
 pub mod quotas;
 mod render;
 mod tags;
@@ -199,7 +200,7 @@ impl Controller {
 
     /// Runs one action.
     pub async fn call(&self, ctx: &Ctx, p: &Params) -> Result<Body> {
-        use Product::{Alb, Ecs, Nlb, Slb, Sts, Vpc};
+        use Product::{Alb, Ecs, Nlb, Quotas, Slb, Sts, Vpc};
         match (ctx.product, ctx.action) {
             (Vpc | Ecs, "DescribeRegions") => vpc::describe_regions(ctx, p),
             (Vpc | Ecs, "DescribeZones") => vpc::describe_zones(ctx, p),
@@ -299,6 +300,11 @@ impl Controller {
             (Ecs, "DeleteInstance") => ecs::delete_instance(self, ctx, p).await,
             (Ecs, "AllocatePublicIpAddress") => ecs::allocate_public_ip(self, ctx, p).await,
             (Sts, "GetCallerIdentity") => accounts::get_caller_identity(ctx),
+            (Quotas, "ListProductQuotas") => quota_center::list_product_quotas(self, ctx, p),
+            (Quotas, "GetProductQuota") => quota_center::get_product_quota(self, ctx, p),
+            (Quotas, "CreateQuotaApplication") => quota_center::create_quota_application(self, ctx, p).await,
+            (Quotas, "ListQuotaApplications") => quota_center::list_quota_applications(self, ctx, p),
+            (Quotas, "GetQuotaApplication") => quota_center::get_quota_application(self, ctx, p),
             (product, action) => {
                 Err(Error::Internal(format!("registered action {action} of {product:?} has no handler")))
             }

@@ -322,6 +322,8 @@ impl fmt::Display for Error {
         match self {
             Error::InvalidParameter { name, reason } => write!(f, "invalid {name}: {reason}"),
             Error::NotFound { kind, id } => write!(f, "{kind:?} {id} not found"),
+            Error::QuotaApplicationNotFound => f.write_str("no such quota application"),
+            Error::QuotaApplicationDecided => f.write_str("the application was decided already"),
             other => write!(f, "{other:?}"),
         }
     }

@@ -124,8 +124,10 @@ enum NatCommand {
 
 #[derive(Subcommand)]
 enum QuotaCommand {
-    /// Set a quota of an account: havip_permission (1 = may create HaVips, 0 = may not)
-    /// or havip_count (most HaVips the account may hold; default 50).
+    /// Set a quota of an account: eip_count (EIPs held, all regions; default 20),
+    /// havip_permission (1 = may create HaVips; default 0), havip_count (default 50),
+    /// nat_gateway_eips (EIPs per NAT gateway; default 20) or eni_multi_binded_eips
+    /// (MULTI_BINDED EIPs per ENI; default 10).
     Set {
         #[command(flatten)]
         store: StoreArgs,
@@ -135,6 +137,45 @@ enum QuotaCommand {
         name: String,
         /// New value.
         value: i64,
+    },
+    /// List the Quota Center applications of every account, newest first.
+    Applications {
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+    /// Approve an application in review: the quota takes the desired value (or --value).
+    Approve {
+        /// The application (ApplicationId).
+        application_id: String,
+        /// Grant this value instead of the one asked for.
+        #[arg(long)]
+        value: Option<i64>,
+        /// The AuditReason the applicant reads.
+        #[arg(long, default_value = "Approved.")]
+        reason: String,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+    /// Reject an application in review.
+    Reject {
+        /// The application (ApplicationId).
+        application_id: String,
+        /// The AuditReason the applicant reads.
+        #[arg(long, default_value = "Rejected.")]
+        reason: String,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+    /// The review policy: applications for a quota up to CEILING are approved when filed,
+    /// higher ones wait for `eipd quota approve|reject` (0: every one waits). By default
+    /// the HaVip permission is approved and everything else waits.
+    Policy {
+        #[command(flatten)]
+        store: StoreArgs,
+        /// Quota name (as for `set`).
+        name: String,
+        /// Highest value approved without an operator.
+        ceiling: i64,
     },
 }
 
@@ -531,6 +572,43 @@ async fn quota(cmd: QuotaCommand) -> Result<(), String> {
             let ctl = admin_controller(&store)?;
             eip_controller::quotas::set_quota(&ctl, &account, &name, value).await.map_err(|e| e.to_string())?;
             println!("{account}: {name} = {value}");
+        }
+        QuotaCommand::Applications { store } => {
+            let ctl = admin_controller(&store)?;
+            let rows = eip_controller::quota_center::applications(&ctl).map_err(|e| e.to_string())?;
+            println!("APPLICATION\tACCOUNT\tQUOTA\tDESIRED\tSTATUS\tAPPROVED\tAPPLIED\tREASON");
+            for a in rows {
+                println!(
+                    "{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}",
+                    a.id,
+                    a.account_id,
+                    a.quota_name,
+                    a.desire_value,
+                    a.status,
+                    a.approve_value.map_or_else(|| "-".to_owned(), |v| v.to_string()),
+                    eip_types::time::format_iso(a.applied_at),
+                    a.reason
+                );
+            }
+        }
+        QuotaCommand::Approve { application_id, value, reason, store } => {
+            let ctl = admin_controller(&store)?;
+            let a = eip_controller::quota_center::decide(&ctl, &application_id, true, value, &reason)
+                .await
+                .map_err(|e| e.to_string())?;
+            println!("{}: Agree, {} = {}", a.id, a.quota_name, a.approve_value.unwrap_or_default());
+        }
+        QuotaCommand::Reject { application_id, reason, store } => {
+            let ctl = admin_controller(&store)?;
+            let a = eip_controller::quota_center::decide(&ctl, &application_id, false, None, &reason)
+                .await
+                .map_err(|e| e.to_string())?;
+            println!("{}: Disagree", a.id);
+        }
+        QuotaCommand::Policy { store, name, ceiling } => {
+            let ctl = admin_controller(&store)?;
+            eip_controller::quota_center::set_policy(&ctl, &name, ceiling).await.map_err(|e| e.to_string())?;
+            println!("{name}: applications up to {ceiling} are approved when filed");
         }
     }
     Ok(())

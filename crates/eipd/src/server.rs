@@ -201,6 +201,7 @@ fn host_id(product: Option<Product>) -> &'static str {
         Some(Product::Alb) => "alb.aliyuncs.com",
         Some(Product::Nlb) => "nlb.aliyuncs.com",
         Some(Product::Sts) => "sts.aliyuncs.com",
+        Some(Product::Quotas) => "quotas.aliyuncs.com",
         None => "openeip",
     }
 }

@@ -374,24 +374,6 @@ pub(super) fn backend_health_row(r: &dyn SqlRow) -> StoreResult<BackendHealthRow
     })
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_page_that_is_not_full_gives_the_total_and_anything_else_needs_the_count() {
-        // First page, short: the rows are all there is.
-        assert_eq!(derived_total(0, 10, 3), Some(3));
-        assert_eq!(derived_total(0, 10, 0), Some(0));
-        // Later page, short but not empty: offset plus what came back.
-        assert_eq!(derived_total(20, 10, 4), Some(24));
-        // A full page may have more after it; an empty page past the start
-        // may be far beyond the end.
-        assert_eq!(derived_total(0, 10, 10), None);
-        assert_eq!(derived_total(30, 10, 0), None);
-    }
-}
-
 macro_rules! quota_application_cols {
     () => {
         "id, account_id, quota_name, product_code, quota_action_code, desire_value, approve_value, status, \
@@ -416,4 +398,22 @@ pub(super) fn quota_application_from_row(r: &dyn SqlRow) -> StoreResult<QuotaApp
         applied_at: r.get(12)?,
         decided_at: r.get(13)?,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_page_that_is_not_full_gives_the_total_and_anything_else_needs_the_count() {
+        // First page, short: the rows are all there is.
+        assert_eq!(derived_total(0, 10, 3), Some(3));
+        assert_eq!(derived_total(0, 10, 0), Some(0));
+        // Later page, short but not empty: offset plus what came back.
+        assert_eq!(derived_total(20, 10, 4), Some(24));
+        // A full page may have more after it; an empty page past the start
+        // may be far beyond the end.
+        assert_eq!(derived_total(0, 10, 10), None);
+        assert_eq!(derived_total(30, 10, 0), None);
+    }
 }
