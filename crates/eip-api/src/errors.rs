@@ -15,12 +15,20 @@ pub struct WireError {
     pub code: String,
     /// `Message`.
     pub message: String,
+    /// For throttling: how long the client should wait (ms), sent as `x-acs-retry-after`.
+    pub retry_after_ms: Option<u64>,
 }
 
 impl WireError {
     /// Builds one.
     pub fn new(status: u16, code: impl Into<String>, message: impl Into<String>) -> WireError {
-        WireError { status, code: code.into(), message: message.into() }
+        WireError { status, code: code.into(), message: message.into(), retry_after_ms: None }
+    }
+
+    /// The same error, telling the client to wait `ms` before trying again.
+    pub fn retry_after_ms(mut self, ms: u64) -> WireError {
+        self.retry_after_ms = Some(ms);
+        self
     }
 }
 

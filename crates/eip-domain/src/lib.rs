@@ -8,3 +8,4 @@ pub mod pool;
 pub mod quotas;
 pub mod rules;
 pub mod targets;
+pub mod throttle;

@@ -242,6 +242,14 @@ struct ServeArgs {
     /// the gateways lasts unless renewed (ms), as `eipd agent --lease-ms`.
     #[arg(long, default_value_t = eip_agent::leased::DEFAULT_LEASE_MS, env = "EIPD_LEASE_MS", value_parser = clap::value_parser!(i64).range(300..=600_000))]
     lease_ms: i64,
+    /// Per-account API rate limits like the cloud's (AllocateEipAddress 120 calls per 60 s):
+    /// a call beyond its allowance gets HTTP 400 `Throttling.User` with `x-acs-retry-after`.
+    #[arg(long, env = "EIPD_THROTTLE")]
+    throttle: bool,
+    /// One allowance, ACTION=CALLS/SECONDS (repeatable): turns throttling on, and
+    /// replaces the published allowance of that action.
+    #[arg(long = "throttle-limit", value_name = "ACTION=CALLS/SECONDS")]
+    throttle_limits: Vec<String>,
     /// Most client connections served at once; more wait until one closes.
     #[arg(long, default_value_t = 512, env = "EIPD_MAX_CONNECTIONS", value_parser = clap::value_parser!(u32).range(1..=65_536))]
     max_connections: u32,
@@ -381,6 +389,7 @@ async fn serve(a: ServeArgs) -> Result<(), String> {
     };
     let demo_ids =
         if a.demo { Some(demo::seed(&ctl, &boot.root_account).await.map_err(|e| format!("demo: {e}"))?) } else { None };
+    let throttle = throttle_of(&a)?;
     let mut nonces = server::NonceCache::default();
     nonces.restore(tasks::live_nonces(&ctl).map_err(|e| format!("loading signature nonces: {e}"))?);
     let state = Arc::new(server::AppState {
@@ -391,6 +400,7 @@ async fn serve(a: ServeArgs) -> Result<(), String> {
         dataplane: mode.is_some().then(Default::default),
         client_timeout: std::time::Duration::from_secs(a.client_timeout_secs),
         console: eip_console::ConsoleState::new(ctl.clone()),
+        throttle,
     });
     // On a shared store other nodes may run a data plane for the same
     // gateways: this one serves them only while it holds their lease.
@@ -466,6 +476,26 @@ async fn serve(a: ServeArgs) -> Result<(), String> {
         None => {}
     }
     served
+}
+
+/// The rate limiter `--throttle` / `--throttle-limit` ask for, if any.
+fn throttle_of(a: &ServeArgs) -> Result<Option<eipd::throttle::Throttle>, String> {
+    use eip_domain::throttle::{PUBLISHED, parse_limit};
+    if !a.throttle && a.throttle_limits.is_empty() {
+        return Ok(None);
+    }
+    let mut limits: std::collections::HashMap<String, _> =
+        PUBLISHED.iter().map(|(action, l)| ((*action).to_owned(), *l)).collect();
+    for s in &a.throttle_limits {
+        let (action, limit) = parse_limit(s).map_err(|e| format!("--throttle-limit {e}"))?;
+        if !eip_api::catalog::ACTIONS.iter().any(|x| x.name == action) {
+            return Err(format!("--throttle-limit {s}: {action} is not an action eipd serves"));
+        }
+        limits.insert(action, limit);
+    }
+    let t = eipd::throttle::Throttle::new(limits);
+    tracing::info!(limits = %t.describe(), "per-account rate limits on");
+    Ok(Some(t))
 }
 
 /// The data plane `serve` runs: alone on its own store, or under a lease on a shared one.

@@ -50,6 +50,8 @@ pub struct AppState {
     pub client_timeout: std::time::Duration,
     /// The web console (`/console`).
     pub console: Arc<eip_console::ConsoleState>,
+    /// Per-account rate limits (`serve --throttle`), if on.
+    pub throttle: Option<crate::throttle::Throttle>,
 }
 
 /// Nonces seen within the timestamp window, as 128-bit keyed digests of
@@ -211,8 +213,9 @@ fn reply_error(format: Format, request_id: &str, host: &str, e: &WireError) -> R
     let mut r = (status, encode::error(format, request_id, host, e)).into_response();
     r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(format.content_type()));
     if e.code.starts_with("Throttling") {
-        // The SDKs turn this header into their throttling error and wait.
-        r.headers_mut().insert("x-acs-retry-after", HeaderValue::from_static("1000"));
+        // The SDKs turn this header (ms) into their throttling error and wait.
+        let ms = e.retry_after_ms.unwrap_or(1000).max(1);
+        r.headers_mut().insert("x-acs-retry-after", HeaderValue::from(ms));
     }
     r
 }
@@ -399,6 +402,16 @@ async fn handle(st: &AppState, raw: &RawRequest<'_>, request_id: &str) -> Result
     let now = real_now_ms();
     if (now - inc.timestamp_ms).abs() > TIMESTAMP_WINDOW_MS {
         bail!(WireError::new(400, "InvalidTimeStamp.Expired", "Specified time stamp or date value is expired."));
+    }
+    // Rate limits before the nonce is spent: the SDKs retry a throttled call
+    // once told how long to wait.
+    if let Some(t) = &st.throttle
+        && let Err(wait_ms) = t.check(&key.account, spec.name, now)
+    {
+        bail!(
+            WireError::new(400, "Throttling.User", "Request was denied due to user flow control.")
+                .retry_after_ms(wait_ms)
+        );
     }
     // A nonce can be replayed while its request's timestamp is inside the
     // window: until timestamp + window, which the check above puts at most

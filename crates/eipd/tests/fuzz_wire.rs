@@ -106,6 +106,7 @@ impl Harness {
             tokio::spawn(tasks::run(ctl.clone()));
             let state = Arc::new(AppState {
                 console: eip_console::ConsoleState::new(ctl.clone()),
+                throttle: None,
                 ctl,
                 keys: Default::default(),
                 nonces: Default::default(),
