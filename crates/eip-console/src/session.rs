@@ -82,7 +82,13 @@ impl Sessions {
     /// as none (the browser is sent to sign in, where the failure shows).
     pub(crate) fn get(ctl: &Controller, id: &str, now: i64) -> Option<Session> {
         let hash = id_hash(id);
-        let row = match ctl.store().read(move |tx| Ok(tx.console_session_get(&hash)?)) {
+        // A disabled account's sessions end with it (`eipd account disable`).
+        let read = ctl.store().read(move |tx| {
+            let Some(row) = tx.console_session_get(&hash)? else { return Ok(None) };
+            let active = tx.account_list()?.iter().any(|a| a.id == row.account_id && a.active);
+            Ok(active.then_some(row))
+        });
+        let row = match read {
             Ok(r) => r?,
             Err(e) => {
                 tracing::warn!(error = %e, "console session lookup failed");

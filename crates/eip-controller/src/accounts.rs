@@ -62,7 +62,12 @@ pub async fn bootstrap(ctl: &Controller, fixed: Option<(String, String)>) -> Res
             let root = match accounts.iter().find(|a| a.name == ROOT) {
                 Some(a) => a.clone(),
                 None => {
-                    let a = AccountRow { id: AccountId::generate().to_string(), name: ROOT.into(), created_at: now };
+                    let a = AccountRow {
+                        id: AccountId::generate().to_string(),
+                        name: ROOT.into(),
+                        created_at: now,
+                        active: true,
+                    };
                     tx.account_insert(&a)?;
                     a
                 }
@@ -128,7 +133,8 @@ pub async fn create_account(ctl: &Controller, name: &str) -> Result<AccessKeyRow
             if tx.account_list()?.iter().any(|a| a.name == name) {
                 return Err(Error::invalid("name", format!("account {name} exists")));
             }
-            let a = AccountRow { id: AccountId::generate().to_string(), name: name.clone(), created_at: now };
+            let a =
+                AccountRow { id: AccountId::generate().to_string(), name: name.clone(), created_at: now, active: true };
             tx.account_insert(&a)?;
             let k = AccessKeyRow {
                 id: new_key_id(),
@@ -139,6 +145,82 @@ pub async fn create_account(ctl: &Controller, name: &str) -> Result<AccessKeyRow
             };
             tx.access_key_insert(&k)?;
             Ok(k)
+        })
+        .await
+}
+
+/// The account named `name` (or with that id).
+fn account_named(tx: &mut dyn eip_store::Tx, name: &str) -> Result<AccountRow> {
+    tx.account_list()?
+        .into_iter()
+        .find(|a| a.name == name || a.id == name)
+        .ok_or_else(|| Error::not_found(eip_types::ResourceKind::Account, name))
+}
+
+/// `eipd account disable|enable NAME`: its keys stop (or start again) signing requests.
+pub async fn set_account_active(ctl: &Controller, name: &str, active: bool) -> Result<AccountRow> {
+    let name = name.to_owned();
+    ctl.store()
+        .write(move |tx| {
+            let a = account_named(tx, &name)?;
+            tx.account_set_active(&a.id, active)?;
+            Ok(AccountRow { active, ..a })
+        })
+        .await
+}
+
+/// `eipd accesskey create ACCOUNT`: a new key pair for an existing account.
+pub async fn create_key(ctl: &Controller, account: &str) -> Result<AccessKeyRow> {
+    let (account, now) = (account.to_owned(), ctl.now());
+    ctl.store()
+        .write(move |tx| {
+            let a = account_named(tx, &account)?;
+            let k = AccessKeyRow {
+                id: new_key_id(),
+                account_id: a.id,
+                secret: new_secret(),
+                active: true,
+                created_at: now,
+            };
+            tx.access_key_insert(&k)?;
+            Ok(k)
+        })
+        .await
+}
+
+/// `eipd accesskey list ACCOUNT`: its keys (the caller shows no secrets).
+pub fn list_keys(ctl: &Controller, account: &str) -> Result<Vec<AccessKeyRow>> {
+    ctl.store().read(|tx| {
+        let a = account_named(tx, account)?;
+        Ok(tx.access_key_list(&a.id)?)
+    })
+}
+
+/// `eipd accesskey disable|enable ID`.
+pub async fn set_key_active(ctl: &Controller, id: &str, active: bool) -> Result<AccessKeyRow> {
+    let id = id.to_owned();
+    ctl.store()
+        .write(move |tx| {
+            let k = tx.access_key_get(&id)?.ok_or_else(|| Error::not_found(eip_types::ResourceKind::AccessKey, &id))?;
+            let k = AccessKeyRow { active, ..k };
+            tx.access_key_update(&k)?;
+            Ok(k)
+        })
+        .await
+}
+
+/// `eipd accesskey delete ID`: only a disabled key, as on the cloud (disable
+/// it first, check nothing breaks, then delete).
+pub async fn delete_key(ctl: &Controller, id: &str) -> Result<()> {
+    let id = id.to_owned();
+    ctl.store()
+        .write(move |tx| {
+            let k = tx.access_key_get(&id)?.ok_or_else(|| Error::not_found(eip_types::ResourceKind::AccessKey, &id))?;
+            if k.active {
+                return Err(Error::invalid("AccessKeyId", format!("{id} is enabled: disable it before deleting it")));
+            }
+            tx.access_key_delete(&id)?;
+            Ok(())
         })
         .await
 }
@@ -223,8 +305,10 @@ pub struct KeyInfo {
     pub active: bool,
 }
 
-/// A small read-through cache of AccessKeys (entries refresh after 5 s, so
-/// key changes made by the admin commands take effect quickly).
+/// A small read-through cache of AccessKeys. Entries refresh after 5 s, and
+/// the whole cache is dropped as soon as another process commits to the store
+/// ([`eip_store::Store::external_version`]), so a key or account disabled by
+/// `eipd accesskey|account disable` is refused from the next request on.
 ///
 /// Only keys that exist are cached: an unknown id is looked up again each
 /// time (one indexed read), so requests with made-up ids cannot fill memory.
@@ -233,6 +317,8 @@ pub struct KeyInfo {
 #[derive(Default)]
 pub struct KeyCache {
     map: RwLock<HashMap<String, (i64, KeyInfo)>>,
+    /// The store's external version the entries were read at.
+    seen: parking_lot::Mutex<Option<i64>>,
 }
 
 impl KeyCache {
@@ -242,17 +328,30 @@ impl KeyCache {
     /// Looks a key up, from memory when fresh.
     pub fn get(&self, ctl: &Controller, id: &str) -> Result<Option<KeyInfo>> {
         let now = crate::clock::real_now_ms();
+        let version = ctl.store().external_version();
+        {
+            let mut seen = self.seen.lock();
+            if version.is_none() || *seen != version {
+                self.map.write().clear();
+                *seen = version;
+            }
+        }
         if let Some((at, v)) = self.map.read().get(id)
             && now - at < 5000
         {
             return Ok(Some(v.clone()));
         }
-        let row = ctl.read(|tx| Ok(tx.access_key_get(id)?))?;
-        let Some(k) = row else {
+        let row = ctl.read(|tx| {
+            let Some(k) = tx.access_key_get(id)? else { return Ok(None) };
+            let account_active = tx.account_list()?.iter().any(|a| a.id == k.account_id && a.active);
+            Ok(Some((k, account_active)))
+        })?;
+        let Some((k, account_active)) = row else {
             self.map.write().remove(id);
             return Ok(None);
         };
-        let info = KeyInfo { account: k.account_id, secret: k.secret, active: k.active };
+        // A disabled account's keys are refused like disabled keys.
+        let info = KeyInfo { account: k.account_id, secret: k.secret, active: k.active && account_active };
         let mut m = self.map.write();
         if m.len() >= Self::MAX_ENTRIES {
             m.clear();

@@ -18,6 +18,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (4, include_str!("../migrations/0004_clb_backend_health.sql")),
     (5, include_str!("../migrations/0005_console_session.sql")),
     (6, include_str!("../migrations/0006_quota_application.sql")),
+    (7, include_str!("../migrations/0007_account_active.sql")),
 ];
 
 pub(crate) fn migrate(c: &mut Client) -> Result<(), StoreError> {

@@ -16,7 +16,7 @@ fn rt() -> tokio::runtime::Runtime {
 }
 
 fn account(id: &str) -> AccountRow {
-    AccountRow { id: id.into(), name: id.into(), created_at: 1 }
+    AccountRow { id: id.into(), name: id.into(), created_at: 1, active: true }
 }
 
 #[test]

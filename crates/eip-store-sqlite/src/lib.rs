@@ -37,6 +37,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (14, include_str!("../migrations/0014_clb_backend_health.sql")),
     (15, include_str!("../migrations/0015_console_session.sql")),
     (16, include_str!("../migrations/0016_quota_application.sql")),
+    (17, include_str!("../migrations/0017_account_active.sql")),
 ];
 
 /// The connection and what we know of its settings.

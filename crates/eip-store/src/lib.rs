@@ -302,6 +302,8 @@ pub trait Tx {
     fn account_insert(&mut self, row: &AccountRow) -> StoreResult<()>;
     /// All accounts.
     fn account_list(&mut self) -> StoreResult<Vec<AccountRow>>;
+    /// Enables or disables an account; whether it exists.
+    fn account_set_active(&mut self, id: &str, active: bool) -> StoreResult<bool>;
     /// Inserts an access key.
     fn access_key_insert(&mut self, row: &AccessKeyRow) -> StoreResult<()>;
     /// Looks an access key up.
@@ -310,6 +312,8 @@ pub trait Tx {
     fn access_key_update(&mut self, row: &AccessKeyRow) -> StoreResult<()>;
     /// Keys of an account.
     fn access_key_list(&mut self, account: &str) -> StoreResult<Vec<AccessKeyRow>>;
+    /// Deletes a key; whether it existed.
+    fn access_key_delete(&mut self, id: &str) -> StoreResult<bool>;
 
     // --- Quota Center applications
     /// Files an application.

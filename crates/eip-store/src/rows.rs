@@ -16,6 +16,8 @@ pub struct AccountRow {
     pub name: String,
     /// Creation time (epoch ms).
     pub created_at: i64,
+    /// Whether its AccessKeys may sign requests (`eipd account disable` clears it).
+    pub active: bool,
 }
 
 /// A web console session, kept in the store so every node knows it.

@@ -37,6 +37,9 @@ enum Command {
     /// Manage accounts in a server's store (works while the server runs).
     #[command(subcommand)]
     Account(AccountCommand),
+    /// Manage AccessKey pairs in a server's store (works while the server runs).
+    #[command(subcommand)]
+    Accesskey(AccessKeyCommand),
     /// Administer NAT gateways in a server's store (works while the server runs).
     #[command(subcommand)]
     Nat(NatCommand),
@@ -188,8 +191,62 @@ enum AccountCommand {
         #[command(flatten)]
         store: StoreArgs,
     },
-    /// List accounts and their AccessKeyIds.
+    /// List accounts, whether each is enabled, and their AccessKeyIds.
     List {
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+    /// Disable an account: none of its AccessKeys signs requests until it is enabled.
+    Disable {
+        /// Account name (or id).
+        name: String,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+    /// Enable a disabled account again.
+    Enable {
+        /// Account name (or id).
+        name: String,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+}
+
+#[derive(Subcommand)]
+enum AccessKeyCommand {
+    /// Create another AccessKey pair for an account and print it (the secret is shown
+    /// only here).
+    Create {
+        /// Account name (or id).
+        account: String,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+    /// List an account's AccessKeyIds, whether each is enabled, and when it was made.
+    List {
+        /// Account name (or id).
+        account: String,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+    /// Disable a key: requests it signs get `InvalidAccessKeyId.Inactive`.
+    Disable {
+        /// The AccessKeyId.
+        id: String,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+    /// Enable a disabled key again.
+    Enable {
+        /// The AccessKeyId.
+        id: String,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+    /// Delete a disabled key (an enabled one must be disabled first, as on the cloud).
+    Delete {
+        /// The AccessKeyId.
+        id: String,
         #[command(flatten)]
         store: StoreArgs,
     },
@@ -646,7 +703,10 @@ async fn quota(cmd: QuotaCommand) -> Result<(), String> {
 
 async fn account(cmd: AccountCommand) -> Result<(), String> {
     let store = match &cmd {
-        AccountCommand::Create { store, .. } | AccountCommand::List { store } => store.clone(),
+        AccountCommand::Create { store, .. }
+        | AccountCommand::List { store }
+        | AccountCommand::Disable { store, .. }
+        | AccountCommand::Enable { store, .. } => store.clone(),
     };
     let ctl = admin_controller(&store)?;
     match cmd {
@@ -658,8 +718,69 @@ async fn account(cmd: AccountCommand) -> Result<(), String> {
         }
         AccountCommand::List { .. } => {
             for (a, keys) in accounts::list_accounts(&ctl).map_err(|e| e.to_string())? {
-                println!("{}\t{}\t{}", a.id, a.name, keys.join(","));
+                let state = if a.active { "enabled" } else { "disabled" };
+                println!("{}\t{}\t{state}\t{}", a.id, a.name, keys.join(","));
             }
+        }
+        AccountCommand::Disable { name, .. } => {
+            let a = accounts::set_account_active(&ctl, &name, false).await.map_err(|e| e.to_string())?;
+            until_heard(&ctl).await;
+            println!("{} ({}): disabled", a.name, a.id);
+        }
+        AccountCommand::Enable { name, .. } => {
+            let a = accounts::set_account_active(&ctl, &name, true).await.map_err(|e| e.to_string())?;
+            println!("{} ({}): enabled", a.name, a.id);
+        }
+    }
+    Ok(())
+}
+
+/// After an admin change that running nodes must see at once (a disabled key
+/// or account): on a shared store they hear of it through the change
+/// listener within milliseconds; wait that long before returning, so the
+/// change is in force everywhere once the command is done.
+async fn until_heard(ctl: &Controller) {
+    if ctl.store().shared() {
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+}
+
+async fn accesskey(cmd: AccessKeyCommand) -> Result<(), String> {
+    let store = match &cmd {
+        AccessKeyCommand::Create { store, .. }
+        | AccessKeyCommand::List { store, .. }
+        | AccessKeyCommand::Disable { store, .. }
+        | AccessKeyCommand::Enable { store, .. }
+        | AccessKeyCommand::Delete { store, .. } => store.clone(),
+    };
+    let ctl = admin_controller(&store)?;
+    let e = |e: eip_types::Error| e.to_string();
+    match cmd {
+        AccessKeyCommand::Create { account, .. } => {
+            let k = accounts::create_key(&ctl, &account).await.map_err(e)?;
+            println!("Account:         {}", k.account_id);
+            println!("AccessKeyId:     {}", k.id);
+            println!("AccessKeySecret: {}", k.secret);
+        }
+        AccessKeyCommand::List { account, .. } => {
+            for k in accounts::list_keys(&ctl, &account).map_err(e)? {
+                let state = if k.active { "enabled" } else { "disabled" };
+                println!("{}\t{state}\t{}", k.id, eip_types::time::format_iso(k.created_at));
+            }
+        }
+        AccessKeyCommand::Disable { id, .. } => {
+            accounts::set_key_active(&ctl, &id, false).await.map_err(e)?;
+            until_heard(&ctl).await;
+            println!("{id}: disabled");
+        }
+        AccessKeyCommand::Enable { id, .. } => {
+            accounts::set_key_active(&ctl, &id, true).await.map_err(e)?;
+            println!("{id}: enabled");
+        }
+        AccessKeyCommand::Delete { id, .. } => {
+            accounts::delete_key(&ctl, &id).await.map_err(e)?;
+            until_heard(&ctl).await;
+            println!("{id}: deleted");
         }
     }
     Ok(())
@@ -679,6 +800,7 @@ fn main() {
     match cli.command {
         Command::ApiCoverage => print!("{}", eip_api::catalog::coverage_markdown()),
         Command::Account(cmd) => admin(account(cmd)),
+        Command::Accesskey(cmd) => admin(accesskey(cmd)),
         Command::Nat(cmd) => admin(nat(cmd)),
         Command::Quota(cmd) => admin(quota(cmd)),
         Command::Clock(cmd) => admin(clock(cmd)),

@@ -10,13 +10,20 @@ use eip_types::QuotaApplicationStatus;
 pub fn accounts_are_listed_whole(s: &dyn Store) {
     assert_eq!(read(s, |tx| tx.account_list()), vec![]);
     let rows = vec![
-        AccountRow { id: "acc-b".into(), name: text("root"), created_at: 30 },
-        AccountRow { id: "acc-a".into(), name: "second".into(), created_at: 10 },
-        AccountRow { id: "acc-C".into(), name: "third".into(), created_at: 10 },
+        AccountRow { id: "acc-b".into(), name: text("root"), created_at: 30, active: true },
+        AccountRow { id: "acc-a".into(), name: "second".into(), created_at: 10, active: false },
+        AccountRow { id: "acc-C".into(), name: "third".into(), created_at: 10, active: true },
     ];
     let put = rows.clone();
     ok(s, move |tx| put.iter().try_for_each(|r| tx.account_insert(r)));
-    assert_eq!(sorted_by(read(s, |tx| tx.account_list()), |a| a.id.clone()), sorted_by(rows, |a| a.id.clone()));
+    assert_eq!(sorted_by(read(s, |tx| tx.account_list()), |a| a.id.clone()), sorted_by(rows.clone(), |a| a.id.clone()));
+    // Disabling and enabling changes only that account's flag.
+    assert!(ok(s, |tx| tx.account_set_active("acc-b", false)));
+    assert!(ok(s, |tx| tx.account_set_active("acc-a", true)));
+    assert!(!ok(s, |tx| tx.account_set_active("acc-none", false)), "no such account");
+    let flipped: Vec<AccountRow> =
+        rows.iter().map(|a| AccountRow { active: a.id == "acc-a" || a.id == "acc-C", ..a.clone() }).collect();
+    assert_eq!(sorted_by(read(s, |tx| tx.account_list()), |a| a.id.clone()), sorted_by(flipped, |a| a.id.clone()));
 }
 
 /// Account ids (primary key) and names (UNIQUE) are unique.
@@ -52,7 +59,12 @@ pub fn access_keys_round_trip_update_and_list_per_account(s: &dyn Store) {
     let put = moved.clone();
     ok(s, move |tx| tx.access_key_update(&put));
     assert_eq!(read(s, |tx| tx.access_key_get("AK1")), Some(AccessKeyRow { active: true, ..rotated }));
-    assert_eq!(read(s, |tx| tx.access_key_get("AK2")), Some(k2), "other keys untouched");
+    assert_eq!(read(s, |tx| tx.access_key_get("AK2")), Some(k2.clone()), "other keys untouched");
+    // Deleting a key removes it alone.
+    assert!(ok(s, |tx| tx.access_key_delete("AK1")));
+    assert!(!ok(s, |tx| tx.access_key_delete("AK1")), "deleted already");
+    assert_eq!(read(s, |tx| tx.access_key_get("AK1")), None);
+    assert_eq!(read(s, |tx| tx.access_key_list(ACC)), vec![k2]);
 }
 
 /// A key's id is unique and its account must exist.

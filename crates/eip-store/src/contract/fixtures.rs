@@ -27,7 +27,7 @@ pub(crate) fn text(id: &str) -> String {
 }
 
 pub(crate) fn account(id: &str) -> AccountRow {
-    AccountRow { id: id.into(), name: format!("name of {id}"), created_at: 1_700_000_000_001 }
+    AccountRow { id: id.into(), name: format!("name of {id}"), created_at: 1_700_000_000_001, active: true }
 }
 
 /// Inserts accounts [`ACC`] and [`ACC2`], VPC [`VPC`], vSwitch [`VSW`] and

@@ -73,16 +73,24 @@ impl<D: Driver> SqlTx<D> {
 impl<D: Driver> Tx for SqlTx<D> {
     fn account_insert(&mut self, row: &AccountRow) -> StoreResult<()> {
         self.exec(
-            "INSERT INTO account (id, name, created_at) VALUES (?1, ?2, ?3)",
-            params![row.id, row.name, row.created_at],
+            "INSERT INTO account (id, name, created_at, active) VALUES (?1, ?2, ?3, ?4)",
+            params![row.id, row.name, row.created_at, b(row.active)],
         )
         .map(drop)
     }
 
     fn account_list(&mut self) -> StoreResult<Vec<AccountRow>> {
-        self.list("SELECT id, name, created_at FROM account ORDER BY created_at, id", params![], |r| {
-            Ok(AccountRow { id: r.get(0)?, name: r.get(1)?, created_at: r.get(2)? })
+        self.list("SELECT id, name, created_at, active FROM account ORDER BY created_at, id", params![], |r| {
+            Ok(AccountRow { id: r.get(0)?, name: r.get(1)?, created_at: r.get(2)?, active: r.get(3)? })
         })
+    }
+
+    fn account_set_active(&mut self, id: &str, active: bool) -> StoreResult<bool> {
+        self.exec("UPDATE account SET active = ?2 WHERE id = ?1", params![id, b(active)]).map(|n| n > 0)
+    }
+
+    fn access_key_delete(&mut self, id: &str) -> StoreResult<bool> {
+        self.exec("DELETE FROM access_key WHERE id = ?1", params![id]).map(|n| n > 0)
     }
 
     fn access_key_insert(&mut self, row: &AccessKeyRow) -> StoreResult<()> {
