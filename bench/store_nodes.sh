@@ -23,6 +23,8 @@ cleanup() {
 }
 trap cleanup EXIT
 export EIPD_ROOT_ACCESS_KEY_ID=benchid EIPD_ROOT_ACCESS_KEY_SECRET=benchsecret
+# Nodes sharing a schema share the key their AccessKey secrets are sealed with.
+export EIPD_SECRETS_KEY_FILE="$work/secrets.key"
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 

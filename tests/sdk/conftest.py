@@ -387,8 +387,10 @@ class EipdServer:
                 _SERVERS.append(peer)
                 self.peers.append(peer)
         for peer in self.peers:
-            # The nodes of one server share its settings, also changed ones.
+            # The nodes of one server share its settings, also changed ones,
+            # and the key its AccessKey secrets are sealed with.
             peer.extra_env = dict(self.extra_env)
+            peer.extra_env.setdefault("EIPD_SECRETS_KEY_FILE", str(self.data_dir / "secrets.key"))
             peer.extra_args = list(self.extra_args)
             if not peer.alive():
                 peer.start(port=peer.port)
@@ -502,6 +504,8 @@ class EipdServer:
         env = dict(os.environ)
         if self.database_url:
             env["EIPD_DATABASE_URL"] = self.database_url
+        if "EIPD_SECRETS_KEY_FILE" in self.extra_env:
+            env["EIPD_SECRETS_KEY_FILE"] = self.extra_env["EIPD_SECRETS_KEY_FILE"]
         return env
 
     def http_get(self, path: str) -> tuple[int, bytes]:

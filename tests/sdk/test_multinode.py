@@ -30,7 +30,7 @@ from Tea.exceptions import TeaException
 
 from playwright.sync_api import expect
 
-from conftest import allocate, associate, console_sign_in, get_eip, shared_database_url, wait_status
+from conftest import allocate, associate, console_sign_in, eipd_bin, get_eip, shared_database_url, wait_status
 from test_dataplane import demo_1
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -87,7 +87,9 @@ def all_present(node, ids: list[str]) -> None:
 def two_nodes(eipd_factory, task_delay_ms: int | None = None):
     url = shared_database_url()
     a = eipd_factory(env={"EIPD_DATABASE_URL": url}, task_delay_ms=task_delay_ms)
-    b = eipd_factory(env={"EIPD_DATABASE_URL": url}, demo=False)
+    # The second node is given the first one's secrets key, as docs/deployment.md says.
+    key = str(a.data_dir / "secrets.key")
+    b = eipd_factory(env={"EIPD_DATABASE_URL": url, "EIPD_SECRETS_KEY_FILE": key}, demo=False)
     return a, b
 
 
@@ -176,3 +178,22 @@ def test_a_console_session_is_known_to_every_node_and_a_sign_out_on_one_ends_it_
     page.context.add_cookies(kept)
     page.goto(f"{a.base_url}/console/eips")
     page.wait_for_url(f"{a.base_url}/console/signin")
+
+
+def test_a_node_with_another_secrets_key_refuses_to_start_and_names_the_fix(eipd_factory, tmp_path):
+    """AccessKey secrets are sealed in the store with the first node's key; a
+    node with a key of its own could verify no signature, so it does not start."""
+    url = shared_database_url()
+    a = eipd_factory(env={"EIPD_DATABASE_URL": url})
+    vpc = a.vpc()
+    allocate(vpc)
+    out = subprocess.run([str(eipd_bin()), "serve", "--listen", "127.0.0.1:0", "--data-dir", str(tmp_path / "other")],
+                         capture_output=True, text=True, timeout=60, env={**os.environ, "EIPD_DATABASE_URL": url})
+    assert out.returncode != 0, out
+    assert "--secrets-key-file" in out.stderr and "not the one the store's secrets are sealed with" in out.stderr, out
+    # The store's secrets are not readable in it.
+    schema = url.split("search_path%3D")[1]
+    rows = subprocess.run(["psql", url.split("?")[0], "-Atc", f"SELECT secret FROM {schema}.access_key"],
+                          capture_output=True, text=True, timeout=30, check=True).stdout.split()
+    assert rows and all(r.startswith("sealed1:") for r in rows), rows
+    assert "testsecret" not in " ".join(rows)

@@ -210,7 +210,8 @@ def test_data_directory_and_database_are_private(eipd_factory):
     makes the directory before)."""
     import stat
     srv = eipd_factory(demo=False)
-    for p in (srv.data_dir / "eipd.db", srv.data_dir / "eipd.db-wal", srv.data_dir / "eipd.db-shm"):
+    for p in (srv.data_dir / "eipd.db", srv.data_dir / "eipd.db-wal", srv.data_dir / "eipd.db-shm",
+              srv.data_dir / "secrets.key"):
         mode = stat.S_IMODE(p.stat().st_mode)
         assert mode & 0o077 == 0, f"{p}: {oct(mode)}"
 

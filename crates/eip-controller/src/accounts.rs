@@ -46,6 +46,7 @@ pub fn new_secret() -> String {
 /// `fixed` is the environment's key pair, which wins over a stored one.
 pub async fn bootstrap(ctl: &Controller, fixed: Option<(String, String)>) -> Result<Bootstrap> {
     let now = ctl.now();
+    let sealer = ctl.sealer();
     ctl.store()
         .write(move |tx| {
             // Default pools for regions that have none yet.
@@ -80,14 +81,14 @@ pub async fn bootstrap(ctl: &Controller, fixed: Option<(String, String)>) -> Res
                             return Err(Error::Internal(format!("access key {id} belongs to another account")));
                         }
                         Some(mut k) => {
-                            k.secret = secret;
+                            k.secret = sealer.seal(&secret);
                             k.active = true;
                             tx.access_key_update(&k)?;
                         }
                         None => tx.access_key_insert(&AccessKeyRow {
                             id: id.clone(),
                             account_id: root.id.clone(),
-                            secret,
+                            secret: sealer.seal(&secret),
                             active: true,
                             created_at: now,
                         })?,
@@ -104,15 +105,16 @@ pub async fn bootstrap(ctl: &Controller, fixed: Option<(String, String)>) -> Res
                 None => match keys.into_iter().find(|k| k.active) {
                     Some(k) => Ok(Bootstrap { root_account: root.id, access_key_id: k.id, new_secret: None }),
                     None => {
+                        let secret = new_secret();
                         let k = AccessKeyRow {
                             id: new_key_id(),
                             account_id: root.id.clone(),
-                            secret: new_secret(),
+                            secret: sealer.seal(&secret),
                             active: true,
                             created_at: now,
                         };
                         tx.access_key_insert(&k)?;
-                        Ok(Bootstrap { root_account: root.id, access_key_id: k.id, new_secret: Some(k.secret) })
+                        Ok(Bootstrap { root_account: root.id, access_key_id: k.id, new_secret: Some(secret) })
                     }
                 },
             }
@@ -128,6 +130,7 @@ pub async fn create_account(ctl: &Controller, name: &str) -> Result<AccessKeyRow
     }
     let now = ctl.now();
     let name = name.to_owned();
+    let sealer = ctl.sealer();
     ctl.store()
         .write(move |tx| {
             if tx.account_list()?.iter().any(|a| a.name == name) {
@@ -136,15 +139,17 @@ pub async fn create_account(ctl: &Controller, name: &str) -> Result<AccessKeyRow
             let a =
                 AccountRow { id: AccountId::generate().to_string(), name: name.clone(), created_at: now, active: true };
             tx.account_insert(&a)?;
+            let secret = new_secret();
             let k = AccessKeyRow {
                 id: new_key_id(),
                 account_id: a.id,
-                secret: new_secret(),
+                secret: sealer.seal(&secret),
                 active: true,
                 created_at: now,
             };
             tx.access_key_insert(&k)?;
-            Ok(k)
+            // The caller shows the pair once: the secret in the clear.
+            Ok(AccessKeyRow { secret, ..k })
         })
         .await
 }
@@ -171,19 +176,20 @@ pub async fn set_account_active(ctl: &Controller, name: &str, active: bool) -> R
 
 /// `eipd accesskey create ACCOUNT`: a new key pair for an existing account.
 pub async fn create_key(ctl: &Controller, account: &str) -> Result<AccessKeyRow> {
-    let (account, now) = (account.to_owned(), ctl.now());
+    let (account, now, sealer) = (account.to_owned(), ctl.now(), ctl.sealer());
     ctl.store()
         .write(move |tx| {
             let a = account_named(tx, &account)?;
+            let secret = new_secret();
             let k = AccessKeyRow {
                 id: new_key_id(),
                 account_id: a.id,
-                secret: new_secret(),
+                secret: sealer.seal(&secret),
                 active: true,
                 created_at: now,
             };
             tx.access_key_insert(&k)?;
-            Ok(k)
+            Ok(AccessKeyRow { secret, ..k })
         })
         .await
 }
@@ -351,7 +357,8 @@ impl KeyCache {
             return Ok(None);
         };
         // A disabled account's keys are refused like disabled keys.
-        let info = KeyInfo { account: k.account_id, secret: k.secret, active: k.active && account_active };
+        let secret = ctl.open_secret(&k.secret)?;
+        let info = KeyInfo { account: k.account_id, secret, active: k.active && account_active };
         let mut m = self.map.write();
         if m.len() >= Self::MAX_ENTRIES {
             m.clear();

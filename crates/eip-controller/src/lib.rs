@@ -25,6 +25,7 @@ mod net;
 pub mod quota_center;
 pub mod quotas;
 mod render;
+pub mod secrets;
 mod tags;
 pub mod tasks;
 mod vpc;
@@ -97,6 +98,8 @@ pub struct Controller {
     clb_health: clb_health::ClbHealth,
     /// Whose claims this process's task runner holds on a shared store.
     runner_id: String,
+    /// Seals AccessKey secrets at rest, once [`secrets::protect`] gave it one.
+    secrets: std::sync::OnceLock<Arc<secrets::SecretBox>>,
 }
 
 /// What changed since the data plane last took the changes: the EIPs an
@@ -132,6 +135,7 @@ impl Controller {
             monitor: Arc::new(monitor::Monitor::default()),
             clb_health: clb_health::ClbHealth::default(),
             runner_id: lease::process_id(),
+            secrets: std::sync::OnceLock::new(),
         })
     }
 
@@ -190,6 +194,28 @@ impl Controller {
     }
 
     /// Now, on the control plane's clock.
+    /// Uses `b` for AccessKey secrets from now on ([`secrets::protect`]).
+    pub(crate) fn set_secrets(&self, b: Arc<secrets::SecretBox>) {
+        let _ = self.secrets.set(b);
+    }
+
+    /// Seals secrets as the store keeps them (when this process has a key),
+    /// for use inside a write.
+    pub(crate) fn sealer(&self) -> secrets::Sealer {
+        secrets::Sealer(self.secrets.get().cloned())
+    }
+
+    /// A stored secret, opened.
+    pub(crate) fn open_secret(&self, stored: &str) -> Result<String> {
+        match self.secrets.get() {
+            Some(b) => b.open(stored),
+            None if secrets::is_sealed(stored) => {
+                Err(Error::Internal("a sealed AccessKey secret, and no secrets key in this process".into()))
+            }
+            None => Ok(stored.to_owned()),
+        }
+    }
+
     pub fn now(&self) -> i64 {
         self.clock.now_ms()
     }

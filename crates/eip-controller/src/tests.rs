@@ -1239,3 +1239,24 @@ async fn an_account_holds_at_most_its_eip_quota_in_all_regions_together() {
     e.settle().await;
     e.allocate().await;
 }
+
+#[tokio::test]
+async fn secrets_stored_in_the_clear_are_sealed_and_still_sign() {
+    let e = env().await;
+    let plain = e.ctl.store().read(|tx| Ok(tx.access_key_get("testid")?)).unwrap().unwrap();
+    assert_eq!(plain.secret, "testsecret", "no key yet: stored as given");
+    let sealed = crate::secrets::protect(&e.ctl, crate::secrets::SecretBox::from_key([3; 32])).await.unwrap();
+    assert!(sealed >= 1);
+    let row = e.ctl.store().read(|tx| Ok(tx.access_key_get("testid")?)).unwrap().unwrap();
+    assert!(crate::secrets::is_sealed(&row.secret) && !row.secret.contains("testsecret"));
+    let cache = accounts::KeyCache::default();
+    assert_eq!(cache.get(&e.ctl, "testid").unwrap().unwrap().secret, "testsecret");
+    // New pairs are sealed too, and shown in the clear once.
+    let k = accounts::create_key(&e.ctl, accounts::ROOT).await.unwrap();
+    let stored = e.ctl.store().read(move |tx| Ok(tx.access_key_get(&k.id)?)).unwrap().unwrap();
+    assert!(crate::secrets::is_sealed(&stored.secret) && !stored.secret.contains(&k.secret));
+    // Another key is refused by a store sealed with this one.
+    let other = Controller::new(e.ctl.store().clone(), e.clock.clone(), Config::default());
+    let refused = crate::secrets::protect(&other, crate::secrets::SecretBox::from_key([4; 32])).await.unwrap_err();
+    assert!(refused.to_string().contains("--secrets-key-file"), "{refused}");
+}

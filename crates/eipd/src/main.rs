@@ -425,6 +425,7 @@ async fn serve(a: ServeArgs) -> Result<(), String> {
         ));
     }
     let fixed_key = fixed.is_some();
+    a.store.protect_secrets(&ctl, Create::Yes).await?;
     let boot = accounts::bootstrap(&ctl, fixed).await.map_err(|e| format!("bootstrap: {e}"))?;
     let mut pools: std::collections::BTreeMap<String, Vec<String>> = Default::default();
     for spec in &a.pools {
@@ -564,7 +565,7 @@ enum Running {
 async fn havip(cmd: HavipCommand) -> Result<(), String> {
     match cmd {
         HavipCommand::Failover { store, havip_id, instance_id } => {
-            let ctl = admin_controller(&store)?;
+            let ctl = admin_controller(&store).await?;
             eip_controller::set_havip_master(&ctl, &havip_id, &instance_id).await.map_err(|e| e.to_string())?;
             println!("{havip_id}: master is {instance_id}");
             let namespaces = eip_dataplane::lab::list_namespaces().map_err(|e| e.to_string())?;
@@ -605,17 +606,19 @@ async fn lab(cmd: LabCommand) -> Result<(), String> {
 }
 
 /// A controller over the existing store of a server, for admin commands.
-fn admin_controller(store: &StoreArgs) -> Result<Arc<Controller>, String> {
-    let store = store.open(Create::No)?;
+async fn admin_controller(args: &StoreArgs) -> Result<Arc<Controller>, String> {
+    let store = args.open(Create::No)?;
     let clock =
         SystemClock::from_store(store.as_ref()).map_err(|e| format!("cannot read the control-plane clock: {e}"))?;
-    Ok(Controller::new(store, Arc::new(clock), Config::default()))
+    let ctl = Controller::new(store, Arc::new(clock), Config::default());
+    args.protect_secrets(&ctl, Create::No).await?;
+    Ok(ctl)
 }
 
 async fn nat(cmd: NatCommand) -> Result<(), String> {
     match cmd {
         NatCommand::SetCreationTime { store, nat_gateway_id, time } => {
-            let ctl = admin_controller(&store)?;
+            let ctl = admin_controller(&store).await?;
             eip_controller::nat::set_creation_time(&ctl, &nat_gateway_id, &time).await.map_err(|e| e.to_string())?;
             println!("{nat_gateway_id}: creation time set to {time}");
         }
@@ -656,12 +659,12 @@ async fn clock(cmd: ClockCommand) -> Result<(), String> {
 async fn quota(cmd: QuotaCommand) -> Result<(), String> {
     match cmd {
         QuotaCommand::Set { store, account, name, value } => {
-            let ctl = admin_controller(&store)?;
+            let ctl = admin_controller(&store).await?;
             eip_controller::quotas::set_quota(&ctl, &account, &name, value).await.map_err(|e| e.to_string())?;
             println!("{account}: {name} = {value}");
         }
         QuotaCommand::Applications { store } => {
-            let ctl = admin_controller(&store)?;
+            let ctl = admin_controller(&store).await?;
             let rows = eip_controller::quota_center::applications(&ctl).map_err(|e| e.to_string())?;
             println!("APPLICATION\tACCOUNT\tQUOTA\tDESIRED\tSTATUS\tAPPROVED\tAPPLIED\tREASON");
             for a in rows {
@@ -679,21 +682,21 @@ async fn quota(cmd: QuotaCommand) -> Result<(), String> {
             }
         }
         QuotaCommand::Approve { application_id, value, reason, store } => {
-            let ctl = admin_controller(&store)?;
+            let ctl = admin_controller(&store).await?;
             let a = eip_controller::quota_center::decide(&ctl, &application_id, true, value, &reason)
                 .await
                 .map_err(|e| e.to_string())?;
             println!("{}: Agree, {} = {}", a.id, a.quota_name, a.approve_value.unwrap_or_default());
         }
         QuotaCommand::Reject { application_id, reason, store } => {
-            let ctl = admin_controller(&store)?;
+            let ctl = admin_controller(&store).await?;
             let a = eip_controller::quota_center::decide(&ctl, &application_id, false, None, &reason)
                 .await
                 .map_err(|e| e.to_string())?;
             println!("{}: Disagree", a.id);
         }
         QuotaCommand::Policy { store, name, ceiling } => {
-            let ctl = admin_controller(&store)?;
+            let ctl = admin_controller(&store).await?;
             eip_controller::quota_center::set_policy(&ctl, &name, ceiling).await.map_err(|e| e.to_string())?;
             println!("{name}: applications up to {ceiling} are approved when filed");
         }
@@ -708,7 +711,7 @@ async fn account(cmd: AccountCommand) -> Result<(), String> {
         | AccountCommand::Disable { store, .. }
         | AccountCommand::Enable { store, .. } => store.clone(),
     };
-    let ctl = admin_controller(&store)?;
+    let ctl = admin_controller(&store).await?;
     match cmd {
         AccountCommand::Create { name, .. } => {
             let k = accounts::create_account(&ctl, &name).await.map_err(|e| e.to_string())?;
@@ -753,7 +756,7 @@ async fn accesskey(cmd: AccessKeyCommand) -> Result<(), String> {
         | AccessKeyCommand::Enable { store, .. }
         | AccessKeyCommand::Delete { store, .. } => store.clone(),
     };
-    let ctl = admin_controller(&store)?;
+    let ctl = admin_controller(&store).await?;
     let e = |e: eip_types::Error| e.to_string();
     match cmd {
         AccessKeyCommand::Create { account, .. } => {

@@ -22,6 +22,10 @@ pub struct StoreArgs {
     /// (or a key=value connection string).
     #[arg(long, env = "EIPD_DATABASE_URL", value_name = "URL")]
     pub database_url: Option<String>,
+    /// The key AccessKey secrets are sealed with in the store (made at the first start):
+    /// DATA_DIR/secrets.key unless given. Nodes sharing a store need the same key file.
+    #[arg(long, env = "EIPD_SECRETS_KEY_FILE", value_name = "FILE")]
+    pub secrets_key_file: Option<PathBuf>,
 }
 
 /// Whether the store may be created by opening it.
@@ -52,6 +56,35 @@ impl StoreArgs {
         }
         let store = SqliteStore::open(&db).map_err(|e| format!("cannot open {}: {e}", db.display()))?;
         Ok(Arc::new(store))
+    }
+
+    /// Where the secrets key is.
+    pub fn secrets_key_path(&self) -> PathBuf {
+        self.secrets_key_file.clone().unwrap_or_else(|| self.data_dir.join("secrets.key"))
+    }
+
+    /// Seals the store's AccessKey secrets with this node's key (made when
+    /// `create` and there is none), refusing a key the store was not sealed with.
+    pub async fn protect_secrets(&self, ctl: &eip_controller::Controller, create: Create) -> Result<(), String> {
+        use eip_controller::secrets::{self, SecretBox};
+        let path = self.secrets_key_path();
+        if create == Create::No && !path.exists() {
+            let known =
+                eip_store::StoreExt::read(ctl.store().as_ref(), |tx| Ok(tx.setting_get(secrets::FINGERPRINT_SETTING)?))
+                    .map_err(|e| e.to_string())?;
+            if known.is_some() {
+                return Err(format!(
+                    "no secrets key at {}: give this command the servers' key (--secrets-key-file)",
+                    path.display()
+                ));
+            }
+        }
+        let b = SecretBox::load_or_create(&path)?;
+        let sealed = secrets::protect(ctl, b).await.map_err(|e| e.to_string())?;
+        if sealed > 0 {
+            tracing::info!(sealed, "AccessKey secrets stored in the clear are now sealed");
+        }
+        Ok(())
     }
 
     /// The embedded database's file.
