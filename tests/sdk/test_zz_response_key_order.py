@@ -19,6 +19,7 @@ import pytest
 from alibabacloud_alb20200616 import models as alb_models
 from alibabacloud_ecs20140526 import models as ecs_models
 from alibabacloud_nlb20220430 import models as nlb_models
+from alibabacloud_quotas20200510 import models as quotas_models
 from alibabacloud_slb20140515 import models as slb_models
 from alibabacloud_sts20150401 import models as sts_models
 from alibabacloud_vpc20160428 import models as vpc_models
@@ -32,6 +33,7 @@ MODELS = {
     "2020-06-16": alb_models,
     "2022-04-30": nlb_models,
     "2015-04-01": sts_models,
+    "2020-05-10": quotas_models,
 }
 
 
