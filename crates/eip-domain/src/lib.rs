@@ -2,6 +2,7 @@
 //! state machines and association checks of rules.md. No I/O, no clock, no
 //! database: the controller gathers facts, these functions decide.
 
+pub mod billing;
 pub mod catalogue;
 pub mod cidr;
 pub mod pool;
