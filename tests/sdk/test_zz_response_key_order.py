@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 from alibabacloud_alb20200616 import models as alb_models
+from alibabacloud_bssopenapi20171214 import models as bss_models
 from alibabacloud_ecs20140526 import models as ecs_models
 from alibabacloud_nlb20220430 import models as nlb_models
 from alibabacloud_quotas20200510 import models as quotas_models
@@ -34,6 +35,7 @@ MODELS = {
     "2022-04-30": nlb_models,
     "2015-04-01": sts_models,
     "2020-05-10": quotas_models,
+    "2017-12-14": bss_models,
 }
 
 

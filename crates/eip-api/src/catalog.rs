@@ -19,12 +19,22 @@ pub enum Product {
     Sts,
     /// Quota Center 2020-05-10 (quotas and applications to raise them).
     Quotas,
+    /// BssOpenApi 2017-12-14 (balances, bills, subscriptions).
+    Bss,
 }
 
 impl Product {
     /// Every product.
-    pub const ALL: &'static [Product] =
-        &[Product::Vpc, Product::Ecs, Product::Slb, Product::Alb, Product::Nlb, Product::Sts, Product::Quotas];
+    pub const ALL: &'static [Product] = &[
+        Product::Vpc,
+        Product::Ecs,
+        Product::Slb,
+        Product::Alb,
+        Product::Nlb,
+        Product::Sts,
+        Product::Quotas,
+        Product::Bss,
+    ];
 
     /// Product for an API version string.
     pub fn from_version(v: &str) -> Option<Product> {
@@ -36,6 +46,7 @@ impl Product {
             "2022-04-30" => Some(Product::Nlb),
             "2015-04-01" => Some(Product::Sts),
             "2020-05-10" => Some(Product::Quotas),
+            "2017-12-14" => Some(Product::Bss),
             _ => None,
         }
     }
@@ -50,6 +61,7 @@ impl Product {
             Product::Nlb => "2022-04-30",
             Product::Sts => "2015-04-01",
             Product::Quotas => "2020-05-10",
+            Product::Bss => "2017-12-14",
         }
     }
 
@@ -63,6 +75,7 @@ impl Product {
             Product::Nlb => "Nlb",
             Product::Sts => "Sts",
             Product::Quotas => "quotas",
+            Product::Bss => "BssOpenApi",
         }
     }
 }
@@ -202,6 +215,7 @@ actions! {
     Quotas "CreateQuotaApplication" true false "Applies to raise a quota: approved at once up to the review policy's ceiling, else left for an operator.";
     Quotas "ListQuotaApplications" false false "The account's applications, newest first.";
     Quotas "GetQuotaApplication" false false "One application.";
+    Bss "QueryAccountBalance" false false "The account's balance (eipd account topup adds to it).";
 }
 
 /// The product whose error table an action answers with. The ECS product's

@@ -104,7 +104,13 @@ pub fn to_wire(e: &Error, product: Product, action: &str) -> WireError {
                 "IncorrectInstanceStatus",
                 format!("The current status of the resource does not support this operation. (Status: {s})"),
             ),
-            Product::Vpc | Product::Slb | Product::Alb | Product::Nlb | Product::Sts | Product::Quotas => {
+            Product::Vpc
+            | Product::Slb
+            | Product::Alb
+            | Product::Nlb
+            | Product::Sts
+            | Product::Quotas
+            | Product::Bss => {
                 w(400, "IncorrectInstanceStatus", "Current instance status does not support this operation.")
             }
         },

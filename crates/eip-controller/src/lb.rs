@@ -22,7 +22,9 @@ fn kind_of(product: Product) -> LoadBalancerKind {
     match product {
         Product::Alb => LoadBalancerKind::Alb,
         Product::Nlb => LoadBalancerKind::Nlb,
-        Product::Slb | Product::Vpc | Product::Ecs | Product::Sts | Product::Quotas => LoadBalancerKind::Clb,
+        Product::Slb | Product::Vpc | Product::Ecs | Product::Sts | Product::Quotas | Product::Bss => {
+            LoadBalancerKind::Clb
+        }
     }
 }
 

@@ -16,6 +16,7 @@ mod eip;
 mod eni;
 mod havip;
 pub use havip::set_master as set_havip_master;
+pub mod bss;
 pub mod idempotency;
 mod lb;
 pub mod lease;
@@ -226,7 +227,7 @@ impl Controller {
 
     /// Runs one action.
     pub async fn call(&self, ctx: &Ctx, p: &Params) -> Result<Body> {
-        use Product::{Alb, Ecs, Nlb, Quotas, Slb, Sts, Vpc};
+        use Product::{Alb, Bss, Ecs, Nlb, Quotas, Slb, Sts, Vpc};
         match (ctx.product, ctx.action) {
             (Vpc | Ecs, "DescribeRegions") => vpc::describe_regions(ctx, p),
             (Vpc | Ecs, "DescribeZones") => vpc::describe_zones(ctx, p),
@@ -331,6 +332,7 @@ impl Controller {
             (Quotas, "CreateQuotaApplication") => quota_center::create_quota_application(self, ctx, p).await,
             (Quotas, "ListQuotaApplications") => quota_center::list_quota_applications(self, ctx, p),
             (Quotas, "GetQuotaApplication") => quota_center::get_quota_application(self, ctx, p),
+            (Bss, "QueryAccountBalance") => bss::query_account_balance(self, ctx),
             (product, action) => {
                 Err(Error::Internal(format!("registered action {action} of {product:?} has no handler")))
             }

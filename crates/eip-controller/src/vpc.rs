@@ -20,9 +20,13 @@ pub(crate) fn describe_regions(ctx: &Ctx, p: &Params) -> Result<Body> {
         .iter()
         .map(|r| {
             let endpoint = match ctx.product {
-                Product::Vpc | Product::Slb | Product::Alb | Product::Nlb | Product::Sts | Product::Quotas => {
-                    "vpc.aliyuncs.com".to_owned()
-                }
+                Product::Vpc
+                | Product::Slb
+                | Product::Alb
+                | Product::Nlb
+                | Product::Sts
+                | Product::Quotas
+                | Product::Bss => "vpc.aliyuncs.com".to_owned(),
                 Product::Ecs => format!("ecs.{}.aliyuncs.com", r.id),
             };
             let mut v = json!({
@@ -49,7 +53,7 @@ pub(crate) fn describe_zones(ctx: &Ctx, p: &Params) -> Result<Body> {
             let letter = z.rsplit('-').next().unwrap_or_default().to_uppercase();
             let name = if en { format!("{} Zone {letter}", region.local_name_en) } else { format!("{} 可用区{letter}", region.local_name_zh) };
             match ctx.product {
-                Product::Vpc | Product::Slb | Product::Alb | Product::Nlb | Product::Sts | Product::Quotas => json!({"ZoneId": z, "LocalName": name, "ZoneType": "AvailabilityZone"}),
+                Product::Vpc | Product::Slb | Product::Alb | Product::Nlb | Product::Sts | Product::Quotas | Product::Bss => json!({"ZoneId": z, "LocalName": name, "ZoneType": "AvailabilityZone"}),
                 Product::Ecs => json!({
                     "ZoneId": z,
                     "LocalName": name,

@@ -19,6 +19,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (5, include_str!("../migrations/0005_console_session.sql")),
     (6, include_str!("../migrations/0006_quota_application.sql")),
     (7, include_str!("../migrations/0007_account_active.sql")),
+    (8, include_str!("../migrations/0008_account_balance.sql")),
 ];
 
 pub(crate) fn migrate(c: &mut Client) -> Result<(), StoreError> {

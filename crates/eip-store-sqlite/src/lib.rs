@@ -38,6 +38,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (15, include_str!("../migrations/0015_console_session.sql")),
     (16, include_str!("../migrations/0016_quota_application.sql")),
     (17, include_str!("../migrations/0017_account_active.sql")),
+    (18, include_str!("../migrations/0018_account_balance.sql")),
 ];
 
 /// The connection and what we know of its settings.

@@ -304,6 +304,11 @@ pub trait Tx {
     fn account_list(&mut self) -> StoreResult<Vec<AccountRow>>;
     /// Enables or disables an account; whether it exists.
     fn account_set_active(&mut self, id: &str, active: bool) -> StoreResult<bool>;
+    /// An account's balance in micros (millionths of a dollar), if it exists.
+    fn account_balance(&mut self, id: &str) -> StoreResult<Option<i64>>;
+    /// Adds `delta` micros (negative for a charge) to an account's balance;
+    /// the new balance, or `None` when there is no such account.
+    fn account_balance_add(&mut self, id: &str, delta: i64) -> StoreResult<Option<i64>>;
     /// Inserts an access key.
     fn access_key_insert(&mut self, row: &AccessKeyRow) -> StoreResult<()>;
     /// Looks an access key up.

@@ -210,6 +210,17 @@ enum AccountCommand {
         #[command(flatten)]
         store: StoreArgs,
     },
+    /// Add AMOUNT dollars (e.g. 25 or 12.50) to an account's balance (BssOpenApi
+    /// QueryAccountBalance) and print the new balance.
+    Topup {
+        /// Account name (or id).
+        name: String,
+        /// Dollars, more than 0 and at most 1000000.
+        #[arg(allow_hyphen_values = true)]
+        amount: String,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
 }
 
 #[derive(Subcommand)]
@@ -709,7 +720,8 @@ async fn account(cmd: AccountCommand) -> Result<(), String> {
         AccountCommand::Create { store, .. }
         | AccountCommand::List { store }
         | AccountCommand::Disable { store, .. }
-        | AccountCommand::Enable { store, .. } => store.clone(),
+        | AccountCommand::Enable { store, .. }
+        | AccountCommand::Topup { store, .. } => store.clone(),
     };
     let ctl = admin_controller(&store).await?;
     match cmd {
@@ -733,6 +745,12 @@ async fn account(cmd: AccountCommand) -> Result<(), String> {
         AccountCommand::Enable { name, .. } => {
             let a = accounts::set_account_active(&ctl, &name, true).await.map_err(|e| e.to_string())?;
             println!("{} ({}): enabled", a.name, a.id);
+        }
+        AccountCommand::Topup { name, amount, .. } => {
+            use eip_controller::bss;
+            let micros = bss::parse_dollars(&amount).map_err(|e| e.to_string())?;
+            let balance = bss::topup(&ctl, &name, micros).await.map_err(|e| e.to_string())?;
+            println!("{name}: balance USD {}", bss::dollars(balance));
         }
     }
     Ok(())

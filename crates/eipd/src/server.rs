@@ -204,6 +204,7 @@ fn host_id(product: Option<Product>) -> &'static str {
         Some(Product::Nlb) => "nlb.aliyuncs.com",
         Some(Product::Sts) => "sts.aliyuncs.com",
         Some(Product::Quotas) => "quotas.aliyuncs.com",
+        Some(Product::Bss) => "business.aliyuncs.com",
         None => "openeip",
     }
 }

@@ -211,6 +211,20 @@ pub fn quota_applications_keep_their_constraints(s: &dyn Store) {
     assert_eq!(read(s, |tx| tx.quota_application_list(None)).len(), 1);
 }
 
+/// A balance starts at zero, takes top-ups and charges (below zero too) and
+/// stays within its bounds; a missing account has none.
+pub fn balances_start_at_zero_and_move_by_their_deltas(s: &dyn Store) {
+    seed(s);
+    assert_eq!(read(s, |tx| tx.account_balance(ACC)), Some(0));
+    assert_eq!(ok(s, |tx| tx.account_balance_add(ACC, 12_340_000)), Some(12_340_000));
+    assert_eq!(ok(s, |tx| tx.account_balance_add(ACC, -20_000_000)), Some(-7_660_000), "overdue");
+    assert_eq!(read(s, |tx| tx.account_balance(ACC2)), Some(0), "other accounts untouched");
+    assert_eq!(read(s, |tx| tx.account_balance("acc-none")), None);
+    assert_eq!(ok(s, |tx| tx.account_balance_add("acc-none", 1)), None);
+    constraint(s, "beyond the bound", |tx| tx.account_balance_add(ACC, 2_000_000_000_000_000).map(drop));
+    assert_eq!(read(s, |tx| tx.account_balance(ACC)), Some(-7_660_000));
+}
+
 /// A setting reads back; setting it again replaces it.
 pub fn settings_read_back_and_are_overwritten(s: &dyn Store) {
     assert_eq!(read(s, |tx| tx.setting_get("k")), None);

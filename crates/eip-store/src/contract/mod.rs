@@ -129,6 +129,7 @@ macro_rules! store_contract {
             access_keys_round_trip_update_and_list_per_account,
             access_keys_belong_to_an_account_and_have_unique_ids,
             console_sessions_round_trip_change_region_and_expire,
+            balances_start_at_zero_and_move_by_their_deltas,
             console_sessions_have_unique_ids_and_an_account,
             quota_applications_round_trip_list_newest_first_and_are_decided,
             quota_applications_keep_their_constraints,

@@ -89,6 +89,17 @@ impl<D: Driver> Tx for SqlTx<D> {
         self.exec("UPDATE account SET active = ?2 WHERE id = ?1", params![id, b(active)]).map(|n| n > 0)
     }
 
+    fn account_balance(&mut self, id: &str) -> StoreResult<Option<i64>> {
+        self.one("SELECT balance FROM account WHERE id = ?1", params![id], |r| r.get(0))
+    }
+
+    fn account_balance_add(&mut self, id: &str, delta: i64) -> StoreResult<Option<i64>> {
+        if self.exec("UPDATE account SET balance = balance + ?2 WHERE id = ?1", params![id, delta])? == 0 {
+            return Ok(None);
+        }
+        self.account_balance(id)
+    }
+
     fn access_key_delete(&mut self, id: &str) -> StoreResult<bool> {
         self.exec("DELETE FROM access_key WHERE id = ?1", params![id]).map(|n| n > 0)
     }
