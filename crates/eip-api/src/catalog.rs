@@ -216,6 +216,7 @@ actions! {
     Quotas "ListQuotaApplications" false false "The account's applications, newest first.";
     Quotas "GetQuotaApplication" false false "One application.";
     Bss "QueryAccountBalance" false false "The account's balance (eipd account topup adds to it).";
+    Bss "QueryAvailableInstances" false false "The account's EIPs as the billing system lists them (Terraform's provider calls it at start).";
 }
 
 /// The product whose error table an action answers with. The ECS product's

@@ -333,6 +333,7 @@ impl Controller {
             (Quotas, "ListQuotaApplications") => quota_center::list_quota_applications(self, ctx, p),
             (Quotas, "GetQuotaApplication") => quota_center::get_quota_application(self, ctx, p),
             (Bss, "QueryAccountBalance") => bss::query_account_balance(self, ctx),
+            (Bss, "QueryAvailableInstances") => bss::query_available_instances(self, ctx, p),
             (product, action) => {
                 Err(Error::Internal(format!("registered action {action} of {product:?} has no handler")))
             }
