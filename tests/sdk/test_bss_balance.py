@@ -63,9 +63,12 @@ def test_query_available_instances_lists_the_accounts_eips_and_answers_terraform
         page_num=1, page_size=50)).body
     assert (probe.code, probe.success, probe.data.total_count, probe.data.instance_list) == ("200", True, 0, [])
     payg = allocate(vpc)["AllocationId"]
-    sub = vpc.allocate_eip_address(vm.AllocateEipAddressRequest(
+    bought = vpc.allocate_eip_address(vm.AllocateEipAddressRequest(
         region_id=REGION, instance_charge_type="PrePaid", internet_charge_type="PayByBandwidth",
-        period=1, pricing_cycle="Month", auto_pay=True)).body.allocation_id
+        period=1, pricing_cycle="Month", auto_pay=True)).body.to_map()
+    # A subscription answers with its order; the address is for DescribeEipAddresses.
+    assert bought.get("OrderId") and "EipAddress" not in bought and "ResourceGroupId" not in bought, bought
+    sub = bought["AllocationId"]
     both = client.query_available_instances(bm.QueryAvailableInstancesRequest(product_code="eip")).body.data
     assert both.total_count == 2 and {i.instance_id for i in both.instance_list} == {payg, sub}
     subs = client.query_available_instances(bm.QueryAvailableInstancesRequest(

@@ -218,10 +218,13 @@ pub(crate) async fn allocate(ctl: &Controller, ctx: &Ctx, p: &Params) -> Result<
             version: 1,
         };
         tx.eip_insert(&row)?;
-        let mut out = json!({"AllocationId": id, "EipAddress": ip, "ResourceGroupId": rg});
-        if charge == ChargeType::PrePaid {
-            out["OrderId"] = json!(env.now);
-        }
+        // A subscription's answer is its order: the address comes with
+        // DescribeEipAddresses (the SDK model documents EipAddress and
+        // ResourceGroupId for pay-as-you-go only).
+        let out = match charge {
+            ChargeType::PostPaid => json!({"AllocationId": id, "EipAddress": ip, "ResourceGroupId": rg}),
+            ChargeType::PrePaid => json!({"AllocationId": id, "OrderId": env.now}),
+        };
         Ok(body(out))
     })
     .await
