@@ -155,6 +155,112 @@ pub fn cents(m: Micros) -> f64 {
     ((m + 5_000).div_euclid(10_000)) as f64 / 100.0
 }
 
+/// Days and months of bills are those of UTC+8 (Beijing time), as the cloud
+/// settles them.
+pub const SETTLEMENT_OFFSET_MS: i64 = 8 * HOUR_MS;
+
+/// When the settlement day holding `ms` began.
+pub fn settlement_day_start(ms: i64) -> i64 {
+    (ms + SETTLEMENT_OFFSET_MS).div_euclid(eip_types::time::DAY_MS) * eip_types::time::DAY_MS - SETTLEMENT_OFFSET_MS
+}
+
+/// The settlement day of `ms` (`BillingDate`, `YYYY-MM-DD`).
+pub fn billing_date(ms: i64) -> String {
+    eip_types::time::format_iso(ms + SETTLEMENT_OFFSET_MS)[..10].to_owned()
+}
+
+/// The billing cycle of `ms` (`BillingCycle`, `YYYY-MM`).
+pub fn billing_cycle(ms: i64) -> String {
+    eip_types::time::format_iso(ms + SETTLEMENT_OFFSET_MS)[..7].to_owned()
+}
+
+/// What a bill line charges for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Item {
+    /// The configuration (public IP retention) fee.
+    ConfigFee,
+    /// Outbound traffic.
+    Traffic,
+    /// Bandwidth at the day's peak.
+    Bandwidth,
+    /// A subscription period.
+    Subscription,
+}
+
+impl Item {
+    /// The bill's `BillingItem` code.
+    pub fn code(self) -> &'static str {
+        match self {
+            Item::ConfigFee => "eip_config_fee",
+            Item::Traffic => "eip_traffic",
+            Item::Bandwidth => "eip_bandwidth",
+            Item::Subscription => "eip_subscription",
+        }
+    }
+
+    /// The bill's `ItemName`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Item::ConfigFee => "Public IP Retention Fee",
+            Item::Traffic => "Outbound Data Transfer",
+            Item::Bandwidth => "Bandwidth",
+            Item::Subscription => "Subscription",
+        }
+    }
+}
+
+/// One line of a bill.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Line {
+    /// What it charges for.
+    pub item: Item,
+    /// How much was used, in `unit`s.
+    pub usage: i64,
+    /// `Hour`, `Byte`, `Mbps` or `Month`.
+    pub unit: &'static str,
+    /// The charge.
+    pub amount: Micros,
+}
+
+/// One billed hour of a pay-as-you-go, pay-by-traffic EIP that sent
+/// `bytes_out`: its configuration fee (none when waived) and its traffic.
+pub fn traffic_hour(p: &Prices, waived: bool, bytes_out: i64) -> Vec<Line> {
+    let mut out = Vec::with_capacity(2);
+    if !waived {
+        let amount = retention_fee(p, InternetChargeType::PayByTraffic, 1, false);
+        out.push(Line { item: Item::ConfigFee, usage: 1, unit: "Hour", amount });
+    }
+    if bytes_out > 0 {
+        out.push(Line { item: Item::Traffic, usage: bytes_out, unit: "Byte", amount: traffic_fee(p, bytes_out) });
+    }
+    out
+}
+
+/// One settled day of a pay-as-you-go, pay-by-bandwidth EIP: `hours` billed
+/// hours that day at the day's peak of `peak_mbps`, of which `charged_hours`
+/// pay the configuration fee (the others were waived).
+pub fn bandwidth_day(p: &Prices, hours: i64, charged_hours: i64, peak_mbps: i64) -> Vec<Line> {
+    let mut out = Vec::with_capacity(2);
+    if hours > 0 {
+        out.push(Line {
+            item: Item::Bandwidth,
+            usage: peak_mbps,
+            unit: "Mbps",
+            amount: bandwidth_fee(p, peak_mbps, hours),
+        });
+    }
+    if charged_hours > 0 {
+        let amount = retention_fee(p, InternetChargeType::PayByBandwidth, charged_hours, false);
+        out.push(Line { item: Item::ConfigFee, usage: charged_hours, unit: "Hour", amount });
+    }
+    out
+}
+
+/// The total of some lines.
+pub fn total(lines: &[Line]) -> Micros {
+    lines.iter().map(|l| l.amount).sum()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -222,6 +328,35 @@ mod tests {
         assert_eq!(published("cn-beijing"), published("cn-shenzhen"));
         assert_eq!(published("cn-hangzhou").traffic_per_gb, 123_000);
         assert_eq!(published("eu-central-1").traffic_per_gb, 70_000);
+    }
+
+    /// The examples again, as the biller makes them: 15 hourly bills of 4 GB
+    /// each; one settled day of 15 hours at a peak of 20 Mbit/s.
+    #[test]
+    fn the_examples_come_out_of_the_bill_lines_too() {
+        let p = published("ap-southeast-1");
+        let hours: Vec<Line> = (0..15).flat_map(|_| traffic_hour(&p, false, 4 * GB)).collect();
+        assert_eq!(cents(total(&hours)), 4.95);
+        assert_eq!(hours.iter().filter(|l| l.item == Item::ConfigFee).count(), 15);
+        let day = bandwidth_day(&p, 15, 15, 20);
+        assert_eq!(total(&day), 5_219_375);
+        // Waived hours pay no configuration fee; traffic is billed anyway.
+        assert_eq!(traffic_hour(&p, true, 0), vec![]);
+        assert_eq!(total(&traffic_hour(&p, true, GB)), 81_000);
+        assert_eq!(total(&bandwidth_day(&p, 24, 0, 5)), 700_000);
+    }
+
+    #[test]
+    fn settlement_days_and_cycles_are_beijing_time() {
+        // 2026-12-31T16:00:00Z is 2027-01-01 00:00 in UTC+8.
+        let new_year = 1_798_732_800_000;
+        assert_eq!(eip_types::time::format_iso(new_year), "2026-12-31T16:00:00Z");
+        assert_eq!(billing_date(new_year), "2027-01-01");
+        assert_eq!(billing_cycle(new_year), "2027-01");
+        assert_eq!(billing_date(new_year - 1), "2026-12-31");
+        assert_eq!(billing_cycle(new_year - 1), "2026-12");
+        assert_eq!(settlement_day_start(new_year + 5 * HOUR_MS), new_year);
+        assert_eq!(settlement_day_start(new_year - 1), new_year - eip_types::time::DAY_MS);
     }
 
     #[test]
