@@ -41,6 +41,7 @@ def test_every_control_on_every_page_has_a_label(eipd_factory, page):
     paths += [f"/console/eips/{b}/associate?type={t}"
               for t in ("EcsInstance", "NetworkInterface", "Nat", "SlbInstance", "HaVip")]
     paths += [f"/console/resources/{k}" for k in ("instances", "enis", "nat-gateways", "clbs", "havips")]
+    paths += ["/console/quotas"]
     missing = {}
     for p in paths:
         page.goto(f"{srv.base_url}{p}")

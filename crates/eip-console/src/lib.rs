@@ -15,6 +15,7 @@ mod associate;
 mod detail;
 mod eips;
 mod lbs;
+mod quotas;
 mod resources;
 mod session;
 mod signin;
@@ -52,6 +53,7 @@ pub fn router(state: Arc<ConsoleState>) -> Router {
         .merge(associate::routes())
         .merge(detail::routes())
         .merge(resources::routes())
+        .merge(quotas::routes())
         .merge(lbs::routes())
         .merge(web::routes())
         .layer(axum::middleware::from_fn(web::log_request))
