@@ -105,16 +105,8 @@ pub async fn bootstrap(ctl: &Controller, fixed: Option<(String, String)>) -> Res
                 None => match keys.into_iter().find(|k| k.active) {
                     Some(k) => Ok(Bootstrap { root_account: root.id, access_key_id: k.id, new_secret: None }),
                     None => {
-                        let secret = new_secret();
-                        let k = AccessKeyRow {
-                            id: new_key_id(),
-                            account_id: root.id.clone(),
-                            secret: sealer.seal(&secret),
-                            active: true,
-                            created_at: now,
-                        };
-                        tx.access_key_insert(&k)?;
-                        Ok(Bootstrap { root_account: root.id, access_key_id: k.id, new_secret: Some(secret) })
+                        let k = issue_key(tx, &sealer, &root.id, now)?;
+                        Ok(Bootstrap { root_account: root.id, access_key_id: k.id, new_secret: Some(k.secret) })
                     }
                 },
             }
@@ -139,23 +131,33 @@ pub async fn create_account(ctl: &Controller, name: &str) -> Result<AccessKeyRow
             let a =
                 AccountRow { id: AccountId::generate().to_string(), name: name.clone(), created_at: now, active: true };
             tx.account_insert(&a)?;
-            let secret = new_secret();
-            let k = AccessKeyRow {
-                id: new_key_id(),
-                account_id: a.id,
-                secret: sealer.seal(&secret),
-                active: true,
-                created_at: now,
-            };
-            tx.access_key_insert(&k)?;
-            // The caller shows the pair once: the secret in the clear.
-            Ok(AccessKeyRow { secret, ..k })
+            issue_key(tx, &sealer, &a.id, now)
         })
         .await
 }
 
+/// A new key pair for `account`, stored sealed; returned with the secret in
+/// the clear, for the caller to show once.
+fn issue_key(
+    tx: &mut dyn eip_store::Tx,
+    sealer: &crate::secrets::Sealer,
+    account: &str,
+    now: i64,
+) -> Result<AccessKeyRow> {
+    let secret = new_secret();
+    let k = AccessKeyRow {
+        id: new_key_id(),
+        account_id: account.to_owned(),
+        secret: sealer.seal(&secret),
+        active: true,
+        created_at: now,
+    };
+    tx.access_key_insert(&k)?;
+    Ok(AccessKeyRow { secret, ..k })
+}
+
 /// The account named `name` (or with that id).
-fn account_named(tx: &mut dyn eip_store::Tx, name: &str) -> Result<AccountRow> {
+pub(crate) fn account_named(tx: &mut dyn eip_store::Tx, name: &str) -> Result<AccountRow> {
     tx.account_list()?
         .into_iter()
         .find(|a| a.name == name || a.id == name)
@@ -180,16 +182,7 @@ pub async fn create_key(ctl: &Controller, account: &str) -> Result<AccessKeyRow>
     ctl.store()
         .write(move |tx| {
             let a = account_named(tx, &account)?;
-            let secret = new_secret();
-            let k = AccessKeyRow {
-                id: new_key_id(),
-                account_id: a.id,
-                secret: sealer.seal(&secret),
-                active: true,
-                created_at: now,
-            };
-            tx.access_key_insert(&k)?;
-            Ok(AccessKeyRow { secret, ..k })
+            issue_key(tx, &sealer, &a.id, now)
         })
         .await
 }

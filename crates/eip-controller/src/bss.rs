@@ -182,11 +182,7 @@ pub async fn topup(ctl: &Controller, account: &str, amount: Micros) -> Result<Mi
     let account = account.to_owned();
     ctl.store()
         .write(move |tx| {
-            let a = tx
-                .account_list()?
-                .into_iter()
-                .find(|a| a.name == account || a.id == account)
-                .ok_or_else(|| Error::not_found(ResourceKind::Account, &account))?;
+            let a = crate::accounts::account_named(tx, &account)?;
             match tx.account_balance_add(&a.id, amount) {
                 Ok(Some(b)) => Ok(b),
                 Ok(None) => Err(Error::not_found(ResourceKind::Account, &account)),

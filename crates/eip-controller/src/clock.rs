@@ -71,13 +71,7 @@ impl Clock for SystemClock {
 
 /// The offset the store holds (0 when never moved).
 pub fn stored_offset(store: &dyn Store) -> Result<i64> {
-    let v = store.read(|tx| Ok(tx.setting_get(OFFSET_SETTING)?))?;
-    match v {
-        None => Ok(0),
-        Some(v) => {
-            v.trim().parse().map_err(|_| Error::Internal(format!("setting {OFFSET_SETTING} is not a number: {v:?}")))
-        }
-    }
+    parse_offset(store.read(|tx| Ok(tx.setting_get(OFFSET_SETTING)?))?)
 }
 
 /// Keeps `clock` at the store's offset for as long as the controller lives:

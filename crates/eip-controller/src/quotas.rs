@@ -6,7 +6,7 @@
 use crate::Controller;
 use eip_domain::quotas::{self, QuotaKind};
 use eip_store::{StoreExt, Tx};
-use eip_types::{Error, ResourceKind, Result};
+use eip_types::{Error, Result};
 
 /// The value of a quota for an account (its default when unset).
 pub(crate) fn get(tx: &mut dyn Tx, account: &str, kind: QuotaKind) -> Result<i64> {
@@ -29,11 +29,7 @@ pub async fn set_quota(ctl: &Controller, account_name: &str, name: &str, value: 
     let account_name = account_name.to_owned();
     ctl.store()
         .write(move |tx| {
-            let acc = tx
-                .account_list()?
-                .into_iter()
-                .find(|a| a.name == account_name || a.id == account_name)
-                .ok_or_else(|| Error::not_found(ResourceKind::Account, &account_name))?;
+            let acc = crate::accounts::account_named(tx, &account_name)?;
             tx.quota_set(&acc.id, spec.name, value)?;
             Ok(())
         })
